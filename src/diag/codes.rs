@@ -1,0 +1,352 @@
+//! The registry of diagnostic codes. Every code proctor can emit is defined here, once, with
+//! its documentation; `proctor explain` and the rules page are generated from this table.
+//!
+//! Codes are stable: a code is never reused for a different check. The letter names the
+//! stage: F files, Y YAML and document shape, W workspace configuration, B bundles,
+//! S input schemas, I developer specs (inputs).
+
+use super::Severity;
+
+#[derive(Debug)]
+pub struct Code {
+    pub id: &'static str,
+    /// A short kebab-case name, for people.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub stage: &'static str,
+    pub what: &'static str,
+    pub why: &'static str,
+    pub example: &'static str,
+    pub fix: &'static str,
+}
+
+macro_rules! codes {
+    ($( $id:ident $name:literal $sev:ident $stage:literal {
+        what: $what:literal, why: $why:literal, example: $example:literal, fix: $fix:literal $(,)?
+    } )*) => {
+        $( pub const $id: &Code = &Code {
+            id: stringify!($id), name: $name, severity: Severity::$sev, stage: $stage,
+            what: $what, why: $why, example: $example, fix: $fix,
+        }; )*
+        /// Every code, in registry order.
+        pub const ALL: &[&Code] = &[$($id),*];
+    };
+}
+
+codes! {
+    F001 "file-unreadable" Error "files" {
+        what: "A file proctor needs could not be read (missing, a directory, or no permission).",
+        why: "A bundle or spec that cannot be read cannot be checked, and Proton would not have deployed it.",
+        example: "instance_infrastructure/manifest.yaml names `cloudformation.yaml`, which does not exist.",
+        fix: "Create the file, fix its path, or fix its permissions.",
+    }
+    F002 "not-utf8" Error "files" {
+        what: "A text file is not valid UTF-8 (or contains a NUL byte).",
+        why: "YAML and templates are UTF-8 text; a binary or mis-encoded file is almost always a mistake and is read differently by different tools.",
+        example: "A spec saved as UTF-16 or Latin-1 from a Windows editor.",
+        fix: "Re-save the file as UTF-8.",
+    }
+    F003 "file-too-large" Error "files" {
+        what: "A file is larger than proctor's limit (5 MiB by default).",
+        why: "Bounded inputs keep proctor fast and safe on hostile pull requests; no real bundle file is this large.",
+        example: "A 50 MB spec.yaml.",
+        fix: "Shrink the file, or raise `limits.max_file_bytes` in proctor.toml if it is really needed.",
+    }
+    F004 "empty-file" Error "files" {
+        what: "A manifest, schema or spec is empty (or only comments).",
+        why: "An empty document has none of the keys the file must have.",
+        example: "An empty schema/schema.yaml.",
+        fix: "Write the document's content, or delete the file.",
+    }
+    F005 "byte-order-mark" Warning "files" {
+        what: "A file starts with a UTF-8 byte-order mark.",
+        why: "The mark is invisible and some YAML tools read it as part of the first key.",
+        example: "A spec saved by an editor set to 'UTF-8 with BOM'.",
+        fix: "Save the file as UTF-8 without a BOM.",
+    }
+    Y001 "yaml-syntax" Error "yaml" {
+        what: "The file is not well-formed YAML.",
+        why: "Proton rejected such files; nothing else can be checked in them.",
+        example: "`port: [80` (an unclosed flow sequence), or a tab used for indentation.",
+        fix: "Correct the YAML at the location shown.",
+    }
+    Y002 "duplicate-key" Error "yaml" {
+        what: "A mapping has the same key twice.",
+        why: "YAML forbids it, and tools disagree on which value wins: the spec may not mean what it says.",
+        example: "`port: 80` and, further down the same mapping, `port: 8080`.",
+        fix: "Delete one of the two entries.",
+    }
+    Y003 "nesting-too-deep" Error "yaml" {
+        what: "The document nests more deeply than proctor's limit (256 levels by default).",
+        why: "Real bundles nest a few levels; extreme nesting is a hostile input that would exhaust the stack.",
+        example: "`[[[[[[ ... ]]]]]]` ten thousand levels deep.",
+        fix: "Flatten the document, or raise `limits.max_yaml_depth` in proctor.toml.",
+    }
+    Y004 "alias-expansion-limit" Error "yaml" {
+        what: "Expanding the document's aliases (`*name`) would create more nodes than proctor's limit.",
+        why: "Nested aliases grow exponentially (the 'billion laughs' attack) and would exhaust memory.",
+        example: "`a: &a [x, x]`, `b: &b [*a, *a]`, ... repeated twenty times.",
+        fix: "Write the values out, or raise `limits.max_alias_nodes` in proctor.toml.",
+    }
+    Y005 "multiple-documents" Error "yaml" {
+        what: "The file has more than one YAML document (`---` separators).",
+        why: "Manifests, schemas and specs are one document each; Proton read only one.",
+        example: "Two specs pasted into one file with `---` between them.",
+        fix: "Keep one document per file.",
+    }
+    Y006 "yaml-1-1-ambiguity" Warning "yaml" {
+        what: "A plain scalar that YAML 1.1 and YAML 1.2 read differently.",
+        why: "proctor reads YAML 1.2 (the core schema): `yes`, `on` and `no` are strings and `0644` is the integer 644. Tools built on YAML 1.1 read them as booleans and octal numbers, so the value may not be what the author meant.",
+        example: "`public: yes` (a string in YAML 1.2, `true` in YAML 1.1).",
+        fix: "Write the value unambiguously: `true`/`false`, a quoted string such as `\"yes\"`, or `0o644` for an octal number.",
+    }
+    Y007 "unexpected-type" Error "yaml" {
+        what: "A value has the wrong kind of structure for where it stands in a manifest, schema, spec or registration file.",
+        why: "proctor and Proton read these files by their shape; a list where a mapping belongs means nothing can be read there.",
+        example: "`spec:` followed by a list of inputs instead of a mapping of them.",
+        fix: "Write the value in the shape the help shows.",
+    }
+    Y008 "unknown-key" Error "yaml" {
+        what: "A key that this kind of file does not have.",
+        why: "Proton rejected unknown keys in these files; usually the key is misspelled and the value is silently ignored.",
+        example: "`instance:` instead of `instances:` in a ServiceSpec.",
+        fix: "Correct the key (the help suggests the closest one) or delete it.",
+    }
+    Y009 "missing-key" Error "yaml" {
+        what: "A key that this kind of file must have is missing.",
+        why: "Without it the file cannot be understood.",
+        example: "A spec without `proton: EnvironmentSpec` or `proton: ServiceSpec`.",
+        fix: "Add the key shown in the help.",
+    }
+    W001 "config-invalid" Error "workspace" {
+        what: "proctor.toml is not valid TOML, or has a key or value proctor does not know.",
+        why: "The configuration declares the deployments; a mistake in it would check the wrong things.",
+        example: "`[[enviroment]]` instead of `[[environment]]`.",
+        fix: "Correct proctor.toml at the location shown; the README documents the format.",
+    }
+    W002 "unresolved-template" Error "workspace" {
+        what: "A deployment's `template` names no bundle in the workspace.",
+        why: "The deployment's spec cannot be checked without its bundle.",
+        example: "`template = \"fargate-env:3\"` when only `fargate-env/v1` and `fargate-env/v2` exist.",
+        fix: "Name an existing template and major version, or a path to a bundle folder.",
+    }
+    W003 "duplicate-deployment" Error "workspace" {
+        what: "Two environments, or two services, in proctor.toml have the same name.",
+        why: "Names identify deployments (and their stacks); two with one name would overwrite each other.",
+        example: "Two `[[environment]]` tables with `name = \"dev\"`.",
+        fix: "Rename one of them.",
+    }
+    W004 "invalid-template-ref" Error "workspace" {
+        what: "A `template` reference is neither `name:major`, `name:major.minor`, nor a path to a folder.",
+        why: "proctor cannot tell which bundle and version is meant.",
+        example: "`template = \"fargate-env\"` (no major version).",
+        fix: "Write `fargate-env:1`, `fargate-env:1.2`, or a path such as `templates/fargate-env/v1`.",
+    }
+    B001 "missing-bundle-file" Error "bundle" {
+        what: "A file or folder that the bundle must have is missing.",
+        why: "Proton refused to register a bundle without its schema, manifest or template.",
+        example: "An environment bundle with `infrastructure/manifest.yaml` but no `schema/schema.yaml`.",
+        fix: "Add the missing file, or fix the manifest's `file` entry.",
+    }
+    B002 "file-outside-bundle" Error "bundle" {
+        what: "A manifest names a file outside the bundle (`..`, an absolute path, or a symlink that leads out).",
+        why: "Proton bundles are self-contained archives; a path that leaves the bundle reads files nobody reviewed as part of it.",
+        example: "`file: ../../shared/cloudformation.yaml`.",
+        fix: "Copy the file into the bundle's infrastructure folder and name it relative to the manifest.",
+    }
+    B003 "engine-not-compiled" Info "bundle" {
+        what: "The manifest uses a rendering engine or template language that proctor does not compile (Terraform/HCL, CodeBuild).",
+        why: "proctor renders and checks Jinja-templated CloudFormation only; it still checks the schema and specs of such bundles.",
+        example: "`rendering_engine: hcl` with `template_language: terraform`.",
+        fix: "Nothing to fix; this is information.",
+    }
+    B004 "deprecated-engine-key" Warning "bundle" {
+        what: "The manifest uses the old `engine:` key instead of `rendering_engine:`.",
+        why: "`engine` is the pre-release form of the manifest; current tools expect `rendering_engine`.",
+        example: "`engine: jinja`.",
+        fix: "Rename the key to `rendering_engine`.",
+    }
+    B005 "pipeline-mismatch" Error "bundle" {
+        what: "A service bundle's schema and folders disagree about the pipeline.",
+        why: "A service bundle with `pipeline_infrastructure/` must declare `pipeline_input_type`, and one without it must not; Proton refused both mismatches.",
+        example: "`pipeline_input_type: PipelineInput` in a bundle with no `pipeline_infrastructure/` folder.",
+        fix: "Add the `pipeline_infrastructure/` folder, or delete `pipeline_input_type`.",
+    }
+    B006 "unknown-input-type" Error "bundle" {
+        what: "`environment_input_type`, `service_input_type` or `pipeline_input_type` names a type that is not under `types`.",
+        why: "Specs are checked against that type; without it nothing can be checked.",
+        example: "`service_input_type: ServiceInputs` with `types: {ServiceInput: ...}`.",
+        fix: "Correct the name (the help suggests the closest) or add the type.",
+    }
+    B007 "proton-limit" Error "bundle" {
+        what: "A bundle or spec exceeds one of Proton's limits: bundle size 5 MB or 10 files; manifest and schema 50 KB; other files 200 KB; spec 51,200 characters.",
+        why: "Proton refused such bundles and specs; proctor keeps bundles portable to the same limits.",
+        example: "A schema.yaml of 80 KB.",
+        fix: "Make the file smaller (move long descriptions into documentation) or split the template.",
+    }
+    B008 "invalid-name" Error "bundle" {
+        what: "A template, environment, service or instance name does not match Proton's rule: `[0-9A-Za-z]+[0-9A-Za-z_-]*`, 1 to 100 characters.",
+        why: "Names become stack names and resource names; Proton refused others.",
+        example: "`name: payments.dev` (a dot is not allowed).",
+        fix: "Use letters, digits, `-` and `_`, starting with a letter or digit.",
+    }
+    B009 "invalid-registration" Error "bundle" {
+        what: "`.template-registration.yaml` or `.compatible-envs` is malformed.",
+        why: "These files say which environment templates a service template works with; a malformed entry registers nothing.",
+        example: "`compatible_environments: [fargate-env]` (no `:major`).",
+        fix: "Write each entry as `environment-template-name:major`; the only component source is `DIRECTLY_DEFINED`.",
+    }
+    B010 "no-bundle-found" Warning "bundle" {
+        what: "A path given to `proctor check` contains no bundle, spec or configuration to check.",
+        why: "The command would otherwise succeed while checking nothing.",
+        example: "`proctor check templates/` when the bundles live in `infra/`.",
+        fix: "Point proctor at the folder that holds the bundles.",
+    }
+    S001 "type-list" Error "schema" {
+        what: "A schema property's `type` is a list.",
+        why: "OpenAPI 3.0 allows exactly one type; nullable values are written `nullable: true`.",
+        example: "`type: [string, \"null\"]`.",
+        fix: "Write `type: string` with `nullable: true`.",
+    }
+    S002 "invalid-default" Error "schema" {
+        what: "A property's `default` violates the property's own constraints (type, enum, pattern, bounds).",
+        why: "Specs that omit the input get this default, so they would fail, or render values the schema forbids.",
+        example: "`port: {type: number, default: 80000, maximum: 65535}`.",
+        fix: "Change the default or the constraint so that they agree.",
+    }
+    S003 "invalid-pattern" Error "schema" {
+        what: "A `pattern` is not a valid regular expression for proctor's linear-time engine.",
+        why: "A pattern that does not compile cannot check anything; look-around and back-references are not supported because they can take exponential time.",
+        example: "`pattern: '([0-9]{1,3}'` (unclosed group).",
+        fix: "Correct the regular expression; replace look-around with an explicit alternative.",
+    }
+    S004 "required-not-property" Error "schema" {
+        what: "`required` names a property that the type does not declare.",
+        why: "No spec can provide an undeclared input, so every spec would fail.",
+        example: "`required: [cluster_nmae]` with a property `cluster_name`.",
+        fix: "Correct the name or declare the property.",
+    }
+    S005 "unknown-keyword" Warning "schema" {
+        what: "A schema object has a keyword that OpenAPI 3.0 Schema Objects do not have.",
+        why: "Unknown keywords are ignored, so a misspelled constraint (`maxLenght`) silently checks nothing.",
+        example: "`maxLenght: 40`.",
+        fix: "Correct the keyword (the help suggests the closest) or delete it.",
+    }
+    S006 "invalid-keyword-value" Error "schema" {
+        what: "A schema keyword has a value of the wrong kind, or an unknown `type`.",
+        why: "The constraint cannot be applied, and Proton rejected such schemas.",
+        example: "`type: strng`, `minLength: -1`, or `enum: small`.",
+        fix: "Give the keyword a value of the kind shown in the help.",
+    }
+    S007 "customer-managed-not-string" Error "schema" {
+        what: "A property of a customer-managed environment's input type is not `type: string`.",
+        why: "A customer-managed environment's inputs are the outputs of infrastructure made elsewhere, which are always strings.",
+        example: "`vpc_count: {type: number}` in an environment bundle with only `schema/`.",
+        fix: "Make the property `type: string`.",
+    }
+    I001 "unknown-input" Error "inputs" {
+        what: "A spec sets an input that the template's schema does not declare.",
+        why: "The value would be ignored (or rejected by Proton); usually the name is misspelled.",
+        example: "`prot: 8080` when the schema declares `port`.",
+        fix: "Correct the name (the help suggests the closest) or delete the input.",
+    }
+    I002 "missing-required-input" Error "inputs" {
+        what: "A spec omits an input that the schema requires and that has no default.",
+        why: "The template cannot be rendered without it.",
+        example: "An EnvironmentSpec without `cluster_name`.",
+        fix: "Add the input to the spec.",
+    }
+    I003 "wrong-type" Error "inputs" {
+        what: "An input's value has a different type from the one the schema declares.",
+        why: "Templates use inputs as typed values; Proton rejected such specs.",
+        example: "`port: eighty` when the schema says `type: number`.",
+        fix: "Write a value of the declared type; quote numbers that must be strings.",
+    }
+    I004 "not-in-enum" Error "inputs" {
+        what: "An input's value is not one of the schema's allowed values.",
+        why: "Templates often map these values to resources or sizes; others would fail to render or deploy.",
+        example: "`task_size: huge` when the schema allows `small`, `medium`, `large`.",
+        fix: "Use one of the allowed values listed in the help.",
+    }
+    I005 "pattern-mismatch" Error "inputs" {
+        what: "A string input does not match the schema's `pattern` (searched anywhere in the value, as in JSON Schema).",
+        why: "The platform team constrained the value's format; others would fail at deploy time.",
+        example: "`vpc_cidr: 10.0.0/16` against `([0-9]{1,3}\\.){3}[0-9]{1,3}`.",
+        fix: "Write a value in the format the pattern describes.",
+    }
+    I006 "length-out-of-range" Error "inputs" {
+        what: "A string input is shorter than `minLength` or longer than `maxLength`.",
+        why: "Names and identifiers have length limits in AWS; too long a value fails at deploy time.",
+        example: "A 60-character `cluster_name` with `maxLength: 40`.",
+        fix: "Shorten or lengthen the value to fit the bounds in the help.",
+    }
+    I007 "number-out-of-range" Error "inputs" {
+        what: "A numeric input is outside `minimum`/`maximum` (or their exclusive forms), or not a multiple of `multipleOf`.",
+        why: "The platform team bounded the value; others would fail at deploy time or cost more than intended.",
+        example: "`port: 70000` with `maximum: 65535`.",
+        fix: "Use a value within the bounds in the help.",
+    }
+    I008 "array-constraint" Error "inputs" {
+        what: "A list input has too few or too many items, or repeated items where they must be unique.",
+        why: "The template expects a bounded, possibly distinct, list (for example subnets in distinct zones).",
+        example: "`subnets: [a]` with `minItems: 2`.",
+        fix: "Add or remove items as the help says.",
+    }
+    I009 "wrong-spec-kind" Error "inputs" {
+        what: "The spec's `proton:` kind does not fit the bundle, or is not `EnvironmentSpec` or `ServiceSpec`.",
+        why: "An environment spec cannot deploy a service template, nor the reverse.",
+        example: "`proton: ServiceSpec` for an environment template.",
+        fix: "Use `proton: EnvironmentSpec` for environment templates and `proton: ServiceSpec` for service templates.",
+    }
+    I010 "duplicate-instance" Error "inputs" {
+        what: "Two service instances in one spec have the same name.",
+        why: "Instance names are unique within a service; each becomes a stack.",
+        example: "Two instances named `payments-dev`.",
+        fix: "Rename one of them.",
+    }
+    I011 "unexpected-pipeline" Error "inputs" {
+        what: "A ServiceSpec has a `pipeline:` section, but the service template has no pipeline.",
+        why: "Proton rejected pipeline inputs for a template without `pipeline_infrastructure/`; the values would be ignored.",
+        example: "`pipeline: {unit_test_command: make test}` for a template without a pipeline.",
+        fix: "Delete the `pipeline:` section, or use a template version that has a pipeline.",
+    }
+    I012 "unknown-environment" Error "inputs" {
+        what: "A service instance names an environment that proctor.toml does not declare.",
+        why: "The instance would be deployed into an environment that does not exist.",
+        example: "`environment: prod` when proctor.toml declares only `dev` and `staging`.",
+        fix: "Declare the environment in proctor.toml or correct the name (the help suggests the closest).",
+    }
+    I013 "incompatible-environment" Error "inputs" {
+        what: "A service instance's environment uses a template that the service template does not list as compatible.",
+        why: "The service template reads that environment's outputs; Proton refused incompatible pairs.",
+        example: "An instance in an environment of `ec2-env:1` when `.template-registration.yaml` lists only `fargate-env:1`.",
+        fix: "Deploy the instance to a compatible environment, or add the environment template to `compatible_environments`.",
+    }
+    I014 "no-bundle-for-spec" Error "inputs" {
+        what: "A spec given with `--spec` (or found on its own) cannot be matched with exactly one bundle.",
+        why: "A spec is checked against its template's schema; with none, or several candidates, proctor cannot choose.",
+        example: "`proctor check --spec dev.yaml templates/` where `templates/` holds two environment templates.",
+        fix: "Name the bundle folder alone on the command line, or declare the deployment in proctor.toml.",
+    }
+}
+
+/// Looks a code up by id, case-insensitively (`i003` finds `I003`).
+pub fn find(id: &str) -> Option<&'static Code> {
+    ALL.iter().copied().find(|c| c.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.id), "duplicate code {}", c.id);
+            assert_eq!(c.id.len(), 4, "{}", c.id);
+            assert!(c.id[1..].chars().all(|ch| ch.is_ascii_digit()), "{}", c.id);
+            assert!(!c.what.is_empty() && !c.fix.is_empty());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! proctor: compile, check and deploy AWS Proton-format template bundles.
+//!
+//! The library is the whole pipeline; the binary (`main.rs`) only calls [`cli::main`].
+//! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
+
+pub mod diag;
+pub mod source;
+pub mod yaml;

@@ -1,0 +1,127 @@
+//! Source files and byte spans. Every location proctor reports is a byte range into a
+//! [`SourceFile`]; lines and columns are computed only at the edges (reporters).
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One file's text, under the name users see (relative to the workspace root, or as given).
+pub struct SourceFile {
+    name: String,
+    path: PathBuf,
+    text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+}
+
+impl fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceFile").field("name", &self.name).finish()
+    }
+}
+
+/// A shared handle to a source file; cheap to clone and safe to send between threads.
+pub type Source = Arc<SourceFile>;
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: String) -> Source {
+        let mut line_starts = vec![0];
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line_starts.push(i + 1),
+                // A lone CR ends a line too (YAML treats it as a break); CRLF is one break.
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => line_starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        Arc::new(SourceFile {
+            name: name.into(),
+            path: path.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// The name shown to users.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the file is on disk (for reading siblings), not for display.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let col = self.text[start..offset].chars().count();
+        (line + 1, col + 1)
+    }
+
+    /// Byte offset of a 1-based line and a 0-based character column.
+    pub fn offset_of(&self, line: usize, col_chars: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let stop = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        rest[..stop]
+            .char_indices()
+            .nth(col_chars)
+            .map_or(start + stop, |(i, _)| start + i)
+    }
+
+    /// The nearest char boundary at or before `offset`, within the text.
+    pub fn clamp(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
+    pub fn slice(&self, span: &Range<usize>) -> &str {
+        let start = self.clamp(span.start);
+        let end = self.clamp(span.end.max(start));
+        &self.text[start..end]
+    }
+}
+
+/// A byte range in one source file.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub source: Source,
+    pub span: Range<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_and_all_line_breaks() {
+        let f = SourceFile::new("a", "a", "ab\r\nçd\re\nf".to_string());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(4), (2, 1));
+        // 'd' comes after a two-byte 'ç': byte 6, column 2.
+        assert_eq!(f.line_col(6), (2, 2));
+        assert_eq!(f.line_col(8), (3, 1));
+        assert_eq!(f.line_col(10), (4, 1));
+        assert_eq!(f.offset_of(2, 1), 6);
+        assert_eq!(f.line_col(999), (4, 2));
+    }
+}

@@ -1,0 +1,559 @@
+//! The YAML front end: every YAML file proctor reads goes through [`parse`], which builds a
+//! tree of [`Node`]s with byte spans into the named source, keeps tags (`!Ref`), reports
+//! duplicate keys, and bounds nesting depth and alias expansion so that hostile files end in
+//! a diagnostic, never in a crash.
+//!
+//! Scalars are resolved with the YAML 1.2 core schema. Where YAML 1.1 would read a plain
+//! scalar differently (`yes`, `on`, `0644`), [`ParseOptions::warn_yaml11`] adds a warning.
+
+mod scalar;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as YSpan};
+
+use crate::diag::{Diagnostic, codes};
+use crate::source::Source;
+
+pub use scalar::resolve_plain;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Seq(Vec<Node>),
+    /// Entries in document order. Keys are usually strings but may be any node.
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Byte range in the source the node came from.
+    pub span: Range<usize>,
+    /// A local or core tag as written, e.g. `!Ref` or `!!str`.
+    pub tag: Option<String>,
+    /// True for a plain (unquoted, non-block) scalar.
+    pub plain: bool,
+    pub value: Value,
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a string key in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and the value of a string key in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, v)| (k, v))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// "a mapping", "a string", ...: for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// A scalar's value as text, for keys and messages (`None` for collections).
+    pub fn scalar_text(&self) -> Option<String> {
+        Some(match &self.value {
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => format_float(*f),
+            Value::String(s) => s.clone(),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
+    }
+
+    /// Follows a JSON pointer's segments (object keys, list indexes) down the tree.
+    pub fn pointer<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
+        let mut node = self;
+        for seg in segments {
+            node = match &node.value {
+                Value::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(seg)).map(|(_, v)| v)?,
+                Value::Seq(s) => s.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The node as JSON, for validators and later stages. Non-string keys become their text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::String(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Seq(s) => s.iter().map(Node::size).sum(),
+            Value::Map(m) => m.iter().map(|(k, v)| k.size() + v.size()).sum(),
+            _ => 0,
+        }
+    }
+}
+
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { ".inf".into() } else { "-.inf".into() }
+    } else {
+        let mut s = String::new();
+        let _ = write!(s, "{f}");
+        s
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    /// Deepest nesting of collections allowed.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion may create in one document.
+    pub max_alias_nodes: usize,
+    /// Warn on plain scalars that YAML 1.1 reads differently.
+    pub warn_yaml11: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_depth: 256,
+            max_alias_nodes: 100_000,
+            warn_yaml11: false,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        start: usize,
+        tag: Option<String>,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        tag: Option<String>,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        /// First occurrence of each scalar key, for duplicate detection.
+        seen: HashMap<String, Range<usize>>,
+    },
+}
+
+/// Maps the parser's character indexes to byte offsets.
+struct Offsets {
+    /// Byte offset of each char, only for non-ASCII text (ASCII maps 1:1).
+    table: Option<Vec<usize>>,
+    base: usize,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str, base: usize) -> Self {
+        let table = (!text.is_ascii()).then(|| {
+            let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            t.push(text.len());
+            t
+        });
+        Offsets {
+            table,
+            base,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        self.base
+            + match &self.table {
+                None => char_index.min(self.len),
+                Some(t) => t.get(char_index).copied().unwrap_or(self.len),
+            }
+    }
+
+    fn span(&self, s: &YSpan) -> Range<usize> {
+        self.byte(s.start.index())..self.byte(s.end.index())
+    }
+}
+
+/// Parses one YAML document. Returns `None` when the file cannot be used; the reasons are in
+/// `diags` (at least one error). Warnings may be added on success too.
+pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let full = source.text();
+    let (text, base) = match full.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            diags.push(
+                Diagnostic::new(codes::F005, "file starts with a UTF-8 byte-order mark")
+                    .at(source, 0..3)
+                    .help("save the file as UTF-8 without a BOM"),
+            );
+            (rest, 3)
+        }
+        None => (full, 0),
+    };
+    let offsets = Offsets::new(text, base);
+    let mut builder = Builder {
+        source,
+        opts,
+        offsets: &offsets,
+        frames: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        root: None,
+        documents: 0,
+        diags,
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let Some(next) = parser.next_event() else {
+            break;
+        };
+        match next {
+            Ok((event, span)) => match builder.event(event, span) {
+                Flow::Continue => {}
+                Flow::Stop => return None,
+                Flow::Done => break,
+            },
+            Err(e) => {
+                builder.diags.push(syntax_error(source, &offsets, &e));
+                return None;
+            }
+        }
+    }
+    match builder.root.take() {
+        Some(root) => Some(root),
+        None => {
+            builder.diags.push(
+                Diagnostic::new(codes::F004, "the file has no content")
+                    .at_file(source)
+                    .help("write the document's content, or delete the file"),
+            );
+            None
+        }
+    }
+}
+
+fn syntax_error(source: &Source, offsets: &Offsets, e: &ScanError) -> Diagnostic {
+    let at = offsets.byte(e.marker().index());
+    let info = e.info();
+    let end = source.clamp(at + 1).max(at);
+    if info.contains("recursion limit") {
+        // The scanner's own guard against deep flow nesting.
+        return Diagnostic::new(codes::Y003, "nesting too deep")
+            .at(source, at..end)
+            .primary_message("the limit is reached here")
+            .help("flatten the document");
+    }
+    let help = if info.contains("tab") {
+        "YAML indentation must use spaces; replace the tabs with spaces"
+    } else if info.contains("mapping values are not allowed") {
+        "a value containing `: ` must be quoted, or the line is indented wrongly"
+    } else if info.contains("did not find expected") || info.contains("unclosed") {
+        "close the bracket or quote that was opened before this point"
+    } else {
+        "correct the YAML at this point (check indentation and quoting)"
+    };
+    Diagnostic::new(codes::Y001, format!("invalid YAML: {info}"))
+        .at(source, at..end)
+        .help(help)
+}
+
+enum Flow {
+    Continue,
+    Stop,
+    Done,
+}
+
+struct Builder<'a> {
+    source: &'a Source,
+    opts: &'a ParseOptions,
+    offsets: &'a Offsets,
+    frames: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn event(&mut self, event: Event<'_>, span: YSpan) -> Flow {
+        let range = self.offsets.span(&span);
+        match event {
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => Flow::Continue,
+            Event::StreamEnd => Flow::Done,
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    self.diags.push(
+                        Diagnostic::new(codes::Y005, "the file has more than one YAML document")
+                            .at(self.source, range)
+                            .primary_message("a second document starts here")
+                            .help("keep one document per file"),
+                    );
+                    return Flow::Stop;
+                }
+                Flow::Continue
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let tag = tag.map(|t| t.to_string());
+                let plain = style == ScalarStyle::Plain;
+                let value = if plain && tag.is_none() {
+                    if self.opts.warn_yaml11 {
+                        self.check_yaml11(&value, &range);
+                    }
+                    resolve_plain(&value)
+                } else {
+                    scalar::resolve_tagged(&value, tag.as_deref(), plain)
+                };
+                let node = Node {
+                    span: range,
+                    tag,
+                    plain,
+                    value,
+                };
+                self.complete(node, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                if !self.check_depth(&range) {
+                    return Flow::Stop;
+                }
+                self.frames.push(Frame::Seq {
+                    start: range.start,
+                    tag: tag.map(|t| t.to_string()),
+                    anchor,
+                    items: Vec::new(),
+                });
+                Flow::Continue
+            }
+            Event::MappingStart(anchor, tag) => {
+                if !self.check_depth(&range) {
+                    return Flow::Stop;
+                }
+                self.frames.push(Frame::Map {
+                    start: range.start,
+                    tag: tag.map(|t| t.to_string()),
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                    seen: HashMap::new(),
+                });
+                Flow::Continue
+            }
+            Event::SequenceEnd => match self.frames.pop() {
+                Some(Frame::Seq {
+                    start,
+                    tag,
+                    anchor,
+                    items,
+                }) => {
+                    let end = collection_end(&range, items.last().map(|n| n.span.end));
+                    let node = Node {
+                        span: start..end.max(start),
+                        tag,
+                        plain: false,
+                        value: Value::Seq(items),
+                    };
+                    self.complete(node, anchor)
+                }
+                _ => Flow::Stop,
+            },
+            Event::MappingEnd => match self.frames.pop() {
+                Some(Frame::Map {
+                    start,
+                    tag,
+                    anchor,
+                    entries,
+                    ..
+                }) => {
+                    let end = collection_end(&range, entries.last().map(|(_, v)| v.span.end));
+                    let node = Node {
+                        span: start..end.max(start),
+                        tag,
+                        plain: false,
+                        value: Value::Map(entries),
+                    };
+                    self.complete(node, anchor)
+                }
+                _ => Flow::Stop,
+            },
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    self.diags.push(
+                        Diagnostic::new(codes::Y001, "invalid YAML: alias to an unknown anchor")
+                            .at(self.source, range)
+                            .help("define the anchor (`&name`) before using it"),
+                    );
+                    return Flow::Stop;
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > self.opts.max_alias_nodes {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::Y004,
+                            format!(
+                                "alias expansion would create more than {} nodes",
+                                self.opts.max_alias_nodes
+                            ),
+                        )
+                        .at(self.source, range)
+                        .primary_message("the limit is reached at this alias")
+                        .help("write the values out instead of nesting aliases, or raise `limits.max_alias_nodes` in proctor.toml"),
+                    );
+                    return Flow::Stop;
+                }
+                let mut node = node.clone();
+                node.span = range;
+                self.complete(node, 0)
+            }
+        }
+    }
+
+    fn check_depth(&mut self, range: &Range<usize>) -> bool {
+        if self.frames.len() >= self.opts.max_depth {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::Y003,
+                    format!("nesting deeper than {} levels", self.opts.max_depth),
+                )
+                .at(self.source, range.clone())
+                .primary_message("the limit is reached here")
+                .help("flatten the document, or raise `limits.max_yaml_depth` in proctor.toml"),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> Flow {
+        if anchor != 0 {
+            let size = node.size();
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.frames.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
+                None => {
+                    if let Some(text) = key_identity(&node)
+                        && let Some(first) = seen.get(&text)
+                    {
+                        let first = first.clone();
+                        let shown = node.scalar_text().unwrap_or_default();
+                        self.diags.push(
+                            Diagnostic::new(codes::Y002, format!("duplicate key `{shown}`"))
+                                .at(self.source, node.span.clone())
+                                .primary_message("defined again here")
+                                .label(self.source, first, "first defined here")
+                                .help("delete one of the two entries"),
+                        );
+                    } else if let Some(text) = key_identity(&node) {
+                        seen.insert(text, node.span.clone());
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Flow::Continue
+    }
+
+    fn check_yaml11(&mut self, raw: &str, range: &Range<usize>) {
+        if let Some((yaml11, yaml12)) = scalar::yaml11_difference(raw) {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::Y006,
+                    format!("`{raw}` is {yaml12} in YAML 1.2 but {yaml11} in YAML 1.1"),
+                )
+                .at(self.source, range.clone())
+                .primary_message(format!("proctor reads this as {yaml12}"))
+                .help(scalar::yaml11_help(raw)),
+            );
+        }
+    }
+}
+
+/// Where a collection ends: at its closing bracket for flow collections, else at the end of
+/// its last child (block collections' end events sit at the next token, lines later).
+fn collection_end(end_event: &Range<usize>, last_child_end: Option<usize>) -> usize {
+    if !end_event.is_empty() {
+        end_event.end
+    } else {
+        last_child_end.unwrap_or(end_event.start)
+    }
+}
+
+/// Keys compare by resolved scalar value: `1` and `"1"` are different keys, `1` and `0x1`
+/// the same.
+fn key_identity(node: &Node) -> Option<String> {
+    let text = node.scalar_text()?;
+    let kind = match node.value {
+        Value::Null => 'n',
+        Value::Bool(_) => 'b',
+        Value::Int(_) => 'i',
+        Value::Float(_) => 'f',
+        _ => 's',
+    };
+    Some(format!("{kind}{text}"))
+}
+
+#[cfg(test)]
+mod tests;
