@@ -4,5 +4,6 @@
 //! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
 
 pub mod diag;
+pub mod schema;
 pub mod source;
 pub mod yaml;

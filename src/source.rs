@@ -125,3 +125,81 @@ mod tests {
         assert_eq!(f.line_col(999), (4, 2));
     }
 }
+
+/// Reads a text file for checking. Too large, unreadable, binary or non-UTF-8 files are
+/// diagnostics; a non-UTF-8 file's diagnostic points at its first bad byte.
+pub fn read_source(
+    path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Source, crate::diag::Diagnostic> {
+    use crate::diag::{Diagnostic, codes};
+    let empty = || SourceFile::new(name, path, String::new());
+    let fail = |e: &std::io::Error| {
+        Diagnostic::new(codes::F001, format!("cannot read `{name}`: {}", io_reason(e)))
+            .at_file(&empty())
+            .help("check that the file exists and is readable")
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::new(
+            codes::F001,
+            format!("`{name}` is a folder, not a file"),
+        )
+        .at_file(&empty())
+        .help("name the file inside it"));
+    }
+    if meta.len() > max_bytes {
+        return Err(Diagnostic::new(
+            codes::F003,
+            format!(
+                "`{name}` is {} bytes, over the limit of {max_bytes} bytes",
+                meta.len()
+            ),
+        )
+        .at_file(&empty())
+        .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+    // The file may have grown since the metadata was read.
+    if bytes.len() as u64 > max_bytes {
+        return Err(Diagnostic::new(
+            codes::F003,
+            format!("`{name}` is over the limit of {max_bytes} bytes"),
+        )
+        .at_file(&empty()));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => match text.find('\0') {
+            None => Ok(SourceFile::new(name, path, text)),
+            Some(at) => {
+                let src = SourceFile::new(name, path, text);
+                Err(Diagnostic::new(
+                    codes::F002,
+                    format!("`{name}` contains a NUL byte: it looks like a binary file"),
+                )
+                .at(&src, at..at + 1)
+                .help("proctor reads text files only; remove the file or save it as UTF-8 text"))
+            }
+        },
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let src = SourceFile::new(name, path, text);
+            Err(
+                Diagnostic::new(codes::F002, format!("`{name}` is not valid UTF-8"))
+                    .at(&src, at..src.clamp(at + 1))
+                    .primary_message("first invalid byte here")
+                    .help("save the file as UTF-8"),
+            )
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -7,6 +7,7 @@
 //! scalar differently (`yes`, `on`, `0644`), [`ParseOptions::warn_yaml11`] adds a warning.
 
 mod scalar;
+pub mod shape;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,0 +1,80 @@
+use super::*;
+use crate::source::SourceFile;
+use crate::yaml::{ParseOptions, parse};
+
+fn read_schema(text: &str) -> (Option<InputSchema>, Vec<Diagnostic>) {
+    let src = SourceFile::new("schema.yaml", "schema.yaml", text.to_string());
+    let mut diags = Vec::new();
+    let root = parse(&src, &ParseOptions::default(), &mut diags).expect("parses");
+    let schema = read(&src, &root, &mut diags);
+    (schema, diags)
+}
+
+fn codes_of(diags: &[Diagnostic]) -> Vec<&'static str> {
+    diags.iter().map(|d| d.code.id).collect()
+}
+
+const GOOD: &str = r#"
+schema:
+  format:
+    openapi: "3.0.0"
+  environment_input_type: "EnvInput"
+  types:
+    EnvInput:
+      type: object
+      required: [cluster_name]
+      properties:
+        cluster_name: {type: string, minLength: 1, maxLength: 40}
+        size: {type: string, enum: [small, large], default: small, nullable: true}
+        port: {type: number, default: 80, minimum: 0, maximum: 65535}
+"#;
+
+#[test]
+fn converts_nullable_to_type_list_and_null_enum() {
+    let (schema, diags) = read_schema(GOOD);
+    assert!(diags.is_empty(), "{diags:?}");
+    let schema = schema.unwrap();
+    let t = schema.get_type(schema.environment_input_type.as_ref().unwrap()).unwrap();
+    assert_eq!(t.properties, ["cluster_name", "size", "port"]);
+    assert_eq!(t.json["properties"]["size"]["type"], serde_json::json!(["string", "null"]));
+    assert_eq!(t.json["properties"]["size"]["enum"], serde_json::json!(["small", "large", null]));
+    let v = t.validator.as_ref().unwrap();
+    assert!(v.is_valid(&serde_json::json!({"cluster_name": "a", "size": null})));
+    assert!(!v.is_valid(&serde_json::json!({"cluster_name": "a", "port": "eighty"})));
+}
+
+#[test]
+fn patterns_are_searches() {
+    let (schema, _) = read_schema(&GOOD.replace(
+        "minLength: 1, maxLength: 40",
+        "pattern: '([0-9]{1,3}\\.){3}[0-9]{1,3}'",
+    ));
+    let schema = schema.unwrap();
+    let v = schema.types[0].validator.as_ref().unwrap();
+    assert!(v.is_valid(&serde_json::json!({"cluster_name": "x10.0.0.0/16"})));
+    assert!(!v.is_valid(&serde_json::json!({"cluster_name": "10.0.0/16"})));
+}
+
+#[test]
+fn lints_the_schema_itself() {
+    let text = r#"
+schema:
+  format: {openapi: "3.0.0"}
+  service_input_type: SvcInputs
+  types:
+    SvcInput:
+      type: object
+      required: [prot]
+      properties:
+        port: {type: [number, "null"], default: 80000, maximum: 65535}
+        name: {type: strng, maxLenght: 3}
+        cidr: {type: string, pattern: '([0-9]'}
+        look: {type: string, pattern: '(?=x)'}
+"#;
+    let (_, diags) = read_schema(text);
+    let mut codes = codes_of(&diags);
+    codes.sort();
+    assert_eq!(codes, ["B006", "S001", "S002", "S003", "S003", "S004", "S005", "S006"]);
+    let b006 = diags.iter().find(|d| d.code.id == "B006").unwrap();
+    assert_eq!(b006.help.as_deref(), Some("did you mean `SvcInput`?"));
+}
