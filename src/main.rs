@@ -1,3 +1,3 @@
-fn main() {
-    println!("proctor");
+fn main() -> std::process::ExitCode {
+    proctor::cli::main()
 }

@@ -202,6 +202,12 @@ codes! {
         example: "`proctor check templates/` when the bundles live in `infra/`.",
         fix: "Point proctor at the folder that holds the bundles.",
     }
+    B011 "invalid-manifest" Error "bundle" {
+        what: "A manifest's templates are not what Proton accepts: an unknown rendering engine, or a CloudFormation manifest that does not name exactly one file.",
+        why: "Proton deployed exactly one CloudFormation template per infrastructure folder; anything else was refused at registration.",
+        example: "Two `- file:` entries with `rendering_engine: jinja`.",
+        fix: "Keep one `file` entry with `rendering_engine: jinja` and `template_language: cloudformation`.",
+    }
     S001 "type-list" Error "schema" {
         what: "A schema property's `type` is a list.",
         why: "OpenAPI 3.0 allows exactly one type; nullable values are written `nullable: true`.",

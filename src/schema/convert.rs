@@ -146,7 +146,10 @@ impl<'a> Converter<'a> {
                     let s = self.schema_object(v, false);
                     out.insert(key, s);
                 }
-                "default" => default = Some(v),
+                "default" => {
+                    default = Some(v);
+                    out.insert(key, v.to_json());
+                }
                 "format" | "title" | "description" => {
                     if v.as_str().is_none() {
                         self.invalid(v, format!("`{key}` must be a string"), "quote the text");

@@ -1,0 +1,612 @@
+//! `proctor check`: find the workspace's bundles and deployments, load and lint the bundles,
+//! and type-check every spec against its bundle. Pure: returns diagnostics, prints nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use crate::bundle::{self, Bundle, BundleDir, BundleKind};
+use crate::config::{self, Config, TemplateRef};
+use crate::diag::{Diagnostic, codes, did_you_mean};
+use crate::limits::Limits;
+use crate::paths::join_display;
+use crate::source::{Source, SourceFile, read_source};
+use crate::spec::{self, Spec, SpecKind, typecheck};
+
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// Paths as given on the command line (bundles, folders of bundles, or spec files).
+    pub paths: Vec<String>,
+    /// Specs given with `--spec`.
+    pub specs: Vec<String>,
+    /// `--config`.
+    pub config: Option<String>,
+    /// The folder to resolve relative paths against and to search for proctor.toml from.
+    pub cwd: PathBuf,
+}
+
+/// What a deployment unit is, for later stages (rendering, policies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    Environment,
+    ServiceInstance,
+    Pipeline,
+}
+
+/// One deployment unit whose inputs were checked: what later stages render.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub kind: UnitKind,
+    /// The environment, instance or service name.
+    pub name: String,
+    /// The service, for instances and pipelines.
+    pub service: Option<String>,
+    /// The bundle folder, as shown.
+    pub bundle: String,
+    /// The spec, as shown.
+    pub spec: String,
+    /// Spec values with the schema's defaults filled in.
+    pub inputs: Json,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+    pub bundles: usize,
+    pub specs: usize,
+    pub units: Vec<Unit>,
+}
+
+/// Problems that stop proctor from running at all (exit code 2).
+#[derive(Debug)]
+pub enum Fatal {
+    /// proctor.toml cannot be used; its diagnostics say why.
+    Config(Vec<Diagnostic>),
+    /// Bad command-line arguments.
+    Usage(String),
+}
+
+pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    let mut out = Outcome::default();
+    let config = load_config(opts)?;
+    let limits = config.as_ref().map_or_else(Limits::default, |c| c.0.limits.clone());
+    if let Some((_, diags)) = &config {
+        out.diagnostics.extend(diags.iter().cloned());
+        out.files += 1;
+    }
+    let config = config.map(|(c, _)| c);
+
+    // Where to look, as (path on disk, name shown).
+    let mut roots: Vec<(PathBuf, String)> = Vec::new();
+    let mut spec_files: Vec<(PathBuf, String)> = Vec::new();
+    for p in &opts.paths {
+        let path = opts.cwd.join(p);
+        let shown = tidy(p);
+        if path.is_dir() {
+            roots.push((path, shown));
+        } else if path.is_file() {
+            spec_files.push((path, shown));
+        } else {
+            return Err(Fatal::Usage(format!("`{p}`: no such file or folder")));
+        }
+    }
+    for s in &opts.specs {
+        let path = opts.cwd.join(s);
+        if !path.is_file() {
+            return Err(Fatal::Usage(format!("--spec `{s}`: no such file")));
+        }
+        spec_files.push((path, tidy(s)));
+    }
+    let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
+
+    // Bundles under the given paths (or, by default, the workspace's template folders).
+    let mut given: Vec<BundleDir> = Vec::new();
+    let default_roots = workspace_roots(config.as_ref(), opts);
+    let search: &[(PathBuf, String)] = if opts.paths.is_empty() && opts.specs.is_empty() { &default_roots } else { &roots };
+    for (path, shown) in search {
+        let found = bundle::discover(path, shown);
+        if found.is_empty() && (config.is_none() || explicit) {
+            let dir = SourceFile::new(shown.clone(), path.clone(), String::new());
+            out.diagnostics.push(
+                Diagnostic::new(codes::B010, format!("no bundle found in `{shown}`"))
+                    .at_file(&dir)
+                    .help("point proctor at a bundle folder (one with `schema/` and an infrastructure folder) or a folder of bundles"),
+            );
+        }
+        given.extend(found);
+    }
+    dedupe(&mut given);
+
+    // Every bundle the configuration can name, to resolve deployments' templates.
+    let mut catalog = given.clone();
+    if config.is_some() {
+        for (path, shown) in &default_roots {
+            catalog.extend(bundle::discover(path, shown));
+        }
+        dedupe(&mut catalog);
+    }
+
+    // Deployments to check, with the bundle each uses.
+    let mut env_jobs: Vec<(usize, usize)> = Vec::new(); // (environment index, catalog index)
+    let mut svc_jobs: Vec<(usize, usize)> = Vec::new();
+    if let Some(cfg) = &config {
+        let given_keys: Vec<PathBuf> = given.iter().map(|b| key(&b.path)).collect();
+        let selected = |bundle_ix: usize, spec: &Path| {
+            !explicit
+                || given_keys.contains(&key(&catalog[bundle_ix].path))
+                || spec_files.iter().any(|(p, _)| key(p) == key(&cfg.root.join(spec)))
+                || roots.iter().any(|(r, _)| key(&cfg.root.join(spec)).starts_with(key(r)))
+        };
+        for (i, e) in cfg.environments.iter().enumerate() {
+            if let Some(b) = resolve(cfg, &e.template, &catalog, &mut out.diagnostics)
+                && selected(b, &e.spec.value)
+            {
+                env_jobs.push((i, b));
+            }
+        }
+        for (i, s) in cfg.services.iter().enumerate() {
+            if let Some(b) = resolve(cfg, &s.template, &catalog, &mut out.diagnostics)
+                && selected(b, &s.spec.value)
+            {
+                svc_jobs.push((i, b));
+            }
+        }
+    }
+
+    // Load every bundle needed, in parallel; each bundle's diagnostics stay its own.
+    let mut needed: Vec<usize> = Vec::new();
+    for b in &given {
+        if let Some(ix) = catalog.iter().position(|c| key(&c.path) == key(&b.path)) {
+            needed.push(ix);
+        }
+    }
+    needed.extend(env_jobs.iter().map(|j| j.1));
+    needed.extend(svc_jobs.iter().map(|j| j.1));
+    // Environments' bundles, for the compatibility check of service instances.
+    if let Some(cfg) = &config {
+        for e in &cfg.environments {
+            if let Some(b) = resolve(cfg, &e.template, &catalog, &mut Vec::new()) {
+                needed.push(b);
+            }
+        }
+    }
+    needed.sort_unstable();
+    needed.dedup();
+    let loaded: HashMap<usize, (Bundle, Vec<Diagnostic>)> = needed
+        .par_iter()
+        .map(|&ix| {
+            let mut diags = Vec::new();
+            let b = bundle::load(&catalog[ix], &limits, &mut diags);
+            (ix, (b, diags))
+        })
+        .collect();
+    let mut shown_bundles: Vec<usize> = given.iter().filter_map(|b| catalog.iter().position(|c| key(&c.path) == key(&b.path))).collect();
+    shown_bundles.extend(env_jobs.iter().map(|j| j.1));
+    shown_bundles.extend(svc_jobs.iter().map(|j| j.1));
+    shown_bundles.sort_unstable();
+    shown_bundles.dedup();
+    for ix in &shown_bundles {
+        let (b, diags) = &loaded[ix];
+        out.diagnostics.extend(diags.iter().cloned());
+        out.files += b.files_read;
+        out.bundles += 1;
+    }
+
+    let mut checked_specs: Vec<PathBuf> = Vec::new();
+    if let Some(cfg) = &config {
+        // Environments: name → bundle, for the services' checks.
+        let env_bundles: BTreeMap<String, Option<usize>> = cfg
+            .environments
+            .iter()
+            .map(|e| (e.name.value.clone(), resolve(cfg, &e.template, &catalog, &mut Vec::new())))
+            .collect();
+        let results: Vec<SpecResult> = env_jobs
+            .par_iter()
+            .map(|&(i, b)| {
+                let e = &cfg.environments[i];
+                check_deployment_spec(cfg, &e.spec, &limits, &loaded[&b].0, Some(&e.name.value), None)
+            })
+            .chain(svc_jobs.par_iter().map(|&(i, b)| {
+                let s = &cfg.services[i];
+                let ctx = ServiceContext { cfg, env_bundles: &env_bundles, loaded: &loaded, service: &s.name.value };
+                check_deployment_spec(cfg, &s.spec, &limits, &loaded[&b].0, None, Some(&ctx))
+            }))
+            .collect();
+        for r in results {
+            out.absorb(r);
+        }
+        checked_specs.extend(cfg.environments.iter().map(|e| key(&cfg.root.join(&e.spec.value))));
+        checked_specs.extend(cfg.services.iter().map(|s| key(&cfg.root.join(&s.spec.value))));
+    }
+
+    // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line.
+    let given_loaded: Vec<&Bundle> = given
+        .iter()
+        .filter_map(|g| catalog.iter().position(|c| key(&c.path) == key(&g.path)))
+        .map(|ix| &loaded[&ix].0)
+        .collect();
+    let mut standalone: Vec<(PathBuf, String, Option<&Bundle>)> = Vec::new();
+    for b in &given_loaded {
+        for (path, shown) in beside_specs(b) {
+            // The newest major of a template owns the specs beside its version folders.
+            let newest = given_loaded
+                .iter()
+                .filter(|o| o.template_name == b.template_name && key(o.dir.parent().unwrap_or(&o.dir)) == key(b.dir.parent().unwrap_or(&b.dir)))
+                .max_by_key(|o| o.major)
+                .copied();
+            if newest.is_some_and(|n| std::ptr::eq(n, *b)) || b.major.is_none() {
+                standalone.push((path, shown, Some(*b)));
+            }
+        }
+    }
+    for (path, shown) in &spec_files {
+        standalone.push((path.clone(), shown.clone(), None));
+    }
+    let mut seen_standalone = Vec::new();
+    standalone.retain(|(p, _, _)| {
+        let k = key(p);
+        let fresh = !checked_specs.contains(&k) && !seen_standalone.contains(&k);
+        seen_standalone.push(k);
+        fresh
+    });
+    let results: Vec<SpecResult> = standalone
+        .par_iter()
+        .map(|(path, shown, owner)| check_standalone_spec(path, shown, *owner, &given_loaded, &limits))
+        .collect();
+    for r in results {
+        out.absorb(r);
+    }
+
+    out.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(out)
+}
+
+#[derive(Default)]
+struct SpecResult {
+    diagnostics: Vec<Diagnostic>,
+    units: Vec<Unit>,
+    files: usize,
+    specs: usize,
+}
+
+impl Outcome {
+    fn absorb(&mut self, r: SpecResult) {
+        self.diagnostics.extend(r.diagnostics);
+        self.units.extend(r.units);
+        self.files += r.files;
+        self.specs += r.specs;
+    }
+}
+
+fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Diagnostic>)>, Fatal> {
+    let path = match &opts.config {
+        Some(p) => {
+            let path = opts.cwd.join(p);
+            if !path.is_file() {
+                return Err(Fatal::Usage(format!("--config `{p}`: no such file")));
+            }
+            path
+        }
+        None => match config::find(&opts.cwd) {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+    };
+    let root = path.parent().map_or_else(|| opts.cwd.clone(), Path::to_path_buf);
+    let shown = opts.config.as_deref().map_or_else(
+        || pathdiff(&path, &opts.cwd).unwrap_or_else(|| config::FILE_NAME.to_string()),
+        tidy,
+    );
+    let source = read_source(&path, &shown, Limits::default().max_file_bytes).map_err(|d| Fatal::Config(vec![d]))?;
+    let mut diags = Vec::new();
+    match config::parse(&source, &root, &mut diags) {
+        Ok(cfg) => Ok(Some((cfg, diags))),
+        Err(()) => Err(Fatal::Config(diags)),
+    }
+}
+
+/// `a/b/proctor.toml` relative to `base`, when it is below it.
+fn pathdiff(path: &Path, base: &Path) -> Option<String> {
+    path.strip_prefix(base).ok().map(|p| p.to_string_lossy().replace('\\', "/"))
+}
+
+/// The folders a check with no paths looks in.
+fn workspace_roots(config: Option<&Config>, opts: &CheckOptions) -> Vec<(PathBuf, String)> {
+    match config {
+        Some(cfg) if !cfg.templates.is_empty() => cfg
+            .templates
+            .iter()
+            .map(|t| (cfg.root.join(&t.value), tidy(&t.value.to_string_lossy())))
+            .collect(),
+        Some(cfg) => vec![(cfg.root.clone(), ".".to_string())],
+        None => vec![(opts.cwd.clone(), ".".to_string())],
+    }
+}
+
+/// A path as users wrote it, without `./` or a trailing `/`.
+fn tidy(p: &str) -> String {
+    let mut s = p.replace('\\', "/");
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest.to_string();
+    }
+    while s.len() > 1 && s.ends_with('/') {
+        s.pop();
+    }
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// A comparable identity for a path (its real path when it exists).
+fn key(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn dedupe(dirs: &mut Vec<BundleDir>) {
+    let mut seen = Vec::new();
+    dirs.retain(|d| {
+        let k = key(&d.path);
+        let fresh = !seen.contains(&k);
+        seen.push(k);
+        fresh
+    });
+}
+
+/// The catalog index of the bundle a deployment's `template` names.
+fn resolve(cfg: &Config, template: &config::At<TemplateRef>, catalog: &[BundleDir], diags: &mut Vec<Diagnostic>) -> Option<usize> {
+    let found = match &template.value {
+        TemplateRef::Path(p) => {
+            let k = key(&cfg.root.join(p));
+            catalog.iter().position(|b| key(&b.path) == k).or_else(|| {
+                let p = cfg.root.join(p);
+                bundle::discover::is_bundle(&p).then_some(usize::MAX)
+            })
+        }
+        TemplateRef::Version { name, major, .. } => catalog.iter().position(|b| {
+            let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let parent = b.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+            leaf == format!("v{major}") && parent == name || (leaf == name && *major == 1 && !b.path.join(format!("v{major}")).exists())
+        }),
+    };
+    match found {
+        Some(usize::MAX) | None => {
+            let names: Vec<String> = catalog.iter().map(|b| identity(b)).collect();
+            let wanted = template.value.to_string();
+            let help = match did_you_mean(&wanted, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "no bundles were found in the workspace's template folders; check `[workspace] templates`".to_string(),
+                None => format!("the templates found are {}", crate::yaml::shape::list(&names.iter().map(String::as_str).collect::<Vec<_>>())),
+            };
+            diags.push(
+                Diagnostic::new(codes::W002, format!("template `{wanted}` names no bundle in the workspace"))
+                    .at(&cfg.source, template.span.clone())
+                    .help(help),
+            );
+            None
+        }
+        Some(ix) => Some(ix),
+    }
+}
+
+/// `fargate-env:1` for `fargate-env/v1`, else the folder's name with `:1`.
+fn identity(b: &BundleDir) -> String {
+    let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    match leaf.strip_prefix('v').and_then(|m| m.parse::<u32>().ok()) {
+        Some(m) => format!("{}:{m}", b.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("")),
+        None => format!("{leaf}:1"),
+    }
+}
+
+/// `<template>/spec/*.yaml`: beside the version folders, or inside a flat bundle.
+fn beside_specs(b: &Bundle) -> Vec<(PathBuf, String)> {
+    let (dir, shown) = if b.major.is_some() {
+        let parent = b.dir.parent().unwrap_or(&b.dir);
+        (parent.join("spec"), join_display(&crate::paths::parent_display(&b.display), "spec"))
+    } else {
+        (b.dir.join("spec"), join_display(&b.display, "spec"))
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut out: Vec<(PathBuf, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (e.path().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml"))).then(|| (e.path(), join_display(&shown, &name)))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+struct ServiceContext<'a> {
+    cfg: &'a Config,
+    env_bundles: &'a BTreeMap<String, Option<usize>>,
+    loaded: &'a HashMap<usize, (Bundle, Vec<Diagnostic>)>,
+    service: &'a str,
+}
+
+fn read_spec(path: &Path, shown: &str, limits: &Limits, r: &mut SpecResult) -> Option<Spec> {
+    r.files += 1;
+    r.specs += 1;
+    let source = match read_source(path, shown, limits.max_file_bytes) {
+        Ok(s) => s,
+        Err(d) => {
+            r.diagnostics.push(d);
+            return None;
+        }
+    };
+    spec::read(&source, limits, &mut r.diagnostics)
+}
+
+fn check_deployment_spec(
+    cfg: &Config,
+    spec_path: &config::At<PathBuf>,
+    limits: &Limits,
+    bundle: &Bundle,
+    environment: Option<&str>,
+    service: Option<&ServiceContext<'_>>,
+) -> SpecResult {
+    let mut r = SpecResult::default();
+    let path = cfg.root.join(&spec_path.value);
+    let shown = tidy(&spec_path.value.to_string_lossy());
+    if !path.is_file() {
+        r.diagnostics.push(
+            Diagnostic::new(codes::F001, format!("spec `{shown}` does not exist"))
+                .at(&cfg.source, spec_path.span.clone())
+                .help("create the spec, or correct the `spec` path (relative to proctor.toml)"),
+        );
+        return r;
+    }
+    let Some(spec) = read_spec(&path, &shown, limits, &mut r) else { return r };
+    check_spec_against(&spec, bundle, environment, service, &mut r);
+    r
+}
+
+fn check_standalone_spec<'a>(path: &Path, shown: &str, owner: Option<&'a Bundle>, given: &[&'a Bundle], limits: &Limits) -> SpecResult {
+    let mut r = SpecResult::default();
+    let Some(spec) = read_spec(path, shown, limits, &mut r) else { return r };
+    let bundle = match owner {
+        Some(b) => b,
+        None => {
+            let fits: Vec<&'a Bundle> = given
+                .iter()
+                .copied()
+                .filter(|b| match spec.kind {
+                    SpecKind::Environment => b.kind.is_environment(),
+                    SpecKind::Service => b.kind == BundleKind::Service,
+                })
+                .collect();
+            match fits.as_slice() {
+                [one] => *one,
+                _ => {
+                    let why = if fits.is_empty() {
+                        format!("no {} bundle was given", if spec.kind == SpecKind::Environment { "environment" } else { "service" })
+                    } else {
+                        format!("{} bundles could own it", fits.len())
+                    };
+                    r.diagnostics.push(
+                        Diagnostic::new(codes::I014, format!("cannot tell which bundle checks this {}: {why}", spec.kind.keyword()))
+                            .at(&spec.source, spec.kind_span.clone())
+                            .help("name the bundle folder alone on the command line (`proctor check BUNDLE --spec SPEC`), or declare the deployment in proctor.toml"),
+                    );
+                    return r;
+                }
+            }
+        }
+    };
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    check_spec_against(&spec, bundle, Some(&name), None, &mut r);
+    r
+}
+
+fn check_spec_against(spec: &Spec, bundle: &Bundle, environment: Option<&str>, service: Option<&ServiceContext<'_>>, r: &mut SpecResult) {
+    let wanted = if bundle.kind.is_environment() { SpecKind::Environment } else { SpecKind::Service };
+    if bundle.kind == BundleKind::Component {
+        r.diagnostics.push(
+            Diagnostic::new(codes::I009, format!("`{}` is a component bundle, which takes no spec", bundle.display))
+                .at(&spec.source, spec.kind_span.clone())
+                .help("components have no inputs of their own; attach them to a service instance"),
+        );
+        return;
+    }
+    if spec.kind != wanted {
+        r.diagnostics.push(
+            Diagnostic::new(codes::I009, format!("a {} for the {} template `{}`", spec.kind.keyword(), bundle.kind.describe(), bundle.label()))
+                .at(&spec.source, spec.kind_span.clone())
+                .help(format!("write `proton: {}`, or use a {} template", wanted.keyword(), if spec.kind == SpecKind::Environment { "environment" } else { "service" })),
+        );
+        return;
+    }
+    let Some(schema) = &bundle.schema else { return };
+    match spec.kind {
+        SpecKind::Environment => {
+            let (Some(inputs), Some(ty)) = (&spec.environment_inputs, bundle.environment_type()) else { return };
+            let effective = typecheck::check(&spec.source, inputs, ty, &schema.source, &mut r.diagnostics);
+            r.units.push(Unit {
+                kind: UnitKind::Environment,
+                name: environment.unwrap_or_default().to_string(),
+                service: None,
+                bundle: bundle.display.clone(),
+                spec: spec.source.name().to_string(),
+                inputs: effective,
+            });
+        }
+        SpecKind::Service => {
+            let service_name = service.map_or_else(
+                || spec.source.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                |s| s.service.to_string(),
+            );
+            match (&spec.pipeline, bundle.has_pipeline()) {
+                (Some(p), false) => r.diagnostics.push(
+                    Diagnostic::new(codes::I011, format!("`pipeline:` inputs, but `{}` has no pipeline", bundle.label()))
+                        .at(&spec.source, p.anchor.clone())
+                        .help("delete the `pipeline:` section, or use a template version with `pipeline_infrastructure/`"),
+                ),
+                (p, true) => {
+                    if let Some(ty) = bundle.pipeline_type() {
+                        let inputs = p.clone().unwrap_or_else(|| spec::Inputs { node: None, anchor: spec.kind_span.clone(), place: "pipeline".into() });
+                        let effective = typecheck::check(&spec.source, &inputs, ty, &schema.source, &mut r.diagnostics);
+                        r.units.push(Unit {
+                            kind: UnitKind::Pipeline,
+                            name: service_name.clone(),
+                            service: Some(service_name.clone()),
+                            bundle: bundle.display.clone(),
+                            spec: spec.source.name().to_string(),
+                            inputs: effective,
+                        });
+                    }
+                }
+                (None, false) => {}
+            }
+            let Some(ty) = bundle.service_type() else { return };
+            for inst in &spec.instances {
+                if let (Some(ctx), Some((env, span))) = (service, &inst.environment) {
+                    check_instance_environment(ctx, bundle, &spec.source, env, span, &mut r.diagnostics);
+                }
+                let effective = typecheck::check(&spec.source, &inst.inputs, ty, &schema.source, &mut r.diagnostics);
+                r.units.push(Unit {
+                    kind: UnitKind::ServiceInstance,
+                    name: inst.name.clone(),
+                    service: Some(service_name.clone()),
+                    bundle: bundle.display.clone(),
+                    spec: spec.source.name().to_string(),
+                    inputs: effective,
+                });
+            }
+        }
+    }
+}
+
+fn check_instance_environment(ctx: &ServiceContext<'_>, bundle: &Bundle, spec: &Source, env: &str, span: &std::ops::Range<usize>, diags: &mut Vec<Diagnostic>) {
+    if ctx.cfg.environments.is_empty() {
+        return;
+    }
+    let Some(env_bundle) = ctx.env_bundles.get(env) else {
+        let names: Vec<&str> = ctx.env_bundles.keys().map(String::as_str).collect();
+        let help = match did_you_mean(env, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("proctor.toml declares {}; add `[[environment]]` with `name = \"{env}\"` if it is new", crate::yaml::shape::list(&names)),
+        };
+        diags.push(
+            Diagnostic::new(codes::I012, format!("instance environment `{env}` is not declared in proctor.toml"))
+                .at(spec, span.clone())
+                .help(help),
+        );
+        return;
+    };
+    let Some(env_bundle) = env_bundle.and_then(|ix| ctx.loaded.get(&ix)).map(|l| &l.0) else { return };
+    if bundle.compatible_environments.is_empty() {
+        return;
+    }
+    let compatible = bundle.compatible_environments.iter().any(|c| c.name == env_bundle.template_name && Some(c.major) == env_bundle.major);
+    if !compatible {
+        let first = &bundle.compatible_environments[0];
+        let listed: Vec<String> = bundle.compatible_environments.iter().map(ToString::to_string).collect();
+        diags.push(
+            Diagnostic::new(codes::I013, format!("environment `{env}` uses `{}`, which `{}` does not list as compatible", env_bundle.label(), bundle.label()))
+                .at(spec, span.clone())
+                .label(&first.source, first.span.clone(), "compatible environment templates are listed here")
+                .help(format!("deploy the instance to an environment of {}, or add `{}` to `compatible_environments`", crate::yaml::shape::list(&listed.iter().map(String::as_str).collect::<Vec<_>>()), env_bundle.label())),
+        );
+    }
+}

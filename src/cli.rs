@@ -1,0 +1,150 @@
+//! The command line: parse arguments, run a stage, print through a reporter, pick the exit
+//! code. The only module that knows about output formats and the terminal.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::{self, CheckOptions, Fatal};
+use crate::diag::{Severity, Summary, codes};
+use crate::report::{self, RunStats, human::HumanOptions};
+
+/// Exit codes, documented in the README.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_CANNOT_RUN: u8 = 2;
+pub const EXIT_INTERNAL: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "proctor", version, about = "Check, render and deploy AWS Proton-format template bundles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint bundles and type-check developer specs against their schemas.
+    Check(CheckArgs),
+    /// Print the documentation of a diagnostic code (e.g. `proctor explain I003`).
+    Explain {
+        /// The code, such as I003.
+        code: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// Bundles, folders of bundles, or spec files (default: the workspace's templates).
+    paths: Vec<String>,
+    /// A spec to check against the bundle given in PATHS (repeatable).
+    #[arg(long = "spec", value_name = "FILE")]
+    specs: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// proctor.toml to use (default: found by walking up from the current folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Exit with 1 when there are warnings, not only errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("proctor: internal error, please report: {info}");
+        std::process::exit(i32::from(EXIT_INTERNAL));
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Explain { code } => explain(&code),
+    }
+}
+
+fn run_check(args: CheckArgs) -> ExitCode {
+    let started = Instant::now();
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("proctor: cannot read the current folder: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let opts = CheckOptions { paths: args.paths, specs: args.specs, config: args.config, cwd };
+    let human = HumanOptions { color: use_color(), width: 100 };
+    let outcome = match check::run(&opts) {
+        Ok(o) => o,
+        Err(Fatal::Usage(msg)) => {
+            eprintln!("proctor: {msg}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+        Err(Fatal::Config(diags)) => {
+            let text = match args.format {
+                Format::Human => report::human::render(&diags, human),
+                Format::Json => report::json::render(&diags),
+            };
+            print(&text);
+            eprintln!("proctor: cannot use the configuration; fix it and run again");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let summary = Summary::of(&outcome.diagnostics);
+    let text = match args.format {
+        Format::Human => {
+            let stats = RunStats { files: outcome.files, bundles: outcome.bundles, specs: outcome.specs, elapsed: started.elapsed() };
+            let mut t = report::human::render(&outcome.diagnostics, human);
+            t.push_str(&report::summary_line(&stats, &summary));
+            t.push('\n');
+            t
+        }
+        Format::Json => report::json::render(&outcome.diagnostics),
+    };
+    print(&text);
+    let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
+    ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn explain(id: &str) -> ExitCode {
+    let Some(c) = codes::find(id) else {
+        eprintln!("proctor: unknown code `{id}`; codes look like I003 (see `docs` in the README)");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let severity = match c.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    };
+    print(&format!(
+        "{} {} ({severity}, stage: {})\n\nWhat it checks\n  {}\n\nWhy it matters\n  {}\n\nExample\n  {}\n\nHow to fix it\n  {}\n",
+        c.id, c.name, c.stage, c.what, c.why, c.example, c.fix
+    ));
+    ExitCode::from(EXIT_OK)
+}
+
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Prints to stdout; a closed pipe (`proctor check | head`) is not an error.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

@@ -1,0 +1,269 @@
+//! The workspace configuration, `proctor.toml`: where templates live, the deployments (the
+//! facts Proton took as API arguments), and limits. Mistakes are diagnostics with locations.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, codes};
+use crate::limits::Limits;
+use crate::source::Source;
+
+pub const FILE_NAME: &str = "proctor.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    workspace: RawWorkspace,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    environment: Vec<RawEnvironment>,
+    #[serde(default)]
+    service: Vec<RawService>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkspace {
+    templates: Option<Vec<Spanned<String>>>,
+    policies: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_file_bytes: Option<u64>,
+    max_yaml_depth: Option<usize>,
+    max_alias_nodes: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: Spanned<String>,
+    template: Spanned<String>,
+    spec: Spanned<String>,
+    account_id: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    name: Spanned<String>,
+    template: Spanned<String>,
+    spec: Spanned<String>,
+    branch: Option<String>,
+    repository_id: Option<String>,
+    repository_connection_arn: Option<String>,
+}
+
+/// A value from proctor.toml with where it was written.
+#[derive(Clone, Debug)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+impl<T> At<T> {
+    fn from(s: Spanned<T>) -> Self {
+        let span = s.span();
+        At { value: s.into_inner(), span }
+    }
+}
+
+/// Which bundle a deployment uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateRef {
+    /// `name:major` or `name:major.minor` (the minor is recorded, not resolved: versions
+    /// below the major live in git history, not in the tree).
+    Version { name: String, major: u32, minor: Option<u32> },
+    /// A folder, relative to proctor.toml.
+    Path(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct EnvironmentDeployment {
+    pub name: At<String>,
+    pub template: At<TemplateRef>,
+    pub spec: At<PathBuf>,
+    pub account_id: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceDeployment {
+    pub name: At<String>,
+    pub template: At<TemplateRef>,
+    pub spec: At<PathBuf>,
+    pub branch: Option<String>,
+    pub repository_id: Option<String>,
+    pub repository_connection_arn: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub source: Source,
+    /// The folder holding proctor.toml: the workspace root.
+    pub root: PathBuf,
+    pub templates: Vec<At<PathBuf>>,
+    pub policies: Vec<At<PathBuf>>,
+    pub limits: Limits,
+    pub environments: Vec<EnvironmentDeployment>,
+    pub services: Vec<ServiceDeployment>,
+}
+
+/// proctor.toml in `start` or the nearest folder above it.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Parses proctor.toml. `Err` means the file cannot be used at all (TOML syntax or shape);
+/// `Ok` may still carry diagnostics about its values.
+pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Config, ()> {
+    let raw: RawConfig = match toml::from_str(source.text()) {
+        Ok(r) => r,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            let help = if message.contains("unknown field") {
+                "proctor.toml has `[workspace]`, `[limits]`, `[[environment]]` and `[[service]]` tables; the README lists their keys"
+            } else if message.contains("missing field") {
+                "add the missing key; each `[[environment]]` and `[[service]]` needs `name`, `template` and `spec`"
+            } else {
+                "correct the TOML at the location shown"
+            };
+            diags.push(
+                Diagnostic::new(codes::W001, format!("invalid proctor.toml: {message}"))
+                    .at(source, span)
+                    .help(help),
+            );
+            return Err(());
+        }
+    };
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_file_bytes: raw.limits.max_file_bytes.unwrap_or(defaults.max_file_bytes),
+        max_yaml_depth: raw.limits.max_yaml_depth.unwrap_or(defaults.max_yaml_depth).clamp(1, 10_000),
+        max_alias_nodes: raw.limits.max_alias_nodes.unwrap_or(defaults.max_alias_nodes),
+    };
+    let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
+        v.unwrap_or_default().into_iter().map(|s| {
+            let a = At::from(s);
+            At { value: PathBuf::from(a.value), span: a.span }
+        }).collect()
+    };
+    let mut cfg = Config {
+        source: source.clone(),
+        root: root.to_path_buf(),
+        templates: paths(raw.workspace.templates),
+        policies: paths(raw.workspace.policies),
+        limits,
+        environments: Vec::new(),
+        services: Vec::new(),
+    };
+    let mut names: Vec<At<String>> = Vec::new();
+    for e in raw.environment {
+        let name = At::from(e.name);
+        check_deployment_name(source, &name, "environment", &mut names, diags);
+        if let Some(a) = &e.account_id
+            && !(a.get_ref().len() == 12 && a.get_ref().bytes().all(|b| b.is_ascii_digit()))
+        {
+            diags.push(
+                Diagnostic::new(codes::W001, format!("`account_id = \"{}\"` is not a 12-digit AWS account id", a.get_ref()))
+                    .at(source, a.span())
+                    .help("write the account id as a string of 12 digits, e.g. `account_id = \"111122223333\"`"),
+            );
+        }
+        let Some(template) = template_ref(source, At::from(e.template), diags) else { continue };
+        cfg.environments.push(EnvironmentDeployment {
+            name,
+            template,
+            spec: path_at(e.spec),
+            account_id: e.account_id.map(Spanned::into_inner),
+        });
+    }
+    names.clear();
+    for s in raw.service {
+        let name = At::from(s.name);
+        check_deployment_name(source, &name, "service", &mut names, diags);
+        let Some(template) = template_ref(source, At::from(s.template), diags) else { continue };
+        cfg.services.push(ServiceDeployment {
+            name,
+            template,
+            spec: path_at(s.spec),
+            branch: s.branch,
+            repository_id: s.repository_id,
+            repository_connection_arn: s.repository_connection_arn,
+        });
+    }
+    Ok(cfg)
+}
+
+fn path_at(s: Spanned<String>) -> At<PathBuf> {
+    let a = At::from(s);
+    At { value: PathBuf::from(a.value), span: a.span }
+}
+
+fn check_deployment_name(source: &Source, name: &At<String>, what: &str, seen: &mut Vec<At<String>>, diags: &mut Vec<Diagnostic>) {
+    if let Some(d) = crate::bundle::check_name(&name.value, &format!("{what} name"), source, name.span.clone()) {
+        diags.push(d);
+    }
+    if let Some(first) = seen.iter().find(|n| n.value == name.value) {
+        diags.push(
+            Diagnostic::new(codes::W003, format!("two {what}s are named `{}`", name.value))
+                .at(source, name.span.clone())
+                .primary_message("declared again here")
+                .label(source, first.span.clone(), "first declared here")
+                .help(format!("{what} names identify deployments: rename one of them")),
+        );
+    } else {
+        seen.push(name.clone());
+    }
+}
+
+fn template_ref(source: &Source, t: At<String>, diags: &mut Vec<Diagnostic>) -> Option<At<TemplateRef>> {
+    let text = t.value.trim();
+    let looks_like_path = text.contains('/') || text.starts_with('.');
+    if looks_like_path {
+        return Some(At { value: TemplateRef::Path(PathBuf::from(text)), span: t.span });
+    }
+    let parsed = text.split_once(':').and_then(|(name, version)| {
+        let (major, minor) = match version.split_once('.') {
+            Some((ma, mi)) => (ma.parse::<u32>().ok()?, Some(mi.parse::<u32>().ok()?)),
+            None => (version.parse::<u32>().ok()?, None),
+        };
+        (!name.is_empty()).then(|| TemplateRef::Version { name: name.to_string(), major, minor })
+    });
+    match parsed {
+        Some(r) => Some(At { value: r, span: t.span }),
+        None => {
+            diags.push(
+                Diagnostic::new(codes::W004, format!("`{text}` is not a template reference"))
+                    .at(source, t.span)
+                    .help(format!("write `{}:1` (name and major version), `{}:1.2`, or a path to the bundle folder", text.split(':').next().unwrap_or(text), text.split(':').next().unwrap_or(text))),
+            );
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for TemplateRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TemplateRef::Version { name, major, minor: Some(m) } => write!(f, "{name}:{major}.{m}"),
+            TemplateRef::Version { name, major, minor: None } => write!(f, "{name}:{major}"),
+            TemplateRef::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}

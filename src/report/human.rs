@@ -1,0 +1,178 @@
+//! Human output through miette: source snippets, labels, help. Labels in other files than the
+//! primary one (the schema property behind a spec error) are shown as notes with their own
+//! snippet.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan, SpanContents};
+
+use crate::diag::{Diagnostic, Label, Severity};
+use crate::source::{Source, SourceFile};
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text().read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name().to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// Options for human output.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions { color: false, width: 100 }
+    }
+}
+
+/// Renders diagnostics, one after another, separated by blank lines.
+pub fn render(diags: &[Diagnostic], opts: HumanOptions) -> String {
+    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_links(false)
+        .with_context_lines(1)
+        .with_show_related_as_nested(true);
+    let mut out = String::new();
+    for d in diags {
+        let view = View::new(d);
+        if handler.render_report(&mut out, &view).is_err() {
+            // Rendering cannot really fail on a String; keep the message at least.
+            out.push_str(&d.message);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A diagnostic as miette sees it: the diagnostic itself, or a note for one of its labels
+/// that lies in another file.
+struct View<'a> {
+    d: &'a Diagnostic,
+    note: bool,
+    /// The file whose snippet is shown, if any.
+    source: Option<Source>,
+    /// Where the problem is when there is no snippet to show it in.
+    location: Option<String>,
+    labels: Vec<&'a Label>,
+    related: Vec<View<'a>>,
+}
+
+impl<'a> View<'a> {
+    fn new(d: &'a Diagnostic) -> Self {
+        let primary = d.primary.as_ref();
+        let source = primary.map(|p| p.at.source.clone()).filter(|s| !s.text().is_empty());
+        let location = match (primary, &source) {
+            (Some(p), None) => Some(p.at.source.name().to_string()),
+            _ => None,
+        };
+        let same = |l: &&Label| source.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &l.at.source));
+        let labels = d.labels.iter().filter(same).collect();
+        let mut related: Vec<View<'a>> = d.labels.iter().filter(|l| !same(l)).map(|l| View::note(d, l)).collect();
+        related.extend(d.related.iter().map(View::new));
+        View { d, note: false, source, location, labels, related }
+    }
+
+    fn note(d: &'a Diagnostic, l: &'a Label) -> Self {
+        let source = Some(l.at.source.clone()).filter(|s| !s.text().is_empty());
+        let location = source.is_none().then(|| l.at.source.name().to_string());
+        View { d, note: true, source, location, labels: vec![l], related: Vec::new() }
+    }
+
+    fn is_note(&self) -> bool {
+        self.note
+    }
+}
+
+impl fmt::Debug for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_note() {
+            let text = self.labels[0].message.as_deref().unwrap_or("see here");
+            return match &self.location {
+                Some(loc) => write!(f, "note: {text}\n  --> {loc}"),
+                None => write!(f, "note: {text}"),
+            };
+        }
+        write!(f, "{}: {}", self.d.code.id, self.d.message)?;
+        if let Some(loc) = &self.location {
+            write!(f, "\n  --> {loc}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for View<'_> {}
+
+impl miette::Diagnostic for View<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        if self.is_note() {
+            return Some(miette::Severity::Advice);
+        }
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        if self.is_note() {
+            return None;
+        }
+        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s.as_ref() as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let source = self.source.as_ref()?;
+        let span = |l: &Label| {
+            let start = source.clamp(l.at.span.start);
+            let end = source.clamp(l.at.span.end.max(start));
+            SourceSpan::from(start..end)
+        };
+        let mut out = Vec::new();
+        if !self.is_note()
+            && let Some(p) = &self.d.primary
+        {
+            out.push(LabeledSpan::new_primary_with_span(p.message.clone(), span(p)));
+        }
+        for l in &self.labels {
+            // A note's text is its header; its label only underlines.
+            let text = if self.is_note() { None } else { l.message.clone() };
+            out.push(LabeledSpan::new_with_span(text, span(l)));
+        }
+        Some(Box::new(out.into_iter()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+    }
+}

@@ -1,0 +1,34 @@
+//! Reporters: the only code that turns diagnostics into text. Checking code never prints.
+
+pub mod human;
+pub mod json;
+
+use std::time::Duration;
+
+use crate::diag::Summary;
+
+/// What a run looked at, for the closing line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunStats {
+    pub files: usize,
+    pub bundles: usize,
+    pub specs: usize,
+    pub elapsed: Duration,
+}
+
+/// `checked 9 files (2 bundles, 3 specs) in 4 ms: 1 error, 2 warnings`
+pub fn summary_line(stats: &RunStats, summary: &Summary) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut counts = vec![plural(summary.errors, "error"), plural(summary.warnings, "warning")];
+    if summary.infos > 0 {
+        counts.push(plural(summary.infos, "info"));
+    }
+    format!(
+        "checked {} ({}, {}) in {} ms: {}",
+        plural(stats.files, "file"),
+        plural(stats.bundles, "bundle"),
+        plural(stats.specs, "spec"),
+        stats.elapsed.as_millis(),
+        counts.join(", ")
+    )
+}
