@@ -72,7 +72,9 @@ pub enum Fatal {
 pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut out = Outcome::default();
     let config = load_config(opts)?;
-    let limits = config.as_ref().map_or_else(Limits::default, |c| c.0.limits.clone());
+    let limits = config
+        .as_ref()
+        .map_or_else(Limits::default, |c| c.0.limits.clone());
     if let Some((_, diags)) = &config {
         out.diagnostics.extend(diags.iter().cloned());
         out.files += 1;
@@ -105,7 +107,11 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     // Bundles under the given paths (or, by default, the workspace's template folders).
     let mut given: Vec<BundleDir> = Vec::new();
     let default_roots = workspace_roots(config.as_ref(), opts);
-    let search: &[(PathBuf, String)] = if opts.paths.is_empty() && opts.specs.is_empty() { &default_roots } else { &roots };
+    let search: &[(PathBuf, String)] = if opts.paths.is_empty() && opts.specs.is_empty() {
+        &default_roots
+    } else {
+        &roots
+    };
     for (path, shown) in search {
         let found = bundle::discover(path, shown);
         if found.is_empty() && (config.is_none() || explicit) {
@@ -137,8 +143,12 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         let selected = |bundle_ix: usize, spec: &Path| {
             !explicit
                 || given_keys.contains(&key(&catalog[bundle_ix].path))
-                || spec_files.iter().any(|(p, _)| key(p) == key(&cfg.root.join(spec)))
-                || roots.iter().any(|(r, _)| key(&cfg.root.join(spec)).starts_with(key(r)))
+                || spec_files
+                    .iter()
+                    .any(|(p, _)| key(p) == key(&cfg.root.join(spec)))
+                || roots
+                    .iter()
+                    .any(|(r, _)| key(&cfg.root.join(spec)).starts_with(key(r)))
         };
         for (i, e) in cfg.environments.iter().enumerate() {
             if let Some(b) = resolve(cfg, &e.template, &catalog, &mut out.diagnostics)
@@ -183,7 +193,10 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             (ix, (b, diags))
         })
         .collect();
-    let mut shown_bundles: Vec<usize> = given.iter().filter_map(|b| catalog.iter().position(|c| key(&c.path) == key(&b.path))).collect();
+    let mut shown_bundles: Vec<usize> = given
+        .iter()
+        .filter_map(|b| catalog.iter().position(|c| key(&c.path) == key(&b.path)))
+        .collect();
     shown_bundles.extend(env_jobs.iter().map(|j| j.1));
     shown_bundles.extend(svc_jobs.iter().map(|j| j.1));
     shown_bundles.sort_unstable();
@@ -201,25 +214,50 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         let env_bundles: BTreeMap<String, Option<usize>> = cfg
             .environments
             .iter()
-            .map(|e| (e.name.value.clone(), resolve(cfg, &e.template, &catalog, &mut Vec::new())))
+            .map(|e| {
+                (
+                    e.name.value.clone(),
+                    resolve(cfg, &e.template, &catalog, &mut Vec::new()),
+                )
+            })
             .collect();
         let results: Vec<SpecResult> = env_jobs
             .par_iter()
             .map(|&(i, b)| {
                 let e = &cfg.environments[i];
-                check_deployment_spec(cfg, &e.spec, &limits, &loaded[&b].0, Some(&e.name.value), None)
+                check_deployment_spec(
+                    cfg,
+                    &e.spec,
+                    &limits,
+                    &loaded[&b].0,
+                    Some(&e.name.value),
+                    None,
+                )
             })
             .chain(svc_jobs.par_iter().map(|&(i, b)| {
                 let s = &cfg.services[i];
-                let ctx = ServiceContext { cfg, env_bundles: &env_bundles, loaded: &loaded, service: &s.name.value };
+                let ctx = ServiceContext {
+                    cfg,
+                    env_bundles: &env_bundles,
+                    loaded: &loaded,
+                    service: &s.name.value,
+                };
                 check_deployment_spec(cfg, &s.spec, &limits, &loaded[&b].0, None, Some(&ctx))
             }))
             .collect();
         for r in results {
             out.absorb(r);
         }
-        checked_specs.extend(cfg.environments.iter().map(|e| key(&cfg.root.join(&e.spec.value))));
-        checked_specs.extend(cfg.services.iter().map(|s| key(&cfg.root.join(&s.spec.value))));
+        checked_specs.extend(
+            cfg.environments
+                .iter()
+                .map(|e| key(&cfg.root.join(&e.spec.value))),
+        );
+        checked_specs.extend(
+            cfg.services
+                .iter()
+                .map(|s| key(&cfg.root.join(&s.spec.value))),
+        );
     }
 
     // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line.
@@ -234,7 +272,11 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             // The newest major of a template owns the specs beside its version folders.
             let newest = given_loaded
                 .iter()
-                .filter(|o| o.template_name == b.template_name && key(o.dir.parent().unwrap_or(&o.dir)) == key(b.dir.parent().unwrap_or(&b.dir)))
+                .filter(|o| {
+                    o.template_name == b.template_name
+                        && key(o.dir.parent().unwrap_or(&o.dir))
+                            == key(b.dir.parent().unwrap_or(&b.dir))
+                })
                 .max_by_key(|o| o.major)
                 .copied();
             if newest.is_some_and(|n| std::ptr::eq(n, *b)) || b.major.is_none() {
@@ -254,13 +296,16 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     });
     let results: Vec<SpecResult> = standalone
         .par_iter()
-        .map(|(path, shown, owner)| check_standalone_spec(path, shown, *owner, &given_loaded, &limits))
+        .map(|(path, shown, owner)| {
+            check_standalone_spec(path, shown, *owner, &given_loaded, &limits)
+        })
         .collect();
     for r in results {
         out.absorb(r);
     }
 
-    out.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(out)
 }
 
@@ -295,22 +340,27 @@ fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Diagnostic>)>,
             None => return Ok(None),
         },
     };
-    let root = path.parent().map_or_else(|| opts.cwd.clone(), Path::to_path_buf);
+    let root = path
+        .parent()
+        .map_or_else(|| opts.cwd.clone(), Path::to_path_buf);
     let shown = opts.config.as_deref().map_or_else(
         || pathdiff(&path, &opts.cwd).unwrap_or_else(|| config::FILE_NAME.to_string()),
         tidy,
     );
-    let source = read_source(&path, &shown, Limits::default().max_file_bytes).map_err(|d| Fatal::Config(vec![d]))?;
+    let source = read_source(&path, &shown, Limits::default().max_file_bytes)
+        .map_err(|d| Fatal::Config(vec![*d]))?;
     let mut diags = Vec::new();
     match config::parse(&source, &root, &mut diags) {
-        Ok(cfg) => Ok(Some((cfg, diags))),
-        Err(()) => Err(Fatal::Config(diags)),
+        Some(cfg) => Ok(Some((cfg, diags))),
+        None => Err(Fatal::Config(diags)),
     }
 }
 
 /// `a/b/proctor.toml` relative to `base`, when it is below it.
 fn pathdiff(path: &Path, base: &Path) -> Option<String> {
-    path.strip_prefix(base).ok().map(|p| p.to_string_lossy().replace('\\', "/"))
+    path.strip_prefix(base)
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
 }
 
 /// The folders a check with no paths looks in.
@@ -354,7 +404,12 @@ fn dedupe(dirs: &mut Vec<BundleDir>) {
 }
 
 /// The catalog index of the bundle a deployment's `template` names.
-fn resolve(cfg: &Config, template: &config::At<TemplateRef>, catalog: &[BundleDir], diags: &mut Vec<Diagnostic>) -> Option<usize> {
+fn resolve(
+    cfg: &Config,
+    template: &config::At<TemplateRef>,
+    catalog: &[BundleDir],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
     let found = match &template.value {
         TemplateRef::Path(p) => {
             let k = key(&cfg.root.join(p));
@@ -365,13 +420,19 @@ fn resolve(cfg: &Config, template: &config::At<TemplateRef>, catalog: &[BundleDi
         }
         TemplateRef::Version { name, major, .. } => catalog.iter().position(|b| {
             let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let parent = b.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
-            leaf == format!("v{major}") && parent == name || (leaf == name && *major == 1 && !b.path.join(format!("v{major}")).exists())
+            let parent = b
+                .path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            leaf == format!("v{major}") && parent == name
+                || (leaf == name && *major == 1 && !b.path.join(format!("v{major}")).exists())
         }),
     };
     match found {
         Some(usize::MAX) | None => {
-            let names: Vec<String> = catalog.iter().map(|b| identity(b)).collect();
+            let names: Vec<String> = catalog.iter().map(identity).collect();
             let wanted = template.value.to_string();
             let help = match did_you_mean(&wanted, names.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -379,9 +440,12 @@ fn resolve(cfg: &Config, template: &config::At<TemplateRef>, catalog: &[BundleDi
                 None => format!("the templates found are {}", crate::yaml::shape::list(&names.iter().map(String::as_str).collect::<Vec<_>>())),
             };
             diags.push(
-                Diagnostic::new(codes::W002, format!("template `{wanted}` names no bundle in the workspace"))
-                    .at(&cfg.source, template.span.clone())
-                    .help(help),
+                Diagnostic::new(
+                    codes::W002,
+                    format!("template `{wanted}` names no bundle in the workspace"),
+                )
+                .at(&cfg.source, template.span.clone())
+                .help(help),
             );
             None
         }
@@ -393,7 +457,14 @@ fn resolve(cfg: &Config, template: &config::At<TemplateRef>, catalog: &[BundleDi
 fn identity(b: &BundleDir) -> String {
     let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     match leaf.strip_prefix('v').and_then(|m| m.parse::<u32>().ok()) {
-        Some(m) => format!("{}:{m}", b.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("")),
+        Some(m) => format!(
+            "{}:{m}",
+            b.path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+        ),
         None => format!("{leaf}:1"),
     }
 }
@@ -402,16 +473,22 @@ fn identity(b: &BundleDir) -> String {
 fn beside_specs(b: &Bundle) -> Vec<(PathBuf, String)> {
     let (dir, shown) = if b.major.is_some() {
         let parent = b.dir.parent().unwrap_or(&b.dir);
-        (parent.join("spec"), join_display(&crate::paths::parent_display(&b.display), "spec"))
+        (
+            parent.join("spec"),
+            join_display(&crate::paths::parent_display(&b.display), "spec"),
+        )
     } else {
         (b.dir.join("spec"), join_display(&b.display, "spec"))
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
     let mut out: Vec<(PathBuf, String)> = entries
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            (e.path().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml"))).then(|| (e.path(), join_display(&shown, &name)))
+            (e.path().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")))
+                .then(|| (e.path(), join_display(&shown, &name)))
         })
         .collect();
     out.sort();
@@ -431,7 +508,7 @@ fn read_spec(path: &Path, shown: &str, limits: &Limits, r: &mut SpecResult) -> O
     let source = match read_source(path, shown, limits.max_file_bytes) {
         Ok(s) => s,
         Err(d) => {
-            r.diagnostics.push(d);
+            r.diagnostics.push(*d);
             return None;
         }
     };
@@ -457,14 +534,24 @@ fn check_deployment_spec(
         );
         return r;
     }
-    let Some(spec) = read_spec(&path, &shown, limits, &mut r) else { return r };
+    let Some(spec) = read_spec(&path, &shown, limits, &mut r) else {
+        return r;
+    };
     check_spec_against(&spec, bundle, environment, service, &mut r);
     r
 }
 
-fn check_standalone_spec<'a>(path: &Path, shown: &str, owner: Option<&'a Bundle>, given: &[&'a Bundle], limits: &Limits) -> SpecResult {
+fn check_standalone_spec<'a>(
+    path: &Path,
+    shown: &str,
+    owner: Option<&'a Bundle>,
+    given: &[&'a Bundle],
+    limits: &Limits,
+) -> SpecResult {
     let mut r = SpecResult::default();
-    let Some(spec) = read_spec(path, shown, limits, &mut r) else { return r };
+    let Some(spec) = read_spec(path, shown, limits, &mut r) else {
+        return r;
+    };
     let bundle = match owner {
         Some(b) => b,
         None => {
@@ -480,7 +567,14 @@ fn check_standalone_spec<'a>(path: &Path, shown: &str, owner: Option<&'a Bundle>
                 [one] => *one,
                 _ => {
                     let why = if fits.is_empty() {
-                        format!("no {} bundle was given", if spec.kind == SpecKind::Environment { "environment" } else { "service" })
+                        format!(
+                            "no {} bundle was given",
+                            if spec.kind == SpecKind::Environment {
+                                "environment"
+                            } else {
+                                "service"
+                            }
+                        )
                     } else {
                         format!("{} bundles could own it", fits.len())
                     };
@@ -494,34 +588,73 @@ fn check_standalone_spec<'a>(path: &Path, shown: &str, owner: Option<&'a Bundle>
             }
         }
     };
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     check_spec_against(&spec, bundle, Some(&name), None, &mut r);
     r
 }
 
-fn check_spec_against(spec: &Spec, bundle: &Bundle, environment: Option<&str>, service: Option<&ServiceContext<'_>>, r: &mut SpecResult) {
-    let wanted = if bundle.kind.is_environment() { SpecKind::Environment } else { SpecKind::Service };
+fn check_spec_against(
+    spec: &Spec,
+    bundle: &Bundle,
+    environment: Option<&str>,
+    service: Option<&ServiceContext<'_>>,
+    r: &mut SpecResult,
+) {
+    let wanted = if bundle.kind.is_environment() {
+        SpecKind::Environment
+    } else {
+        SpecKind::Service
+    };
     if bundle.kind == BundleKind::Component {
         r.diagnostics.push(
-            Diagnostic::new(codes::I009, format!("`{}` is a component bundle, which takes no spec", bundle.display))
-                .at(&spec.source, spec.kind_span.clone())
-                .help("components have no inputs of their own; attach them to a service instance"),
+            Diagnostic::new(
+                codes::I009,
+                format!(
+                    "`{}` is a component bundle, which takes no spec",
+                    bundle.display
+                ),
+            )
+            .at(&spec.source, spec.kind_span.clone())
+            .help("components have no inputs of their own; attach them to a service instance"),
         );
         return;
     }
     if spec.kind != wanted {
         r.diagnostics.push(
-            Diagnostic::new(codes::I009, format!("a {} for the {} template `{}`", spec.kind.keyword(), bundle.kind.describe(), bundle.label()))
-                .at(&spec.source, spec.kind_span.clone())
-                .help(format!("write `proton: {}`, or use a {} template", wanted.keyword(), if spec.kind == SpecKind::Environment { "environment" } else { "service" })),
+            Diagnostic::new(
+                codes::I009,
+                format!(
+                    "a {} for the {} template `{}`",
+                    spec.kind.keyword(),
+                    bundle.kind.describe(),
+                    bundle.label()
+                ),
+            )
+            .at(&spec.source, spec.kind_span.clone())
+            .help(format!(
+                "write `proton: {}`, or use a {} template",
+                wanted.keyword(),
+                if spec.kind == SpecKind::Environment {
+                    "environment"
+                } else {
+                    "service"
+                }
+            )),
         );
         return;
     }
     let Some(schema) = &bundle.schema else { return };
     match spec.kind {
         SpecKind::Environment => {
-            let (Some(inputs), Some(ty)) = (&spec.environment_inputs, bundle.environment_type()) else { return };
-            let effective = typecheck::check(&spec.source, inputs, ty, &schema.source, &mut r.diagnostics);
+            let (Some(inputs), Some(ty)) = (&spec.environment_inputs, bundle.environment_type())
+            else {
+                return;
+            };
+            let effective =
+                typecheck::check(&spec.source, inputs, ty, &schema.source, &mut r.diagnostics);
             r.units.push(Unit {
                 kind: UnitKind::Environment,
                 name: environment.unwrap_or_default().to_string(),
@@ -533,7 +666,13 @@ fn check_spec_against(spec: &Spec, bundle: &Bundle, environment: Option<&str>, s
         }
         SpecKind::Service => {
             let service_name = service.map_or_else(
-                || spec.source.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                || {
+                    spec.source
+                        .path()
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                },
                 |s| s.service.to_string(),
             );
             match (&spec.pipeline, bundle.has_pipeline()) {
@@ -558,12 +697,27 @@ fn check_spec_against(spec: &Spec, bundle: &Bundle, environment: Option<&str>, s
                 }
                 (None, false) => {}
             }
-            let Some(ty) = bundle.service_type() else { return };
+            let Some(ty) = bundle.service_type() else {
+                return;
+            };
             for inst in &spec.instances {
                 if let (Some(ctx), Some((env, span))) = (service, &inst.environment) {
-                    check_instance_environment(ctx, bundle, &spec.source, env, span, &mut r.diagnostics);
+                    check_instance_environment(
+                        ctx,
+                        bundle,
+                        &spec.source,
+                        env,
+                        span,
+                        &mut r.diagnostics,
+                    );
                 }
-                let effective = typecheck::check(&spec.source, &inst.inputs, ty, &schema.source, &mut r.diagnostics);
+                let effective = typecheck::check(
+                    &spec.source,
+                    &inst.inputs,
+                    ty,
+                    &schema.source,
+                    &mut r.diagnostics,
+                );
                 r.units.push(Unit {
                     kind: UnitKind::ServiceInstance,
                     name: inst.name.clone(),
@@ -577,7 +731,14 @@ fn check_spec_against(spec: &Spec, bundle: &Bundle, environment: Option<&str>, s
     }
 }
 
-fn check_instance_environment(ctx: &ServiceContext<'_>, bundle: &Bundle, spec: &Source, env: &str, span: &std::ops::Range<usize>, diags: &mut Vec<Diagnostic>) {
+fn check_instance_environment(
+    ctx: &ServiceContext<'_>,
+    bundle: &Bundle,
+    spec: &Source,
+    env: &str,
+    span: &std::ops::Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) {
     if ctx.cfg.environments.is_empty() {
         return;
     }
@@ -585,23 +746,38 @@ fn check_instance_environment(ctx: &ServiceContext<'_>, bundle: &Bundle, spec: &
         let names: Vec<&str> = ctx.env_bundles.keys().map(String::as_str).collect();
         let help = match did_you_mean(env, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("proctor.toml declares {}; add `[[environment]]` with `name = \"{env}\"` if it is new", crate::yaml::shape::list(&names)),
+            None => format!(
+                "proctor.toml declares {}; add `[[environment]]` with `name = \"{env}\"` if it is new",
+                crate::yaml::shape::list(&names)
+            ),
         };
         diags.push(
-            Diagnostic::new(codes::I012, format!("instance environment `{env}` is not declared in proctor.toml"))
-                .at(spec, span.clone())
-                .help(help),
+            Diagnostic::new(
+                codes::I012,
+                format!("instance environment `{env}` is not declared in proctor.toml"),
+            )
+            .at(spec, span.clone())
+            .help(help),
         );
         return;
     };
-    let Some(env_bundle) = env_bundle.and_then(|ix| ctx.loaded.get(&ix)).map(|l| &l.0) else { return };
+    let Some(env_bundle) = env_bundle.and_then(|ix| ctx.loaded.get(&ix)).map(|l| &l.0) else {
+        return;
+    };
     if bundle.compatible_environments.is_empty() {
         return;
     }
-    let compatible = bundle.compatible_environments.iter().any(|c| c.name == env_bundle.template_name && Some(c.major) == env_bundle.major);
+    let compatible = bundle
+        .compatible_environments
+        .iter()
+        .any(|c| c.name == env_bundle.template_name && Some(c.major) == env_bundle.major);
     if !compatible {
         let first = &bundle.compatible_environments[0];
-        let listed: Vec<String> = bundle.compatible_environments.iter().map(ToString::to_string).collect();
+        let listed: Vec<String> = bundle
+            .compatible_environments
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         diags.push(
             Diagnostic::new(codes::I013, format!("environment `{env}` uses `{}`, which `{}` does not list as compatible", env_bundle.label(), bundle.label()))
                 .at(spec, span.clone())

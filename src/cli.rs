@@ -18,7 +18,11 @@ pub const EXIT_CANNOT_RUN: u8 = 2;
 pub const EXIT_INTERNAL: u8 = 3;
 
 #[derive(Parser, Debug)]
-#[command(name = "proctor", version, about = "Check, render and deploy AWS Proton-format template bundles")]
+#[command(
+    name = "proctor",
+    version,
+    about = "Check, render and deploy AWS Proton-format template bundles"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_CANNOT_RUN } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_CANNOT_RUN
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -87,8 +95,16 @@ fn run_check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
-    let opts = CheckOptions { paths: args.paths, specs: args.specs, config: args.config, cwd };
-    let human = HumanOptions { color: use_color(), width: 100 };
+    let opts = CheckOptions {
+        paths: args.paths,
+        specs: args.specs,
+        config: args.config,
+        cwd,
+    };
+    let human = HumanOptions {
+        color: use_color(),
+        width: 100,
+    };
     let outcome = match check::run(&opts) {
         Ok(o) => o,
         Err(Fatal::Usage(msg)) => {
@@ -108,7 +124,12 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let summary = Summary::of(&outcome.diagnostics);
     let text = match args.format {
         Format::Human => {
-            let stats = RunStats { files: outcome.files, bundles: outcome.bundles, specs: outcome.specs, elapsed: started.elapsed() };
+            let stats = RunStats {
+                files: outcome.files,
+                bundles: outcome.bundles,
+                specs: outcome.specs,
+                elapsed: started.elapsed(),
+            };
             let mut t = report::human::render(&outcome.diagnostics, human);
             t.push_str(&report::summary_line(&stats, &summary));
             t.push('\n');

@@ -71,7 +71,10 @@ pub struct At<T> {
 impl<T> At<T> {
     fn from(s: Spanned<T>) -> Self {
         let span = s.span();
-        At { value: s.into_inner(), span }
+        At {
+            value: s.into_inner(),
+            span,
+        }
     }
 }
 
@@ -80,7 +83,11 @@ impl<T> At<T> {
 pub enum TemplateRef {
     /// `name:major` or `name:major.minor` (the minor is recorded, not resolved: versions
     /// below the major live in git history, not in the tree).
-    Version { name: String, major: u32, minor: Option<u32> },
+    Version {
+        name: String,
+        major: u32,
+        minor: Option<u32>,
+    },
     /// A folder, relative to proctor.toml.
     Path(PathBuf),
 }
@@ -128,9 +135,9 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Parses proctor.toml. `Err` means the file cannot be used at all (TOML syntax or shape);
-/// `Ok` may still carry diagnostics about its values.
-pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Config, ()> {
+/// Parses proctor.toml. `None` means the file cannot be used at all (TOML syntax or shape);
+/// a `Config` may still come with diagnostics about its values.
+pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     let raw: RawConfig = match toml::from_str(source.text()) {
         Ok(r) => r,
         Err(e) => {
@@ -148,20 +155,33 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Resul
                     .at(source, span)
                     .help(help),
             );
-            return Err(());
+            return None;
         }
     };
     let defaults = Limits::default();
     let limits = Limits {
         max_file_bytes: raw.limits.max_file_bytes.unwrap_or(defaults.max_file_bytes),
-        max_yaml_depth: raw.limits.max_yaml_depth.unwrap_or(defaults.max_yaml_depth).clamp(1, 10_000),
-        max_alias_nodes: raw.limits.max_alias_nodes.unwrap_or(defaults.max_alias_nodes),
+        max_yaml_depth: raw
+            .limits
+            .max_yaml_depth
+            .unwrap_or(defaults.max_yaml_depth)
+            .clamp(1, 10_000),
+        max_alias_nodes: raw
+            .limits
+            .max_alias_nodes
+            .unwrap_or(defaults.max_alias_nodes),
     };
     let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
-        v.unwrap_or_default().into_iter().map(|s| {
-            let a = At::from(s);
-            At { value: PathBuf::from(a.value), span: a.span }
-        }).collect()
+        v.unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let a = At::from(s);
+                At {
+                    value: PathBuf::from(a.value),
+                    span: a.span,
+                }
+            })
+            .collect()
     };
     let mut cfg = Config {
         source: source.clone(),
@@ -185,7 +205,9 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Resul
                     .help("write the account id as a string of 12 digits, e.g. `account_id = \"111122223333\"`"),
             );
         }
-        let Some(template) = template_ref(source, At::from(e.template), diags) else { continue };
+        let Some(template) = template_ref(source, At::from(e.template), diags) else {
+            continue;
+        };
         cfg.environments.push(EnvironmentDeployment {
             name,
             template,
@@ -197,7 +219,9 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Resul
     for s in raw.service {
         let name = At::from(s.name);
         check_deployment_name(source, &name, "service", &mut names, diags);
-        let Some(template) = template_ref(source, At::from(s.template), diags) else { continue };
+        let Some(template) = template_ref(source, At::from(s.template), diags) else {
+            continue;
+        };
         cfg.services.push(ServiceDeployment {
             name,
             template,
@@ -207,46 +231,79 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Resul
             repository_connection_arn: s.repository_connection_arn,
         });
     }
-    Ok(cfg)
+    Some(cfg)
 }
 
 fn path_at(s: Spanned<String>) -> At<PathBuf> {
     let a = At::from(s);
-    At { value: PathBuf::from(a.value), span: a.span }
+    At {
+        value: PathBuf::from(a.value),
+        span: a.span,
+    }
 }
 
-fn check_deployment_name(source: &Source, name: &At<String>, what: &str, seen: &mut Vec<At<String>>, diags: &mut Vec<Diagnostic>) {
-    if let Some(d) = crate::bundle::check_name(&name.value, &format!("{what} name"), source, name.span.clone()) {
+fn check_deployment_name(
+    source: &Source,
+    name: &At<String>,
+    what: &str,
+    seen: &mut Vec<At<String>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if let Some(d) = crate::bundle::check_name(
+        &name.value,
+        &format!("{what} name"),
+        source,
+        name.span.clone(),
+    ) {
         diags.push(d);
     }
     if let Some(first) = seen.iter().find(|n| n.value == name.value) {
         diags.push(
-            Diagnostic::new(codes::W003, format!("two {what}s are named `{}`", name.value))
-                .at(source, name.span.clone())
-                .primary_message("declared again here")
-                .label(source, first.span.clone(), "first declared here")
-                .help(format!("{what} names identify deployments: rename one of them")),
+            Diagnostic::new(
+                codes::W003,
+                format!("two {what}s are named `{}`", name.value),
+            )
+            .at(source, name.span.clone())
+            .primary_message("declared again here")
+            .label(source, first.span.clone(), "first declared here")
+            .help(format!(
+                "{what} names identify deployments: rename one of them"
+            )),
         );
     } else {
         seen.push(name.clone());
     }
 }
 
-fn template_ref(source: &Source, t: At<String>, diags: &mut Vec<Diagnostic>) -> Option<At<TemplateRef>> {
+fn template_ref(
+    source: &Source,
+    t: At<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<At<TemplateRef>> {
     let text = t.value.trim();
     let looks_like_path = text.contains('/') || text.starts_with('.');
     if looks_like_path {
-        return Some(At { value: TemplateRef::Path(PathBuf::from(text)), span: t.span });
+        return Some(At {
+            value: TemplateRef::Path(PathBuf::from(text)),
+            span: t.span,
+        });
     }
     let parsed = text.split_once(':').and_then(|(name, version)| {
         let (major, minor) = match version.split_once('.') {
             Some((ma, mi)) => (ma.parse::<u32>().ok()?, Some(mi.parse::<u32>().ok()?)),
             None => (version.parse::<u32>().ok()?, None),
         };
-        (!name.is_empty()).then(|| TemplateRef::Version { name: name.to_string(), major, minor })
+        (!name.is_empty()).then(|| TemplateRef::Version {
+            name: name.to_string(),
+            major,
+            minor,
+        })
     });
     match parsed {
-        Some(r) => Some(At { value: r, span: t.span }),
+        Some(r) => Some(At {
+            value: r,
+            span: t.span,
+        }),
         None => {
             diags.push(
                 Diagnostic::new(codes::W004, format!("`{text}` is not a template reference"))
@@ -261,8 +318,16 @@ fn template_ref(source: &Source, t: At<String>, diags: &mut Vec<Diagnostic>) -> 
 impl std::fmt::Display for TemplateRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TemplateRef::Version { name, major, minor: Some(m) } => write!(f, "{name}:{major}.{m}"),
-            TemplateRef::Version { name, major, minor: None } => write!(f, "{name}:{major}"),
+            TemplateRef::Version {
+                name,
+                major,
+                minor: Some(m),
+            } => write!(f, "{name}:{major}.{m}"),
+            TemplateRef::Version {
+                name,
+                major,
+                minor: None,
+            } => write!(f, "{name}:{major}"),
             TemplateRef::Path(p) => write!(f, "{}", p.display()),
         }
     }

@@ -17,7 +17,9 @@ pub struct SourceFile {
 
 impl fmt::Debug for SourceFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceFile").field("name", &self.name).finish()
+        f.debug_struct("SourceFile")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -108,27 +110,19 @@ pub struct Located {
     pub span: Range<usize>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_col_counts_characters_and_all_line_breaks() {
-        let f = SourceFile::new("a", "a", "ab\r\nçd\re\nf".to_string());
-        assert_eq!(f.line_col(0), (1, 1));
-        assert_eq!(f.line_col(4), (2, 1));
-        // 'd' comes after a two-byte 'ç': byte 6, column 2.
-        assert_eq!(f.line_col(6), (2, 2));
-        assert_eq!(f.line_col(8), (3, 1));
-        assert_eq!(f.line_col(10), (4, 1));
-        assert_eq!(f.offset_of(2, 1), 6);
-        assert_eq!(f.line_col(999), (4, 2));
-    }
-}
-
 /// Reads a text file for checking. Too large, unreadable, binary or non-UTF-8 files are
 /// diagnostics; a non-UTF-8 file's diagnostic points at its first bad byte.
 pub fn read_source(
+    path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Source, Box<crate::diag::Diagnostic>> {
+    read_checked(path, name, max_bytes).map_err(Box::new)
+}
+
+// Boxed once, at the public boundary.
+#[allow(clippy::result_large_err)]
+fn read_checked(
     path: &Path,
     name: &str,
     max_bytes: u64,
@@ -136,18 +130,20 @@ pub fn read_source(
     use crate::diag::{Diagnostic, codes};
     let empty = || SourceFile::new(name, path, String::new());
     let fail = |e: &std::io::Error| {
-        Diagnostic::new(codes::F001, format!("cannot read `{name}`: {}", io_reason(e)))
-            .at_file(&empty())
-            .help("check that the file exists and is readable")
+        Diagnostic::new(
+            codes::F001,
+            format!("cannot read `{name}`: {}", io_reason(e)),
+        )
+        .at_file(&empty())
+        .help("check that the file exists and is readable")
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
     if meta.is_dir() {
-        return Err(Diagnostic::new(
-            codes::F001,
-            format!("`{name}` is a folder, not a file"),
-        )
-        .at_file(&empty())
-        .help("name the file inside it"));
+        return Err(
+            Diagnostic::new(codes::F001, format!("`{name}` is a folder, not a file"))
+                .at_file(&empty())
+                .help("name the file inside it"),
+        );
     }
     if meta.len() > max_bytes {
         return Err(Diagnostic::new(
@@ -201,5 +197,23 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_and_all_line_breaks() {
+        let f = SourceFile::new("a", "a", "ab\r\nçd\re\nf".to_string());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(4), (2, 1));
+        // 'd' comes after a two-byte 'ç': byte 6, column 2.
+        assert_eq!(f.line_col(6), (2, 2));
+        assert_eq!(f.line_col(8), (3, 1));
+        assert_eq!(f.line_col(10), (4, 1));
+        assert_eq!(f.offset_of(2, 1), 6);
+        assert_eq!(f.line_col(999), (4, 2));
     }
 }

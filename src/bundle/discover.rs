@@ -9,7 +9,11 @@ pub struct BundleDir {
     pub display: String,
 }
 
-const INFRA_FOLDERS: &[&str] = &["infrastructure", "instance_infrastructure", "pipeline_infrastructure"];
+const INFRA_FOLDERS: &[&str] = &[
+    "infrastructure",
+    "instance_infrastructure",
+    "pipeline_infrastructure",
+];
 const SKIP: &[&str] = &["target", "node_modules", "spec", "specs"];
 const MAX_DEPTH: usize = 16;
 
@@ -36,19 +40,27 @@ pub fn discover(root: &Path, display: &str) -> Vec<BundleDir> {
             let s = p.to_string_lossy().into_owned();
             if s.is_empty() { ".".to_string() } else { s }
         });
-        return vec![BundleDir { path: parent.to_path_buf(), display: parent_display }];
+        return vec![BundleDir {
+            path: parent.to_path_buf(),
+            display: parent_display,
+        }];
     }
     let mut found = Vec::new();
     let mut stack = vec![(root.to_path_buf(), display.to_string(), 0usize)];
     while let Some((dir, shown, depth)) = stack.pop() {
         if is_bundle(&dir) {
-            found.push(BundleDir { path: dir, display: shown });
+            found.push(BundleDir {
+                path: dir,
+                display: shown,
+            });
             continue;
         }
         if depth >= MAX_DEPTH {
             continue;
         }
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut children: Vec<(PathBuf, String)> = entries
             .flatten()
             .filter_map(|e| {

@@ -29,25 +29,53 @@ pub struct TemplateFile {
 
 const EXAMPLE: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation";
 
-pub fn read(src: &Source, root_node: &Node, bundle_root: &Path, max_bytes: u64, diags: &mut Vec<Diagnostic>) -> Vec<TemplateFile> {
+pub fn read(
+    src: &Source,
+    root_node: &Node,
+    bundle_root: &Path,
+    max_bytes: u64,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<TemplateFile> {
     let mut out = Vec::new();
-    let Some(top) = expect_map(root_node, src, "a manifest", EXAMPLE, diags) else { return out };
-    check_keys(top, &["infrastructure"], src, "a manifest", diags);
-    let Some(infra) = root_node.get("infrastructure") else {
-        diags.push(missing_key(src, root_node.span.clone(), "infrastructure", "the manifest", EXAMPLE));
+    let Some(top) = expect_map(root_node, src, "a manifest", EXAMPLE, diags) else {
         return out;
     };
-    let Some(entries) = expect_map(infra, src, "`infrastructure`", EXAMPLE, diags) else { return out };
+    check_keys(top, &["infrastructure"], src, "a manifest", diags);
+    let Some(infra) = root_node.get("infrastructure") else {
+        diags.push(missing_key(
+            src,
+            root_node.span.clone(),
+            "infrastructure",
+            "the manifest",
+            EXAMPLE,
+        ));
+        return out;
+    };
+    let Some(entries) = expect_map(infra, src, "`infrastructure`", EXAMPLE, diags) else {
+        return out;
+    };
     check_keys(entries, &["templates"], src, "`infrastructure`", diags);
     let Some(templates) = infra.get("templates") else {
-        diags.push(missing_key(src, infra.span.clone(), "templates", "`infrastructure`", EXAMPLE));
+        diags.push(missing_key(
+            src,
+            infra.span.clone(),
+            "templates",
+            "`infrastructure`",
+            EXAMPLE,
+        ));
         return out;
     };
     let Some(items) = templates.as_seq() else {
         diags.push(
-            Diagnostic::new(codes::Y007, format!("`templates` must be a list, found {}", templates.kind_name()))
-                .at(src, templates.span.clone())
-                .help(format!("write it as a list:\n{EXAMPLE}")),
+            Diagnostic::new(
+                codes::Y007,
+                format!(
+                    "`templates` must be a list, found {}",
+                    templates.kind_name()
+                ),
+            )
+            .at(src, templates.span.clone())
+            .help(format!("write it as a list:\n{EXAMPLE}")),
         );
         return out;
     };
@@ -57,27 +85,64 @@ pub fn read(src: &Source, root_node: &Node, bundle_root: &Path, max_bytes: u64, 
             out.push(t);
         }
     }
-    let cfn = out.iter().filter(|t| t.engine == Engine::JinjaCloudFormation).count();
+    let cfn = out
+        .iter()
+        .filter(|t| t.engine == Engine::JinjaCloudFormation)
+        .count();
     if items.is_empty() || (cfn > 0 && out.len() > 1) {
         diags.push(
-            Diagnostic::new(codes::B011, format!("a CloudFormation manifest names exactly one template; this one names {}", items.len()))
-                .at(src, templates.span.clone())
-                .help("keep a single `- file: \"cloudformation.yaml\"` entry"),
+            Diagnostic::new(
+                codes::B011,
+                format!(
+                    "a CloudFormation manifest names exactly one template; this one names {}",
+                    items.len()
+                ),
+            )
+            .at(
+                src,
+                items.get(1).map_or(templates.span.clone(), |second| {
+                    second.span.start..items[items.len() - 1].span.end
+                }),
+            )
+            .primary_message("only the first template can be deployed")
+            .help("keep a single `- file: \"cloudformation.yaml\"` entry"),
         );
     }
     out
 }
 
-fn read_entry(src: &Source, item: &Node, manifest_dir: &Path, bundle_root: &Path, max_bytes: u64, diags: &mut Vec<Diagnostic>) -> Option<TemplateFile> {
+fn read_entry(
+    src: &Source,
+    item: &Node,
+    manifest_dir: &Path,
+    bundle_root: &Path,
+    max_bytes: u64,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<TemplateFile> {
     let entries = expect_map(item, src, "a template entry", EXAMPLE, diags)?;
-    check_keys(entries, &["file", "rendering_engine", "engine", "template_language", "settings"], src, "a template entry", diags);
+    check_keys(
+        entries,
+        &[
+            "file",
+            "rendering_engine",
+            "engine",
+            "template_language",
+            "settings",
+        ],
+        src,
+        "a template entry",
+        diags,
+    );
     let engine_node = match (item.entry("rendering_engine"), item.entry("engine")) {
         (Some((_, v)), _) => Some(v),
         (None, Some((k, v))) => {
             diags.push(
-                Diagnostic::new(codes::B004, "`engine` is the old name of `rendering_engine`")
-                    .at(src, k.span.clone())
-                    .help("rename the key to `rendering_engine`"),
+                Diagnostic::new(
+                    codes::B004,
+                    "`engine` is the old name of `rendering_engine`",
+                )
+                .at(src, k.span.clone())
+                .help("rename the key to `rendering_engine`"),
             );
             Some(v)
         }
@@ -86,14 +151,26 @@ fn read_entry(src: &Source, item: &Node, manifest_dir: &Path, bundle_root: &Path
     let engine_name = match engine_node {
         Some(n) => expect_str(n, src, "`rendering_engine`", diags)?.to_string(),
         None => {
-            diags.push(missing_key(src, item.span.clone(), "rendering_engine", "the template entry", "rendering_engine: jinja"));
+            diags.push(missing_key(
+                src,
+                item.span.clone(),
+                "rendering_engine",
+                "the template entry",
+                "rendering_engine: jinja",
+            ));
             return None;
         }
     };
-    let language = item.get("template_language").and_then(|n| expect_str(n, src, "`template_language`", diags)).map(str::to_string);
+    let language = item
+        .get("template_language")
+        .and_then(|n| expect_str(n, src, "`template_language`", diags))
+        .map(str::to_string);
     let engine = match (engine_name.as_str(), language.as_deref()) {
         ("jinja", Some("cloudformation") | None) => Engine::JinjaCloudFormation,
-        ("jinja" | "hcl" | "codebuild", _) => Engine::Other(format!("{engine_name}/{}", language.as_deref().unwrap_or("?"))),
+        ("jinja" | "hcl" | "codebuild", _) => Engine::Other(format!(
+            "{engine_name}/{}",
+            language.as_deref().unwrap_or("?")
+        )),
         (other, _) => {
             diags.push(
                 Diagnostic::new(codes::B011, format!("unknown rendering engine `{other}`"))
@@ -112,15 +189,31 @@ fn read_entry(src: &Source, item: &Node, manifest_dir: &Path, bundle_root: &Path
     }
     let Some(file_node) = item.get("file") else {
         if engine == Engine::JinjaCloudFormation {
-            diags.push(missing_key(src, item.span.clone(), "file", "the template entry", "file: \"cloudformation.yaml\""));
+            diags.push(missing_key(
+                src,
+                item.span.clone(),
+                "file",
+                "the template entry",
+                "file: \"cloudformation.yaml\"",
+            ));
         }
-        return Some(TemplateFile { path: None, display: String::new(), engine, file_span: item.span.clone() });
+        return Some(TemplateFile {
+            path: None,
+            display: String::new(),
+            engine,
+            file_span: item.span.clone(),
+        });
     };
     let file = expect_str(file_node, src, "`file`", diags)?;
     let span = file_node.span.clone();
     let display = crate::paths::join_display(&crate::paths::parent_display(src.name()), file);
     if engine != Engine::JinjaCloudFormation && (file == "*" || file.contains('*')) {
-        return Some(TemplateFile { path: None, display, engine, file_span: span });
+        return Some(TemplateFile {
+            path: None,
+            display,
+            engine,
+            file_span: span,
+        });
     }
     let path = match inside(manifest_dir, bundle_root, file) {
         Ok(p) => p,
@@ -136,28 +229,45 @@ fn read_entry(src: &Source, item: &Node, manifest_dir: &Path, bundle_root: &Path
     match std::fs::metadata(&path) {
         Err(_) => {
             diags.push(
-                Diagnostic::new(codes::B001, format!("the manifest names `{file}`, which does not exist"))
-                    .at(src, span.clone())
-                    .help(format!("create `{display}` or correct the file name")),
+                Diagnostic::new(
+                    codes::B001,
+                    format!("the manifest names `{file}`, which does not exist"),
+                )
+                .at(src, span.clone())
+                .help(format!("create `{display}` or correct the file name")),
             );
             return None;
         }
         Ok(m) if m.is_dir() => {
             diags.push(
-                Diagnostic::new(codes::B001, format!("`{file}` is a folder, not a template file"))
-                    .at(src, span.clone())
-                    .help("name the template file inside it"),
+                Diagnostic::new(
+                    codes::B001,
+                    format!("`{file}` is a folder, not a template file"),
+                )
+                .at(src, span.clone())
+                .help("name the template file inside it"),
             );
             return None;
         }
         Ok(m) if m.len() > max_bytes => diags.push(
-            Diagnostic::new(codes::B007, format!("`{display}` is {} bytes; Proton allows at most {max_bytes}", m.len()))
-                .at(src, span.clone())
-                .help("split the template, or move large inline content (policies, scripts) out of it"),
+            Diagnostic::new(
+                codes::B007,
+                format!(
+                    "`{display}` is {} bytes; Proton allows at most {max_bytes}",
+                    m.len()
+                ),
+            )
+            .at(src, span.clone())
+            .help("split the template, or move large inline content (policies, scripts) out of it"),
         ),
         Ok(_) => {}
     }
-    Some(TemplateFile { path: Some(path), display, engine, file_span: span })
+    Some(TemplateFile {
+        path: Some(path),
+        display,
+        engine,
+        file_span: span,
+    })
 }
 
 /// Resolves `file` relative to the manifest's folder, refusing anything that leaves the
@@ -167,7 +277,11 @@ fn inside(manifest_dir: &Path, bundle_root: &Path, file: &str) -> Result<PathBuf
         return Err("the name is empty");
     }
     let rel = Path::new(file);
-    if rel.is_absolute() || file.starts_with('\\') || file.get(1..3) == Some(":\\") || file.get(1..3) == Some(":/") {
+    if rel.is_absolute()
+        || file.starts_with('\\')
+        || file.get(1..3) == Some(":\\")
+        || file.get(1..3) == Some(":/")
+    {
         return Err("it is an absolute path");
     }
     let mut joined = manifest_dir.to_path_buf();
@@ -188,11 +302,15 @@ fn inside(manifest_dir: &Path, bundle_root: &Path, file: &str) -> Result<PathBuf
     }
     // Symlinks: compare real paths when the file exists (a loop fails to canonicalize).
     if std::fs::symlink_metadata(&joined).is_ok() {
-        let real_root = bundle_root.canonicalize().map_err(|_| "the bundle folder cannot be resolved")?;
+        let real_root = bundle_root
+            .canonicalize()
+            .map_err(|_| "the bundle folder cannot be resolved")?;
         match joined.canonicalize() {
             Ok(real) if real.starts_with(&real_root) => {}
             Ok(_) => return Err("it is a symlink that points out of the bundle"),
-            Err(_) => return Err("it is a symlink that cannot be resolved (a loop, or a dangling link)"),
+            Err(_) => {
+                return Err("it is a symlink that cannot be resolved (a loop, or a dangling link)");
+            }
         }
     }
     Ok(joined)

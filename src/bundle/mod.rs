@@ -38,7 +38,10 @@ impl BundleKind {
     }
 
     pub fn is_environment(self) -> bool {
-        matches!(self, BundleKind::Environment | BundleKind::CustomerManagedEnvironment)
+        matches!(
+            self,
+            BundleKind::Environment | BundleKind::CustomerManagedEnvironment
+        )
     }
 }
 
@@ -100,7 +103,10 @@ impl Bundle {
         self.infrastructure.iter().any(|i| i.role == Role::Pipeline)
     }
 
-    fn input_type(&self, pick: fn(&InputSchema) -> &Option<crate::schema::TypeRef>) -> Option<&InputType> {
+    fn input_type(
+        &self,
+        pick: fn(&InputSchema) -> &Option<crate::schema::TypeRef>,
+    ) -> Option<&InputType> {
         let schema = self.schema.as_ref()?;
         schema.get_type(pick(schema).as_ref()?)
     }
@@ -125,9 +131,19 @@ const MANIFEST_SCHEMA_MAX_BYTES: u64 = 50_000;
 const OTHER_FILE_MAX_BYTES: u64 = 200_000;
 
 /// The rule Proton applies to template, environment, service and instance names.
-pub fn check_name(name: &str, what: &str, source: &Source, span: Range<usize>) -> Option<Diagnostic> {
-    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+pub fn check_name(
+    name: &str,
+    what: &str,
+    source: &Source,
+    span: Range<usize>,
+) -> Option<Diagnostic> {
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let len = name.chars().count();
     if first_ok && rest_ok && (1..=100).contains(&len) {
         return None;
@@ -139,7 +155,11 @@ pub fn check_name(name: &str, what: &str, source: &Source, span: Range<usize>) -
     } else if !first_ok {
         "it must start with a letter or digit".to_string()
     } else {
-        let bad: String = name.chars().filter(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')).take(1).collect();
+        let bad: String = name
+            .chars()
+            .filter(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+            .take(1)
+            .collect();
         format!("`{bad}` is not allowed")
     };
     Some(
@@ -176,8 +196,20 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
     let mut schema = None;
     if kind != BundleKind::Component {
         let rel = "schema/schema.yaml";
-        match load_yaml(root, &display, rel, MANIFEST_SCHEMA_MAX_BYTES, limits, diags) {
-            Loaded::Missing => diags.push(missing_file(&dir_source, &display, rel, "every environment and service bundle has an input schema")),
+        match load_yaml(
+            root,
+            &display,
+            rel,
+            MANIFEST_SCHEMA_MAX_BYTES,
+            limits,
+            diags,
+        ) {
+            Loaded::Missing => diags.push(missing_file(
+                &dir_source,
+                &display,
+                rel,
+                "every environment and service bundle has an input schema",
+            )),
             Loaded::Failed => files_read += 1,
             Loaded::Ok(src, node) => {
                 files_read += 1;
@@ -199,20 +231,42 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
         if role == Role::Pipeline && !exists(folder) {
             continue;
         }
-        let rel = if role == Role::Component { "manifest.yaml".to_string() } else { format!("{folder}/manifest.yaml") };
-        match load_yaml(root, &display, &rel, MANIFEST_SCHEMA_MAX_BYTES, limits, diags) {
-            Loaded::Missing => diags.push(missing_file(&dir_source, &display, &rel, "each infrastructure folder has a manifest naming its template")),
+        let rel = if role == Role::Component {
+            "manifest.yaml".to_string()
+        } else {
+            format!("{folder}/manifest.yaml")
+        };
+        match load_yaml(
+            root,
+            &display,
+            &rel,
+            MANIFEST_SCHEMA_MAX_BYTES,
+            limits,
+            diags,
+        ) {
+            Loaded::Missing => diags.push(missing_file(
+                &dir_source,
+                &display,
+                &rel,
+                "each infrastructure folder has a manifest naming its template",
+            )),
             Loaded::Failed => files_read += 1,
             Loaded::Ok(src, node) => {
                 files_read += 1;
                 let templates = manifest::read(&src, &node, root, OTHER_FILE_MAX_BYTES, diags);
-                infrastructure.push(Infrastructure { role, manifest: src, templates });
+                infrastructure.push(Infrastructure {
+                    role,
+                    manifest: src,
+                    templates,
+                });
             }
         }
     }
 
     // Registration of compatible environments (service bundles).
-    let compatible_environments = registration::read(root, &display, &dir_source, limits, diags);
+    let (compatible_environments, registration_files) =
+        registration::read(root, &display, limits, diags);
+    files_read += registration_files;
 
     let bundle = Bundle {
         dir: root.clone(),
@@ -236,7 +290,14 @@ enum Loaded {
     Ok(Source, yaml::Node),
 }
 
-fn load_yaml(root: &Path, display: &str, rel: &str, proton_max: u64, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Loaded {
+fn load_yaml(
+    root: &Path,
+    display: &str,
+    rel: &str,
+    proton_max: u64,
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> Loaded {
     let path = root.join(rel);
     if !path.exists() {
         return Loaded::Missing;
@@ -245,15 +306,21 @@ fn load_yaml(root: &Path, display: &str, rel: &str, proton_max: u64, limits: &Li
     let src = match read_source(&path, &name, limits.max_file_bytes) {
         Ok(s) => s,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return Loaded::Failed;
         }
     };
     if src.text().len() as u64 > proton_max {
         diags.push(
-            Diagnostic::new(codes::B007, format!("`{name}` is {} bytes; Proton allows at most {proton_max}", src.text().len()))
-                .at_file(&src)
-                .help("move long descriptions into documentation, or split the template"),
+            Diagnostic::new(
+                codes::B007,
+                format!(
+                    "`{name}` is {} bytes; Proton allows at most {proton_max}",
+                    src.text().len()
+                ),
+            )
+            .at_file(&src)
+            .help("move long descriptions into documentation, or split the template"),
         );
     }
     match yaml::parse(&src, &limits.yaml(), diags) {
@@ -286,7 +353,10 @@ fn lint_kind(bundle: &Bundle, dir: &Source, diags: &mut Vec<Diagnostic>) {
     match bundle.kind {
         BundleKind::Environment | BundleKind::CustomerManagedEnvironment => {
             if schema.environment_input_type.is_none() {
-                let at = schema.service_input_type.as_ref().map_or(0..0, |t| t.span.clone());
+                let at = schema
+                    .service_input_type
+                    .as_ref()
+                    .map_or(0..0, |t| t.span.clone());
                 diags.push(
                     Diagnostic::new(codes::Y009, "an environment bundle's schema has no `environment_input_type`")
                         .at(src, at)
@@ -308,7 +378,12 @@ fn lint_kind(bundle: &Bundle, dir: &Source, diags: &mut Vec<Diagnostic>) {
                 );
             }
             if !bundle.dir.join("instance_infrastructure").exists() {
-                diags.push(missing_file(dir, &bundle.display, "instance_infrastructure/manifest.yaml", "a service bundle deploys its instances from it"));
+                diags.push(missing_file(
+                    dir,
+                    &bundle.display,
+                    "instance_infrastructure/manifest.yaml",
+                    "a service bundle deploys its instances from it",
+                ));
             }
             match (&schema.pipeline_input_type, bundle.has_pipeline() || bundle.dir.join("pipeline_infrastructure").exists()) {
                 (Some(t), false) => diags.push(
@@ -329,7 +404,9 @@ fn lint_kind(bundle: &Bundle, dir: &Source, diags: &mut Vec<Diagnostic>) {
 }
 
 fn lint_customer_managed(src: &Source, t: &InputType, diags: &mut Vec<Diagnostic>) {
-    let Some(props) = t.node.get("properties").and_then(yaml::Node::as_map) else { return };
+    let Some(props) = t.node.get("properties").and_then(yaml::Node::as_map) else {
+        return;
+    };
     for (k, v) in props {
         let ty = v.get("type");
         if ty.and_then(yaml::Node::as_str) != Some("string") {
@@ -347,23 +424,32 @@ fn lint_customer_managed(src: &Source, t: &InputType, diags: &mut Vec<Diagnostic
 fn check_bundle_size(bundle: &Bundle, dir: &Source, diags: &mut Vec<Diagnostic>) {
     let mut files = 0usize;
     let mut bytes = 0u64;
-    let mut stack: Vec<PathBuf> = ["schema", "infrastructure", "instance_infrastructure", "pipeline_infrastructure"]
-        .iter()
-        .map(|f| bundle.dir.join(f))
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut stack: Vec<PathBuf> = [
+        "schema",
+        "infrastructure",
+        "instance_infrastructure",
+        "pipeline_infrastructure",
+    ]
+    .iter()
+    .map(|f| bundle.dir.join(f))
+    .filter(|p| p.is_dir())
+    .collect();
     if bundle.kind == BundleKind::Component {
         stack.push(bundle.dir.clone());
     }
     let mut visited = 0;
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             visited += 1;
             if visited > 10_000 {
                 break;
             }
-            let Ok(meta) = std::fs::symlink_metadata(e.path()) else { continue };
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
             if meta.is_dir() && bundle.kind != BundleKind::Component {
                 stack.push(e.path());
             } else if meta.is_file() {
@@ -374,16 +460,28 @@ fn check_bundle_size(bundle: &Bundle, dir: &Source, diags: &mut Vec<Diagnostic>)
     }
     if files > BUNDLE_MAX_FILES {
         diags.push(
-            Diagnostic::new(codes::B007, format!("bundle `{}` has {files} files; Proton allows at most {BUNDLE_MAX_FILES}", bundle.display))
-                .at_file(dir)
-                .help("remove files the bundle does not need (notes, backups, generated files)"),
+            Diagnostic::new(
+                codes::B007,
+                format!(
+                    "bundle `{}` has {files} files; Proton allows at most {BUNDLE_MAX_FILES}",
+                    bundle.display
+                ),
+            )
+            .at_file(dir)
+            .help("remove files the bundle does not need (notes, backups, generated files)"),
         );
     }
     if bytes > BUNDLE_MAX_BYTES {
         diags.push(
-            Diagnostic::new(codes::B007, format!("bundle `{}` is {bytes} bytes; Proton allows at most {BUNDLE_MAX_BYTES}", bundle.display))
-                .at_file(dir)
-                .help("remove large files from the bundle"),
+            Diagnostic::new(
+                codes::B007,
+                format!(
+                    "bundle `{}` is {bytes} bytes; Proton allows at most {BUNDLE_MAX_BYTES}",
+                    bundle.display
+                ),
+            )
+            .at_file(dir)
+            .help("remove large files from the bundle"),
         );
     }
 }

@@ -26,7 +26,13 @@ impl std::fmt::Display for EnvTemplateRef {
 
 const EXAMPLE: &str = "compatible_environments:\n  - fargate-env:1\nsupported_component_sources:\n  - DIRECTLY_DEFINED";
 
-pub fn read(root: &Path, display: &str, _dir: &Source, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Vec<EnvTemplateRef> {
+/// Returns the compatible environments and how many registration files were read.
+pub fn read(
+    root: &Path,
+    display: &str,
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<EnvTemplateRef>, usize) {
     let mut out = Vec::new();
     let yaml_path = root.join(".template-registration.yaml");
     if yaml_path.exists() {
@@ -34,13 +40,23 @@ pub fn read(root: &Path, display: &str, _dir: &Source, limits: &Limits, diags: &
         let src = match read_source(&yaml_path, &name, limits.max_file_bytes) {
             Ok(s) => s,
             Err(d) => {
-                diags.push(d);
-                return out;
+                diags.push(*d);
+                return (out, 1);
             }
         };
-        let Some(node) = crate::yaml::parse(&src, &limits.yaml(), diags) else { return out };
-        let Some(entries) = expect_map(&node, &src, "a registration file", EXAMPLE, diags) else { return out };
-        check_keys(entries, &["compatible_environments", "supported_component_sources"], &src, "a registration file", diags);
+        let Some(node) = crate::yaml::parse(&src, &limits.yaml(), diags) else {
+            return (out, 1);
+        };
+        let Some(entries) = expect_map(&node, &src, "a registration file", EXAMPLE, diags) else {
+            return (out, 1);
+        };
+        check_keys(
+            entries,
+            &["compatible_environments", "supported_component_sources"],
+            &src,
+            "a registration file",
+            diags,
+        );
         if let Some(envs) = node.get("compatible_environments") {
             match envs.as_seq() {
                 Some(items) => {
@@ -51,21 +67,33 @@ pub fn read(root: &Path, display: &str, _dir: &Source, limits: &Limits, diags: &
                         }
                     }
                 }
-                None => diags.push(invalid(&src, envs.span.clone(), "`compatible_environments` must be a list")),
+                None => diags.push(invalid(
+                    &src,
+                    envs.span.clone(),
+                    "`compatible_environments` must be a list",
+                )),
             }
         }
         if let Some(sources) = node.get("supported_component_sources") {
             let items = sources.as_seq().unwrap_or_default();
             if sources.as_seq().is_none() {
-                diags.push(invalid(&src, sources.span.clone(), "`supported_component_sources` must be a list"));
+                diags.push(invalid(
+                    &src,
+                    sources.span.clone(),
+                    "`supported_component_sources` must be a list",
+                ));
             }
             for item in items {
                 if item.as_str() != Some("DIRECTLY_DEFINED") {
-                    diags.push(invalid(&src, item.span.clone(), "the only component source is `DIRECTLY_DEFINED`"));
+                    diags.push(invalid(
+                        &src,
+                        item.span.clone(),
+                        "the only component source is `DIRECTLY_DEFINED`",
+                    ));
                 }
             }
         }
-        return out;
+        return (out, 1);
     }
     let legacy = root.join(".compatible-envs");
     if legacy.exists() {
@@ -73,8 +101,8 @@ pub fn read(root: &Path, display: &str, _dir: &Source, limits: &Limits, diags: &
         let src = match read_source(&legacy, &name, limits.max_file_bytes) {
             Ok(s) => s,
             Err(d) => {
-                diags.push(d);
-                return out;
+                diags.push(*d);
+                return (out, 1);
             }
         };
         let mut offset = 0;
@@ -89,8 +117,9 @@ pub fn read(root: &Path, display: &str, _dir: &Source, limits: &Limits, diags: &
             }
             offset += line.len();
         }
+        return (out, 1);
     }
-    out
+    (out, 0)
 }
 
 fn invalid(src: &Source, span: Range<usize>, message: &str) -> Diagnostic {
@@ -99,15 +128,33 @@ fn invalid(src: &Source, span: Range<usize>, message: &str) -> Diagnostic {
         .help(format!("a registration file looks like:\n{EXAMPLE}"))
 }
 
-fn parse_ref(text: &str, src: &Source, span: Range<usize>, diags: &mut Vec<Diagnostic>) -> Option<EnvTemplateRef> {
-    let parsed = text.split_once(':').and_then(|(name, major)| Some((name, major.parse::<u32>().ok()?)));
+fn parse_ref(
+    text: &str,
+    src: &Source,
+    span: Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<EnvTemplateRef> {
+    let parsed = text
+        .split_once(':')
+        .and_then(|(name, major)| Some((name, major.parse::<u32>().ok()?)));
     match parsed {
-        Some((name, major)) if !name.is_empty() => Some(EnvTemplateRef { name: name.to_string(), major, source: src.clone(), span }),
+        Some((name, major)) if !name.is_empty() => Some(EnvTemplateRef {
+            name: name.to_string(),
+            major,
+            source: src.clone(),
+            span,
+        }),
         _ => {
             diags.push(
-                Diagnostic::new(codes::B009, format!("`{text}` is not `environment-template-name:major`"))
-                    .at(src, span)
-                    .help(format!("write the environment template's name and major version, e.g. `{}:1`", text.split(':').next().unwrap_or("fargate-env"))),
+                Diagnostic::new(
+                    codes::B009,
+                    format!("`{text}` is not `environment-template-name:major`"),
+                )
+                .at(src, span)
+                .help(format!(
+                    "write the environment template's name and major version, e.g. `{}:1`",
+                    text.split(':').next().unwrap_or("fargate-env")
+                )),
             );
             None
         }

@@ -20,6 +20,15 @@ pub struct Code {
     pub fix: &'static str,
 }
 
+/// Codes are identified by their id.
+impl PartialEq for Code {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Code {}
+
 macro_rules! codes {
     ($( $id:ident $name:literal $sev:ident $stage:literal {
         what: $what:literal, why: $why:literal, example: $example:literal, fix: $fix:literal $(,)?

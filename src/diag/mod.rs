@@ -114,7 +114,11 @@ impl Diagnostic {
     /// Sort key: file, position, code; so that output is deterministic across threads.
     pub fn sort_key(&self) -> (String, usize, &'static str) {
         match &self.primary {
-            Some(l) => (l.at.source.name().to_string(), l.at.span.start, self.code.id),
+            Some(l) => (
+                l.at.source.name().to_string(),
+                l.at.span.start,
+                self.code.id,
+            ),
             None => (String::new(), 0, self.code.id),
         }
     }
@@ -170,8 +174,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan,
+    SpanContents,
+};
 
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{Source, SourceFile};
@@ -37,13 +40,20 @@ pub struct HumanOptions {
 
 impl Default for HumanOptions {
     fn default() -> Self {
-        HumanOptions { color: false, width: 100 }
+        HumanOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
 /// Renders diagnostics, one after another, separated by blank lines.
 pub fn render(diags: &[Diagnostic], opts: HumanOptions) -> String {
-    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
         .with_links(false)
@@ -77,22 +87,47 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(d: &'a Diagnostic) -> Self {
         let primary = d.primary.as_ref();
-        let source = primary.map(|p| p.at.source.clone()).filter(|s| !s.text().is_empty());
+        let source = primary
+            .map(|p| p.at.source.clone())
+            .filter(|s| !s.text().is_empty());
         let location = match (primary, &source) {
             (Some(p), None) => Some(p.at.source.name().to_string()),
             _ => None,
         };
-        let same = |l: &&Label| source.as_ref().is_some_and(|s| std::sync::Arc::ptr_eq(s, &l.at.source));
+        let same = |l: &&Label| {
+            source
+                .as_ref()
+                .is_some_and(|s| std::sync::Arc::ptr_eq(s, &l.at.source))
+        };
         let labels = d.labels.iter().filter(same).collect();
-        let mut related: Vec<View<'a>> = d.labels.iter().filter(|l| !same(l)).map(|l| View::note(d, l)).collect();
+        let mut related: Vec<View<'a>> = d
+            .labels
+            .iter()
+            .filter(|l| !same(l))
+            .map(|l| View::note(d, l))
+            .collect();
         related.extend(d.related.iter().map(View::new));
-        View { d, note: false, source, location, labels, related }
+        View {
+            d,
+            note: false,
+            source,
+            location,
+            labels,
+            related,
+        }
     }
 
     fn note(d: &'a Diagnostic, l: &'a Label) -> Self {
         let source = Some(l.at.source.clone()).filter(|s| !s.text().is_empty());
         let location = source.is_none().then(|| l.at.source.name().to_string());
-        View { d, note: true, source, location, labels: vec![l], related: Vec::new() }
+        View {
+            d,
+            note: true,
+            source,
+            location,
+            labels: vec![l],
+            related: Vec::new(),
+        }
     }
 
     fn is_note(&self) -> bool {
@@ -141,7 +176,10 @@ impl miette::Diagnostic for View<'_> {
         if self.is_note() {
             return None;
         }
-        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -159,11 +197,18 @@ impl miette::Diagnostic for View<'_> {
         if !self.is_note()
             && let Some(p) = &self.d.primary
         {
-            out.push(LabeledSpan::new_primary_with_span(p.message.clone(), span(p)));
+            out.push(LabeledSpan::new_primary_with_span(
+                p.message.clone(),
+                span(p),
+            ));
         }
         for l in &self.labels {
             // A note's text is its header; its label only underlines.
-            let text = if self.is_note() { None } else { l.message.clone() };
+            let text = if self.is_note() {
+                None
+            } else {
+                l.message.clone()
+            };
             out.push(LabeledSpan::new_with_span(text, span(l)));
         }
         Some(Box::new(out.into_iter()))
@@ -173,6 +218,8 @@ impl miette::Diagnostic for View<'_> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }

@@ -36,14 +36,22 @@ pub fn render(diags: &[Diagnostic]) -> String {
     let s = Summary::of(diags);
     let report = Report {
         version: 1,
-        summary: JsonSummary { errors: s.errors, warnings: s.warnings, infos: s.infos },
+        summary: JsonSummary {
+            errors: s.errors,
+            warnings: s.warnings,
+            infos: s.infos,
+        },
         diagnostics: diags
             .iter()
             .map(|d| {
                 let (file, start, end) = match &d.primary {
                     Some(p) => {
                         let src = &p.at.source;
-                        (Some(src.name()), Some(src.line_col(p.at.span.start)), Some(src.line_col(p.at.span.end.max(p.at.span.start))))
+                        (
+                            Some(src.name()),
+                            Some(src.line_col(p.at.span.start)),
+                            Some(src.line_col(p.at.span.end.max(p.at.span.start))),
+                        )
                     }
                     None => (None, None, None),
                 };
@@ -61,7 +69,8 @@ pub fn render(diags: &[Diagnostic]) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }

@@ -19,7 +19,10 @@ pub struct RunStats {
 /// `checked 9 files (2 bundles, 3 specs) in 4 ms: 1 error, 2 warnings`
 pub fn summary_line(stats: &RunStats, summary: &Summary) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut counts = vec![plural(summary.errors, "error"), plural(summary.warnings, "warning")];
+    let mut counts = vec![
+        plural(summary.errors, "error"),
+        plural(summary.warnings, "warning"),
+    ];
     if summary.infos > 0 {
         counts.push(plural(summary.infos, "info"));
     }

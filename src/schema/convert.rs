@@ -11,11 +11,41 @@ const TYPES: &[&str] = &["string", "number", "integer", "boolean", "array", "obj
 
 /// Every keyword an OpenAPI 3.0 Schema Object may have.
 const KEYWORDS: &[&str] = &[
-    "type", "nullable", "enum", "default", "title", "description", "format", "pattern",
-    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "multipleOf", "minItems", "maxItems", "uniqueItems", "items", "properties", "required",
-    "additionalProperties", "minProperties", "maxProperties", "allOf", "anyOf", "oneOf", "not",
-    "example", "readOnly", "writeOnly", "deprecated", "discriminator", "xml", "externalDocs",
+    "type",
+    "nullable",
+    "enum",
+    "default",
+    "title",
+    "description",
+    "format",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "items",
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "example",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "discriminator",
+    "xml",
+    "externalDocs",
 ];
 
 pub struct Converter<'a> {
@@ -60,13 +90,21 @@ impl<'a> Converter<'a> {
                 "type" => self.type_keyword(v, &mut out),
                 "nullable" => match v.value {
                     Value::Bool(b) => nullable = b,
-                    _ => self.invalid(v, "`nullable` must be `true` or `false`".into(), "write `nullable: true`"),
+                    _ => self.invalid(
+                        v,
+                        "`nullable` must be `true` or `false`".into(),
+                        "write `nullable: true`",
+                    ),
                 },
                 "enum" => match v.as_seq() {
                     Some(items) if !items.is_empty() => {
                         out.insert(key, Json::Array(items.iter().map(Node::to_json).collect()));
                     }
-                    _ => self.invalid(v, "`enum` must be a non-empty list".into(), "write the allowed values as a list: `enum: [small, medium, large]`"),
+                    _ => self.invalid(
+                        v,
+                        "`enum` must be a non-empty list".into(),
+                        "write the allowed values as a list: `enum: [small, medium, large]`",
+                    ),
                 },
                 "pattern" => self.pattern(v, &mut out),
                 "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
@@ -74,13 +112,21 @@ impl<'a> Converter<'a> {
                     Value::Int(i) if i >= 0 => {
                         out.insert(key, Json::from(i));
                     }
-                    _ => self.invalid(v, format!("`{key}` must be a non-negative integer"), "write a whole number such as `1`"),
+                    _ => self.invalid(
+                        v,
+                        format!("`{key}` must be a non-negative integer"),
+                        "write a whole number such as `1`",
+                    ),
                 },
                 "minimum" | "maximum" => match v.value {
                     Value::Int(_) | Value::Float(_) => {
                         out.insert(key, v.to_json());
                     }
-                    _ => self.invalid(v, format!("`{key}` must be a number"), "write a number such as `0`"),
+                    _ => self.invalid(
+                        v,
+                        format!("`{key}` must be a number"),
+                        "write a number such as `0`",
+                    ),
                 },
                 "multipleOf" => match v.value {
                     Value::Int(i) if i > 0 => {
@@ -89,14 +135,22 @@ impl<'a> Converter<'a> {
                     Value::Float(f) if f > 0.0 => {
                         out.insert(key, v.to_json());
                     }
-                    _ => self.invalid(v, "`multipleOf` must be a number greater than 0".into(), "write a positive number such as `2`"),
+                    _ => self.invalid(
+                        v,
+                        "`multipleOf` must be a number greater than 0".into(),
+                        "write a positive number such as `2`",
+                    ),
                 },
                 "exclusiveMinimum" | "exclusiveMaximum" => match v.value {
                     Value::Bool(b) => {
                         out.insert(key, Json::Bool(b));
                     }
                     _ => {
-                        let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
+                        let bound = if key == "exclusiveMinimum" {
+                            "minimum"
+                        } else {
+                            "maximum"
+                        };
                         self.invalid(
                             v,
                             format!("`{key}` must be `true` or `false` in OpenAPI 3.0"),
@@ -108,7 +162,11 @@ impl<'a> Converter<'a> {
                     Value::Bool(b) => {
                         out.insert(key, Json::Bool(b));
                     }
-                    _ => self.invalid(v, "`uniqueItems` must be `true` or `false`".into(), "write `uniqueItems: true`"),
+                    _ => self.invalid(
+                        v,
+                        "`uniqueItems` must be `true` or `false`".into(),
+                        "write `uniqueItems: true`",
+                    ),
                 },
                 "required" => self.required(v, &declared, node, &mut out),
                 "items" => {
@@ -124,7 +182,11 @@ impl<'a> Converter<'a> {
                         }
                         out.insert(key, Json::Object(m));
                     }
-                    None => self.invalid(v, "`properties` must be a mapping of names to schemas".into(), "write `properties: {name: {type: string}}`"),
+                    None => self.invalid(
+                        v,
+                        "`properties` must be a mapping of names to schemas".into(),
+                        "write `properties: {name: {type: string}}`",
+                    ),
                 },
                 "additionalProperties" => match v.value {
                     Value::Bool(b) => {
@@ -140,7 +202,11 @@ impl<'a> Converter<'a> {
                         let list = items.iter().map(|i| self.schema_object(i, false)).collect();
                         out.insert(key, Json::Array(list));
                     }
-                    _ => self.invalid(v, format!("`{key}` must be a non-empty list of schemas"), "write a list of Schema Objects"),
+                    _ => self.invalid(
+                        v,
+                        format!("`{key}` must be a non-empty list of schemas"),
+                        "write a list of Schema Objects",
+                    ),
                 },
                 "not" => {
                     let s = self.schema_object(v, false);
@@ -183,11 +249,18 @@ impl<'a> Converter<'a> {
             && t != "object"
         {
             let at = node.get("type").unwrap_or(node);
-            self.invalid(at, format!("an input type must be `type: object`, not `{t}`"), "write `type: object` with the inputs under `properties`");
+            self.invalid(
+                at,
+                format!("an input type must be `type: object`, not `{t}`"),
+                "write `type: object` with the inputs under `properties`",
+            );
         }
         if nullable {
             if let Some(Json::String(t)) = out.get("type").cloned() {
-                out.insert("type".into(), Json::Array(vec![Json::String(t), Json::from("null")]));
+                out.insert(
+                    "type".into(),
+                    Json::Array(vec![Json::String(t), Json::from("null")]),
+                );
             }
             if let Some(Json::Array(values)) = out.get_mut("enum")
                 && !values.contains(&Json::Null)
@@ -227,15 +300,26 @@ impl<'a> Converter<'a> {
                         .help(help),
                 );
                 // Check specs as the author evidently meant.
-                out.insert("type".into(), Json::Array(names.into_iter().map(Json::String).collect()));
+                out.insert(
+                    "type".into(),
+                    Json::Array(names.into_iter().map(Json::String).collect()),
+                );
             }
-            _ => self.invalid(v, format!("`type` must be a string, found {}", v.kind_name()), "write one of `string`, `number`, `integer`, `boolean`, `array`, `object`"),
+            _ => self.invalid(
+                v,
+                format!("`type` must be a string, found {}", v.kind_name()),
+                "write one of `string`, `number`, `integer`, `boolean`, `array`, `object`",
+            ),
         }
     }
 
     fn pattern(&mut self, v: &Node, out: &mut Map<String, Json>) {
         let Some(p) = v.as_str() else {
-            self.invalid(v, "`pattern` must be a string".into(), "quote the regular expression");
+            self.invalid(
+                v,
+                "`pattern` must be a string".into(),
+                "quote the regular expression",
+            );
             return;
         };
         match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
@@ -249,7 +333,8 @@ impl<'a> Converter<'a> {
                 } else {
                     "correct the regular expression"
                 };
-                let last = reason.lines().last().unwrap_or("").trim().to_string();
+                let last = reason.lines().last().unwrap_or("").trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                 self.diags.push(
                     Diagnostic::new(codes::S003, format!("`pattern` does not compile: {last}"))
                         .at(self.source, v.span.clone())
@@ -259,19 +344,35 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn required(&mut self, v: &Node, declared: &[String], owner: &Node, out: &mut Map<String, Json>) {
+    fn required(
+        &mut self,
+        v: &Node,
+        declared: &[String],
+        owner: &Node,
+        out: &mut Map<String, Json>,
+    ) {
         let Some(items) = v.as_seq() else {
-            self.invalid(v, "`required` must be a list of property names".into(), "write `required: [name]`");
+            self.invalid(
+                v,
+                "`required` must be a list of property names".into(),
+                "write `required: [name]`",
+            );
             return;
         };
         let mut names = Vec::new();
         for item in items {
             let Some(name) = item.as_str() else {
-                self.invalid(item, "`required` entries must be property names".into(), "write the property's name as a string");
+                self.invalid(
+                    item,
+                    "`required` entries must be property names".into(),
+                    "write the property's name as a string",
+                );
                 continue;
             };
-            if owner.get("properties").is_some() || owner.get("type").and_then(Node::as_str) == Some("object") {
-                if !declared.iter().any(|d| d == name) {
+            let is_object = owner.get("properties").is_some()
+                || owner.get("type").and_then(Node::as_str) == Some("object");
+            if is_object && !declared.iter().any(|d| d == name) {
+                {
                     let mut d = Diagnostic::new(
                         codes::S004,
                         format!("`{name}` is required but not declared under `properties`"),
@@ -279,7 +380,9 @@ impl<'a> Converter<'a> {
                     .at(self.source, item.span.clone());
                     d = match did_you_mean(name, declared.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("declare `{name}` under `properties`, or remove it from `required`")),
+                        None => d.help(format!(
+                            "declare `{name}` under `properties`, or remove it from `required`"
+                        )),
                     };
                     self.diags.push(d);
                 }
@@ -294,13 +397,19 @@ impl<'a> Converter<'a> {
             return;
         };
         let value = default.to_json();
-        let problems: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        let problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
         if let Some(first) = problems.first() {
             self.diags.push(
-                Diagnostic::new(codes::S002, "`default` violates its own property's constraints")
-                    .at(self.source, default.span.clone())
-                    .primary_message(first.clone())
-                    .help("change the default or the constraint so that they agree"),
+                Diagnostic::new(
+                    codes::S002,
+                    "`default` violates its own property's constraints",
+                )
+                .at(self.source, default.span.clone())
+                .primary_message(first.clone())
+                .help("change the default or the constraint so that they agree"),
             );
         }
     }

@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 
 use crate::diag::{Diagnostic, codes, did_you_mean};
 use crate::source::Source;
-use crate::yaml::shape::{check_keys, expect_map, expect_str, missing_key};
 use crate::yaml::Node;
+use crate::yaml::shape::{check_keys, expect_map, expect_str, missing_key};
 
 /// A named reference such as `service_input_type: SvcInput`, with where it was written.
 #[derive(Clone, Debug)]
@@ -35,7 +35,9 @@ pub struct InputType {
 
 impl std::fmt::Debug for InputType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputType").field("name", &self.name).finish()
+        f.debug_struct("InputType")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -61,13 +63,25 @@ pub fn read(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) -> Option
     let top = expect_map(root, source, "the schema file", ROOT_EXAMPLE, diags)?;
     check_keys(top, &["schema"], source, "the schema file", diags);
     let Some(schema) = root.get("schema") else {
-        diags.push(missing_key(source, root.span.clone(), "schema", "the schema file", ROOT_EXAMPLE));
+        diags.push(missing_key(
+            source,
+            root.span.clone(),
+            "schema",
+            "the schema file",
+            ROOT_EXAMPLE,
+        ));
         return None;
     };
     let entries = expect_map(schema, source, "`schema`", ROOT_EXAMPLE, diags)?;
     check_keys(
         entries,
-        &["format", "environment_input_type", "service_input_type", "pipeline_input_type", "types"],
+        &[
+            "format",
+            "environment_input_type",
+            "service_input_type",
+            "pipeline_input_type",
+            "types",
+        ],
         source,
         "`schema`",
         diags,
@@ -116,21 +130,31 @@ pub fn read(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) -> Option
         pipeline_input_type,
         types,
     };
-    for r in [&out.environment_input_type, &out.service_input_type, &out.pipeline_input_type]
-        .into_iter()
-        .flatten()
+    for r in [
+        &out.environment_input_type,
+        &out.service_input_type,
+        &out.pipeline_input_type,
+    ]
+    .into_iter()
+    .flatten()
     {
         if out.get_type(r).is_none() {
             let names: Vec<&str> = out.types.iter().map(|t| t.name.as_str()).collect();
             let help = match did_you_mean(&r.name, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None if names.is_empty() => "declare the type under `types`".to_string(),
-                None => format!("the types declared are {}", crate::yaml::shape::list(&names)),
+                None => format!(
+                    "the types declared are {}",
+                    crate::yaml::shape::list(&names)
+                ),
             };
             diags.push(
-                Diagnostic::new(codes::B006, format!("input type `{}` is not declared under `types`", r.name))
-                    .at(source, r.span.clone())
-                    .help(help),
+                Diagnostic::new(
+                    codes::B006,
+                    format!("input type `{}` is not declared under `types`", r.name),
+                )
+                .at(source, r.span.clone())
+                .help(help),
             );
         }
     }
@@ -138,14 +162,21 @@ pub fn read(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) -> Option
 }
 
 fn schema_key_span(root: &Node) -> Range<usize> {
-    root.entry("schema").map_or(root.span.clone(), |(k, _)| k.span.clone())
+    root.entry("schema")
+        .map_or(root.span.clone(), |(k, _)| k.span.clone())
 }
 
 fn check_format(source: &Source, schema: &Node, diags: &mut Vec<Diagnostic>) {
     let Some(format) = schema.get("format") else {
         return;
     };
-    let Some(entries) = expect_map(format, source, "`format`", "format:\n  openapi: \"3.0.0\"", diags) else {
+    let Some(entries) = expect_map(
+        format,
+        source,
+        "`format`",
+        "format:\n  openapi: \"3.0.0\"",
+        diags,
+    ) else {
         return;
     };
     check_keys(entries, &["openapi"], source, "`format`", diags);
@@ -161,7 +192,12 @@ fn check_format(source: &Source, schema: &Node, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn compile_type(source: &Source, name: String, node: &Node, diags: &mut Vec<Diagnostic>) -> InputType {
+fn compile_type(
+    source: &Source,
+    name: String,
+    node: &Node,
+    diags: &mut Vec<Diagnostic>,
+) -> InputType {
     let mut conv = convert::Converter::new(source, diags);
     let json = conv.schema_object(node, true);
     let properties = node
@@ -173,9 +209,12 @@ fn compile_type(source: &Source, name: String, node: &Node, diags: &mut Vec<Diag
         Ok(v) => Some(v),
         Err(message) => {
             diags.push(
-                Diagnostic::new(codes::S006, format!("type `{name}` cannot be compiled: {message}"))
-                    .at(source, node.span.clone())
-                    .help("correct the schema; the other diagnostics on this type show where"),
+                Diagnostic::new(
+                    codes::S006,
+                    format!("type `{name}` cannot be compiled: {message}"),
+                )
+                .at(source, node.span.clone())
+                .help("correct the schema; the other diagnostics on this type show where"),
             );
             None
         }

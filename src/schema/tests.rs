@@ -34,10 +34,18 @@ fn converts_nullable_to_type_list_and_null_enum() {
     let (schema, diags) = read_schema(GOOD);
     assert!(diags.is_empty(), "{diags:?}");
     let schema = schema.unwrap();
-    let t = schema.get_type(schema.environment_input_type.as_ref().unwrap()).unwrap();
+    let t = schema
+        .get_type(schema.environment_input_type.as_ref().unwrap())
+        .unwrap();
     assert_eq!(t.properties, ["cluster_name", "size", "port"]);
-    assert_eq!(t.json["properties"]["size"]["type"], serde_json::json!(["string", "null"]));
-    assert_eq!(t.json["properties"]["size"]["enum"], serde_json::json!(["small", "large", null]));
+    assert_eq!(
+        t.json["properties"]["size"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert_eq!(
+        t.json["properties"]["size"]["enum"],
+        serde_json::json!(["small", "large", null])
+    );
     let v = t.validator.as_ref().unwrap();
     assert!(v.is_valid(&serde_json::json!({"cluster_name": "a", "size": null})));
     assert!(!v.is_valid(&serde_json::json!({"cluster_name": "a", "port": "eighty"})));
@@ -74,7 +82,12 @@ schema:
     let (_, diags) = read_schema(text);
     let mut codes = codes_of(&diags);
     codes.sort();
-    assert_eq!(codes, ["B006", "S001", "S002", "S003", "S003", "S004", "S005", "S006"]);
+    assert_eq!(
+        codes,
+        [
+            "B006", "S001", "S002", "S003", "S003", "S004", "S005", "S006"
+        ]
+    );
     let b006 = diags.iter().find(|d| d.code.id == "B006").unwrap();
     assert_eq!(b006.help.as_deref(), Some("did you mean `SvcInput`?"));
 }

@@ -71,22 +71,35 @@ pub fn read(source: &Source, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Op
     let chars = source.text().chars().count();
     if chars > SPEC_MAX_CHARS {
         diags.push(
-            Diagnostic::new(codes::B007, format!("the spec is {chars} characters long; Proton allows at most {SPEC_MAX_CHARS}"))
-                .at_file(source)
-                .help("shorten long values, or move them into the template's defaults"),
+            Diagnostic::new(
+                codes::B007,
+                format!(
+                    "the spec is {chars} characters long; Proton allows at most {SPEC_MAX_CHARS}"
+                ),
+            )
+            .at_file(source)
+            .help("shorten long values, or move them into the template's defaults"),
         );
     }
     let root = yaml::parse(source, &limits.yaml(), diags)?;
     let top = expect_map(&root, source, "a spec", ENV_EXAMPLE, diags)?;
     let Some((_, kind_node)) = root.entry("proton") else {
-        diags.push(missing_key(source, root.span.start..root.span.start, "proton", "the spec", "proton: EnvironmentSpec    # or ServiceSpec"));
+        diags.push(missing_key(
+            source,
+            root.span.start..root.span.start,
+            "proton",
+            "the spec",
+            "proton: EnvironmentSpec    # or ServiceSpec",
+        ));
         return None;
     };
     let kind = match kind_node.as_str() {
         Some("EnvironmentSpec") => SpecKind::Environment,
         Some("ServiceSpec") => SpecKind::Service,
         _ => {
-            let shown = kind_node.scalar_text().unwrap_or_else(|| kind_node.kind_name().to_string());
+            let shown = kind_node
+                .scalar_text()
+                .unwrap_or_else(|| kind_node.kind_name().to_string());
             diags.push(
                 Diagnostic::new(codes::I009, format!("`proton: {shown}` is not a spec kind"))
                     .at(source, kind_node.span.clone())
@@ -106,11 +119,23 @@ pub fn read(source: &Source, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Op
     let whole_key = root.entry("proton").map_or(0..0, |(k, _)| k.span.clone());
     match kind {
         SpecKind::Environment => {
-            check_keys(top, &["proton", "spec"], source, "an EnvironmentSpec", diags);
+            check_keys(
+                top,
+                &["proton", "spec"],
+                source,
+                "an EnvironmentSpec",
+                diags,
+            );
             spec.environment_inputs = Some(inputs_under(&root, "spec", whole_key, "spec"));
         }
         SpecKind::Service => {
-            check_keys(top, &["proton", "pipeline", "instances"], source, "a ServiceSpec", diags);
+            check_keys(
+                top,
+                &["proton", "pipeline", "instances"],
+                source,
+                "a ServiceSpec",
+                diags,
+            );
             if root.get("pipeline").is_some() {
                 spec.pipeline = Some(inputs_under(&root, "pipeline", whole_key, "pipeline"));
             }
@@ -127,20 +152,33 @@ fn inputs_under(parent: &Node, key: &str, fallback: Range<usize>, place: &str) -
             anchor: k.span.clone(),
             place: place.to_string(),
         },
-        None => Inputs { node: None, anchor: fallback, place: place.to_string() },
+        None => Inputs {
+            node: None,
+            anchor: fallback,
+            place: place.to_string(),
+        },
     }
 }
 
 fn read_instances(source: &Source, root: &Node, spec: &mut Spec, diags: &mut Vec<Diagnostic>) {
     let Some((key, list)) = root.entry("instances") else {
-        diags.push(missing_key(source, spec.kind_span.clone(), "instances", "a ServiceSpec", SVC_EXAMPLE));
+        diags.push(missing_key(
+            source,
+            spec.kind_span.clone(),
+            "instances",
+            "a ServiceSpec",
+            SVC_EXAMPLE,
+        ));
         return;
     };
     let Some(items) = list.as_seq() else {
         diags.push(
-            Diagnostic::new(codes::Y007, format!("`instances` must be a list, found {}", list.kind_name()))
-                .at(source, list.span.clone())
-                .help(format!("write one list item per instance:\n{SVC_EXAMPLE}")),
+            Diagnostic::new(
+                codes::Y007,
+                format!("`instances` must be a list, found {}", list.kind_name()),
+            )
+            .at(source, list.span.clone())
+            .help(format!("write one list item per instance:\n{SVC_EXAMPLE}")),
         );
         return;
     };
@@ -153,14 +191,30 @@ fn read_instances(source: &Source, root: &Node, spec: &mut Spec, diags: &mut Vec
     }
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
-        let Some(entries) = expect_map(item, source, "an instance", SVC_EXAMPLE, diags) else { continue };
-        check_keys(entries, &["name", "environment", "spec"], source, "an instance", diags);
-        let item_start = item.span.start..item.span.start;
-        let Some(name_node) = item.get("name") else {
-            diags.push(missing_key(source, item_start, "name", "the instance", "name: payments-dev"));
+        let Some(entries) = expect_map(item, source, "an instance", SVC_EXAMPLE, diags) else {
             continue;
         };
-        let Some(name) = expect_str(name_node, source, "an instance's `name`", diags) else { continue };
+        check_keys(
+            entries,
+            &["name", "environment", "spec"],
+            source,
+            "an instance",
+            diags,
+        );
+        let item_start = item.span.start..item.span.start;
+        let Some(name_node) = item.get("name") else {
+            diags.push(missing_key(
+                source,
+                item_start,
+                "name",
+                "the instance",
+                "name: payments-dev",
+            ));
+            continue;
+        };
+        let Some(name) = expect_str(name_node, source, "an instance's `name`", diags) else {
+            continue;
+        };
         if let Some(d) = check_name(name, "instance name", source, name_node.span.clone()) {
             diags.push(d);
         }
@@ -177,12 +231,29 @@ fn read_instances(source: &Source, root: &Node, spec: &mut Spec, diags: &mut Vec
         }
         let environment = match item.get("environment") {
             None => {
-                diags.push(missing_key(source, name_node.span.clone(), "environment", &format!("instance `{name}`"), "environment: dev"));
+                diags.push(missing_key(
+                    source,
+                    name_node.span.clone(),
+                    "environment",
+                    &format!("instance `{name}`"),
+                    "environment: dev",
+                ));
                 None
             }
-            Some(e) => expect_str(e, source, "`environment`", diags).map(|s| (s.to_string(), e.span.clone())),
+            Some(e) => expect_str(e, source, "`environment`", diags)
+                .map(|s| (s.to_string(), e.span.clone())),
         };
-        let inputs = inputs_under(item, "spec", name_node.span.clone(), &format!("instances[{i}].spec"));
-        spec.instances.push(Instance { name: name.to_string(), name_span: name_node.span.clone(), environment, inputs });
+        let inputs = inputs_under(
+            item,
+            "spec",
+            name_node.span.clone(),
+            &format!("instances[{i}].spec"),
+        );
+        spec.instances.push(Instance {
+            name: name.to_string(),
+            name_span: name_node.span.clone(),
+            environment,
+            inputs,
+        });
     }
 }

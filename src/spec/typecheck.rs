@@ -23,23 +23,38 @@ pub fn check(
     schema: &Source,
     diags: &mut Vec<Diagnostic>,
 ) -> Json {
-    let empty = Node { span: inputs.anchor.clone(), tag: None, plain: false, value: Value::Map(Vec::new()) };
+    let empty = Node {
+        span: inputs.anchor.clone(),
+        tag: None,
+        plain: false,
+        value: Value::Map(Vec::new()),
+    };
     let node = inputs.node.as_ref().unwrap_or(&empty);
     let Some(entries) = node.as_map() else {
         diags.push(
-            Diagnostic::new(codes::Y007, format!("`{}` must be a mapping of inputs, found {}", inputs.place, node.kind_name()))
-                .at(spec, node.span.clone())
-                .help("write one `name: value` line per input"),
+            Diagnostic::new(
+                codes::Y007,
+                format!(
+                    "`{}` must be a mapping of inputs, found {}",
+                    inputs.place,
+                    node.kind_name()
+                ),
+            )
+            .at(spec, node.span.clone())
+            .help("write one `name: value` line per input"),
         );
         return Json::Object(Default::default());
     };
 
     // Unknown inputs first: with a suggestion, and left out of what the validator sees.
-    let open = ty.node.get("additionalProperties").is_some_and(|a| a.value != Value::Bool(false));
+    let open = ty
+        .node
+        .get("additionalProperties")
+        .is_some_and(|a| a.value != Value::Bool(false));
     let mut instance = serde_json::Map::new();
     for (k, v) in entries {
         let name = k.scalar_text().unwrap_or_default();
-        if open || ty.properties.iter().any(|p| *p == name) {
+        if open || ty.properties.contains(&name) {
             instance.insert(name, v.to_json());
             continue;
         }
@@ -48,8 +63,14 @@ pub fn check(
             .primary_message(format!("`{}` does not declare it", ty.name));
         d = match did_you_mean(&name, ty.properties.iter().map(String::as_str)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
-            None if ty.properties.is_empty() => d.help(format!("`{}` declares no inputs; delete this one", ty.name)),
-            None => d.help(format!("the inputs of `{}` are {}", ty.name, list(&ty.properties.iter().map(String::as_str).collect::<Vec<_>>()))),
+            None if ty.properties.is_empty() => {
+                d.help(format!("`{}` declares no inputs; delete this one", ty.name))
+            }
+            None => d.help(format!(
+                "the inputs of `{}` are {}",
+                ty.name,
+                list(&ty.properties.iter().map(String::as_str).collect::<Vec<_>>())
+            )),
         };
         diags.push(d);
     }
@@ -63,7 +84,16 @@ pub fn check(
                 continue;
             }
             let schema_segments = pointer_segments(error.schema_path().as_str());
-            let ctx = Ctx { spec, schema, ty, root: node, inputs, pointer: &pointer, target, schema_segments: &schema_segments };
+            let ctx = Ctx {
+                spec,
+                schema,
+                ty,
+                root: node,
+                inputs,
+                pointer: &pointer,
+                target,
+                schema_segments: &schema_segments,
+            };
             if let Some(d) = ctx.diagnose(error.kind(), &error.to_string()) {
                 diags.push(d);
             }
@@ -85,7 +115,9 @@ fn pointer_segments(pointer: &str) -> Vec<String> {
 pub fn apply_defaults(schema: &Json, value: &mut Json) {
     match value {
         Json::Object(obj) => {
-            let Some(Json::Object(props)) = schema.get("properties") else { return };
+            let Some(Json::Object(props)) = schema.get("properties") else {
+                return;
+            };
             for (name, prop) in props {
                 match obj.get_mut(name) {
                     Some(v) => apply_defaults(prop, v),
@@ -138,17 +170,23 @@ impl Ctx<'_> {
 
     /// The schema node the failing keyword sits at, e.g. the `type` of `port`.
     fn schema_node(&self) -> Option<&Node> {
-        self.ty.node.pointer(self.schema_segments.iter().map(String::as_str))
+        self.ty
+            .node
+            .pointer(self.schema_segments.iter().map(String::as_str))
     }
 
     /// The property's own schema (the keyword's parent).
     fn property_schema(&self) -> Option<&Node> {
         let n = self.schema_segments.len().saturating_sub(1);
-        self.ty.node.pointer(self.schema_segments[..n].iter().map(String::as_str))
+        self.ty
+            .node
+            .pointer(self.schema_segments[..n].iter().map(String::as_str))
     }
 
     fn at_value(&self, code: &'static crate::diag::Code, message: String) -> Diagnostic {
-        let span = self.target.map_or(self.inputs.anchor.clone(), |t| t.span.clone());
+        let span = self
+            .target
+            .map_or(self.inputs.anchor.clone(), |t| t.span.clone());
         Diagnostic::new(code, message).at(self.spec, span)
     }
 
@@ -177,98 +215,195 @@ impl Ctx<'_> {
                 let expected = match kind {
                     TypeKind::Single(t) => type_phrase(&t.to_string()),
                     TypeKind::Multiple(ts) => {
-                        let names: Vec<String> = ts.iter().map(|t| type_phrase(&t.to_string())).collect();
+                        let names: Vec<String> =
+                            ts.iter().map(|t| type_phrase(&t.to_string())).collect();
                         names.join(" or ")
                     }
                 };
                 let found = self.target.map_or("nothing", Node::kind_name);
-                let d = self.at_value(codes::I003, format!("input `{name}` must be {expected}, found {found} {}", self.shown()))
+                let d = self
+                    .at_value(
+                        codes::I003,
+                        format!(
+                            "input `{name}` must be {expected}, found {found} {}",
+                            self.shown()
+                        ),
+                    )
                     .primary_message(format!("expected {expected}"));
                 let d = self.with_schema_label(d, format!("`{name}` is declared {expected} here"));
                 d.help(self.type_help(&expected))
             }
             ValidationErrorKind::Enum { options } => {
-                let allowed: Vec<String> = options.as_array().map(|a| a.iter().map(json_text).collect()).unwrap_or_default();
+                let allowed: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(json_text).collect())
+                    .unwrap_or_default();
                 let value = self.target.and_then(Node::scalar_text).unwrap_or_default();
-                let d = self.at_value(codes::I004, format!("{} is not an allowed value of `{name}`", self.shown()))
+                let d = self
+                    .at_value(
+                        codes::I004,
+                        format!("`{}` is not an allowed value of `{name}`", truncate(&value)),
+                    )
                     .primary_message("not one of the allowed values");
                 let d = self.with_schema_label(d, "allowed values declared here".into());
                 let allowed_refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
                 match did_you_mean(&value, allowed_refs.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{s}`? The allowed values are {}", list(&allowed_refs))),
+                    Some(s) => d.help(format!(
+                        "did you mean `{s}`? The allowed values are {}",
+                        list(&allowed_refs)
+                    )),
                     None => d.help(format!("the allowed values are {}", list(&allowed_refs))),
                 }
             }
             ValidationErrorKind::Pattern { pattern } => {
-                let d = self.at_value(codes::I005, format!("{} does not match the pattern of `{name}`", self.shown()))
+                let value = self.target.and_then(Node::scalar_text).unwrap_or_default();
+                let d = self
+                    .at_value(
+                        codes::I005,
+                        format!(
+                            "`{}` does not match the pattern of `{name}`",
+                            truncate(&value)
+                        ),
+                    )
                     .primary_message(format!("no match for `{pattern}`"));
                 let d = self.with_schema_label(d, "pattern declared here".into());
-                let desc = self.description().map(|s| format!(" ({s})")).unwrap_or_default();
-                d.help(format!("the value must contain a match of the regular expression `{pattern}`{desc}"))
+                let desc = self
+                    .description()
+                    .map(|s| format!("\n`{name}`: {s}"))
+                    .unwrap_or_default();
+                d.help(format!(
+                    "the value must contain a match of the regular expression `{pattern}`{desc}"
+                ))
             }
             ValidationErrorKind::MinLength { limit } | ValidationErrorKind::MaxLength { limit } => {
-                let len = self.target.and_then(Node::as_str).map_or(0, |s| s.chars().count());
-                let (bound, word) = if matches!(kind, ValidationErrorKind::MinLength { .. }) { ("at least", "short") } else { ("at most", "long") };
+                let len = self
+                    .target
+                    .and_then(Node::as_str)
+                    .map_or(0, |s| s.chars().count());
+                let (bound, word) = if matches!(kind, ValidationErrorKind::MinLength { .. }) {
+                    ("at least", "short")
+                } else {
+                    ("at most", "long")
+                };
                 let d = self.at_value(codes::I006, format!("input `{name}` is too {word}: {len} characters, {bound} {limit} allowed"))
                     .primary_message(format!("{len} characters"));
                 let d = self.with_schema_label(d, format!("{bound} {limit} characters"));
                 d.help(format!("write a value of {bound} {limit} characters"))
             }
-            ValidationErrorKind::Minimum { limit } | ValidationErrorKind::Maximum { limit }
-            | ValidationErrorKind::ExclusiveMinimum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => {
                 let rule = match kind {
                     ValidationErrorKind::Minimum { .. } => "at least",
                     ValidationErrorKind::Maximum { .. } => "at most",
                     ValidationErrorKind::ExclusiveMinimum { .. } => "greater than",
                     _ => "less than",
                 };
-                let d = self.at_value(codes::I007, format!("input `{name}` is {}, but must be {rule} {limit}", self.shown()))
+                let d = self
+                    .at_value(
+                        codes::I007,
+                        format!(
+                            "input `{name}` is {}, but must be {rule} {limit}",
+                            self.shown()
+                        ),
+                    )
                     .primary_message(format!("must be {rule} {limit}"));
                 let d = self.with_schema_label(d, "bound declared here".into());
                 d.help(format!("write a value {rule} {limit}"))
             }
             ValidationErrorKind::MultipleOf { multiple_of } => {
-                let d = self.at_value(codes::I007, format!("input `{name}` is {}, which is not a multiple of {multiple_of}", self.shown()));
+                let d = self.at_value(
+                    codes::I007,
+                    format!(
+                        "input `{name}` is {}, which is not a multiple of {multiple_of}",
+                        self.shown()
+                    ),
+                );
                 let d = self.with_schema_label(d, "declared here".into());
                 d.help(format!("write a multiple of {multiple_of}"))
             }
             ValidationErrorKind::MinItems { limit } | ValidationErrorKind::MaxItems { limit } => {
                 let n = self.target.and_then(Node::as_seq).map_or(0, <[Node]>::len);
-                let bound = if matches!(kind, ValidationErrorKind::MinItems { .. }) { "at least" } else { "at most" };
-                let d = self.at_value(codes::I008, format!("input `{name}` has {n} item{}, {bound} {limit} allowed", if n == 1 { "" } else { "s" }));
+                let bound = if matches!(kind, ValidationErrorKind::MinItems { .. }) {
+                    "at least"
+                } else {
+                    "at most"
+                };
+                let d = self.at_value(
+                    codes::I008,
+                    format!(
+                        "input `{name}` has {n} item{}, {bound} {limit} allowed",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                );
                 let d = self.with_schema_label(d, format!("{bound} {limit} items"));
                 d.help(format!("give `{name}` {bound} {limit} items"))
             }
             ValidationErrorKind::UniqueItems => {
-                let d = self.at_value(codes::I008, format!("input `{name}` has repeated items, but they must be unique"));
+                let d = self.at_value(
+                    codes::I008,
+                    format!("input `{name}` has repeated items, but they must be unique"),
+                );
                 let d = self.with_schema_label(d, "`uniqueItems: true` declared here".into());
                 d.help("remove the repeated items")
             }
             ValidationErrorKind::Required { property } => {
                 let prop = json_text(property);
                 let (span, place) = self.object_anchor();
-                let prop_schema = self.ty.node.pointer(self.schema_segments[..self.schema_segments.len().saturating_sub(1)].iter().map(String::as_str))
-                    .and_then(|o| o.get("properties")).and_then(|p| p.get(&prop));
-                let expected = prop_schema.and_then(|p| p.get("type")).and_then(Node::as_str).map_or("value".to_string(), |t| t.to_string());
-                let desc = prop_schema.and_then(|p| p.get("description")).and_then(Node::as_str).map(|s| format!("\n{}: {}", prop, first_line(s))).unwrap_or_default();
+                let prop_schema = self
+                    .ty
+                    .node
+                    .pointer(
+                        self.schema_segments[..self.schema_segments.len().saturating_sub(1)]
+                            .iter()
+                            .map(String::as_str),
+                    )
+                    .and_then(|o| o.get("properties"))
+                    .and_then(|p| p.get(&prop));
+                let expected = prop_schema
+                    .and_then(|p| p.get("type"))
+                    .and_then(Node::as_str)
+                    .map_or("value".to_string(), |t| t.to_string());
+                let desc = prop_schema
+                    .and_then(|p| p.get("description"))
+                    .and_then(Node::as_str)
+                    .map(|s| format!("\n`{}`: {}", prop, first_line(s)))
+                    .unwrap_or_default();
                 let d = Diagnostic::new(codes::I002, format!("missing required input `{prop}`"))
                     .at(self.spec, span)
                     .primary_message(format!("`{prop}` is required here"));
-                let d = self.with_schema_label(d, format!("`{prop}` is required here, with no default"));
+                let d = self
+                    .with_schema_label(d, format!("`{prop}` is required here, with no default"));
                 d.help(format!("add `{prop}: <{expected}>` under `{place}`{desc}"))
             }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let obj = self.target.unwrap_or(self.root);
-                let key_span = unexpected.first().and_then(|u| obj.entry(u)).map_or(obj.span.clone(), |(k, _)| k.span.clone());
-                let d = Diagnostic::new(codes::I001, format!("unknown input{} {}", if unexpected.len() == 1 { "" } else { "s" }, list(&unexpected.iter().map(String::as_str).collect::<Vec<_>>())))
-                    .at(self.spec, key_span);
-                let d = self.with_schema_label(d, "`additionalProperties: false` declared here".into());
+                let key_span = unexpected
+                    .first()
+                    .and_then(|u| obj.entry(u))
+                    .map_or(obj.span.clone(), |(k, _)| k.span.clone());
+                let d = Diagnostic::new(
+                    codes::I001,
+                    format!(
+                        "unknown input{} {}",
+                        if unexpected.len() == 1 { "" } else { "s" },
+                        list(&unexpected.iter().map(String::as_str).collect::<Vec<_>>())
+                    ),
+                )
+                .at(self.spec, key_span);
+                let d =
+                    self.with_schema_label(d, "`additionalProperties: false` declared here".into());
                 d.help("delete the input, or correct its name")
             }
             ValidationErrorKind::Format { .. } => return None,
             _ => {
-                let d = self.at_value(codes::I003, format!("input `{name}` does not match its schema: {fallback}"));
-                self.with_schema_label(d, "declared here".into()).help("change the value to fit the schema")
+                let d = self.at_value(
+                    codes::I003,
+                    format!("input `{name}` does not match its schema: {fallback}"),
+                );
+                self.with_schema_label(d, "declared here".into())
+                    .help("change the value to fit the schema")
             }
         };
         Some(d)
@@ -280,7 +415,11 @@ impl Ctx<'_> {
         if self.pointer.is_empty() {
             return (self.inputs.anchor.clone(), self.inputs.place.clone());
         }
-        let parent = self.root.pointer(self.pointer[..self.pointer.len() - 1].iter().map(String::as_str));
+        let parent = self.root.pointer(
+            self.pointer[..self.pointer.len() - 1]
+                .iter()
+                .map(String::as_str),
+        );
         let last = &self.pointer[self.pointer.len() - 1];
         let span = parent
             .and_then(|p| p.entry(last))
@@ -291,12 +430,20 @@ impl Ctx<'_> {
     }
 
     fn description(&self) -> Option<String> {
-        self.property_schema()?.get("description")?.as_str().map(|s| first_line(s).to_string())
+        self.property_schema()?
+            .get("description")?
+            .as_str()
+            .map(|s| first_line(s).to_string())
     }
 
     fn type_help(&self, expected: &str) -> String {
-        let Some(t) = self.target else { return format!("write {expected}") };
-        let example = self.property_schema().and_then(|p| p.get("default")).and_then(Node::scalar_text);
+        let Some(t) = self.target else {
+            return format!("write {expected}");
+        };
+        let example = self
+            .property_schema()
+            .and_then(|p| p.get("default"))
+            .and_then(Node::scalar_text);
         match (&t.value, expected) {
             (Value::String(s), e) if e.starts_with("a number") || e.starts_with("an integer") => {
                 if crate::yaml::resolve_plain(s.trim()) != Value::String(s.trim().to_string()) {
@@ -309,10 +456,22 @@ impl Ctx<'_> {
                 }
             }
             (Value::String(s), e) if e.starts_with("a boolean") => {
-                format!("write `true` or `false`{}", if matches!(s.as_str(), "yes" | "no" | "on" | "off") { " (YAML 1.2 reads `yes`/`no`/`on`/`off` as strings)" } else { "" })
+                format!(
+                    "write `true` or `false`{}",
+                    if matches!(s.as_str(), "yes" | "no" | "on" | "off") {
+                        " (YAML 1.2 reads `yes`/`no`/`on`/`off` as strings)"
+                    } else {
+                        ""
+                    }
+                )
             }
-            (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null, e) if e.starts_with("a string") => {
-                format!("quote the value to make it a string: `\"{}\"`", t.scalar_text().unwrap_or_default())
+            (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null, e)
+                if e.starts_with("a string") =>
+            {
+                format!(
+                    "quote the value to make it a string: `\"{}\"`",
+                    t.scalar_text().unwrap_or_default()
+                )
             }
             _ => format!("write {expected}"),
         }

@@ -112,7 +112,10 @@ impl Node {
         let mut node = self;
         for seg in segments {
             node = match &node.value {
-                Value::Map(m) => m.iter().find(|(k, _)| k.as_str() == Some(seg)).map(|(_, v)| v)?,
+                Value::Map(m) => m
+                    .iter()
+                    .find(|(k, _)| k.as_str() == Some(seg))
+                    .map(|(_, v)| v)?,
                 Value::Seq(s) => s.get(seg.parse::<usize>().ok()?)?,
                 _ => return None,
             };
@@ -152,7 +155,11 @@ pub fn format_float(f: f64) -> String {
     if f.is_nan() {
         ".nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 { ".inf".into() } else { "-.inf".into() }
+        if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        }
     } else {
         let mut s = String::new();
         let _ = write!(s, "{f}");
@@ -261,10 +268,7 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
         diags,
     };
     let mut parser = Parser::new_from_str(text);
-    loop {
-        let Some(next) = parser.next_event() else {
-            break;
-        };
+    while let Some(next) = parser.next_event() {
         match next {
             Ok((event, span)) => match builder.event(event, span) {
                 Flow::Continue => {}
@@ -272,7 +276,15 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
                 Flow::Done => break,
             },
             Err(e) => {
-                builder.diags.push(syntax_error(source, &offsets, &e));
+                let mut d = syntax_error(source, &offsets, &e);
+                // An unclosed `[` or `{` is reported by the parser where it gives up, often
+                // lines later: show where it was opened.
+                if d.code == codes::Y001
+                    && let Some(start) = builder.innermost_flow_start()
+                {
+                    d = d.label(source, start..start + 1, "this bracket is never closed").help("close the bracket opened here, or quote the value if the bracket is part of it");
+                }
+                builder.diags.push(d);
                 return None;
             }
         }
@@ -296,7 +308,7 @@ fn syntax_error(source: &Source, offsets: &Offsets, e: &ScanError) -> Diagnostic
     let end = source.clamp(at + 1).max(at);
     if info.contains("recursion limit") {
         // The scanner's own guard against deep flow nesting.
-        return Diagnostic::new(codes::Y003, "nesting too deep")
+        return Diagnostic::new(codes::Y003, "nesting deeper than the YAML parser allows")
             .at(source, at..end)
             .primary_message("the limit is reached here")
             .help("flatten the document");
@@ -312,6 +324,7 @@ fn syntax_error(source: &Source, offsets: &Offsets, e: &ScanError) -> Diagnostic
     };
     Diagnostic::new(codes::Y001, format!("invalid YAML: {info}"))
         .at(source, at..end)
+        .primary_message("the parser stopped here")
         .help(help)
 }
 
@@ -334,6 +347,15 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Where the innermost open flow collection (`[` or `{`) starts, if the innermost open
+    /// collection is one.
+    fn innermost_flow_start(&self) -> Option<usize> {
+        let start = match self.frames.last()? {
+            Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
+        };
+        matches!(self.source.text().as_bytes().get(start), Some(b'[' | b'{')).then_some(start)
+    }
+
     fn event(&mut self, event: Event<'_>, span: YSpan) -> Flow {
         let range = self.offsets.span(&span);
         match event {

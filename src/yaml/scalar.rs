@@ -148,7 +148,9 @@ pub fn yaml11_difference(s: &str) -> Option<(&'static str, &'static str)> {
     }
     // 1_000 and sexagesimal 1:30 are integers in YAML 1.1 only.
     let first_digit = digits.bytes().next().is_some_and(|b| b.is_ascii_digit());
-    if first_digit && digits.contains('_') && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    if first_digit
+        && digits.contains('_')
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
     {
         return Some(("an integer", "a string"));
     }
@@ -185,7 +187,9 @@ pub fn yaml11_help(s: &str) -> String {
             format!("write `\"{s}\"` if you mean the text, or `true`/`false` for a boolean")
         }
         Some((_, "a decimal integer")) => {
-            format!("write `\"{s}\"` for the text, or drop the leading zero for the number; write `0o…` for an octal number")
+            format!(
+                "write `\"{s}\"` for the text, or drop the leading zero for the number; write `0o…` for an octal number"
+            )
         }
         _ => format!("quote the value (`\"{s}\"`) so that every YAML reader agrees on it"),
     }
@@ -206,7 +210,10 @@ mod tests {
         assert_eq!(resolve_plain("1e3"), Value::Float(1000.0));
         assert_eq!(resolve_plain("yes"), Value::String("yes".into()));
         assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("10.0.0.0/16"), Value::String("10.0.0.0/16".into()));
+        assert_eq!(
+            resolve_plain("10.0.0.0/16"),
+            Value::String("10.0.0.0/16".into())
+        );
         assert_eq!(resolve_plain("1.2.3"), Value::String("1.2.3".into()));
         assert_eq!(resolve_plain("."), Value::String(".".into()));
     }

@@ -49,7 +49,10 @@ fn duplicate_keys_name_both_places() {
     assert_eq!(diags.len(), 1);
     let d = &diags[0];
     assert_eq!(d.code.id, "Y002");
-    assert_eq!(src.line_col(d.primary.as_ref().unwrap().at.span.start), (3, 1));
+    assert_eq!(
+        src.line_col(d.primary.as_ref().unwrap().at.span.start),
+        (3, 1)
+    );
     assert_eq!(src.line_col(d.labels[0].at.span.start), (1, 1));
 }
 
@@ -59,7 +62,9 @@ fn deep_nesting_is_a_diagnostic() {
     let (node, diags, _) = load(&text);
     assert!(node.is_none());
     assert_eq!(diags[0].code.id, "Y003", "{}", diags[0].message);
-    let block: String = (0..5000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let block: String = (0..5000)
+        .map(|i| format!("{}k:\n", " ".repeat(i)))
+        .collect();
     let (node, diags, _) = load(&block);
     assert!(node.is_none());
     assert_eq!(diags[0].code.id, "Y003", "{}", diags[0].message);
