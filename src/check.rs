@@ -770,7 +770,7 @@ fn check_instance_environment(
     let compatible = bundle
         .compatible_environments
         .iter()
-        .any(|c| c.name == env_bundle.template_name && Some(c.major) == env_bundle.major);
+        .any(|c| c.name == env_bundle.template_name && c.major == env_bundle.major.unwrap_or(1));
     if !compatible {
         let first = &bundle.compatible_environments[0];
         let listed: Vec<String> = bundle
