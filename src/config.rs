@@ -332,3 +332,69 @@ impl std::fmt::Display for TemplateRef {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn parse_text(text: &str) -> (Option<Config>, Vec<Diagnostic>) {
+        let src = SourceFile::new("proctor.toml", "proctor.toml", text.to_string());
+        let mut diags = Vec::new();
+        let cfg = parse(&src, Path::new("/ws"), &mut diags);
+        (cfg, diags)
+    }
+
+    #[test]
+    fn template_references_and_limits() {
+        let (cfg, diags) = parse_text(
+            "[limits]\nmax_yaml_depth = 64\n\n[[environment]]\nname = \"dev\"\ntemplate = \"fargate-env:2.3\"\nspec = \"dev.yaml\"\n\n[[service]]\nname = \"api\"\ntemplate = \"./templates/api\"\nspec = \"api.yaml\"\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let cfg = cfg.unwrap();
+        assert_eq!(cfg.limits.max_yaml_depth, 64);
+        assert_eq!(
+            cfg.environments[0].template.value,
+            TemplateRef::Version {
+                name: "fargate-env".into(),
+                major: 2,
+                minor: Some(3)
+            }
+        );
+        assert_eq!(
+            cfg.services[0].template.value,
+            TemplateRef::Path("./templates/api".into())
+        );
+    }
+
+    #[test]
+    fn value_mistakes_are_located_diagnostics() {
+        let (cfg, diags) = parse_text(
+            "[[environment]]\nname = \"dev.eu\"\ntemplate = \"fargate-env:x\"\nspec = \"dev.yaml\"\naccount_id = \"1234\"\n",
+        );
+        assert!(cfg.is_some());
+        let got: Vec<(&str, usize)> = diags
+            .iter()
+            .map(|d| {
+                (
+                    d.code.id,
+                    d.primary
+                        .as_ref()
+                        .unwrap()
+                        .at
+                        .source
+                        .line_col(d.primary.as_ref().unwrap().at.span.start)
+                        .0,
+                )
+            })
+            .collect();
+        assert_eq!(got, [("B008", 2), ("W001", 5), ("W004", 3)]);
+    }
+
+    #[test]
+    fn syntax_errors_make_the_config_unusable() {
+        let (cfg, diags) = parse_text("[[environment]\nname = \"dev\"\n");
+        assert!(cfg.is_none());
+        assert_eq!(diags[0].code.id, "W001");
+    }
+}

@@ -1,0 +1,249 @@
+//! Hostile and broken inputs that cannot live in git as plain fixture files (symlinks, huge
+//! or generated files): each must end in a diagnostic with a location, never a crash, and
+//! must not stop the other files from being checked.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    json: serde_json::Value,
+}
+
+fn check(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .arg("check")
+        .args(args)
+        .args(["--format", "json"])
+        .current_dir(dir)
+        .output()
+        .expect("proctor runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+    }
+}
+
+fn diagnostics(run: &Run) -> Vec<(String, String, u64)> {
+    run.json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn write(path: &Path, text: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const SCHEMA: &str = "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: EnvInput\n  types:\n    EnvInput:\n      type: object\n      properties:\n        name: {type: string}\n";
+const MANIFEST: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
+
+/// An environment bundle at `dir` with a valid schema and manifest.
+fn env_bundle(dir: &Path) {
+    write(&dir.join("schema/schema.yaml"), SCHEMA);
+    write(&dir.join("infrastructure/manifest.yaml"), MANIFEST);
+    write(
+        &dir.join("infrastructure/cloudformation.yaml"),
+        "Resources: {}\n",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_file_that_is_a_symlink_out_of_the_bundle_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("env/v1");
+    env_bundle(&bundle);
+    write(&tmp.path().join("secret.yaml"), "Resources: {}\n");
+    std::fs::remove_file(bundle.join("infrastructure/cloudformation.yaml")).unwrap();
+    std::os::unix::fs::symlink(
+        tmp.path().join("secret.yaml"),
+        bundle.join("infrastructure/cloudformation.yaml"),
+    )
+    .unwrap();
+    let run = check(tmp.path(), &[]);
+    assert_eq!(
+        diagnostics(&run),
+        [(
+            "B002".into(),
+            "env/v1/infrastructure/manifest.yaml".into(),
+            3
+        )]
+    );
+    assert_eq!(run.code, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_neither_hang_the_walk_nor_the_manifest_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("env/v1");
+    env_bundle(&bundle);
+    // A folder symlink back to the root, and a template that is a link to itself.
+    std::os::unix::fs::symlink(tmp.path(), tmp.path().join("env/loop")).unwrap();
+    std::fs::remove_file(bundle.join("infrastructure/cloudformation.yaml")).unwrap();
+    std::os::unix::fs::symlink(
+        bundle.join("infrastructure/cloudformation.yaml"),
+        bundle.join("infrastructure/cloudformation.yaml"),
+    )
+    .unwrap();
+    let run = check(tmp.path(), &[]);
+    let codes: Vec<String> = diagnostics(&run).into_iter().map(|d| d.0).collect();
+    assert_eq!(codes, ["B002"]);
+}
+
+#[test]
+fn absolute_paths_in_a_manifest_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = tmp.path().join("env/v1");
+    env_bundle(&bundle);
+    write(
+        &bundle.join("infrastructure/manifest.yaml"),
+        MANIFEST.replace("\"cloudformation.yaml\"", "\"/etc/passwd\""),
+    );
+    let run = check(tmp.path(), &[]);
+    assert_eq!(
+        diagnostics(&run),
+        [(
+            "B002".into(),
+            "env/v1/infrastructure/manifest.yaml".into(),
+            3
+        )]
+    );
+}
+
+#[test]
+fn broken_files_are_reported_and_the_other_bundles_still_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Four bundles: binary schema, NUL bytes, a schema that is a list, and a good one whose
+    // beside spec has an error that must still be found.
+    env_bundle(&tmp.path().join("a-binary/v1"));
+    write(
+        &tmp.path().join("a-binary/v1/schema/schema.yaml"),
+        [0xff, 0xfe, 0x00, 0x41],
+    );
+    env_bundle(&tmp.path().join("b-nul/v1"));
+    write(
+        &tmp.path().join("b-nul/v1/schema/schema.yaml"),
+        "schema:\n  types: {}\0\n",
+    );
+    env_bundle(&tmp.path().join("c-list/v1"));
+    write(
+        &tmp.path().join("c-list/v1/schema/schema.yaml"),
+        "- schema\n- types\n",
+    );
+    env_bundle(&tmp.path().join("d-good/v1"));
+    write(
+        &tmp.path().join("d-good/spec/spec.yaml"),
+        "proton: EnvironmentSpec\nspec:\n  name: 42\n",
+    );
+    let run = check(tmp.path(), &[]);
+    let got = diagnostics(&run);
+    assert_eq!(
+        got,
+        [
+            ("F002".into(), "a-binary/v1/schema/schema.yaml".into(), 1),
+            ("F002".into(), "b-nul/v1/schema/schema.yaml".into(), 2),
+            ("Y007".into(), "c-list/v1/schema/schema.yaml".into(), 1),
+            ("I003".into(), "d-good/spec/spec.yaml".into(), 3),
+        ]
+    );
+    assert_eq!(run.json["summary"]["errors"], 4);
+}
+
+#[test]
+fn a_schema_type_that_is_not_a_mapping_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    env_bundle(&tmp.path().join("env/v1"));
+    write(
+        &tmp.path().join("env/v1/schema/schema.yaml"),
+        SCHEMA.replace("name: {type: string}", "name: string"),
+    );
+    let run = check(tmp.path(), &[]);
+    assert_eq!(
+        diagnostics(&run),
+        [("S006".into(), "env/v1/schema/schema.yaml".into(), 9)]
+    );
+}
+
+#[test]
+fn huge_and_generated_hostile_specs_end_in_diagnostics() {
+    let tmp = tempfile::tempdir().unwrap();
+    env_bundle(&tmp.path().join("env/v1"));
+    let spec =
+        |name: &str, text: String| write(&tmp.path().join(format!("specs/{name}.yaml")), text);
+    // 6 MiB: over the default 5 MiB limit, refused before it is read.
+    spec(
+        "huge",
+        format!(
+            "proton: EnvironmentSpec\nspec:\n  name: \"{}\"\n",
+            "x".repeat(6 << 20)
+        ),
+    );
+    // 300-deep block nesting (still under Proton's spec length limit).
+    let block: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    spec("deep-block", block);
+    // 10,000-deep flow nesting.
+    spec(
+        "deep-flow",
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+    );
+    // A billion laughs.
+    let mut laughs = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..30 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    spec("laughs", laughs);
+    // Over Proton's 51,200-character limit, but under the file limit.
+    spec(
+        "long",
+        format!(
+            "proton: EnvironmentSpec\nspec:\n  name: \"{}\"\n",
+            "y".repeat(60_000)
+        ),
+    );
+    // CRLF and a lone CR: locations still right.
+    spec(
+        "crlf",
+        "proton: EnvironmentSpec\r\nspec:\r\n  name: 1\r\n".to_string(),
+    );
+    let mut codes = Vec::new();
+    for name in ["huge", "deep-block", "deep-flow", "laughs", "long", "crlf"] {
+        let file = format!("specs/{name}.yaml");
+        let run = check(tmp.path(), &["env/v1", "--spec", &file]);
+        let d = diagnostics(&run);
+        assert!(d.iter().all(|(_, f, _)| f == &file), "{name}: {d:?}");
+        codes.push((
+            name,
+            d.iter().map(|x| (x.0.clone(), x.2)).collect::<Vec<_>>(),
+        ));
+    }
+    assert_eq!(
+        codes,
+        [
+            ("huge", vec![("F003".to_string(), 1)]),
+            ("deep-block", vec![("Y003".to_string(), 257)]),
+            ("deep-flow", vec![("Y003".to_string(), 1)]),
+            ("laughs", vec![("Y004".to_string(), 5)]),
+            ("long", vec![("B007".to_string(), 1)]),
+            ("crlf", vec![("I003".to_string(), 3)]),
+        ]
+    );
+}
