@@ -71,48 +71,26 @@ pub enum Fatal {
 
 pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut out = Outcome::default();
-    let config = load_config(opts)?;
+    let config = match load_config(opts)? {
+        Some((cfg, diags)) => {
+            out.diagnostics.extend(diags);
+            out.files += 1;
+            Some(cfg)
+        }
+        None => None,
+    };
     let limits = config
         .as_ref()
-        .map_or_else(Limits::default, |c| c.0.limits.clone());
-    if let Some((_, diags)) = &config {
-        out.diagnostics.extend(diags.iter().cloned());
-        out.files += 1;
-    }
-    let config = config.map(|(c, _)| c);
-
-    // Where to look, as (path on disk, name shown).
-    let mut roots: Vec<(PathBuf, String)> = Vec::new();
-    let mut spec_files: Vec<(PathBuf, String)> = Vec::new();
-    for p in &opts.paths {
-        let path = opts.cwd.join(p);
-        let shown = tidy(p);
-        if path.is_dir() {
-            roots.push((path, shown));
-        } else if path.is_file() {
-            spec_files.push((path, shown));
-        } else {
-            return Err(Fatal::Usage(format!("`{p}`: no such file or folder")));
-        }
-    }
-    for s in &opts.specs {
-        let path = opts.cwd.join(s);
-        if !path.is_file() {
-            return Err(Fatal::Usage(format!("--spec `{s}`: no such file")));
-        }
-        spec_files.push((path, tidy(s)));
-    }
+        .map_or_else(Limits::default, |c| c.limits.clone());
+    let (roots, spec_files) = command_line_paths(opts)?;
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
-    // Bundles under the given paths (or, by default, the workspace's template folders).
-    let mut given: Vec<BundleDir> = Vec::new();
+    // Bundles under the given paths (or, by default, the workspace's template folders), then
+    // every other bundle the configuration can name, to resolve deployments' templates.
+    let mut catalog = Catalog::default();
     let default_roots = workspace_roots(config.as_ref(), opts);
-    let search: &[(PathBuf, String)] = if opts.paths.is_empty() && opts.specs.is_empty() {
-        &default_roots
-    } else {
-        &roots
-    };
-    for (path, shown) in search {
+    let mut given: Vec<usize> = Vec::new();
+    for (path, shown) in if explicit { &roots } else { &default_roots } {
         let found = bundle::discover(path, shown);
         if found.is_empty() && (config.is_none() || explicit) {
             let dir = SourceFile::new(shown.clone(), path.clone(), String::new());
@@ -122,86 +100,68 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
                     .help("point proctor at a bundle folder (one with `schema/` and an infrastructure folder) or a folder of bundles"),
             );
         }
-        given.extend(found);
+        given.extend(found.into_iter().map(|d| catalog.insert(d)));
     }
-    dedupe(&mut given);
-
-    // Every bundle the configuration can name, to resolve deployments' templates.
-    let mut catalog = given.clone();
-    if config.is_some() {
+    dedup(&mut given);
+    if config.is_some() && explicit {
         for (path, shown) in &default_roots {
-            catalog.extend(bundle::discover(path, shown));
+            for d in bundle::discover(path, shown) {
+                catalog.insert(d);
+            }
         }
-        dedupe(&mut catalog);
     }
 
-    // Deployments to check, with the bundle each uses.
-    let mut env_jobs: Vec<(usize, usize)> = Vec::new(); // (environment index, catalog index)
-    let mut svc_jobs: Vec<(usize, usize)> = Vec::new();
+    // Deployments: each one's bundle, resolved once, and whether this run checks it.
+    let mut deployments = Deployments::default();
     if let Some(cfg) = &config {
-        let given_keys: Vec<PathBuf> = given.iter().map(|b| key(&b.path)).collect();
-        let selected = |bundle_ix: usize, spec: &Path| {
+        let spec_keys: Vec<PathBuf> = spec_files.iter().map(|(p, _)| key(p)).collect();
+        let root_keys: Vec<PathBuf> = roots.iter().map(|(r, _)| key(r)).collect();
+        let selected = |bundle: usize, spec: &Path| {
+            let spec = key(&cfg.root.join(spec));
             !explicit
-                || given_keys.contains(&key(&catalog[bundle_ix].path))
-                || spec_files
-                    .iter()
-                    .any(|(p, _)| key(p) == key(&cfg.root.join(spec)))
-                || roots
-                    .iter()
-                    .any(|(r, _)| key(&cfg.root.join(spec)).starts_with(key(r)))
+                || given.contains(&bundle)
+                || spec_keys.contains(&spec)
+                || root_keys.iter().any(|r| spec.starts_with(r))
         };
-        for (i, e) in cfg.environments.iter().enumerate() {
-            if let Some(b) = resolve(cfg, &e.template, &catalog, &mut out.diagnostics)
-                && selected(b, &e.spec.value)
-            {
-                env_jobs.push((i, b));
-            }
+        for e in &cfg.environments {
+            let b = resolve(cfg, &e.template, &mut catalog, &mut out.diagnostics);
+            deployments.environments.push(b);
+            deployments
+                .env_jobs
+                .push(b.filter(|&b| selected(b, &e.spec.value)));
         }
-        for (i, s) in cfg.services.iter().enumerate() {
-            if let Some(b) = resolve(cfg, &s.template, &catalog, &mut out.diagnostics)
-                && selected(b, &s.spec.value)
-            {
-                svc_jobs.push((i, b));
-            }
+        for s in &cfg.services {
+            let b = resolve(cfg, &s.template, &mut catalog, &mut out.diagnostics);
+            deployments
+                .svc_jobs
+                .push(b.filter(|&b| selected(b, &s.spec.value)));
         }
     }
 
-    // Load every bundle needed, in parallel; each bundle's diagnostics stay its own.
-    let mut needed: Vec<usize> = Vec::new();
-    for b in &given {
-        if let Some(ix) = catalog.iter().position(|c| key(&c.path) == key(&b.path)) {
-            needed.push(ix);
-        }
-    }
-    needed.extend(env_jobs.iter().map(|j| j.1));
-    needed.extend(svc_jobs.iter().map(|j| j.1));
-    // Environments' bundles, for the compatibility check of service instances.
-    if let Some(cfg) = &config {
-        for e in &cfg.environments {
-            if let Some(b) = resolve(cfg, &e.template, &catalog, &mut Vec::new()) {
-                needed.push(b);
-            }
-        }
-    }
-    needed.sort_unstable();
-    needed.dedup();
+    // Load every bundle needed, in parallel; each bundle's diagnostics stay its own. Shown
+    // are the bundles this run checks; environments' bundles are loaded for the services'
+    // compatibility check only.
+    let mut shown: Vec<usize> = given.clone();
+    shown.extend(
+        deployments
+            .env_jobs
+            .iter()
+            .chain(&deployments.svc_jobs)
+            .flatten(),
+    );
+    dedup(&mut shown);
+    let mut needed = shown.clone();
+    needed.extend(deployments.environments.iter().flatten());
+    dedup(&mut needed);
     let loaded: HashMap<usize, (Bundle, Vec<Diagnostic>)> = needed
         .par_iter()
         .map(|&ix| {
             let mut diags = Vec::new();
-            let b = bundle::load(&catalog[ix], &limits, &mut diags);
+            let b = bundle::load(&catalog.dirs[ix], &limits, &mut diags);
             (ix, (b, diags))
         })
         .collect();
-    let mut shown_bundles: Vec<usize> = given
-        .iter()
-        .filter_map(|b| catalog.iter().position(|c| key(&c.path) == key(&b.path)))
-        .collect();
-    shown_bundles.extend(env_jobs.iter().map(|j| j.1));
-    shown_bundles.extend(svc_jobs.iter().map(|j| j.1));
-    shown_bundles.sort_unstable();
-    shown_bundles.dedup();
-    for ix in &shown_bundles {
+    for ix in &shown {
         let (b, diags) = &loaded[ix];
         out.diagnostics.extend(diags.iter().cloned());
         out.files += b.files_read;
@@ -210,17 +170,14 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
 
     let mut checked_specs: Vec<PathBuf> = Vec::new();
     if let Some(cfg) = &config {
-        // Environments: name → bundle, for the services' checks.
         let env_bundles: BTreeMap<String, Option<usize>> = cfg
             .environments
             .iter()
-            .map(|e| {
-                (
-                    e.name.value.clone(),
-                    resolve(cfg, &e.template, &catalog, &mut Vec::new()),
-                )
-            })
+            .zip(&deployments.environments)
+            .map(|(e, b)| (e.name.value.clone(), *b))
             .collect();
+        let env_jobs: Vec<(usize, usize)> = jobs(&deployments.env_jobs);
+        let svc_jobs: Vec<(usize, usize)> = jobs(&deployments.svc_jobs);
         let results: Vec<SpecResult> = env_jobs
             .par_iter()
             .map(|&(i, b)| {
@@ -248,50 +205,27 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         for r in results {
             out.absorb(r);
         }
-        checked_specs.extend(
-            cfg.environments
-                .iter()
-                .map(|e| key(&cfg.root.join(&e.spec.value))),
-        );
-        checked_specs.extend(
-            cfg.services
-                .iter()
-                .map(|s| key(&cfg.root.join(&s.spec.value))),
-        );
+        let specs = cfg
+            .environments
+            .iter()
+            .map(|e| &e.spec.value)
+            .chain(cfg.services.iter().map(|s| &s.spec.value));
+        checked_specs.extend(specs.map(|s| key(&cfg.root.join(s))));
     }
 
-    // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line.
-    let given_loaded: Vec<&Bundle> = given
-        .iter()
-        .filter_map(|g| catalog.iter().position(|c| key(&c.path) == key(&g.path)))
-        .map(|ix| &loaded[&ix].0)
-        .collect();
+    // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line,
+    // each checked once.
+    let given_loaded: Vec<&Bundle> = given.iter().map(|ix| &loaded[ix].0).collect();
     let mut standalone: Vec<(PathBuf, String, Option<&Bundle>)> = Vec::new();
-    for b in &given_loaded {
-        for (path, shown) in beside_specs(b) {
-            // The newest major of a template owns the specs beside its version folders.
-            let newest = given_loaded
-                .iter()
-                .filter(|o| {
-                    o.template_name == b.template_name
-                        && key(o.dir.parent().unwrap_or(&o.dir))
-                            == key(b.dir.parent().unwrap_or(&b.dir))
-                })
-                .max_by_key(|o| o.major)
-                .copied();
-            if newest.is_some_and(|n| std::ptr::eq(n, *b)) || b.major.is_none() {
-                standalone.push((path, shown, Some(*b)));
-            }
-        }
+    for b in owners_of_beside_specs(&given_loaded) {
+        standalone.extend(beside_specs(b).into_iter().map(|(p, s)| (p, s, Some(b))));
     }
-    for (path, shown) in &spec_files {
-        standalone.push((path.clone(), shown.clone(), None));
-    }
-    let mut seen_standalone = Vec::new();
+    standalone.extend(spec_files.into_iter().map(|(p, s)| (p, s, None)));
+    let mut seen = checked_specs;
     standalone.retain(|(p, _, _)| {
         let k = key(p);
-        let fresh = !checked_specs.contains(&k) && !seen_standalone.contains(&k);
-        seen_standalone.push(k);
+        let fresh = !seen.contains(&k);
+        seen.push(k);
         fresh
     });
     let results: Vec<SpecResult> = standalone
@@ -307,6 +241,97 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(out)
+}
+
+/// Bundle folders known to a run, each identified by its real path, computed once.
+#[derive(Default)]
+struct Catalog {
+    dirs: Vec<BundleDir>,
+    index: HashMap<PathBuf, usize>,
+}
+
+impl Catalog {
+    /// The folder's index, adding it if it is new.
+    fn insert(&mut self, dir: BundleDir) -> usize {
+        let k = key(&dir.path);
+        if let Some(&ix) = self.index.get(&k) {
+            return ix;
+        }
+        self.dirs.push(dir);
+        self.index.insert(k, self.dirs.len() - 1);
+        self.dirs.len() - 1
+    }
+}
+
+/// Per proctor.toml deployment (in declaration order): its bundle, and the bundle again when
+/// this run checks the deployment.
+#[derive(Default)]
+struct Deployments {
+    environments: Vec<Option<usize>>,
+    env_jobs: Vec<Option<usize>>,
+    svc_jobs: Vec<Option<usize>>,
+}
+
+/// (deployment index, catalog index) of the deployments to check.
+fn jobs(selected: &[Option<usize>]) -> Vec<(usize, usize)> {
+    selected
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.map(|b| (i, b)))
+        .collect()
+}
+
+fn dedup(v: &mut Vec<usize>) {
+    v.sort_unstable();
+    v.dedup();
+}
+
+/// Splits the command line's paths into folders to search and spec files.
+type Paths = Vec<(PathBuf, String)>;
+fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths), Fatal> {
+    let mut roots = Vec::new();
+    let mut spec_files = Vec::new();
+    for p in &opts.paths {
+        let path = opts.cwd.join(p);
+        if path.is_dir() {
+            roots.push((path, tidy(p)));
+        } else if path.is_file() {
+            spec_files.push((path, tidy(p)));
+        } else {
+            return Err(Fatal::Usage(format!("`{p}`: no such file or folder")));
+        }
+    }
+    for s in &opts.specs {
+        let path = opts.cwd.join(s);
+        if !path.is_file() {
+            return Err(Fatal::Usage(format!("--spec `{s}`: no such file")));
+        }
+        spec_files.push((path, tidy(s)));
+    }
+    Ok((roots, spec_files))
+}
+
+/// The bundles whose beside specs are checked: for `name/vN/` layouts, only the newest major
+/// of each template owns `name/spec/`; a flat bundle owns its own `spec/`.
+fn owners_of_beside_specs<'a>(bundles: &[&'a Bundle]) -> Vec<&'a Bundle> {
+    let mut newest: HashMap<PathBuf, &'a Bundle> = HashMap::new();
+    let mut out = Vec::new();
+    for b in bundles {
+        match b.major {
+            None => out.push(*b),
+            Some(m) => {
+                let parent = key(b.dir.parent().unwrap_or(&b.dir));
+                let entry = newest.entry(parent).or_insert(*b);
+                if entry.major.is_some_and(|e| e < m) {
+                    *entry = *b;
+                }
+            }
+        }
+    }
+    let mut versioned: Vec<&Bundle> = newest.into_values().collect();
+    versioned.sort_by(|a, b| a.display.cmp(&b.display));
+    out.extend(versioned);
+    out
 }
 
 #[derive(Default)]
@@ -393,32 +418,26 @@ fn key(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn dedupe(dirs: &mut Vec<BundleDir>) {
-    let mut seen = Vec::new();
-    dirs.retain(|d| {
-        let k = key(&d.path);
-        let fresh = !seen.contains(&k);
-        seen.push(k);
-        fresh
-    });
-}
-
 /// The catalog index of the bundle a deployment's `template` names.
 fn resolve(
     cfg: &Config,
     template: &config::At<TemplateRef>,
-    catalog: &[BundleDir],
+    catalog: &mut Catalog,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
     let found = match &template.value {
+        // A path may name a bundle outside the template folders.
         TemplateRef::Path(p) => {
-            let k = key(&cfg.root.join(p));
-            catalog.iter().position(|b| key(&b.path) == k).or_else(|| {
-                let p = cfg.root.join(p);
-                bundle::discover::is_bundle(&p).then_some(usize::MAX)
+            let path = cfg.root.join(p);
+            bundle::discover::is_bundle(&path).then(|| {
+                catalog.insert(BundleDir {
+                    path,
+                    display: tidy(&p.to_string_lossy()),
+                })
             })
         }
-        TemplateRef::Version { name, major, .. } => catalog.iter().position(|b| {
+        // `name/vN/`, or a flat `name/` folder for major version 1.
+        TemplateRef::Version { name, major, .. } => catalog.dirs.iter().position(|b| {
             let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let parent = b
                 .path
@@ -426,13 +445,12 @@ fn resolve(
                 .and_then(|p| p.file_name())
                 .and_then(|n| n.to_str())
                 .unwrap_or("");
-            leaf == format!("v{major}") && parent == name
-                || (leaf == name && *major == 1 && !b.path.join(format!("v{major}")).exists())
+            (leaf == format!("v{major}") && parent == name) || (leaf == name && *major == 1)
         }),
     };
     match found {
-        Some(usize::MAX) | None => {
-            let names: Vec<String> = catalog.iter().map(identity).collect();
+        None => {
+            let names: Vec<String> = catalog.dirs.iter().map(identity).collect();
             let wanted = template.value.to_string();
             let help = match did_you_mean(&wanted, names.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),

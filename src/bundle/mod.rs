@@ -192,31 +192,38 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
         BundleKind::Component
     };
 
-    // Schema.
-    let mut schema = None;
-    if kind != BundleKind::Component {
-        let rel = "schema/schema.yaml";
-        match load_yaml(
-            root,
-            &display,
-            rel,
-            MANIFEST_SCHEMA_MAX_BYTES,
-            limits,
-            diags,
-        ) {
-            Loaded::Missing => diags.push(missing_file(
-                &dir_source,
-                &display,
-                rel,
-                "every environment and service bundle has an input schema",
-            )),
-            Loaded::Failed => files_read += 1,
-            Loaded::Ok(src, node) => {
-                files_read += 1;
-                schema = crate::schema::read(&src, &node, diags);
-            }
+    // Reads one of the bundle's YAML files, counting it; a missing one is reported.
+    let mut read = |rel: &str, why: &str, diags: &mut Vec<Diagnostic>| match load_yaml(
+        root,
+        &display,
+        rel,
+        MANIFEST_SCHEMA_MAX_BYTES,
+        limits,
+        diags,
+    ) {
+        Loaded::Missing => {
+            diags.push(missing_file(&dir_source, &display, rel, why));
+            None
         }
-    }
+        Loaded::Failed => {
+            files_read += 1;
+            None
+        }
+        Loaded::Ok(src, node) => {
+            files_read += 1;
+            Some((src, node))
+        }
+    };
+
+    let schema = match kind {
+        BundleKind::Component => None,
+        _ => read(
+            "schema/schema.yaml",
+            "every environment and service bundle has an input schema",
+            diags,
+        )
+        .and_then(|(src, node)| crate::schema::read(&src, &node, diags)),
+    };
 
     // Infrastructure folders and their manifests.
     let roles: &[Role] = match kind {
@@ -236,30 +243,14 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
         } else {
             format!("{folder}/manifest.yaml")
         };
-        match load_yaml(
-            root,
-            &display,
-            &rel,
-            MANIFEST_SCHEMA_MAX_BYTES,
-            limits,
-            diags,
-        ) {
-            Loaded::Missing => diags.push(missing_file(
-                &dir_source,
-                &display,
-                &rel,
-                "each infrastructure folder has a manifest naming its template",
-            )),
-            Loaded::Failed => files_read += 1,
-            Loaded::Ok(src, node) => {
-                files_read += 1;
-                let templates = manifest::read(&src, &node, root, OTHER_FILE_MAX_BYTES, diags);
-                infrastructure.push(Infrastructure {
-                    role,
-                    manifest: src,
-                    templates,
-                });
-            }
+        let why = "each infrastructure folder has a manifest naming its template";
+        if let Some((src, node)) = read(&rel, why, diags) {
+            let templates = manifest::read(&src, &node, root, OTHER_FILE_MAX_BYTES, diags);
+            infrastructure.push(Infrastructure {
+                role,
+                manifest: src,
+                templates,
+            });
         }
     }
 

@@ -34,18 +34,18 @@ pub fn read(
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<EnvTemplateRef>, usize) {
     let mut out = Vec::new();
-    let yaml_path = root.join(".template-registration.yaml");
-    if yaml_path.exists() {
-        let name = crate::paths::join_display(display, ".template-registration.yaml");
-        let src = match read_source(&yaml_path, &name, limits.max_file_bytes) {
-            Ok(s) => s,
-            Err(d) => {
-                diags.push(*d);
-                return (out, 1);
-            }
-        };
-        let Some(node) = crate::yaml::parse(&src, &limits.yaml(), diags) else {
-            return (out, 1);
+    let rel = ".template-registration.yaml";
+    if root.join(rel).exists() {
+        let (src, node) = match super::load_yaml(
+            root,
+            display,
+            rel,
+            super::OTHER_FILE_MAX_BYTES,
+            limits,
+            diags,
+        ) {
+            super::Loaded::Ok(src, node) => (src, node),
+            _ => return (out, 1),
         };
         let Some(entries) = expect_map(&node, &src, "a registration file", EXAMPLE, diags) else {
             return (out, 1);
