@@ -14,4 +14,5 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod spec;
+pub mod template;
 pub mod yaml;

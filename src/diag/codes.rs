@@ -3,7 +3,7 @@
 //!
 //! Codes are stable: a code is never reused for a different check. The letter names the
 //! stage: F files, Y YAML and document shape, W workspace configuration, B bundles,
-//! S input schemas, I developer specs (inputs).
+//! S input schemas, I developer specs (inputs), T templates.
 
 use super::Severity;
 
@@ -258,6 +258,78 @@ codes! {
         why: "A customer-managed environment's inputs are the outputs of infrastructure made elsewhere, which are always strings.",
         example: "`vpc_count: {type: number}` in an environment bundle with only `schema/`.",
         fix: "Make the property `type: string`.",
+    }
+    T001 "template-syntax" Error "templates" {
+        what: "A template is not valid Jinja, or uses a filter or test that does not exist.",
+        why: "Proton failed to render such a template; nothing in it can be checked or deployed.",
+        example: "`{% if service_instance.inputs.public %}` with no `{% endif %}`, or `{{ name | uper }}`.",
+        fix: "Correct the template at the location shown; the help names the closest filter or test.",
+    }
+    T002 "unknown-input" Error "templates" {
+        what: "A template reads an input that the bundle's schema does not declare.",
+        why: "The value is undefined when rendered, so rendering fails for every spec: usually a misspelled name.",
+        example: "`{{ service_instance.inputs.prot }}` when the schema declares `port`.",
+        fix: "Correct the name (the help suggests the closest) or declare the input in schema/schema.yaml.",
+    }
+    T003 "unknown-name" Error "templates" {
+        what: "A template uses a name, or an attribute of a Proton namespace, that its role cannot see.",
+        why: "Each kind of template sees different namespaces (an environment template has no `environment.outputs`, an instance template has no `pipeline`); anything else is undefined when rendered.",
+        example: "`{{ pipeline.inputs.unit_test_command }}` in `instance_infrastructure/cloudformation.yaml`, or `{{ service_instance.input.port }}`.",
+        fix: "Use a name the role can see (the help lists them), or move the reference to the template that has it.",
+    }
+    T004 "unused-input" Warning "templates" {
+        what: "The schema declares an input that no template of the bundle uses.",
+        why: "Developers set a value that changes nothing; often the template misspells it or reads another one.",
+        example: "`desired_count` declared in the schema, never read by `instance_infrastructure/cloudformation.yaml`.",
+        fix: "Use the input in a template, or remove it from the schema (in a new major version if specs set it).",
+    }
+    T005 "unknown-output" Error "templates" {
+        what: "A template reads a stack output that the template producing that stack does not declare.",
+        why: "`environment.outputs.X` is the Output `X` of the environment's stack; if the environment template declares none, rendering fails on every deployment.",
+        example: "`{{ environment.outputs.VpcID }}` when the compatible environment template declares `VpcId`.",
+        fix: "Correct the name, or add the Output to the environment (or instance) template.",
+    }
+    T006 "consumed-dynamic-reference" Error "templates" {
+        what: "A CloudFormation dynamic reference `{{resolve:...}}` stands in a template where Jinja would read it as an expression.",
+        why: "Jinja consumes the braces: Proton rendered such references as empty strings (even inside YAML comments), so the secret or parameter silently went missing.",
+        example: "`Password: '{{resolve:secretsmanager:db-password}}'`.",
+        fix: "Wrap it: `{% raw %}{{resolve:secretsmanager:db-password}}{% endraw %}`.",
+    }
+    T007 "jinja-in-yaml-comment" Info "templates" {
+        what: "A Jinja expression or statement stands inside a YAML comment.",
+        why: "Jinja runs over the whole file as text, comments included: the expression is evaluated (and can fail the render) although the comment looks inert.",
+        example: "`# Port: {{ service_instance.inputs.port }}`.",
+        fix: "Use a Jinja comment `{# ... #}` instead, or wrap the text in `{% raw %}`.",
+    }
+    T008 "unquoted-string-input" Warning "templates" {
+        what: "A string input is pasted as an unquoted YAML value.",
+        why: "Values are pasted as text: an input with `: `, a leading `*`, `&`, `!` or `{`, or a value like `yes` or `0644` changes the YAML's shape or type.",
+        example: "`Description: {{ service_instance.inputs.description }}` with the input `a: b`.",
+        fix: "Quote the value (`'{{ x }}'`, doubling `'` in the input) or emit JSON: `{{ x | tojson }}`.",
+    }
+    T009 "render-error" Error "templates" {
+        what: "Rendering a template with a deployment's inputs failed: an undefined value, a filter that rejected its input, a type error.",
+        why: "Proton would have failed this deployment.",
+        example: "`{{ service_instance.inputs.name | proton_cfn_sanitize }}` with the input `payments api`.",
+        fix: "Change the input the help names, or make the template handle it (`default`, `is defined`).",
+    }
+    T010 "render-limit" Error "templates" {
+        what: "Rendering used more work, recursion or output than proctor allows.",
+        why: "A template that loops without end or builds enormous output would hang or exhaust memory; real templates stay far below the limits.",
+        example: "`{% for i in range(100000) %}{% for j in range(100000) %}...`.",
+        fix: "Bound the loops; if the template is legitimate, raise the limit in proctor.toml.",
+    }
+    T011 "needs-deployed-output" Warning "templates" {
+        what: "A template could not be rendered because it needs a stack output that is not known until that stack is deployed.",
+        why: "Before the environment is deployed, proctor renders its outputs as placeholders; a template that branches on or indexes with such a value cannot be checked yet.",
+        example: "`{{ {'a': 1}[environment.outputs.Mode] }}` before the environment's first deployment.",
+        fix: "Deploy (or record) the stack the output comes from, then check again.",
+    }
+    T013 "legacy-output-alias" Warning "templates" {
+        what: "A template reads `service_instance.environment.outputs`, the pre-2021 form of `environment.outputs`.",
+        why: "proctor accepts it as an alias, but current Proton documentation and tooling use `environment.outputs`.",
+        example: "`{{ service_instance.environment.outputs.ClusterName }}`.",
+        fix: "Write `{{ environment.outputs.ClusterName }}`.",
     }
     I001 "unknown-input" Error "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",

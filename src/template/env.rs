@@ -1,0 +1,55 @@
+//! The minijinja environment that renders templates exactly as Proton's Python Jinja2 did:
+//! strict undefined values, Python printing, Python string methods, Proton's filters, and
+//! limits on work. Templates can load nothing: no loader is set, so `include`, `import` and
+//! `extends` fail, and no function reads files, the network or the environment.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use super::{proton_filters as proton, python};
+
+/// Work limits for one render.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderLimits {
+    /// minijinja instructions one render may execute.
+    pub fuel: u64,
+    /// Deepest nesting of macro calls and recursive loops.
+    pub recursion: usize,
+    /// Largest rendered output, in bytes.
+    pub max_output_bytes: usize,
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        RenderLimits { fuel: 5_000_000, recursion: 64, max_output_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+/// Every filter name templates may use, for static checks (minijinja's builtins plus ours).
+pub const PROTON_FILTERS: &[&str] = &[
+    "proton_cfn_sanitize",
+    "proton_cfn_ecs_task_definition_formatted_env_vars",
+    "proton_cfn_lambda_function_formatted_env_vars",
+    "proton_cfn_iam_policy_arns",
+];
+
+pub fn environment(limits: &RenderLimits) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_formatter(python::format);
+    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_fuel(Some(limits.fuel));
+    env.set_recursion_limit(limits.recursion);
+    env.set_debug(false);
+    // Python's signatures and output where they differ from minijinja's.
+    env.add_filter("truncate", python::truncate);
+    env.add_filter("tojson", python::tojson);
+    env.add_filter("string", python::string);
+    env.add_filter("join", python::join);
+    // Proton's own.
+    env.add_filter("proton_cfn_sanitize", proton::sanitize);
+    env.add_filter("proton_cfn_ecs_task_definition_formatted_env_vars", proton::ecs_env_vars);
+    env.add_filter("proton_cfn_lambda_function_formatted_env_vars", proton::lambda_env_vars);
+    env.add_filter("proton_cfn_iam_policy_arns", proton::iam_policy_arns);
+    env
+}

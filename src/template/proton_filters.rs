@@ -1,0 +1,155 @@
+//! Proton's own filters, as proton-format.md §3 describes them. The multi-line ones indent
+//! their continuation lines to the column where their output starts in the rendered line; a
+//! filter cannot know that column, so it marks its output and [`indent_markers`] fixes the
+//! indentation after rendering.
+
+use std::sync::LazyLock;
+
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Error, ErrorKind, Value};
+use regex::Regex;
+
+use super::python::py_str;
+
+/// Marks where a multi-line filter's output starts (private-use characters: they cannot
+/// appear in a template or input by accident in practice).
+pub const START: char = '\u{F8F0}';
+/// Marks each continuation line of a multi-line filter's output.
+pub const CONT: char = '\u{F8F1}';
+
+static SAFE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
+static ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s]+$").expect("valid regex")
+});
+static POLICY_ARN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^arn:[a-z0-9-]+:iam::[0-9]{12}:policy/.+$").expect("valid regex"));
+
+fn illegal(filter: &str, value: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{filter}: `{value}` contains illegal characters (allowed: letters, digits, `_` and `-`)"),
+    )
+}
+
+pub fn sanitize(value: &Value) -> Result<Value, Error> {
+    let s = py_str(value);
+    if SAFE.is_match(&s) || ARN.is_match(&s) {
+        Ok(Value::from(s))
+    } else {
+        Err(illegal("proton_cfn_sanitize", &s))
+    }
+}
+
+fn entries(filter: &str, value: &Value) -> Result<Vec<(String, String)>, Error> {
+    if value.kind() != ValueKind::Map {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{filter} expects a mapping, got {}", value.kind()),
+        ));
+    }
+    let mut out = Vec::new();
+    for key in value.try_iter()? {
+        let v = value.get_item(&key)?;
+        out.push((py_str(&key), py_str(&v)));
+    }
+    Ok(out)
+}
+
+fn raw_flag(raw: Option<bool>, kwargs: &Kwargs) -> Result<bool, Error> {
+    let kw: Option<bool> = kwargs.get("raw")?;
+    kwargs.assert_all_used()?;
+    Ok(kw.or(raw).unwrap_or(true))
+}
+
+/// Joins lines with the markers that [`indent_markers`] turns into indentation.
+fn marked(lines: Vec<String>) -> Value {
+    if lines.is_empty() {
+        return Value::from("");
+    }
+    let mut out = String::new();
+    out.push(START);
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push(CONT);
+        }
+        out.push_str(line);
+    }
+    Value::from_safe_string(out)
+}
+
+pub fn ecs_env_vars(value: &Value, raw: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+    const NAME: &str = "proton_cfn_ecs_task_definition_formatted_env_vars";
+    let raw = raw_flag(raw, &kwargs)?;
+    let mut lines = Vec::new();
+    for (k, v) in entries(NAME, value)? {
+        if !raw && !SAFE.is_match(&v) {
+            return Err(illegal(NAME, &v));
+        }
+        lines.push(format!("- Name: {k}"));
+        lines.push(format!("  Value: {v}"));
+    }
+    Ok(marked(lines))
+}
+
+pub fn lambda_env_vars(value: &Value, raw: Option<bool>, kwargs: Kwargs) -> Result<Value, Error> {
+    const NAME: &str = "proton_cfn_lambda_function_formatted_env_vars";
+    let raw = raw_flag(raw, &kwargs)?;
+    let mut lines = Vec::new();
+    for (k, v) in entries(NAME, value)? {
+        if !raw && !SAFE.is_match(&v) {
+            return Err(illegal(NAME, &v));
+        }
+        lines.push(format!("{k}: {v}"));
+    }
+    Ok(marked(lines))
+}
+
+pub fn iam_policy_arns(value: &Value) -> Result<Value, Error> {
+    let lines = entries("proton_cfn_iam_policy_arns", value)?
+        .into_iter()
+        .filter(|(_, v)| POLICY_ARN.is_match(v))
+        .map(|(_, v)| format!("- {v}"))
+        .collect();
+    Ok(marked(lines))
+}
+
+/// Replaces the markers: each continuation line is indented by the column (in characters)
+/// at which its filter output started.
+pub fn indent_markers(rendered: &str) -> String {
+    if !rendered.contains([START, CONT]) {
+        return rendered.to_string();
+    }
+    let mut out = String::with_capacity(rendered.len());
+    let mut indent = 0usize;
+    let mut column = 0usize;
+    for c in rendered.chars() {
+        match c {
+            START => indent = column,
+            CONT => {
+                out.extend(std::iter::repeat_n(' ', indent));
+                column += indent;
+            }
+            '\n' => {
+                out.push(c);
+                column = 0;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_lines_follow_the_starting_column() {
+        let text = format!("  Environment:\n    {START}- Name: A\n{CONT}  Value: 1\n{CONT}- Name: B\n");
+        assert_eq!(indent_markers(&text), "  Environment:\n    - Name: A\n      Value: 1\n    - Name: B\n");
+    }
+}

@@ -1,0 +1,407 @@
+//! Rendering a deployment unit: build the context Proton built (inputs with defaults, names,
+//! account id, stack outputs known or placeholders), render, and turn failures into
+//! diagnostics at the template expression.
+
+use std::io::Write;
+use std::ops::Range;
+
+use minijinja::value::Value;
+use minijinja::{Environment, ErrorKind};
+use serde_json::Value as Json;
+
+use super::analyse::Usage;
+use super::env::RenderLimits;
+use super::proton_filters::indent_markers;
+use crate::diag::{Diagnostic, codes};
+use crate::source::Source;
+
+/// Placeholder values of outputs that are unknown before a stack is deployed start with this,
+/// so that later stages can recognise them.
+pub const PLACEHOLDER_PREFIX: &str = "proctor-placeholder:";
+
+/// A stack's outputs as a template sees them: the values known before deployment, and a
+/// placeholder for any other name.
+#[derive(Clone, Debug, Default)]
+pub struct StackOutputs {
+    /// Where the outputs come from, as templates name them (`environment.outputs`).
+    pub path: String,
+    pub known: Vec<(String, String)>,
+    /// Names that are declared but unknown (placeholders); `None` means any name is accepted.
+    pub declared: Option<Vec<String>>,
+}
+
+impl StackOutputs {
+    fn value(&self) -> Value {
+        let this = self.clone();
+        Value::make_object_map(
+            this,
+            |o| {
+                let mut names: Vec<Value> = o.known.iter().map(|(k, _)| Value::from(k.as_str())).collect();
+                if let Some(d) = &o.declared {
+                    names.extend(d.iter().filter(|n| !o.known.iter().any(|(k, _)| k == *n)).map(|n| Value::from(n.as_str())));
+                }
+                Box::new(names.into_iter())
+            },
+            |o, key| {
+                let key = key.as_str()?;
+                if let Some((_, v)) = o.known.iter().find(|(k, _)| k == key) {
+                    return Some(Value::from(v.as_str()));
+                }
+                let declared = o.declared.as_ref().is_none_or(|d| d.iter().any(|n| n == key));
+                declared.then(|| Value::from(format!("{PLACEHOLDER_PREFIX}{}.{key}", o.path)))
+            },
+        )
+    }
+
+    pub fn is_placeholder(&self, name: &str) -> bool {
+        !self.known.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// The names Proton passed in, besides inputs.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFacts {
+    pub name: String,
+    pub branch_name: Option<String>,
+    pub repository_connection_arn: Option<String>,
+    pub repository_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EnvironmentFacts {
+    pub name: String,
+    pub account_id: Option<String>,
+    pub outputs: StackOutputs,
+}
+
+/// One service instance, as a pipeline sees it.
+#[derive(Clone, Debug)]
+pub struct InstanceFacts {
+    pub name: String,
+    pub inputs: Json,
+    pub outputs: StackOutputs,
+    pub environment: EnvironmentFacts,
+}
+
+/// Everything a template of one role can see.
+#[derive(Clone, Debug)]
+pub enum Context {
+    Environment { environment: EnvironmentFacts, inputs: Json },
+    ServiceInstance { environment: EnvironmentFacts, service: ServiceFacts, instance: String, inputs: Json },
+    Pipeline { service: ServiceFacts, inputs: Json, instances: Vec<InstanceFacts> },
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    // Undefined entries are left out, so that `is defined` works on them.
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_undefined())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect::<std::collections::BTreeMap<String, Value>>()
+        .into()
+}
+
+fn json(v: &Json) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+fn opt(s: &Option<String>) -> Value {
+    s.as_deref().map_or(Value::UNDEFINED, Value::from)
+}
+
+fn service_value(s: &ServiceFacts) -> Value {
+    map(vec![
+        ("name", Value::from(s.name.as_str())),
+        ("branch_name", opt(&s.branch_name)),
+        ("repository_connection_arn", opt(&s.repository_connection_arn)),
+        ("repository_id", opt(&s.repository_id)),
+    ])
+}
+
+fn environment_value(e: &EnvironmentFacts) -> Value {
+    map(vec![
+        ("name", Value::from(e.name.as_str())),
+        ("account_id", opt(&e.account_id)),
+        ("outputs", e.outputs.value()),
+    ])
+}
+
+impl Context {
+    pub fn to_value(&self) -> Value {
+        match self {
+            Context::Environment { environment, inputs } => map(vec![(
+                "environment",
+                map(vec![("name", Value::from(environment.name.as_str())), ("inputs", json(inputs))]),
+            )]),
+            Context::ServiceInstance { environment, service, instance, inputs } => {
+                let env = environment_value(environment);
+                map(vec![
+                    ("environment", env),
+                    ("service", service_value(service)),
+                    (
+                        "service_instance",
+                        map(vec![
+                            ("name", Value::from(instance.as_str())),
+                            ("inputs", json(inputs)),
+                            // No component attached: its outputs are empty.
+                            ("components", map(vec![("default", map(vec![("outputs", map(vec![]))]))])),
+                            ("environment", map(vec![("outputs", environment.outputs.value())])),
+                        ]),
+                    ),
+                ])
+            }
+            Context::Pipeline { service, inputs, instances } => map(vec![
+                ("pipeline", map(vec![("inputs", json(inputs))])),
+                ("service", service_value(service)),
+                (
+                    "service_instances",
+                    Value::from(
+                        instances
+                            .iter()
+                            .map(|i| {
+                                map(vec![
+                                    ("name", Value::from(i.name.as_str())),
+                                    ("inputs", json(&i.inputs)),
+                                    ("outputs", i.outputs.value()),
+                                    ("environment", environment_value(&i.environment)),
+                                ])
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+            ]),
+        }
+    }
+
+    /// Every stack output the template can see, by the dotted name templates use.
+    fn outputs(&self) -> Vec<&StackOutputs> {
+        match self {
+            Context::Environment { .. } => Vec::new(),
+            Context::ServiceInstance { environment, .. } => vec![&environment.outputs],
+            Context::Pipeline { instances, .. } => {
+                instances.iter().flat_map(|i| [&i.outputs, &i.environment.outputs]).collect()
+            }
+        }
+    }
+}
+
+/// Where a rendered input came from, to name it in a render error.
+#[derive(Clone, Debug)]
+pub struct InputOrigin {
+    pub spec: Source,
+    /// Each top-level input with the span of its value in the spec.
+    pub values: Vec<(String, Range<usize>)>,
+    /// Inputs were synthesized from the schema (no spec uses the bundle).
+    pub synthesized: bool,
+}
+
+/// A writer that refuses to grow past a limit.
+struct Capped {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.limit {
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders `template` with `ctx`. On failure, returns the diagnostics (an error, or a
+/// warning when only a placeholder output is to blame).
+pub fn render(
+    env: &Environment<'_>,
+    limits: &RenderLimits,
+    template: &Source,
+    usage: &Usage,
+    ctx: &Context,
+    origin: Option<&InputOrigin>,
+    unit: &str,
+) -> Result<String, Vec<Diagnostic>> {
+    let tmpl = env.template_from_named_str(template.name(), template.text()).map_err(|e| {
+        // Syntax errors are reported by the analysis; this is a safety net.
+        vec![Diagnostic::new(codes::T001, format!("Jinja syntax error: {}", e.detail().unwrap_or("")))
+            .at(template, error_span(template, &e))]
+    })?;
+    let mut out = Capped { buf: Vec::new(), limit: limits.max_output_bytes };
+    let result = tmpl.render_captured_to(ctx.to_value(), &mut out);
+    match result {
+        Ok(_) => {
+            let text = String::from_utf8(out.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            Ok(indent_markers(&text))
+        }
+        Err(e) => Err(vec![render_error(template, usage, ctx, origin, unit, &e, limits)]),
+    }
+}
+
+fn error_span(template: &Source, e: &minijinja::Error) -> Range<usize> {
+    match e.range() {
+        Some(r) => r,
+        None => {
+            let line = e.line().unwrap_or(1);
+            let start = template.offset_of(line, 0);
+            let text = template.text();
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            start..end
+        }
+    }
+}
+
+fn render_error(
+    template: &Source,
+    usage: &Usage,
+    ctx: &Context,
+    origin: Option<&InputOrigin>,
+    unit: &str,
+    e: &minijinja::Error,
+    limits: &RenderLimits,
+) -> Diagnostic {
+    let span = error_span(template, e);
+    let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+    let synthesized = origin.is_some_and(|o| o.synthesized);
+    let suffix = if synthesized { " (with inputs synthesized from the schema: no spec uses this bundle)" } else { "" };
+    match e.kind() {
+        ErrorKind::OutOfFuel => {
+            return Diagnostic::new(codes::T010, format!("rendering {unit} ran out of fuel after {} instructions{suffix}", limits.fuel))
+                .at(template, span)
+                .primary_message("still running here")
+                .help("a loop here runs too long; bound it");
+        }
+        ErrorKind::WriteFailure => {
+            return Diagnostic::new(codes::T010, format!("rendering {unit} produced more than {} bytes{suffix}", limits.max_output_bytes))
+                .at(template, span)
+                .help("the template builds an enormous output; bound its loops");
+        }
+        _ if detail.contains("recursion") => {
+            return Diagnostic::new(codes::T010, format!("rendering {unit} recursed more than {} levels{suffix}", limits.recursion))
+                .at(template, span)
+                .help("a macro or recursive loop does not end");
+        }
+        _ => {}
+    }
+    // A placeholder output on the failing line: the failure may be only the placeholder's.
+    let line = template.line_col(span.start).0;
+    let placeholders: Vec<&String> = usage
+        .output_refs
+        .iter()
+        .filter(|(r, name)| template.line_col(r.start).0 == line && is_placeholder(ctx, name))
+        .map(|(_, name)| name)
+        .collect();
+    if let Some(first) = placeholders.first() {
+        return Diagnostic::new(codes::T011, format!("{unit} cannot be rendered until `{first}` is deployed: {detail}"))
+            .at(template, span)
+            .primary_message("needs a deployed value")
+            .help(format!("`{first}` is a placeholder until its stack is deployed; apply that stack (or record its outputs), then check again"));
+    }
+    let mut d = Diagnostic::new(codes::T009, format!("rendering {unit} failed: {detail}{suffix}"))
+        .at(template, span.clone())
+        .primary_message(e.kind().to_string());
+    // Name the spec value behind the failing expression, when there is one.
+    if let Some(origin) = origin {
+        let on_line: Vec<&String> = usage
+            .input_refs
+            .iter()
+            .filter(|(r, _)| r.start >= span.start && r.start <= span.end.max(span.start))
+            .map(|(_, name)| name)
+            .collect();
+        for name in on_line {
+            if let Some((_, value)) = origin.values.iter().find(|(n, _)| n == name) {
+                d = d.label(&origin.spec, value.clone(), format!("`{name}` comes from here"));
+            }
+        }
+    }
+    d.help(match e.kind() {
+        ErrorKind::UndefinedError => "the value is undefined for this deployment: set the input, or guard it with `is defined` or `| default(...)`".to_string(),
+        ErrorKind::InvalidOperation if detail.contains("illegal characters") => "change the input so that it has only letters, digits, `_` and `-`".to_string(),
+        _ => "fix the template or the input at the location shown".to_string(),
+    })
+}
+
+fn is_placeholder(ctx: &Context, dotted: &str) -> bool {
+    let name = dotted.rsplit('.').next().unwrap_or("");
+    ctx.outputs().iter().any(|o| o.is_placeholder(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use crate::template::env::environment;
+
+    fn render_text(text: &str, ctx: &Context) -> Result<String, Vec<Diagnostic>> {
+        let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+        let limits = RenderLimits { fuel: 100_000, recursion: 16, max_output_bytes: 10_000 };
+        render(&environment(&limits), &limits, &src, &Usage::default(), ctx, None, "environment `dev`")
+    }
+
+    fn env_ctx(inputs: Json) -> Context {
+        Context::Environment { environment: EnvironmentFacts { name: "dev".into(), ..Default::default() }, inputs }
+    }
+
+    #[test]
+    fn python_printing_and_strictness() {
+        let ctx = env_ctx(serde_json::json!({"port": 80, "ratio": 1.0, "flag": true, "none": null, "list": ["a", 1]}));
+        let out = render_text("{{ environment.inputs.port }} {{ environment.inputs.ratio }} {{ environment.inputs.flag }} {{ environment.inputs.none }} {{ environment.inputs.list }} {{ 7 / 2 }} {{ 4 / 2 }}", &ctx).unwrap();
+        assert_eq!(out, "80 1.0 True None ['a', 1] 3.5 2.0");
+        let err = render_text("{{ environment.inputs.missing }}", &ctx).unwrap_err();
+        assert_eq!(err[0].code.id, "T009");
+        let ok = render_text("{{ environment.inputs.missing | default('x') }}{% if environment.inputs.missing is defined %}y{% endif %}", &ctx).unwrap();
+        assert_eq!(ok, "x");
+    }
+
+    #[test]
+    fn limits_are_diagnostics() {
+        let ctx = env_ctx(serde_json::json!({}));
+        let err = render_text("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", &ctx).unwrap_err();
+        assert_eq!(err[0].code.id, "T010");
+        let err = render_text("{% for i in range(5000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}", &ctx).unwrap_err();
+        assert_eq!(err[0].code.id, "T010");
+        let err = render_text("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", &ctx).unwrap_err();
+        assert_eq!(err[0].code.id, "T010", "{}", err[0].message);
+    }
+
+    #[test]
+    fn templates_cannot_load_files() {
+        let ctx = env_ctx(serde_json::json!({}));
+        assert!(render_text("{% include '/etc/passwd' %}", &ctx).is_err());
+    }
+
+    #[test]
+    fn placeholder_outputs_render_and_known_ones_are_used() {
+        let ctx = Context::ServiceInstance {
+            environment: EnvironmentFacts {
+                name: "dev".into(),
+                account_id: None,
+                outputs: StackOutputs {
+                    path: "environment.outputs".into(),
+                    known: vec![("Runtime".into(), "python3.12".into())],
+                    declared: Some(vec!["VpcId".into()]),
+                },
+            },
+            service: ServiceFacts { name: "api".into(), ..Default::default() },
+            instance: "api-dev".into(),
+            inputs: serde_json::json!({}),
+        };
+        let out = render_text("{{ environment.outputs.Runtime }} {{ environment.outputs.VpcId }} {{ service_instance.components.default.outputs | length }}", &ctx).unwrap();
+        assert_eq!(out, "python3.12 proctor-placeholder:environment.outputs.VpcId 0");
+    }
+}
+
+/// Renders a template with a context given as JSON, outside any deployment: the differential
+/// tests compare this with Python Jinja2 on the same template and context.
+pub fn render_json(template: &Source, ctx: &Json, limits: &RenderLimits) -> Result<String, String> {
+    let env = super::env::environment(limits);
+    let tmpl = env.template_from_named_str(template.name(), template.text()).map_err(|e| e.to_string())?;
+    let mut out = Capped { buf: Vec::new(), limit: limits.max_output_bytes };
+    tmpl.render_captured_to(json(ctx), &mut out).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(out.buf).map_err(|e| e.to_string())?;
+    Ok(indent_markers(&text))
+}

@@ -1,0 +1,82 @@
+//! Differential test: proctor's rendering must equal Python Jinja2's (3.1.6, StrictUndefined,
+//! default settings, Proton's filters written independently in tests/jinja/reference_render.py)
+//! byte for byte, on every fixture under fixtures/render/. Error fixtures must fail in both.
+//!
+//! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proctor::source::SourceFile;
+use proctor::template::env::RenderLimits;
+use proctor::template::render::render_json;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let py = root().join(".venv/bin/python");
+    assert!(py.exists(), "run scripts/venv first: {} is missing", py.display());
+    py
+}
+
+fn fixtures(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("template.yaml").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Python's rendering: Ok(output) or Err(stderr).
+fn reference(dir: &Path) -> Result<String, String> {
+    let out = Command::new(python())
+        .arg(root().join("tests/jinja/reference_render.py"))
+        .arg(dir.join("template.yaml"))
+        .arg(dir.join("context.json"))
+        .output()
+        .expect("python runs");
+    match out.status.code() {
+        Some(0) => Ok(String::from_utf8(out.stdout).expect("utf-8 output")),
+        Some(1) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+        other => panic!("reference renderer failed to run ({other:?}): {}", String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+fn proctor(dir: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
+    let ctx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
+    let src = SourceFile::new("template.yaml", dir.join("template.yaml"), text);
+    render_json(&src, &ctx, &RenderLimits::default())
+}
+
+#[test]
+fn rendering_equals_python_jinja2_byte_for_byte() {
+    let mut failures = Vec::new();
+    let cases = fixtures(&root().join("fixtures/render"));
+    assert!(cases.len() >= 12, "the fixtures are missing");
+    for dir in &cases {
+        let name = dir.file_name().unwrap().to_string_lossy();
+        match (reference(dir), proctor(dir)) {
+            (Ok(want), Ok(got)) if want == got => {}
+            (Ok(want), Ok(got)) => failures.push(format!("{name}: output differs\n--- python\n{want}\n--- proctor\n{got}")),
+            (want, got) => failures.push(format!("{name}: python {want:?}\nproctor {got:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} fixtures differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn failing_renders_fail_in_both() {
+    let cases = fixtures(&root().join("fixtures/render/errors"));
+    assert!(cases.len() >= 5);
+    for dir in &cases {
+        let name = dir.file_name().unwrap().to_string_lossy();
+        assert!(reference(dir).is_err(), "{name}: python rendered it");
+        assert!(proctor(dir).is_err(), "{name}: proctor rendered it: {:?}", proctor(dir));
+    }
+}
