@@ -49,6 +49,10 @@ pub struct Unit {
     pub spec: String,
     /// Spec values with the schema's defaults filled in.
     pub inputs: Json,
+    /// A service instance's environment.
+    pub environment: Option<String>,
+    /// Where each input's value was written, to name it in render errors.
+    pub origin: Option<crate::template::render::InputOrigin>,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +62,8 @@ pub struct Outcome {
     pub bundles: usize,
     pub specs: usize,
     pub units: Vec<Unit>,
+    /// The CloudFormation each unit rendered to (units that failed to render are left out).
+    pub rendered: Vec<crate::template::stage::Rendered>,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -237,6 +243,45 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     for r in results {
         out.absorb(r);
     }
+
+    // Templates: the environment templates that the checked service templates declare
+    // compatible are loaded too, for the outputs they declare.
+    drop(given_loaded);
+    let mut loaded = loaded;
+    let wanted: Vec<String> = shown
+        .iter()
+        .flat_map(|ix| {
+            loaded[ix]
+                .0
+                .compatible_environments
+                .iter()
+                .map(ToString::to_string)
+        })
+        .collect();
+    for (ix, dir) in catalog.dirs.iter().enumerate() {
+        if !loaded.contains_key(&ix) && wanted.contains(&identity(dir)) {
+            let b = bundle::load(dir, &limits, &mut Vec::new());
+            loaded.insert(ix, (b, Vec::new()));
+        }
+    }
+    let checked: Vec<&Bundle> = shown.iter().map(|ix| &loaded[ix].0).collect();
+    let related: Vec<&Bundle> = loaded
+        .iter()
+        .filter(|(ix, _)| !shown.contains(ix))
+        .map(|(_, (b, _))| b)
+        .collect();
+    let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
+    let stage = crate::template::stage::run(
+        &checked,
+        &broken,
+        &related,
+        &out.units,
+        config.as_ref(),
+        &limits,
+    );
+    out.diagnostics.extend(stage.diagnostics);
+    out.files += stage.files;
+    out.rendered = stage.rendered;
 
     out.diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -671,9 +716,17 @@ fn check_spec_against(
             else {
                 return;
             };
+            let before = errors(&r.diagnostics);
             let effective =
                 typecheck::check(&spec.source, inputs, ty, &schema.source, &mut r.diagnostics);
+            // A unit whose inputs are wrong is not rendered: its render errors would only
+            // repeat the spec's.
+            if errors(&r.diagnostics) > before {
+                return;
+            }
             r.units.push(Unit {
+                environment: None,
+                origin: origin(&spec.source, inputs),
                 kind: UnitKind::Environment,
                 name: environment.unwrap_or_default().to_string(),
                 service: None,
@@ -702,8 +755,12 @@ fn check_spec_against(
                 (p, true) => {
                     if let Some(ty) = bundle.pipeline_type() {
                         let inputs = p.clone().unwrap_or_else(|| spec::Inputs { node: None, anchor: spec.kind_span.clone(), place: "pipeline".into() });
+                        let before = errors(&r.diagnostics);
                         let effective = typecheck::check(&spec.source, &inputs, ty, &schema.source, &mut r.diagnostics);
+                        if errors(&r.diagnostics) == before {
                         r.units.push(Unit {
+                            environment: None,
+                            origin: origin(&spec.source, &inputs),
                             kind: UnitKind::Pipeline,
                             name: service_name.clone(),
                             service: Some(service_name.clone()),
@@ -711,6 +768,7 @@ fn check_spec_against(
                             spec: spec.source.name().to_string(),
                             inputs: effective,
                         });
+                        }
                     }
                 }
                 (None, false) => {}
@@ -719,6 +777,7 @@ fn check_spec_against(
                 return;
             };
             for inst in &spec.instances {
+                let before = errors(&r.diagnostics);
                 if let (Some(ctx), Some((env, span))) = (service, &inst.environment) {
                     check_instance_environment(
                         ctx,
@@ -736,7 +795,12 @@ fn check_spec_against(
                     &schema.source,
                     &mut r.diagnostics,
                 );
+                if errors(&r.diagnostics) > before {
+                    continue;
+                }
                 r.units.push(Unit {
+                    environment: inst.environment.as_ref().map(|(e, _)| e.clone()),
+                    origin: origin(&spec.source, &inst.inputs),
                     kind: UnitKind::ServiceInstance,
                     name: inst.name.clone(),
                     service: Some(service_name.clone()),
@@ -747,6 +811,26 @@ fn check_spec_against(
             }
         }
     }
+}
+
+fn errors(diags: &[Diagnostic]) -> usize {
+    diags
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count()
+}
+
+/// Where each top-level input's value stands in the spec.
+fn origin(spec: &Source, inputs: &spec::Inputs) -> Option<crate::template::render::InputOrigin> {
+    let entries = inputs.node.as_ref()?.as_map()?;
+    Some(crate::template::render::InputOrigin {
+        spec: spec.clone(),
+        values: entries
+            .iter()
+            .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.span.clone()))
+            .collect(),
+        synthesized: false,
+    })
 }
 
 fn check_instance_environment(

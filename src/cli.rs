@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Lint bundles and type-check developer specs against their schemas.
     Check(CheckArgs),
+    /// Print a deployment's rendered CloudFormation (like `helm template`).
+    Render(RenderArgs),
     /// Print the documentation of a diagnostic code (e.g. `proctor explain I003`).
     Explain {
         /// The code, such as I003.
@@ -55,6 +57,24 @@ struct CheckArgs {
     /// Exit with 1 when there are warnings, not only errors.
     #[arg(long)]
     deny_warnings: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct RenderArgs {
+    /// An environment or service named in proctor.toml, or a spec file.
+    target: String,
+    /// The service instance to render (when the service has several).
+    #[arg(long, value_name = "NAME")]
+    instance: Option<String>,
+    /// Render the service's pipeline instead of an instance.
+    #[arg(long, conflicts_with = "instance")]
+    pipeline: bool,
+    /// proctor.toml to use (default: found by walking up from the current folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Print the context the template sees, as JSON, instead of the rendered template.
+    #[arg(long)]
+    context: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -82,6 +102,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Render(args) => run_render(args),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -140,6 +161,100 @@ fn run_check(args: CheckArgs) -> ExitCode {
     print(&text);
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn run_render(args: RenderArgs) -> ExitCode {
+    use crate::check::UnitKind;
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let is_spec = cwd.join(&args.target).is_file();
+    let opts = CheckOptions {
+        paths: if is_spec {
+            vec![args.target.clone()]
+        } else {
+            Vec::new()
+        },
+        specs: Vec::new(),
+        config: args.config.clone(),
+        cwd,
+    };
+    let human = HumanOptions {
+        color: std::io::stderr().is_terminal() && use_color(),
+        width: 100,
+    };
+    let outcome = match check::run(&opts) {
+        Ok(o) => o,
+        Err(Fatal::Usage(msg)) => {
+            eprintln!("proctor: {msg}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+        Err(Fatal::Config(diags)) => {
+            eprint!("{}", report::human::render(&diags, human));
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let target = args.target.trim_start_matches("./");
+    let of_target = |r: &&crate::template::stage::Rendered| {
+        if is_spec {
+            r.spec == target || r.spec.ends_with(&format!("/{target}"))
+        } else {
+            r.name == target && r.kind == UnitKind::Environment
+                || r.service.as_deref() == Some(target)
+        }
+    };
+    let candidates: Vec<&crate::template::stage::Rendered> =
+        outcome.rendered.iter().filter(of_target).collect();
+    let chosen: Vec<&&crate::template::stage::Rendered> = candidates
+        .iter()
+        .filter(|r| match (&args.instance, args.pipeline) {
+            (Some(i), _) => r.kind == UnitKind::ServiceInstance && &r.name == i,
+            (None, true) => r.kind == UnitKind::Pipeline,
+            (None, false) => r.kind != UnitKind::Pipeline,
+        })
+        .collect();
+    match chosen.as_slice() {
+        [one] => {
+            if args.context {
+                let mut text = serde_json::to_string_pretty(&one.context).unwrap_or_default();
+                text.push('\n');
+                print(&text);
+            } else {
+                print(&one.text);
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        [] => {
+            let errors: Vec<crate::diag::Diagnostic> = outcome
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity == Severity::Error)
+                .collect();
+            if !errors.is_empty() {
+                eprint!("{}", report::human::render(&errors, human));
+                eprintln!(
+                    "proctor: `{}` did not render; the errors above say why",
+                    args.target
+                );
+                return ExitCode::from(EXIT_FINDINGS);
+            }
+            eprintln!(
+                "proctor: no deployment named `{}` renders here (an environment or service in proctor.toml, or a spec file)",
+                args.target
+            );
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|r| r.name.as_str()).collect();
+            eprintln!(
+                "proctor: `{}` has several instances ({}); choose one with --instance, or --pipeline",
+                args.target,
+                names.join(", ")
+            );
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
 }
 
 fn explain(id: &str) -> ExitCode {

@@ -51,7 +51,7 @@ fn write(path: &Path, text: impl AsRef<[u8]>) {
     std::fs::write(path, text).unwrap();
 }
 
-const SCHEMA: &str = "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: EnvInput\n  types:\n    EnvInput:\n      type: object\n      properties:\n        name: {type: string}\n";
+const SCHEMA: &str = "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: EnvInput\n  types:\n    EnvInput:\n      type: object\n      properties:\n        name: {type: string, default: orders}\n";
 const MANIFEST: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
 
 /// An environment bundle at `dir` with a valid schema and manifest.
@@ -60,7 +60,7 @@ fn env_bundle(dir: &Path) {
     write(&dir.join("infrastructure/manifest.yaml"), MANIFEST);
     write(
         &dir.join("infrastructure/cloudformation.yaml"),
-        "Resources: {}\n",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: '{{ environment.inputs.name }}'\n",
     );
 }
 
@@ -173,7 +173,7 @@ fn a_schema_type_that_is_not_a_mapping_is_reported() {
     env_bundle(&tmp.path().join("env/v1"));
     write(
         &tmp.path().join("env/v1/schema/schema.yaml"),
-        SCHEMA.replace("name: {type: string}", "name: string"),
+        SCHEMA.replace("name: {type: string, default: orders}", "name: string"),
     );
     let run = check(tmp.path(), &[]);
     assert_eq!(

@@ -17,7 +17,11 @@ fn root() -> PathBuf {
 
 fn python() -> PathBuf {
     let py = root().join(".venv/bin/python");
-    assert!(py.exists(), "run scripts/venv first: {} is missing", py.display());
+    assert!(
+        py.exists(),
+        "run scripts/venv first: {} is missing",
+        py.display()
+    );
     py
 }
 
@@ -43,13 +47,17 @@ fn reference(dir: &Path) -> Result<String, String> {
     match out.status.code() {
         Some(0) => Ok(String::from_utf8(out.stdout).expect("utf-8 output")),
         Some(1) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
-        other => panic!("reference renderer failed to run ({other:?}): {}", String::from_utf8_lossy(&out.stderr)),
+        other => panic!(
+            "reference renderer failed to run ({other:?}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
     }
 }
 
 fn proctor(dir: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
-    let ctx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
+    let ctx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
     let src = SourceFile::new("template.yaml", dir.join("template.yaml"), text);
     render_json(&src, &ctx, &RenderLimits::default())
 }
@@ -63,11 +71,19 @@ fn rendering_equals_python_jinja2_byte_for_byte() {
         let name = dir.file_name().unwrap().to_string_lossy();
         match (reference(dir), proctor(dir)) {
             (Ok(want), Ok(got)) if want == got => {}
-            (Ok(want), Ok(got)) => failures.push(format!("{name}: output differs\n--- python\n{want}\n--- proctor\n{got}")),
+            (Ok(want), Ok(got)) => failures.push(format!(
+                "{name}: output differs\n--- python\n{want}\n--- proctor\n{got}"
+            )),
             (want, got) => failures.push(format!("{name}: python {want:?}\nproctor {got:?}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
@@ -77,6 +93,72 @@ fn failing_renders_fail_in_both() {
     for dir in &cases {
         let name = dir.file_name().unwrap().to_string_lossy();
         assert!(reference(dir).is_err(), "{name}: python rendered it");
-        assert!(proctor(dir).is_err(), "{name}: proctor rendered it: {:?}", proctor(dir));
+        assert!(
+            proctor(dir).is_err(),
+            "{name}: proctor rendered it: {:?}",
+            proctor(dir)
+        );
+    }
+}
+
+/// `proctor render` of every deployment in the fixture workspace equals Python Jinja2 rendering
+/// the same template with the context proctor built (`proctor render --context`).
+#[test]
+fn proctor_render_of_each_fixture_deployment_equals_python() {
+    let ws = root().join("fixtures/workspace");
+    let env_template = "templates/fargate-env/v1/infrastructure/cloudformation.yaml";
+    let instance_template = "templates/payments-svc/v1/instance_infrastructure/cloudformation.yaml";
+    let pipeline_template = "templates/payments-svc/v1/pipeline_infrastructure/cloudformation.yaml";
+    let deployments: &[(&[&str], &str)] = &[
+        (&["dev"], env_template),
+        (&["prod"], env_template),
+        (&["specs/dev.yaml"], env_template),
+        (
+            &["payments", "--instance", "payments-dev"],
+            instance_template,
+        ),
+        (
+            &["payments", "--instance", "payments-prod"],
+            instance_template,
+        ),
+        (&["payments", "--pipeline"], pipeline_template),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, template) in deployments {
+        let run = |extra: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+                .arg("render")
+                .args(*args)
+                .args(extra)
+                .current_dir(&ws)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let rendered = run(&[]);
+        let context = tmp.path().join("context.json");
+        std::fs::write(&context, run(&["--context"])).unwrap();
+        let python = Command::new(python())
+            .arg(root().join("tests/jinja/reference_render.py"))
+            .arg(ws.join(template))
+            .arg(&context)
+            .output()
+            .unwrap();
+        assert!(
+            python.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&python.stderr)
+        );
+        let want = String::from_utf8(python.stdout).unwrap();
+        assert!(!rendered.is_empty());
+        assert_eq!(
+            rendered, want,
+            "{args:?}: proctor render differs from Python Jinja2"
+        );
     }
 }

@@ -18,9 +18,11 @@ use crate::yaml::shape::list;
 /// outputs the related templates declare (`None`: unknown, so not checked).
 #[derive(Clone, Debug, Default)]
 pub struct Namespaces {
-    pub environment_inputs: Vec<String>,
-    pub service_inputs: Vec<String>,
-    pub pipeline_inputs: Vec<String>,
+    /// The inputs each input type declares; `None` when the type is missing (reported by the
+    /// bundle's lint), so that references to it are not reported again.
+    pub environment_inputs: Option<Vec<String>>,
+    pub service_inputs: Option<Vec<String>>,
+    pub pipeline_inputs: Option<Vec<String>>,
     /// Outputs of the compatible environment templates (union), if any was found.
     pub environment_outputs: Option<OutputNames>,
     /// Outputs of the service's instance template (for pipelines).
@@ -87,7 +89,11 @@ fn roots(role: Role) -> Vec<(&'static str, Model)> {
         Role::ServiceInstance => vec![
             (
                 "environment",
-                Fields(vec![("name", Leaf), ("account_id", Leaf), ("outputs", Outputs("environment"))]),
+                Fields(vec![
+                    ("name", Leaf),
+                    ("account_id", Leaf),
+                    ("outputs", Outputs("environment")),
+                ]),
             ),
             ("service", service()),
             (
@@ -97,10 +103,16 @@ fn roots(role: Role) -> Vec<(&'static str, Model)> {
                     ("inputs", Inputs("service")),
                     (
                         "components",
-                        Fields(vec![("default", Fields(vec![("name", Leaf), ("outputs", Open)]))]),
+                        Fields(vec![(
+                            "default",
+                            Fields(vec![("name", Leaf), ("outputs", Open)]),
+                        )]),
                     ),
                     // Pre-2021 alias of `environment.outputs` (reported as deprecated).
-                    ("environment", Fields(vec![("outputs", Outputs("environment"))])),
+                    (
+                        "environment",
+                        Fields(vec![("outputs", Outputs("environment"))]),
+                    ),
                 ]),
             ),
         ],
@@ -115,45 +127,152 @@ fn roots(role: Role) -> Vec<(&'static str, Model)> {
                     ("outputs", Outputs("instance")),
                     (
                         "environment",
-                        Fields(vec![("name", Leaf), ("account_id", Leaf), ("outputs", Outputs("environment"))]),
+                        Fields(vec![
+                            ("name", Leaf),
+                            ("account_id", Leaf),
+                            ("outputs", Outputs("environment")),
+                        ]),
                     ),
                 ]))),
             ),
         ],
         Role::Component => vec![
             ("component", Fields(vec![("name", Leaf)])),
-            ("environment", Fields(vec![("name", Leaf), ("outputs", Outputs("environment"))])),
+            (
+                "environment",
+                Fields(vec![("name", Leaf), ("outputs", Outputs("environment"))]),
+            ),
             ("service", Fields(vec![("name", Leaf)])),
-            ("service_instance", Fields(vec![("name", Leaf), ("inputs", Inputs("service"))])),
+            (
+                "service_instance",
+                Fields(vec![("name", Leaf), ("inputs", Inputs("service"))]),
+            ),
         ],
     }
 }
 
-const ALL_ROOTS: &[&str] =
-    &["environment", "service", "service_instance", "service_instances", "pipeline", "component"];
+const ALL_ROOTS: &[&str] = &[
+    "environment",
+    "service",
+    "service_instance",
+    "service_instances",
+    "pipeline",
+    "component",
+];
 
 /// Names every template can use: Jinja's globals and loop helpers.
-const GLOBALS: &[&str] = &["range", "dict", "namespace", "debug", "loop", "true", "false", "none", "True", "False", "None"];
+const GLOBALS: &[&str] = &[
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "loop",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+];
 
 /// Methods of a mapping that pycompat provides; after an inputs or outputs mapping they are
 /// dynamic uses, not names.
 const MAP_METHODS: &[&str] = &["items", "keys", "values", "get"];
 
 pub const FILTERS: &[&str] = &[
-    "abs", "attr", "batch", "bool", "capitalize", "chain", "count", "d", "default", "dictsort", "e",
-    "escape", "first", "float", "format", "groupby", "indent", "int", "items", "join", "last",
-    "length", "lines", "list", "lower", "map", "max", "min", "pprint", "reject", "rejectattr",
-    "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "split",
-    "string", "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "zip",
-    "proton_cfn_sanitize", "proton_cfn_ecs_task_definition_formatted_env_vars",
-    "proton_cfn_lambda_function_formatted_env_vars", "proton_cfn_iam_policy_arns",
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
+    "proton_cfn_sanitize",
+    "proton_cfn_ecs_task_definition_formatted_env_vars",
+    "proton_cfn_lambda_function_formatted_env_vars",
+    "proton_cfn_iam_policy_arns",
 ];
 
 const TESTS: &[&str] = &[
-    "boolean", "defined", "undefined", "divisibleby", "endingwith", "eq", "equalto", "escaped",
-    "even", "false", "filter", "float", "ge", "greaterthan", "gt", "in", "int", "integer",
-    "iterable", "le", "lessthan", "lower", "lt", "mapping", "ne", "none", "number", "odd", "safe",
-    "sameas", "sequence", "startingwith", "string", "test", "true", "upper",
+    "boolean",
+    "defined",
+    "undefined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "upper",
 ];
 
 /// Converts a minijinja span (line 1-based, column 0-based in characters) to bytes.
@@ -165,7 +284,12 @@ fn bytes(source: &Source, span: Span) -> Range<usize> {
 
 /// From the start of `a` to the end of `b`.
 fn join(a: Span, b: Span) -> Span {
-    Span { end_line: b.end_line, end_col: b.end_col, end_offset: b.end_offset, ..a }
+    Span {
+        end_line: b.end_line,
+        end_col: b.end_col,
+        end_offset: b.end_offset,
+        ..a
+    }
 }
 
 /// Parses a template; a syntax error is a T001 diagnostic at its exact span.
@@ -190,14 +314,21 @@ pub fn parse<'s>(source: &'s Source, diags: &mut Vec<Diagnostic>) -> Option<Stmt
 }
 
 fn syntax_help(detail: &str) -> String {
-    if detail.contains("unexpected end of input") || detail.contains("missing end") || detail.contains("expected end") {
+    if detail.contains("unexpected end of input")
+        || detail.contains("missing end")
+        || detail.contains("expected end")
+    {
         "close the block: every `{% if %}` needs `{% endif %}`, every `{% for %}` needs `{% endfor %}`".into()
     } else if detail.contains("unknown statement") {
-        "Proton's Jinja has `if`, `for`, `set`, `raw` and `macro`; check the statement's spelling".into()
+        "Proton's Jinja has `if`, `for`, `set`, `raw` and `macro`; check the statement's spelling"
+            .into()
     } else {
         "correct the Jinja expression at this point; CloudFormation `{{resolve:...}}` references must be wrapped in `{% raw %}...{% endraw %}`".into()
     }
 }
+
+/// What a local name stands for: a namespace path (`service_instance.inputs`), when known.
+type Alias = (String, Vec<String>);
 
 struct Walker<'a> {
     source: &'a Source,
@@ -205,7 +336,7 @@ struct Walker<'a> {
     ns: &'a Namespaces,
     roots: Vec<(&'static str, Model)>,
     /// Scopes of local names; a name may alias a namespace path (`{% set i = service_instance.inputs %}`).
-    scopes: Vec<HashMap<String, Option<(String, Vec<String>)>>>,
+    scopes: Vec<HashMap<String, Option<Alias>>>,
     usage: Usage,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -218,7 +349,15 @@ pub fn check(
     ns: &Namespaces,
     diags: &mut Vec<Diagnostic>,
 ) -> Usage {
-    let mut w = Walker { source, role, ns, roots: roots(role), scopes: vec![HashMap::new()], usage: Usage::default(), diags };
+    let mut w = Walker {
+        source,
+        role,
+        ns,
+        roots: roots(role),
+        scopes: vec![HashMap::new()],
+        usage: Usage::default(),
+        diags,
+    };
     w.stmt(ast);
     w.usage
 }
@@ -236,7 +375,7 @@ impl Walker<'_> {
         self.scopes.pop();
     }
 
-    fn bind(&mut self, target: &Expr<'_>, alias: Option<(String, Vec<String>)>) {
+    fn bind(&mut self, target: &Expr<'_>, alias: Option<Alias>) {
         match target {
             Expr::Var(v) => {
                 if let Some(scope) = self.scopes.last_mut() {
@@ -257,7 +396,7 @@ impl Walker<'_> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<&Option<(String, Vec<String>)>> {
+    fn lookup(&self, name: &str) -> Option<&Option<Alias>> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
@@ -356,7 +495,10 @@ impl Walker<'_> {
     fn call_args(&mut self, args: &[CallArg<'_>]) {
         for a in args {
             match a {
-                CallArg::Pos(e) | CallArg::Kwarg(_, e) | CallArg::PosSplat(e) | CallArg::KwargSplat(e) => self.expr(e),
+                CallArg::Pos(e)
+                | CallArg::Kwarg(_, e)
+                | CallArg::PosSplat(e)
+                | CallArg::KwargSplat(e) => self.expr(e),
             }
         }
     }
@@ -488,7 +630,9 @@ impl Walker<'_> {
         let range = bytes(self.source, span);
         let help = match did_you_mean(name, known.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("proctor renders like Python Jinja2 with Proton's filters; `{name}` is not one of them"),
+            None => format!(
+                "proctor renders like Python Jinja2 with Proton's filters; `{name}` is not one of them"
+            ),
         };
         self.diags.push(
             Diagnostic::new(codes::T001, format!("unknown {what} `{name}`"))
@@ -498,7 +642,7 @@ impl Walker<'_> {
     }
 
     /// Expands a local alias into the namespace path it stands for.
-    fn resolve(&self, root: &str, path: &[String]) -> Option<(String, Vec<String>)> {
+    fn resolve(&self, root: &str, path: &[String]) -> Option<Alias> {
         match self.lookup(root) {
             Some(Some((r, p))) => {
                 let mut full = p.clone();
@@ -512,8 +656,17 @@ impl Walker<'_> {
 
     /// Marks inputs used by an `is defined` test, without reporting anything.
     fn mark_used(&mut self, root: &str, path: &[String]) {
-        let Some((root, path)) = self.resolve(root, path) else { return };
-        let Some(model) = self.roots.iter().find(|(r, _)| *r == root).map(|(_, m)| m.clone()) else { return };
+        let Some((root, path)) = self.resolve(root, path) else {
+            return;
+        };
+        let Some(model) = self
+            .roots
+            .iter()
+            .find(|(r, _)| *r == root)
+            .map(|(_, m)| m.clone())
+        else {
+            return;
+        };
         let mut node = &model;
         for seg in &path {
             node = match node {
@@ -532,12 +685,24 @@ impl Walker<'_> {
     }
 
     fn reference(&mut self, local_root: &str, local_path: &[String], spans: &[Span]) {
-        let Some((root, path)) = self.resolve(local_root, local_path) else { return };
+        let Some((root, path)) = self.resolve(local_root, local_path) else {
+            return;
+        };
         // Segments that came from an alias have no span of their own: point at the alias.
         let offset = path.len() - local_path.len();
-        let at = |i: usize| bytes(self.source, spans[i.saturating_sub(offset).min(spans.len() - 1)]);
+        let at = |i: usize| {
+            bytes(
+                self.source,
+                spans[i.saturating_sub(offset).min(spans.len() - 1)],
+            )
+        };
         let range = at(path.len());
-        let Some(model) = self.roots.iter().find(|(r, _)| *r == root).map(|(_, m)| m.clone()) else {
+        let Some(model) = self
+            .roots
+            .iter()
+            .find(|(r, _)| *r == root)
+            .map(|(_, m)| m.clone())
+        else {
             if GLOBALS.contains(&root.as_str()) || self.lookup(&root).is_some() {
                 return;
             }
@@ -560,7 +725,11 @@ impl Walker<'_> {
                         node = m;
                     }
                     None => {
-                        let names: Vec<&str> = fields.iter().map(|(n, _)| *n).filter(|n| !(root == "service_instance" && *n == "environment")).collect();
+                        let names: Vec<&str> = fields
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .filter(|n| !(root == "service_instance" && *n == "environment"))
+                            .collect();
                         let help = match did_you_mean(seg, names.iter().copied()) {
                             Some(s) => format!("did you mean `{walked}.{s}`?"),
                             None => format!("`{walked}` has {}", list(&names)),
@@ -591,7 +760,11 @@ impl Walker<'_> {
                 }
                 Model::Leaf | Model::Open => return,
             }
-            walked = if seg == "*" { format!("{walked}[i]") } else { format!("{walked}.{seg}") };
+            walked = if seg == "*" {
+                format!("{walked}[i]")
+            } else {
+                format!("{walked}.{seg}")
+            };
         }
         // The chain ends at a whole mapping of inputs: every input may be used.
         if let Model::Inputs(kind) = node {
@@ -615,7 +788,10 @@ impl Walker<'_> {
         } else {
             let help = match did_you_mean(root, visible.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("{role} can use {}, and names it sets itself", list(&visible)),
+                None => format!(
+                    "{role} can use {}, and names it sets itself",
+                    list(&visible)
+                ),
             };
             Diagnostic::new(codes::T003, format!("unknown name `{root}`"))
                 .at(self.source, range)
@@ -635,6 +811,10 @@ impl Walker<'_> {
             "service" => &self.ns.service_inputs,
             _ => &self.ns.pipeline_inputs,
         };
+        let Some(declared) = declared else {
+            self.usage.inputs.insert((kind, name.to_string()));
+            return;
+        };
         if declared.iter().any(|d| d == name) {
             self.usage.inputs.insert((kind, name.to_string()));
             self.usage.input_refs.push((range, name.to_string()));
@@ -642,14 +822,23 @@ impl Walker<'_> {
         }
         let help = match did_you_mean(name, declared.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None if declared.is_empty() => "the schema declares no inputs of this kind; declare it in schema/schema.yaml".to_string(),
-            None => format!("the schema declares {}", list(&declared.iter().map(String::as_str).collect::<Vec<_>>())),
+            None if declared.is_empty() => {
+                "the schema declares no inputs of this kind; declare it in schema/schema.yaml"
+                    .to_string()
+            }
+            None => format!(
+                "the schema declares {}",
+                list(&declared.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
         };
         self.diags.push(
-            Diagnostic::new(codes::T002, format!("`{walked}.{name}` is not an input the schema declares"))
-                .at(self.source, range)
-                .primary_message("undefined when rendered")
-                .help(help),
+            Diagnostic::new(
+                codes::T002,
+                format!("`{walked}.{name}` is not an input the schema declares"),
+            )
+            .at(self.source, range)
+            .primary_message("undefined when rendered")
+            .help(help),
         );
     }
 
@@ -657,7 +846,9 @@ impl Walker<'_> {
         if name == "?" || MAP_METHODS.contains(&name) {
             return;
         }
-        self.usage.output_refs.push((range.clone(), format!("{walked}.{name}")));
+        self.usage
+            .output_refs
+            .push((range.clone(), format!("{walked}.{name}")));
         let known = match kind {
             "environment" => &self.ns.environment_outputs,
             _ => &self.ns.instance_outputs,
@@ -669,14 +860,27 @@ impl Walker<'_> {
         let names: Vec<&str> = known.names.iter().map(String::as_str).collect();
         let help = match did_you_mean(name, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None if names.is_empty() => format!("`{}` declares no Outputs; add `{name}` to its `Outputs`", known.from),
-            None => format!("`{}` declares {}; add `{name}` to its `Outputs`", known.from, list(&names)),
+            None if names.is_empty() => format!(
+                "`{}` declares no Outputs; add `{name}` to its `Outputs`",
+                known.from
+            ),
+            None => format!(
+                "`{}` declares {}; add `{name}` to its `Outputs`",
+                known.from,
+                list(&names)
+            ),
         };
         self.diags.push(
-            Diagnostic::new(codes::T005, format!("`{walked}.{name}`: `{}` declares no Output `{name}`", known.from))
-                .at(self.source, range)
-                .primary_message("never deployed, so undefined when rendered")
-                .help(help),
+            Diagnostic::new(
+                codes::T005,
+                format!(
+                    "`{walked}.{name}`: `{}` declares no Output `{name}`",
+                    known.from
+                ),
+            )
+            .at(self.source, range)
+            .primary_message("never deployed, so undefined when rendered")
+            .help(help),
         );
     }
 }
@@ -684,7 +888,10 @@ impl Walker<'_> {
 /// The `Outputs` a CloudFormation template declares, read from its text without rendering:
 /// the keys one level below a top-level `Outputs:`. A key made by Jinja makes the set dynamic.
 pub fn declared_outputs(text: &str, from: &str) -> OutputNames {
-    let mut out = OutputNames { from: from.to_string(), ..OutputNames::default() };
+    let mut out = OutputNames {
+        from: from.to_string(),
+        ..OutputNames::default()
+    };
     let mut in_outputs = false;
     let mut child_indent: Option<usize> = None;
     for line in text.lines() {
@@ -694,7 +901,10 @@ pub fn declared_outputs(text: &str, from: &str) -> OutputNames {
         }
         let indent = line.len() - trimmed.len();
         if trimmed.starts_with("{%") || trimmed.starts_with("{#") {
-            if in_outputs && trimmed.starts_with("{%") && (trimmed.contains(" for ") || trimmed.contains("for ")) {
+            if in_outputs
+                && trimmed.starts_with("{%")
+                && (trimmed.contains(" for ") || trimmed.contains("for "))
+            {
                 out.dynamic = true;
             }
             continue;

@@ -20,7 +20,11 @@ pub struct RenderLimits {
 
 impl Default for RenderLimits {
     fn default() -> Self {
-        RenderLimits { fuel: 5_000_000, recursion: 64, max_output_bytes: 10 * 1024 * 1024 }
+        RenderLimits {
+            fuel: 5_000_000,
+            recursion: 64,
+            max_output_bytes: 10 * 1024 * 1024,
+        }
     }
 }
 
@@ -32,11 +36,19 @@ pub const PROTON_FILTERS: &[&str] = &[
     "proton_cfn_iam_policy_arns",
 ];
 
+/// The rendering environment, printing values as Python does.
 pub fn environment(limits: &RenderLimits) -> Environment<'static> {
+    let mut env = strict_environment(limits);
+    env.set_formatter(python::format);
+    env
+}
+
+/// The same environment with minijinja's own formatter, which knows a missing value (an
+/// error under strict rules) from the silent undefined of an `if` without `else`.
+pub fn strict_environment(limits: &RenderLimits) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_formatter(python::format);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.set_fuel(Some(limits.fuel));
     env.set_recursion_limit(limits.recursion);
@@ -48,8 +60,14 @@ pub fn environment(limits: &RenderLimits) -> Environment<'static> {
     env.add_filter("join", python::join);
     // Proton's own.
     env.add_filter("proton_cfn_sanitize", proton::sanitize);
-    env.add_filter("proton_cfn_ecs_task_definition_formatted_env_vars", proton::ecs_env_vars);
-    env.add_filter("proton_cfn_lambda_function_formatted_env_vars", proton::lambda_env_vars);
+    env.add_filter(
+        "proton_cfn_ecs_task_definition_formatted_env_vars",
+        proton::ecs_env_vars,
+    );
+    env.add_filter(
+        "proton_cfn_lambda_function_formatted_env_vars",
+        proton::lambda_env_vars,
+    );
     env.add_filter("proton_cfn_iam_policy_arns", proton::iam_policy_arns);
     env
 }

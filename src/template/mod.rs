@@ -6,3 +6,4 @@ pub mod env;
 pub mod proton_filters;
 pub mod python;
 pub mod render;
+pub mod stage;

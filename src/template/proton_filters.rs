@@ -17,17 +17,22 @@ pub const START: char = '\u{F8F0}';
 /// Marks each continuation line of a multi-line filter's output.
 pub const CONT: char = '\u{F8F1}';
 
-static SAFE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
+static SAFE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
 static ARN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s]+$").expect("valid regex")
+    Regex::new(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s]+$")
+        .expect("valid regex")
 });
-static POLICY_ARN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^arn:[a-z0-9-]+:iam::[0-9]{12}:policy/.+$").expect("valid regex"));
+static POLICY_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:[a-z0-9-]+:iam::[0-9]{12}:policy/.+$").expect("valid regex")
+});
 
 fn illegal(filter: &str, value: &str) -> Error {
     Error::new(
         ErrorKind::InvalidOperation,
-        format!("{filter}: `{value}` contains illegal characters (allowed: letters, digits, `_` and `-`)"),
+        format!(
+            "{filter}: `{value}` contains illegal characters (allowed: letters, digits, `_` and `-`)"
+        ),
     )
 }
 
@@ -149,7 +154,11 @@ mod tests {
 
     #[test]
     fn continuation_lines_follow_the_starting_column() {
-        let text = format!("  Environment:\n    {START}- Name: A\n{CONT}  Value: 1\n{CONT}- Name: B\n");
-        assert_eq!(indent_markers(&text), "  Environment:\n    - Name: A\n      Value: 1\n    - Name: B\n");
+        let text =
+            format!("  Environment:\n    {START}- Name: A\n{CONT}  Value: 1\n{CONT}- Name: B\n");
+        assert_eq!(
+            indent_markers(&text),
+            "  Environment:\n    - Name: A\n      Value: 1\n    - Name: B\n"
+        );
     }
 }

@@ -89,7 +89,11 @@ pub fn py_float(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "1.5e16", "-3e-5".
     let sci = format!("{f:e}");
@@ -111,7 +115,11 @@ pub fn py_float(f: f64) -> String {
         format!("{sign}{body}")
     } else {
         let (first, rest) = digits.split_at(1);
-        let mant = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        let mant = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{mant}e{esign}{:02}", exp.abs())
     }
@@ -119,7 +127,11 @@ pub fn py_float(f: f64) -> String {
 
 /// Python's `repr(str)`: single quotes unless the text has `'` and no `"`.
 fn py_quote(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -142,11 +154,19 @@ fn py_quote(s: &str) -> String {
     out
 }
 
-/// The formatter: `{{ x }}` prints Python's `str(x)`; undefined values are an error
-/// (Jinja2's `StrictUndefined`).
-pub fn format(out: &mut minijinja::Output, _state: &mut State, value: &Value) -> Result<(), Error> {
+/// Set (as a temp of the render's state) when an undefined value was printed.
+pub const PRINTED_UNDEFINED: &str = "__proctor_printed_undefined";
+
+/// The formatter: `{{ x }}` prints Python's `str(x)`.
+///
+/// An undefined value prints as nothing and is flagged: Jinja2 prints an `if` without `else`
+/// as nothing, but a missing name under `StrictUndefined` is an error, and minijinja tells
+/// the two apart only inside its own formatter. The renderer re-renders flagged templates
+/// with that formatter to find out which it was.
+pub fn format(out: &mut minijinja::Output, state: &mut State, value: &Value) -> Result<(), Error> {
     if value.is_undefined() {
-        return Err(Error::new(ErrorKind::UndefinedError, "an undefined value was printed"));
+        state.set_temp(PRINTED_UNDEFINED, Value::from(true));
+        return Ok(());
     }
     out.write_str(&py_str(value)).map_err(Error::from)
 }
@@ -201,9 +221,17 @@ pub fn tojson(value: &Value, indent: Option<usize>) -> Result<Value, Error> {
     Ok(Value::from_safe_string(safe))
 }
 
-fn write_json(out: &mut String, v: &Value, indent: Option<usize>, level: usize) -> Result<(), Error> {
+fn write_json(
+    out: &mut String,
+    v: &Value,
+    indent: Option<usize>,
+    level: usize,
+) -> Result<(), Error> {
     if level > 128 {
-        return Err(Error::new(ErrorKind::InvalidOperation, "value nested too deeply for tojson"));
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "value nested too deeply for tojson",
+        ));
     }
     let newline = |out: &mut String, level: usize| {
         if let Some(n) = indent {
@@ -214,7 +242,10 @@ fn write_json(out: &mut String, v: &Value, indent: Option<usize>, level: usize) 
     let item_sep = if indent.is_some() { "," } else { ", " };
     match v.kind() {
         ValueKind::Undefined => {
-            return Err(Error::new(ErrorKind::UndefinedError, "tojson of an undefined value"));
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                "tojson of an undefined value",
+            ));
         }
         ValueKind::None => out.push_str("null"),
         ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
@@ -340,15 +371,29 @@ mod tests {
     #[test]
     fn truncate_matches_python() {
         let s = Value::from("The quick brown fox jumps over the lazy dog");
-        assert_eq!(truncate(&s, Some(29), Some(true), Some("zzz".into()), Some(0)).unwrap(), "The quick brown fox jumps zzz");
-        assert_eq!(truncate(&s, Some(20), None, None, None).unwrap(), "The quick brown...");
-        assert_eq!(truncate(&Value::from("short"), Some(3), None, Some("".into()), None).unwrap(), "short");
+        assert_eq!(
+            truncate(&s, Some(29), Some(true), Some("zzz".into()), Some(0)).unwrap(),
+            "The quick brown fox jumps zzz"
+        );
+        assert_eq!(
+            truncate(&s, Some(20), None, None, None).unwrap(),
+            "The quick brown..."
+        );
+        assert_eq!(
+            truncate(&Value::from("short"), Some(3), None, Some("".into()), None).unwrap(),
+            "short"
+        );
     }
 
     #[test]
     fn repr_and_json() {
-        let v = Value::from(minijinja::value::Serde(serde_json::json!({"b": [1, "x'y", null, true], "a": 1.0})));
+        let v = Value::from(minijinja::value::Serde(
+            serde_json::json!({"b": [1, "x'y", null, true], "a": 1.0}),
+        ));
         assert_eq!(py_str(&v), "{'b': [1, \"x'y\", None, True], 'a': 1.0}");
-        assert_eq!(tojson(&v, None).unwrap().to_string(), "{\"a\": 1.0, \"b\": [1, \"x\\u0027y\", null, true]}");
+        assert_eq!(
+            tojson(&v, None).unwrap().to_string(),
+            "{\"a\": 1.0, \"b\": [1, \"x\\u0027y\", null, true]}"
+        );
     }
 }

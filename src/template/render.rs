@@ -36,9 +36,17 @@ impl StackOutputs {
         Value::make_object_map(
             this,
             |o| {
-                let mut names: Vec<Value> = o.known.iter().map(|(k, _)| Value::from(k.as_str())).collect();
+                let mut names: Vec<Value> = o
+                    .known
+                    .iter()
+                    .map(|(k, _)| Value::from(k.as_str()))
+                    .collect();
                 if let Some(d) = &o.declared {
-                    names.extend(d.iter().filter(|n| !o.known.iter().any(|(k, _)| k == *n)).map(|n| Value::from(n.as_str())));
+                    names.extend(
+                        d.iter()
+                            .filter(|n| !o.known.iter().any(|(k, _)| k == *n))
+                            .map(|n| Value::from(n.as_str())),
+                    );
                 }
                 Box::new(names.into_iter())
             },
@@ -47,7 +55,10 @@ impl StackOutputs {
                 if let Some((_, v)) = o.known.iter().find(|(k, _)| k == key) {
                     return Some(Value::from(v.as_str()));
                 }
-                let declared = o.declared.as_ref().is_none_or(|d| d.iter().any(|n| n == key));
+                let declared = o
+                    .declared
+                    .as_ref()
+                    .is_none_or(|d| d.iter().any(|n| n == key));
                 declared.then(|| Value::from(format!("{PLACEHOLDER_PREFIX}{}.{key}", o.path)))
             },
         )
@@ -86,9 +97,21 @@ pub struct InstanceFacts {
 /// Everything a template of one role can see.
 #[derive(Clone, Debug)]
 pub enum Context {
-    Environment { environment: EnvironmentFacts, inputs: Json },
-    ServiceInstance { environment: EnvironmentFacts, service: ServiceFacts, instance: String, inputs: Json },
-    Pipeline { service: ServiceFacts, inputs: Json, instances: Vec<InstanceFacts> },
+    Environment {
+        environment: EnvironmentFacts,
+        inputs: Json,
+    },
+    ServiceInstance {
+        environment: EnvironmentFacts,
+        service: ServiceFacts,
+        instance: String,
+        inputs: Json,
+    },
+    Pipeline {
+        service: ServiceFacts,
+        inputs: Json,
+        instances: Vec<InstanceFacts>,
+    },
 }
 
 fn map(pairs: Vec<(&str, Value)>) -> Value {
@@ -113,7 +136,10 @@ fn service_value(s: &ServiceFacts) -> Value {
     map(vec![
         ("name", Value::from(s.name.as_str())),
         ("branch_name", opt(&s.branch_name)),
-        ("repository_connection_arn", opt(&s.repository_connection_arn)),
+        (
+            "repository_connection_arn",
+            opt(&s.repository_connection_arn),
+        ),
         ("repository_id", opt(&s.repository_id)),
     ])
 }
@@ -129,11 +155,22 @@ fn environment_value(e: &EnvironmentFacts) -> Value {
 impl Context {
     pub fn to_value(&self) -> Value {
         match self {
-            Context::Environment { environment, inputs } => map(vec![(
+            Context::Environment {
+                environment,
+                inputs,
+            } => map(vec![(
                 "environment",
-                map(vec![("name", Value::from(environment.name.as_str())), ("inputs", json(inputs))]),
+                map(vec![
+                    ("name", Value::from(environment.name.as_str())),
+                    ("inputs", json(inputs)),
+                ]),
             )]),
-            Context::ServiceInstance { environment, service, instance, inputs } => {
+            Context::ServiceInstance {
+                environment,
+                service,
+                instance,
+                inputs,
+            } => {
                 let env = environment_value(environment);
                 map(vec![
                     ("environment", env),
@@ -144,13 +181,23 @@ impl Context {
                             ("name", Value::from(instance.as_str())),
                             ("inputs", json(inputs)),
                             // No component attached: its outputs are empty.
-                            ("components", map(vec![("default", map(vec![("outputs", map(vec![]))]))])),
-                            ("environment", map(vec![("outputs", environment.outputs.value())])),
+                            (
+                                "components",
+                                map(vec![("default", map(vec![("outputs", map(vec![]))]))]),
+                            ),
+                            (
+                                "environment",
+                                map(vec![("outputs", environment.outputs.value())]),
+                            ),
                         ]),
                     ),
                 ])
             }
-            Context::Pipeline { service, inputs, instances } => map(vec![
+            Context::Pipeline {
+                service,
+                inputs,
+                instances,
+            } => map(vec![
                 ("pipeline", map(vec![("inputs", json(inputs))])),
                 ("service", service_value(service)),
                 (
@@ -178,9 +225,10 @@ impl Context {
         match self {
             Context::Environment { .. } => Vec::new(),
             Context::ServiceInstance { environment, .. } => vec![&environment.outputs],
-            Context::Pipeline { instances, .. } => {
-                instances.iter().flat_map(|i| [&i.outputs, &i.environment.outputs]).collect()
-            }
+            Context::Pipeline { instances, .. } => instances
+                .iter()
+                .flat_map(|i| [&i.outputs, &i.environment.outputs])
+                .collect(),
         }
     }
 }
@@ -215,31 +263,72 @@ impl Write for Capped {
     }
 }
 
+/// The two environments a render needs (see [`super::python::format`]).
+pub struct Renderer {
+    pub python: Environment<'static>,
+    pub strict: Environment<'static>,
+    pub limits: RenderLimits,
+}
+
+impl Renderer {
+    pub fn new(limits: RenderLimits) -> Self {
+        Renderer {
+            python: super::env::environment(&limits),
+            strict: super::env::strict_environment(&limits),
+            limits,
+        }
+    }
+
+    /// Renders with Python printing; if an undefined value was printed, checks with the strict
+    /// formatter whether it was a missing value (an error) or an `if` without `else`.
+    fn render_value(&self, template: &Source, ctx: Value) -> Result<String, minijinja::Error> {
+        let tmpl = self
+            .python
+            .template_from_named_str(template.name(), template.text())?;
+        let mut out = Capped {
+            buf: Vec::new(),
+            limit: self.limits.max_output_bytes,
+        };
+        let captured = tmpl.render_captured_to(ctx.clone(), &mut out)?;
+        if captured
+            .state()
+            .get_temp(super::python::PRINTED_UNDEFINED)
+            .is_some()
+        {
+            let strict = self
+                .strict
+                .template_from_named_str(template.name(), template.text())?;
+            strict.render_captured_to(ctx, std::io::sink())?;
+        }
+        let text = String::from_utf8(out.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(indent_markers(&text))
+    }
+}
+
 /// Renders `template` with `ctx`. On failure, returns the diagnostics (an error, or a
 /// warning when only a placeholder output is to blame).
 pub fn render(
-    env: &Environment<'_>,
-    limits: &RenderLimits,
+    renderer: &Renderer,
     template: &Source,
     usage: &Usage,
     ctx: &Context,
     origin: Option<&InputOrigin>,
     unit: &str,
 ) -> Result<String, Vec<Diagnostic>> {
-    let tmpl = env.template_from_named_str(template.name(), template.text()).map_err(|e| {
-        // Syntax errors are reported by the analysis; this is a safety net.
-        vec![Diagnostic::new(codes::T001, format!("Jinja syntax error: {}", e.detail().unwrap_or("")))
-            .at(template, error_span(template, &e))]
-    })?;
-    let mut out = Capped { buf: Vec::new(), limit: limits.max_output_bytes };
-    let result = tmpl.render_captured_to(ctx.to_value(), &mut out);
-    match result {
-        Ok(_) => {
-            let text = String::from_utf8(out.buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            Ok(indent_markers(&text))
-        }
-        Err(e) => Err(vec![render_error(template, usage, ctx, origin, unit, &e, limits)]),
-    }
+    renderer
+        .render_value(template, ctx.to_value())
+        .map_err(|e| {
+            vec![render_error(
+                template,
+                usage,
+                ctx,
+                origin,
+                unit,
+                &e,
+                &renderer.limits,
+            )]
+        })
 }
 
 fn error_span(template: &Source, e: &minijinja::Error) -> Range<usize> {
@@ -265,25 +354,50 @@ fn render_error(
     limits: &RenderLimits,
 ) -> Diagnostic {
     let span = error_span(template, e);
-    let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+    let detail = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
     let synthesized = origin.is_some_and(|o| o.synthesized);
-    let suffix = if synthesized { " (with inputs synthesized from the schema: no spec uses this bundle)" } else { "" };
+    let suffix = if synthesized {
+        " (with inputs synthesized from the schema: no spec uses this bundle)"
+    } else {
+        ""
+    };
     match e.kind() {
         ErrorKind::OutOfFuel => {
-            return Diagnostic::new(codes::T010, format!("rendering {unit} ran out of fuel after {} instructions{suffix}", limits.fuel))
-                .at(template, span)
-                .primary_message("still running here")
-                .help("a loop here runs too long; bound it");
+            return Diagnostic::new(
+                codes::T010,
+                format!(
+                    "rendering {unit} ran out of fuel after {} instructions{suffix}",
+                    limits.fuel
+                ),
+            )
+            .at(template, span)
+            .primary_message("still running here")
+            .help("a loop here runs too long; bound it");
         }
         ErrorKind::WriteFailure => {
-            return Diagnostic::new(codes::T010, format!("rendering {unit} produced more than {} bytes{suffix}", limits.max_output_bytes))
-                .at(template, span)
-                .help("the template builds an enormous output; bound its loops");
+            return Diagnostic::new(
+                codes::T010,
+                format!(
+                    "rendering {unit} produced more than {} bytes{suffix}",
+                    limits.max_output_bytes
+                ),
+            )
+            .at(template, span)
+            .help("the template builds an enormous output; bound its loops");
         }
         _ if detail.contains("recursion") => {
-            return Diagnostic::new(codes::T010, format!("rendering {unit} recursed more than {} levels{suffix}", limits.recursion))
-                .at(template, span)
-                .help("a macro or recursive loop does not end");
+            return Diagnostic::new(
+                codes::T010,
+                format!(
+                    "rendering {unit} recursed more than {} levels{suffix}",
+                    limits.recursion
+                ),
+            )
+            .at(template, span)
+            .help("a macro or recursive loop does not end");
         }
         _ => {}
     }
@@ -301,24 +415,33 @@ fn render_error(
             .primary_message("needs a deployed value")
             .help(format!("`{first}` is a placeholder until its stack is deployed; apply that stack (or record its outputs), then check again"));
     }
-    let mut d = Diagnostic::new(codes::T009, format!("rendering {unit} failed: {detail}{suffix}"))
-        .at(template, span.clone())
-        .primary_message(e.kind().to_string());
+    let mut d = Diagnostic::new(
+        codes::T009,
+        format!("rendering {unit} failed: {detail}{suffix}"),
+    )
+    .at(template, span.clone())
+    .primary_message(e.kind().to_string());
     // Name the spec value behind the failing expression, when there is one.
     if let Some(origin) = origin {
-        let on_line: Vec<&String> = usage
+        let mut on_line: Vec<&String> = usage
             .input_refs
             .iter()
-            .filter(|(r, _)| r.start >= span.start && r.start <= span.end.max(span.start))
+            .filter(|(r, _)| template.line_col(r.start).0 == line)
             .map(|(_, name)| name)
             .collect();
+        on_line.dedup();
         for name in on_line {
             if let Some((_, value)) = origin.values.iter().find(|(n, _)| n == name) {
-                d = d.label(&origin.spec, value.clone(), format!("`{name}` comes from here"));
+                d = d.label(
+                    &origin.spec,
+                    value.clone(),
+                    format!("`{name}` comes from here"),
+                );
             }
         }
     }
     d.help(match e.kind() {
+        ErrorKind::UndefinedError if synthesized => "synthesized inputs leave out optional inputs that have no default, as a spec may: give the input a default, or guard it with `is defined` or `| default(...)`".to_string(),
         ErrorKind::UndefinedError => "the value is undefined for this deployment: set the input, or guard it with `is defined` or `| default(...)`".to_string(),
         ErrorKind::InvalidOperation if detail.contains("illegal characters") => "change the input so that it has only letters, digits, `_` and `-`".to_string(),
         _ => "fix the template or the input at the location shown".to_string(),
@@ -330,41 +453,86 @@ fn is_placeholder(ctx: &Context, dotted: &str) -> bool {
     ctx.outputs().iter().any(|o| o.is_placeholder(name))
 }
 
+/// Renders a template with a context given as JSON, outside any deployment: the differential
+/// tests compare this with Python Jinja2 on the same template and context.
+pub fn render_json(template: &Source, ctx: &Json, limits: &RenderLimits) -> Result<String, String> {
+    Renderer::new(*limits)
+        .render_value(template, json(ctx))
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::SourceFile;
-    use crate::template::env::environment;
 
     fn render_text(text: &str, ctx: &Context) -> Result<String, Vec<Diagnostic>> {
         let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
-        let limits = RenderLimits { fuel: 100_000, recursion: 16, max_output_bytes: 10_000 };
-        render(&environment(&limits), &limits, &src, &Usage::default(), ctx, None, "environment `dev`")
+        let limits = RenderLimits {
+            fuel: 100_000,
+            recursion: 16,
+            max_output_bytes: 10_000,
+        };
+        render(
+            &Renderer::new(limits),
+            &src,
+            &Usage::default(),
+            ctx,
+            None,
+            "environment `dev`",
+        )
     }
 
     fn env_ctx(inputs: Json) -> Context {
-        Context::Environment { environment: EnvironmentFacts { name: "dev".into(), ..Default::default() }, inputs }
+        Context::Environment {
+            environment: EnvironmentFacts {
+                name: "dev".into(),
+                ..Default::default()
+            },
+            inputs,
+        }
     }
 
     #[test]
     fn python_printing_and_strictness() {
-        let ctx = env_ctx(serde_json::json!({"port": 80, "ratio": 1.0, "flag": true, "none": null, "list": ["a", 1]}));
+        let ctx = env_ctx(
+            serde_json::json!({"port": 80, "ratio": 1.0, "flag": true, "none": null, "list": ["a", 1]}),
+        );
         let out = render_text("{{ environment.inputs.port }} {{ environment.inputs.ratio }} {{ environment.inputs.flag }} {{ environment.inputs.none }} {{ environment.inputs.list }} {{ 7 / 2 }} {{ 4 / 2 }}", &ctx).unwrap();
         assert_eq!(out, "80 1.0 True None ['a', 1] 3.5 2.0");
         let err = render_text("{{ environment.inputs.missing }}", &ctx).unwrap_err();
         assert_eq!(err[0].code.id, "T009");
         let ok = render_text("{{ environment.inputs.missing | default('x') }}{% if environment.inputs.missing is defined %}y{% endif %}", &ctx).unwrap();
         assert_eq!(ok, "x");
+        // An `if` without `else` prints nothing, as in Python, and is not an error.
+        let ok = render_text(
+            "[{{ 1 if false }}]{{ (1 if false) | default('d') }}{{ (1 if false) is defined }}",
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(ok, "[]dFalse");
     }
 
     #[test]
     fn limits_are_diagnostics() {
         let ctx = env_ctx(serde_json::json!({}));
-        let err = render_text("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", &ctx).unwrap_err();
+        let err = render_text(
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+            &ctx,
+        )
+        .unwrap_err();
         assert_eq!(err[0].code.id, "T010");
-        let err = render_text("{% for i in range(5000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}", &ctx).unwrap_err();
+        let err = render_text(
+            "{% for i in range(5000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}",
+            &ctx,
+        )
+        .unwrap_err();
         assert_eq!(err[0].code.id, "T010");
-        let err = render_text("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", &ctx).unwrap_err();
+        let err = render_text(
+            "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+            &ctx,
+        )
+        .unwrap_err();
         assert_eq!(err[0].code.id, "T010", "{}", err[0].message);
     }
 
@@ -386,22 +554,17 @@ mod tests {
                     declared: Some(vec!["VpcId".into()]),
                 },
             },
-            service: ServiceFacts { name: "api".into(), ..Default::default() },
+            service: ServiceFacts {
+                name: "api".into(),
+                ..Default::default()
+            },
             instance: "api-dev".into(),
             inputs: serde_json::json!({}),
         };
         let out = render_text("{{ environment.outputs.Runtime }} {{ environment.outputs.VpcId }} {{ service_instance.components.default.outputs | length }}", &ctx).unwrap();
-        assert_eq!(out, "python3.12 proctor-placeholder:environment.outputs.VpcId 0");
+        assert_eq!(
+            out,
+            "python3.12 proctor-placeholder:environment.outputs.VpcId 0"
+        );
     }
-}
-
-/// Renders a template with a context given as JSON, outside any deployment: the differential
-/// tests compare this with Python Jinja2 on the same template and context.
-pub fn render_json(template: &Source, ctx: &Json, limits: &RenderLimits) -> Result<String, String> {
-    let env = super::env::environment(limits);
-    let tmpl = env.template_from_named_str(template.name(), template.text()).map_err(|e| e.to_string())?;
-    let mut out = Capped { buf: Vec::new(), limit: limits.max_output_bytes };
-    tmpl.render_captured_to(json(ctx), &mut out).map_err(|e| e.to_string())?;
-    let text = String::from_utf8(out.buf).map_err(|e| e.to_string())?;
-    Ok(indent_markers(&text))
 }

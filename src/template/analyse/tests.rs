@@ -2,13 +2,19 @@ use super::*;
 use crate::source::SourceFile;
 
 fn analyse(text: &str, role: Role) -> (Vec<Diagnostic>, Usage, Source) {
-    let src = SourceFile::new("cloudformation.yaml", "cloudformation.yaml", text.to_string());
+    let src = SourceFile::new(
+        "cloudformation.yaml",
+        "cloudformation.yaml",
+        text.to_string(),
+    );
     let ns = Namespaces {
-        environment_inputs: vec!["vpc_cidr".into(), "cluster_name".into()],
-        service_inputs: vec!["port".into(), "task_size".into(), "env_vars".into()],
-        pipeline_inputs: vec!["unit_test_command".into()],
+        environment_inputs: Some(vec!["vpc_cidr".into(), "cluster_name".into()]),
+        service_inputs: Some(vec!["port".into(), "task_size".into(), "env_vars".into()]),
+        pipeline_inputs: Some(vec!["unit_test_command".into()]),
         environment_outputs: Some(OutputNames {
-            names: ["ClusterName".to_string(), "VpcId".to_string()].into_iter().collect(),
+            names: ["ClusterName".to_string(), "VpcId".to_string()]
+                .into_iter()
+                .collect(),
             dynamic: false,
             from: "fargate-env:1".into(),
         }),
@@ -25,14 +31,25 @@ fn analyse(text: &str, role: Role) -> (Vec<Diagnostic>, Usage, Source) {
 fn found(diags: &[Diagnostic], src: &Source) -> Vec<(&'static str, String)> {
     diags
         .iter()
-        .map(|d| (d.code.id, src.slice(&d.primary.as_ref().unwrap().at.span).to_string()))
+        .map(|d| {
+            (
+                d.code.id,
+                src.slice(&d.primary.as_ref().unwrap().at.span).to_string(),
+            )
+        })
         .collect()
 }
 
 #[test]
 fn misspelled_input_is_found_without_a_spec() {
-    let (diags, _, src) = analyse("Port: {{ service_instance.inputs.prot }}\n", Role::ServiceInstance);
-    assert_eq!(found(&diags, &src), [("T002", "service_instance.inputs.prot".to_string())]);
+    let (diags, _, src) = analyse(
+        "Port: {{ service_instance.inputs.prot }}\n",
+        Role::ServiceInstance,
+    );
+    assert_eq!(
+        found(&diags, &src),
+        [("T002", "service_instance.inputs.prot".to_string())]
+    );
     assert_eq!(diags[0].help.as_deref(), Some("did you mean `port`?"));
 }
 
@@ -50,7 +67,10 @@ fn namespaces_outside_the_role_and_unknown_attributes() {
         ]
     );
     let (diags, _, src) = analyse("X: {{ environment.outputs.VpcId }}\n", Role::Environment);
-    assert_eq!(found(&diags, &src), [("T003", "environment.outputs".to_string())]);
+    assert_eq!(
+        found(&diags, &src),
+        [("T003", "environment.outputs".to_string())]
+    );
 }
 
 #[test]
@@ -67,12 +87,19 @@ fn pipeline_loops_over_service_instances() {
     let text = "{% for i in service_instances %}{{ i.name }} {{ i.inputs.port }} {{ i.inputs.prt }} {{ i.environment.outputs.VpcId }}{% endfor %}\n";
     let (diags, _, src) = analyse(text, Role::Pipeline);
     assert_eq!(found(&diags, &src), [("T002", "i.inputs.prt".to_string())]);
-    assert!(diags[0].message.contains("service_instances[i].inputs.prt"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("service_instances[i].inputs.prt"),
+        "{}",
+        diags[0].message
+    );
 }
 
 #[test]
 fn syntax_errors_and_unknown_filters_have_spans() {
-    let (diags, _, _) = analyse("A: {{ service.name }}\nB: {% if x %}\n", Role::ServiceInstance);
+    let (diags, _, _) = analyse(
+        "A: {{ service.name }}\nB: {% if x %}\n",
+        Role::ServiceInstance,
+    );
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code.id, "T001");
     let (diags, _, src) = analyse("A: {{ service.name | uper }}\n", Role::ServiceInstance);
@@ -84,6 +111,9 @@ fn syntax_errors_and_unknown_filters_have_spans() {
 fn outputs_are_read_from_the_text() {
     let text = "Resources:\n  A:\n    Type: X\nOutputs:\n  ClusterName:\n    Value: !Ref A\n  'VpcId':\n    Value: x\n    Export:\n      Name: y\n";
     let names = declared_outputs(text, "t");
-    assert_eq!(names.names.iter().collect::<Vec<_>>(), ["ClusterName", "VpcId"]);
+    assert_eq!(
+        names.names.iter().collect::<Vec<_>>(),
+        ["ClusterName", "VpcId"]
+    );
     assert!(!names.dynamic);
 }
