@@ -247,3 +247,51 @@ fn huge_and_generated_hostile_specs_end_in_diagnostics() {
         ]
     );
 }
+
+#[test]
+fn hostile_templates_end_in_diagnostics_and_other_bundles_still_render() {
+    let tmp = tempfile::tempdir().unwrap();
+    let template = |name: &str| {
+        tmp.path()
+            .join(format!("{name}/v1/infrastructure/cloudformation.yaml"))
+    };
+    for name in ["a-deep", "b-binary", "c-blocks", "d-good"] {
+        env_bundle(&tmp.path().join(format!("{name}/v1")));
+    }
+    // 5,000 nested parentheses: minijinja's parser limit, not a stack overflow.
+    write(
+        &template("a-deep"),
+        format!("A: {{{{ {}1{} }}}}\n", "(".repeat(5000), ")".repeat(5000)),
+    );
+    write(&template("b-binary"), [b'A', b':', b' ', 0xff, 0xfe, b'\n']);
+    write(
+        &template("c-blocks"),
+        format!(
+            "{}x{}\n",
+            "{% if true %}".repeat(3000),
+            "{% endif %}".repeat(3000)
+        ),
+    );
+    let run = check(tmp.path(), &[]);
+    let got: Vec<(String, String)> = diagnostics(&run)
+        .into_iter()
+        .map(|(c, f, _)| (c, f))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "T001".to_string(),
+                "a-deep/v1/infrastructure/cloudformation.yaml".to_string()
+            ),
+            (
+                "F002".to_string(),
+                "b-binary/v1/infrastructure/cloudformation.yaml".to_string()
+            ),
+            (
+                "T001".to_string(),
+                "c-blocks/v1/infrastructure/cloudformation.yaml".to_string()
+            ),
+        ]
+    );
+}

@@ -31,6 +31,17 @@ impl SourceCode for SourceFile {
     }
 }
 
+/// Lines longer than this (in bytes) are not shown as snippets.
+const MAX_SNIPPET_LINE: usize = 400;
+
+fn line_length(source: &SourceFile, offset: usize) -> usize {
+    let text = source.text();
+    let offset = source.clamp(offset);
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start
+}
+
 /// Options for human output.
 #[derive(Clone, Copy, Debug)]
 pub struct HumanOptions {
@@ -87,11 +98,22 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(d: &'a Diagnostic) -> Self {
         let primary = d.primary.as_ref();
+        // No snippet for an empty file, or for a line too long to show (hostile inputs):
+        // the location alone, as `file:line:col`.
         let source = primary
             .map(|p| p.at.source.clone())
-            .filter(|s| !s.text().is_empty());
+            .filter(|s| !s.text().is_empty())
+            .filter(|s| {
+                primary.is_some_and(|p| line_length(s, p.at.span.start) <= MAX_SNIPPET_LINE)
+            });
         let location = match (primary, &source) {
-            (Some(p), None) => Some(p.at.source.name().to_string()),
+            (Some(p), None) if p.at.source.text().is_empty() => {
+                Some(p.at.source.name().to_string())
+            }
+            (Some(p), None) => {
+                let (line, col) = p.at.source.line_col(p.at.span.start);
+                Some(format!("{}:{line}:{col}", p.at.source.name()))
+            }
             _ => None,
         };
         let same = |l: &&Label| {

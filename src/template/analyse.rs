@@ -322,8 +322,11 @@ fn syntax_help(detail: &str) -> String {
     } else if detail.contains("unknown statement") {
         "Proton's Jinja has `if`, `for`, `set`, `raw` and `macro`; check the statement's spelling"
             .into()
+    } else if detail.contains("recursion") {
+        "the template nests expressions or blocks more deeply than proctor allows; flatten it"
+            .into()
     } else {
-        "correct the Jinja expression at this point; CloudFormation `{{resolve:...}}` references must be wrapped in `{% raw %}...{% endraw %}`".into()
+        "correct the Jinja at this point; text that only looks like Jinja (`{{`, `{%`) must be wrapped in `{% raw %}...{% endraw %}`".into()
     }
 }
 
