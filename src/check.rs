@@ -33,6 +33,7 @@ pub enum UnitKind {
     Environment,
     ServiceInstance,
     Pipeline,
+    Component,
 }
 
 /// One deployment unit whose inputs were checked: what later stages render.

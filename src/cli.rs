@@ -61,7 +61,8 @@ struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 struct RenderArgs {
-    /// An environment or service named in proctor.toml, or a spec file.
+    /// An environment or service named in proctor.toml, a spec file, or a bundle folder that
+    /// no spec uses (rendered with synthesized inputs).
     target: String,
     /// The service instance to render (when the service has several).
     #[arg(long, value_name = "NAME")]
@@ -170,6 +171,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         return ExitCode::from(EXIT_CANNOT_RUN);
     };
     let is_spec = cwd.join(&args.target).is_file();
+    let is_bundle = cwd.join(&args.target).is_dir();
     let opts = CheckOptions {
         paths: if is_spec {
             vec![args.target.clone()]
@@ -199,6 +201,9 @@ fn run_render(args: RenderArgs) -> ExitCode {
     let of_target = |r: &&crate::template::stage::Rendered| {
         if is_spec {
             r.spec == target || r.spec.ends_with(&format!("/{target}"))
+        } else if is_bundle {
+            // A bundle folder: its units rendered with synthesized inputs (no spec uses it).
+            r.synthesized && r.template.starts_with(&format!("{}/", target.trim_end_matches('/')))
         } else {
             r.name == target && r.kind == UnitKind::Environment
                 || r.service.as_deref() == Some(target)

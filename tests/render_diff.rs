@@ -122,6 +122,8 @@ fn proctor_render_of_each_fixture_deployment_equals_python() {
             instance_template,
         ),
         (&["payments", "--pipeline"], pipeline_template),
+        // A component no deployment uses: rendered with a synthesized context.
+        (&["templates/log-forwarder"], "templates/log-forwarder/cloudformation.yaml"),
     ];
     let tmp = tempfile::tempdir().unwrap();
     for (args, template) in deployments {

@@ -112,6 +112,15 @@ pub enum Context {
         inputs: Json,
         instances: Vec<InstanceFacts>,
     },
+    /// A directly defined component, attached to a service instance. Its instance's inputs
+    /// depend on the service it is attached to: unknown names render as placeholders.
+    Component {
+        name: String,
+        environment: EnvironmentFacts,
+        service: String,
+        instance: String,
+        instance_inputs: StackOutputs,
+    },
 }
 
 fn map(pairs: Vec<(&str, Value)>) -> Value {
@@ -193,6 +202,33 @@ impl Context {
                     ),
                 ])
             }
+            Context::Component {
+                name,
+                environment,
+                service,
+                instance,
+                instance_inputs,
+            } => map(vec![
+                ("component", map(vec![("name", Value::from(name.as_str()))])),
+                (
+                    "environment",
+                    map(vec![
+                        ("name", Value::from(environment.name.as_str())),
+                        ("outputs", environment.outputs.value()),
+                    ]),
+                ),
+                (
+                    "service",
+                    map(vec![("name", Value::from(service.as_str()))]),
+                ),
+                (
+                    "service_instance",
+                    map(vec![
+                        ("name", Value::from(instance.as_str())),
+                        ("inputs", instance_inputs.value()),
+                    ]),
+                ),
+            ]),
             Context::Pipeline {
                 service,
                 inputs,
@@ -224,6 +260,7 @@ impl Context {
     fn outputs(&self) -> Vec<&StackOutputs> {
         match self {
             Context::Environment { .. } => Vec::new(),
+            Context::Component { environment, .. } => vec![&environment.outputs],
             Context::ServiceInstance { environment, .. } => vec![&environment.outputs],
             Context::Pipeline { instances, .. } => instances
                 .iter()

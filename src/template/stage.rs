@@ -288,6 +288,34 @@ pub fn run(
         })
         .collect();
     collect(results, &mut out);
+
+    let component_units: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Component)
+        .collect();
+    let results = component_units
+        .par_iter()
+        .map(|u| {
+            let any = |path: &str| StackOutputs {
+                path: path.into(),
+                known: Vec::new(),
+                declared: None,
+            };
+            let ctx = Context::Component {
+                name: u.name.clone(),
+                environment: EnvironmentFacts {
+                    name: u.environment.clone().unwrap_or_default(),
+                    account_id: None,
+                    outputs: any("environment.outputs"),
+                },
+                service: u.service.clone().unwrap_or_default(),
+                instance: format!("{}-instance", u.service.as_deref().unwrap_or_default()),
+                instance_inputs: any("service_instance.inputs"),
+            };
+            render_one(u, ctx, Role::Component)
+        })
+        .collect();
+    collect(results, &mut out);
     out
 }
 
@@ -309,6 +337,7 @@ fn unit_label(u: &Unit) -> String {
         (UnitKind::Environment, true) => format!("`{}`", u.bundle),
         (UnitKind::ServiceInstance, true) => format!("`{}` (instance)", u.bundle),
         (UnitKind::Pipeline, true) => format!("`{}` (pipeline)", u.bundle),
+        (UnitKind::Component, _) => format!("`{}` (component)", u.bundle),
     }
 }
 
@@ -717,6 +746,13 @@ fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
                 None,
                 None,
                 b.environment_type(),
+            )),
+            BundleKind::Component => out.push(unit(
+                UnitKind::Component,
+                &format!("{}-sample", b.template_name),
+                Some("sample-service".into()),
+                Some("sample-environment".into()),
+                None,
             )),
             BundleKind::Service => {
                 let service = Some(format!("{}-sample", b.template_name));
