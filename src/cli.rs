@@ -203,7 +203,9 @@ fn run_render(args: RenderArgs) -> ExitCode {
             r.spec == target || r.spec.ends_with(&format!("/{target}"))
         } else if is_bundle {
             // A bundle folder: its units rendered with synthesized inputs (no spec uses it).
-            r.synthesized && r.template.starts_with(&format!("{}/", target.trim_end_matches('/')))
+            r.synthesized
+                && r.template
+                    .starts_with(&format!("{}/", target.trim_end_matches('/')))
         } else {
             r.name == target && r.kind == UnitKind::Environment
                 || r.service.as_deref() == Some(target)

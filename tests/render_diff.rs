@@ -123,7 +123,10 @@ fn proctor_render_of_each_fixture_deployment_equals_python() {
         ),
         (&["payments", "--pipeline"], pipeline_template),
         // A component no deployment uses: rendered with a synthesized context.
-        (&["templates/log-forwarder"], "templates/log-forwarder/cloudformation.yaml"),
+        (
+            &["templates/log-forwarder"],
+            "templates/log-forwarder/cloudformation.yaml",
+        ),
     ];
     let tmp = tempfile::tempdir().unwrap();
     for (args, template) in deployments {

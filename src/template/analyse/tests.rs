@@ -117,3 +117,38 @@ fn outputs_are_read_from_the_text() {
     );
     assert!(!names.dynamic);
 }
+
+#[test]
+fn pipeline_instance_outputs_are_checked_against_the_instance_template() {
+    let src = SourceFile::new("p.yaml", "p.yaml", "{% for i in service_instances %}{{ i.outputs.ServiceEndpoint }} {{ i.outputs.Endpoint }}{% endfor %}\n".to_string());
+    let ns = Namespaces {
+        instance_outputs: Some(OutputNames {
+            names: ["ServiceEndpoint".to_string()].into_iter().collect(),
+            dynamic: false,
+            from: "api-svc:1 (instance template)".into(),
+        }),
+        ..Namespaces::default()
+    };
+    let mut diags = Vec::new();
+    let ast = parse(&src, &mut diags).unwrap();
+    check(&src, &ast, Role::Pipeline, &ns, &mut diags);
+    assert_eq!(
+        found(&diags, &src),
+        [("T005", "i.outputs.Endpoint".to_string())]
+    );
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some(
+            "`api-svc:1 (instance template)` declares `ServiceEndpoint`; add `Endpoint` to its `Outputs`"
+        )
+    );
+}
+
+#[test]
+fn unknown_tests_are_reported() {
+    let (diags, _, src) = analyse(
+        "{% if service.name is defind %}x{% endif %}\n",
+        Role::ServiceInstance,
+    );
+    assert_eq!(found(&diags, &src), [("T001", "defind".to_string())]);
+}
