@@ -127,21 +127,14 @@ fn run_check(args: CheckArgs) -> ExitCode {
         color: use_color(),
         width: 100,
     };
-    let outcome = match check::run(&opts) {
+    let outcome = match run_pipeline(&opts, |diags| {
+        print(&match args.format {
+            Format::Human => report::human::render(diags, human),
+            Format::Json => report::json::render(diags),
+        });
+    }) {
         Ok(o) => o,
-        Err(Fatal::Usage(msg)) => {
-            eprintln!("proctor: {msg}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-        Err(Fatal::Config(diags)) => {
-            let text = match args.format {
-                Format::Human => report::human::render(&diags, human),
-                Format::Json => report::json::render(&diags),
-            };
-            print(&text);
-            eprintln!("proctor: cannot use the configuration; fix it and run again");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
+        Err(code) => return code,
     };
     let summary = Summary::of(&outcome.diagnostics);
     let text = match args.format {
@@ -186,16 +179,11 @@ fn run_render(args: RenderArgs) -> ExitCode {
         color: std::io::stderr().is_terminal() && use_color(),
         width: 100,
     };
-    let outcome = match check::run(&opts) {
+    let outcome = match run_pipeline(&opts, |diags| {
+        eprint!("{}", report::human::render(diags, human))
+    }) {
         Ok(o) => o,
-        Err(Fatal::Usage(msg)) => {
-            eprintln!("proctor: {msg}");
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
-        Err(Fatal::Config(diags)) => {
-            eprint!("{}", report::human::render(&diags, human));
-            return ExitCode::from(EXIT_CANNOT_RUN);
-        }
+        Err(code) => return code,
     };
     let target = args.target.trim_start_matches("./");
     let of_target = |r: &&crate::template::stage::Rendered| {
@@ -260,6 +248,26 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 names.join(", ")
             );
             ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+/// Runs the check pipeline. When proctor cannot run, says why (an unusable proctor.toml's
+/// diagnostics through `show`) and returns the exit code.
+fn run_pipeline(
+    opts: &CheckOptions,
+    show: impl FnOnce(&[crate::diag::Diagnostic]),
+) -> Result<check::Outcome, ExitCode> {
+    match check::run(opts) {
+        Ok(o) => Ok(o),
+        Err(Fatal::Usage(msg)) => {
+            eprintln!("proctor: {msg}");
+            Err(ExitCode::from(EXIT_CANNOT_RUN))
+        }
+        Err(Fatal::Config(diags)) => {
+            show(&diags);
+            eprintln!("proctor: cannot use the configuration; fix it and run again");
+            Err(ExitCode::from(EXIT_CANNOT_RUN))
         }
     }
 }
