@@ -89,7 +89,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let limits = config
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
-    let (roots, spec_files) = command_line_paths(opts)?;
+    let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
+    out.absorb(check_plain_templates(&plain_templates, &limits));
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
     // Bundles under the given paths (or, by default, the workspace's template folders), then
@@ -334,15 +335,20 @@ fn dedup(v: &mut Vec<usize>) {
 
 /// Splits the command line's paths into folders to search and spec files.
 type Paths = Vec<(PathBuf, String)>;
-fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths), Fatal> {
+fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fatal> {
     let mut roots = Vec::new();
     let mut spec_files = Vec::new();
+    let mut templates = Vec::new();
     for p in &opts.paths {
         let path = opts.cwd.join(p);
         if path.is_dir() {
             roots.push((path, tidy(p)));
         } else if path.is_file() {
-            spec_files.push((path, tidy(p)));
+            if is_plain_template(&path) {
+                templates.push((path, tidy(p)));
+            } else {
+                spec_files.push((path, tidy(p)));
+            }
         } else {
             return Err(Fatal::Usage(format!("`{p}`: no such file or folder")));
         }
@@ -354,7 +360,41 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths), Fatal> {
         }
         spec_files.push((path, tidy(s)));
     }
-    Ok((roots, spec_files))
+    Ok((roots, spec_files, templates))
+}
+
+/// A file given on the command line is a plain CloudFormation template (not a spec) when it is
+/// not a spec (`proton:` at the top) and has `Resources` or `AWSTemplateFormatVersion`.
+fn is_plain_template(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
+    !text.lines().any(|l| l.starts_with("proton:")) && crate::cfn::looks_like_template(&text)
+}
+
+/// Validates plain CloudFormation templates, each on its own.
+fn check_plain_templates(templates: &[(PathBuf, String)], limits: &Limits) -> SpecResult {
+    let results: Vec<Vec<Diagnostic>> = templates
+        .par_iter()
+        .map(|(path, shown)| {
+            let mut diags = Vec::new();
+            match read_source(path, shown, limits.max_file_bytes) {
+                Ok(source) => {
+                    if let Some(root) = crate::cfn::parse(&source, &mut diags) {
+                        crate::cfn::checks::check(&source, &root, &mut diags);
+                    }
+                }
+                Err(d) => diags.push(*d),
+            }
+            diags
+        })
+        .collect();
+    SpecResult {
+        diagnostics: results.into_iter().flatten().collect(),
+        files: templates.len(),
+        ..SpecResult::default()
+    }
 }
 
 /// The bundles whose beside specs are checked: for `name/vN/` layouts, only the newest major
@@ -747,6 +787,9 @@ fn check_spec_against(
                 },
                 |s| s.service.to_string(),
             );
+            // The pipeline sees every instance: it is rendered only if the whole spec checks
+            // clean (an instance left out, or two with one name, would make its findings wrong).
+            let mut pipeline: Option<Unit> = None;
             match (&spec.pipeline, bundle.has_pipeline()) {
                 (Some(p), false) => r.diagnostics.push(
                     Diagnostic::new(codes::I011, format!("`pipeline:` inputs, but `{}` has no pipeline", bundle.label()))
@@ -759,7 +802,7 @@ fn check_spec_against(
                         let before = errors(&r.diagnostics);
                         let effective = typecheck::check(&spec.source, &inputs, ty, &schema.source, &mut r.diagnostics);
                         if errors(&r.diagnostics) == before {
-                        r.units.push(Unit {
+                        pipeline = Some(Unit {
                             environment: None,
                             origin: origin(&spec.source, &inputs),
                             kind: UnitKind::Pipeline,
@@ -809,6 +852,9 @@ fn check_spec_against(
                     spec: spec.source.name().to_string(),
                     inputs: effective,
                 });
+            }
+            if errors(&r.diagnostics) == 0 {
+                r.units.extend(pipeline);
             }
         }
     }

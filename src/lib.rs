@@ -4,6 +4,7 @@
 //! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
 
 pub mod bundle;
+pub mod cfn;
 pub mod check;
 pub mod cli;
 pub mod config;

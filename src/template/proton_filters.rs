@@ -122,18 +122,29 @@ pub fn iam_policy_arns(value: &Value) -> Result<Value, Error> {
 /// Replaces the markers: each continuation line is indented by the column (in characters)
 /// at which its filter output started.
 pub fn indent_markers(rendered: &str) -> String {
+    indent_markers_mapped(rendered).0
+}
+
+/// Like [`indent_markers`], also returning `(new offset, old offset)` checkpoints after every
+/// marker, so that offsets in the result can be mapped back to the raw render.
+pub fn indent_markers_mapped(rendered: &str) -> (String, Vec<(usize, usize)>) {
     if !rendered.contains([START, CONT]) {
-        return rendered.to_string();
+        return (rendered.to_string(), Vec::new());
     }
     let mut out = String::with_capacity(rendered.len());
+    let mut shifts = Vec::new();
     let mut indent = 0usize;
     let mut column = 0usize;
-    for c in rendered.chars() {
+    for (old, c) in rendered.char_indices() {
         match c {
-            START => indent = column,
+            START => {
+                indent = column;
+                shifts.push((out.len(), old + c.len_utf8()));
+            }
             CONT => {
                 out.extend(std::iter::repeat_n(' ', indent));
                 column += indent;
+                shifts.push((out.len(), old + c.len_utf8()));
             }
             '\n' => {
                 out.push(c);
@@ -145,7 +156,7 @@ pub fn indent_markers(rendered: &str) -> String {
             }
         }
     }
-    out
+    (out, shifts)
 }
 
 #[cfg(test)]

@@ -300,6 +300,46 @@ impl Write for Capped {
     }
 }
 
+/// Maps offsets in a rendered template back to the template's source.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    /// (output range in the raw render, template range, verbatim text?), sorted by output.
+    spans: Vec<(Range<usize>, Range<usize>, bool)>,
+    /// `(final offset, raw offset)` after each marker the multi-line filters left.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl SourceMap {
+    fn raw_offset(&self, offset: usize) -> usize {
+        let i = self.shifts.partition_point(|(new, _)| *new <= offset);
+        match i.checked_sub(1).map(|i| self.shifts[i]) {
+            Some((new, old)) => old + (offset - new),
+            None => offset,
+        }
+    }
+
+    /// The template range a rendered range came from: exact for verbatim template text, the
+    /// whole expression for text a `{{ }}` produced.
+    pub fn template_span(&self, rendered: &Range<usize>) -> Option<Range<usize>> {
+        let start = self.raw_offset(rendered.start);
+        let i = self.spans.partition_point(|(out, _, _)| out.end <= start);
+        let (out, src, verbatim) = self.spans.get(i)?;
+        if !(out.contains(&start) || out.is_empty() && out.start == start) {
+            return None;
+        }
+        if *verbatim {
+            let from = src.start + (start - out.start);
+            let len = rendered
+                .len()
+                .min(out.end - start)
+                .max(usize::from(rendered.is_empty()));
+            Some(from..(from + len).min(src.end.max(from)))
+        } else {
+            Some(src.clone())
+        }
+    }
+}
+
 /// The two environments a render needs (see [`super::python::format`]).
 pub struct Renderer {
     pub python: Environment<'static>,
@@ -341,6 +381,34 @@ impl Renderer {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok(indent_markers(&text))
     }
+
+    /// Renders again, recording where each piece of output came from. Called only after
+    /// [`Renderer::render_value`] succeeded, so the output is known to be within the limits.
+    fn source_map(&self, template: &Source, ctx: Value) -> Option<SourceMap> {
+        let tmpl = self
+            .python
+            .template_from_named_str(template.name(), template.text())
+            .ok()?;
+        let (raw, spans) = tmpl.render_with_spans(ctx).ok()?;
+        let (_, shifts) = super::proton_filters::indent_markers_mapped(&raw);
+        let mut spans: Vec<(Range<usize>, Range<usize>, bool)> = spans
+            .iter()
+            .map(|s| {
+                (
+                    s.output_range(),
+                    s.source_range(),
+                    s.kind() == minijinja::OutputSpanKind::Raw,
+                )
+            })
+            .collect();
+        spans.sort_by_key(|(out, _, _)| out.start);
+        Some(SourceMap { spans, shifts })
+    }
+}
+
+/// The source map of a unit that rendered.
+pub fn source_map(renderer: &Renderer, template: &Source, ctx: &Context) -> Option<SourceMap> {
+    renderer.source_map(template, ctx.to_value())
 }
 
 /// Renders `template` with `ctx`. On failure, returns the diagnostics (an error, or a

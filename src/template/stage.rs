@@ -129,11 +129,14 @@ pub fn run(
         let usage = t.usage.as_ref()?;
         let label = unit_label(u);
         let synthesized = u.origin.as_ref().is_some_and(|o| o.synthesized);
-        let result = render::render(&renderer, &t.source, usage, &ctx, u.origin.as_ref(), &label);
-        let (text, diags) = match result {
-            Ok(text) => (text, Vec::new()),
-            Err(diags) => (String::new(), diags),
-        };
+        let (text, diags) =
+            match render::render(&renderer, &t.source, usage, &ctx, u.origin.as_ref(), &label) {
+                Ok(text) => {
+                    let diags = validate(&renderer, &t.source, &ctx, &text, u);
+                    (text, diags)
+                }
+                Err(diags) => (String::new(), diags),
+            };
         let rendered = Rendered {
             kind: u.kind,
             name: u.name.clone(),
@@ -146,16 +149,18 @@ pub fn run(
         };
         Some((rendered, diags))
     };
+    // Units that rendered are kept (`proctor render` prints them even when the CloudFormation
+    // has findings); those that failed to render are not.
     let collect = |results: Vec<Option<(Rendered, Vec<Diagnostic>)>>,
                    out: &mut StageOutcome|
      -> Vec<Rendered> {
         let mut ok = Vec::new();
         for (r, diags) in results.into_iter().flatten() {
-            if diags.is_empty() {
+            let rendered = !r.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'));
+            out.diagnostics.extend(diags);
+            if rendered {
                 ok.push(r.clone());
                 out.rendered.push(r);
-            } else {
-                out.diagnostics.extend(diags);
             }
         }
         ok
@@ -316,7 +321,100 @@ pub fn run(
         })
         .collect();
     collect(results, &mut out);
+
+    // A template line that fails for every loop iteration and every deployment is one finding.
+    let mut seen = std::collections::HashSet::new();
+    out.diagnostics.retain(|d| {
+        let at = d.primary.as_ref().map(|p| {
+            (
+                p.at.source.name().to_string(),
+                p.at.span.start,
+                p.at.span.end,
+            )
+        });
+        seen.insert((d.code.id, at, d.message.clone()))
+    });
     out
+}
+
+/// Validates a unit's rendered CloudFormation. Findings are moved to the template line the
+/// rendered text came from, with the rendered line as a note.
+fn validate(
+    renderer: &render::Renderer,
+    template: &Source,
+    ctx: &Context,
+    text: &str,
+    u: &Unit,
+) -> Vec<Diagnostic> {
+    let name = format!("{} [rendered for {}]", template.name(), short_label(u));
+    let rendered = crate::source::SourceFile::new(name, template.path(), text.to_string());
+    let mut diags = Vec::new();
+    if text.trim().is_empty() {
+        diags.push(
+            Diagnostic::new(codes::C002, format!("the template renders to nothing for {}", unit_label(u)))
+                .at(template, 0..0)
+                .help("a stack needs at least one resource; check the template's conditions for this deployment"),
+        );
+        return diags;
+    }
+    if let Some(root) = crate::cfn::parse(&rendered, &mut diags) {
+        crate::cfn::checks::check(&rendered, &root, &mut diags);
+    }
+    if diags.is_empty() {
+        return diags;
+    }
+    let map = render::source_map(renderer, template, ctx);
+    diags
+        .into_iter()
+        .map(|d| relocate(d, template, &rendered, map.as_ref()))
+        .collect()
+}
+
+/// Moves a finding on rendered text to the template span it came from.
+fn relocate(
+    d: Diagnostic,
+    template: &Source,
+    rendered: &Source,
+    map: Option<&render::SourceMap>,
+) -> Diagnostic {
+    let Some(primary) = d.primary.clone() else {
+        return d;
+    };
+    if !std::sync::Arc::ptr_eq(&primary.at.source, rendered) {
+        return d;
+    }
+    let Some(span) = map.and_then(|m| m.template_span(&primary.at.span)) else {
+        return d;
+    };
+    let mut moved = Diagnostic {
+        primary: None,
+        labels: Vec::new(),
+        ..d.clone()
+    }
+    .at(template, span);
+    if let Some(m) = primary.message {
+        moved = moved.primary_message(m);
+    }
+    moved = moved.label(rendered, primary.at.span, "rendered as");
+    for l in d.labels {
+        match (&l.message, map.and_then(|m| m.template_span(&l.at.span))) {
+            (Some(msg), Some(s)) if std::sync::Arc::ptr_eq(&l.at.source, rendered) => {
+                moved = moved.label(template, s, msg.clone())
+            }
+            _ => moved.labels.push(l),
+        }
+    }
+    moved
+}
+
+fn short_label(u: &Unit) -> String {
+    match u.kind {
+        UnitKind::Pipeline => format!(
+            "the pipeline of {}",
+            u.service.as_deref().unwrap_or_default()
+        ),
+        _ => u.name.clone(),
+    }
 }
 
 fn unit_label(u: &Unit) -> String {

@@ -1,0 +1,152 @@
+//! CloudFormation: parse rendered output (YAML or JSON) through the YAML front end, turn short
+//! forms (`!Ref`, `!GetAtt`, ...) into long forms with their spans, and validate the template's
+//! structure and references.
+
+pub mod checks;
+
+use crate::diag::{Diagnostic, codes};
+use crate::source::Source;
+use crate::yaml::{self, Node, ParseOptions, Value};
+
+/// Short-form tags and the long-form keys they stand for.
+const SHORT_FORMS: &[(&str, &str)] = &[
+    ("!Ref", "Ref"),
+    ("!Condition", "Condition"),
+    ("!GetAtt", "Fn::GetAtt"),
+    ("!Sub", "Fn::Sub"),
+    ("!If", "Fn::If"),
+    ("!Join", "Fn::Join"),
+    ("!Select", "Fn::Select"),
+    ("!Split", "Fn::Split"),
+    ("!FindInMap", "Fn::FindInMap"),
+    ("!GetAZs", "Fn::GetAZs"),
+    ("!ImportValue", "Fn::ImportValue"),
+    ("!Base64", "Fn::Base64"),
+    ("!Cidr", "Fn::Cidr"),
+    ("!Equals", "Fn::Equals"),
+    ("!And", "Fn::And"),
+    ("!Or", "Fn::Or"),
+    ("!Not", "Fn::Not"),
+    ("!Transform", "Fn::Transform"),
+    ("!ToJsonString", "Fn::ToJsonString"),
+    ("!Length", "Fn::Length"),
+];
+
+/// Whether a file's text looks like a CloudFormation template (for plain templates given on
+/// the command line): `Resources` or `AWSTemplateFormatVersion` at the top level.
+pub fn looks_like_template(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_end();
+        l.starts_with("Resources:")
+            || l.starts_with("AWSTemplateFormatVersion")
+            || l.contains("\"Resources\"")
+            || l.contains("\"AWSTemplateFormatVersion\"")
+    })
+}
+
+/// Parses a template into long form. `None` when it is not YAML (reported).
+pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let opts = ParseOptions {
+        warn_yaml11: false,
+        ..ParseOptions::default()
+    };
+    let node = yaml::parse(source, &opts, diags)?;
+    Some(long_form(source, node, diags))
+}
+
+/// Replaces short-form tags with long-form mappings, recursively; the depth is bounded by the
+/// YAML front end's depth limit.
+fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
+    let Node {
+        span,
+        tag,
+        plain,
+        value,
+    } = node;
+    let value = match value {
+        Value::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|n| long_form(source, n, diags))
+                .collect(),
+        ),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, long_form(source, v, diags)))
+                .collect(),
+        ),
+        v => v,
+    };
+    let Some(tag) = tag else {
+        return Node {
+            span,
+            tag: None,
+            plain,
+            value,
+        };
+    };
+    if tag.starts_with("!!") || tag.starts_with("tag:yaml.org,2002:") {
+        return Node {
+            span,
+            tag: Some(tag),
+            plain,
+            value,
+        };
+    }
+    let Some((_, key)) = SHORT_FORMS.iter().find(|(t, _)| *t == tag) else {
+        let names: Vec<&str> = SHORT_FORMS.iter().map(|(t, _)| *t).collect();
+        let help = match crate::diag::did_you_mean(&tag, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!If`, `!Join` and the other `Fn::` names".to_string(),
+        };
+        diags.push(
+            Diagnostic::new(codes::C015, format!("unknown tag `{tag}`"))
+                .at(source, span.clone())
+                .help(help),
+        );
+        return Node {
+            span,
+            tag: None,
+            plain,
+            value,
+        };
+    };
+    let inner = Node {
+        span: span.clone(),
+        tag: None,
+        plain,
+        value,
+    };
+    // `!GetAtt A.B.C` is `Fn::GetAtt: [A, B.C]`.
+    let inner = match (*key, &inner.value) {
+        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
+            Some((res, attr)) => Node {
+                span: span.clone(),
+                tag: None,
+                plain: false,
+                value: Value::Seq(vec![string_node(res, &span), string_node(attr, &span)]),
+            },
+            None => inner,
+        },
+        _ => inner,
+    };
+    Node {
+        span: span.clone(),
+        tag: None,
+        plain: false,
+        value: Value::Map(vec![(string_node(key, &span), inner)]),
+    }
+}
+
+fn string_node(s: &str, span: &std::ops::Range<usize>) -> Node {
+    Node {
+        span: span.clone(),
+        tag: None,
+        plain: true,
+        value: Value::String(s.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
