@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
+use super::types::{self, Kind};
 use crate::diag::{Code, Diagnostic, codes, did_you_mean};
 use crate::source::Source;
 use crate::yaml::shape::list;
@@ -346,6 +347,9 @@ impl Checker<'_> {
                 ),
                 _ => {}
             }
+            if let Some(t) = r.get("Type").and_then(Node::as_str) {
+                self.resource_type(&id, k, t, r);
+            }
             if let Some(props) = r.get("Properties") {
                 if props.as_map().is_none() && !is_intrinsic(props) {
                     self.report(
@@ -384,6 +388,163 @@ impl Checker<'_> {
                     );
                 }
             }
+        }
+    }
+
+    /// Checks a resource against its type: the type exists, its properties exist and have the
+    /// right kind and allowed values, and the required ones are there.
+    fn resource_type(&mut self, id: &str, key: &Node, type_name: &str, r: &Node) {
+        if !types::is_checked_namespace(type_name) {
+            return;
+        }
+        let type_node = r.get("Type").unwrap_or(key);
+        let Some(ty) = types::lookup(type_name) else {
+            let help = match did_you_mean(type_name, types::names()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "see the CloudFormation resource type reference".to_string(),
+            };
+            self.report(
+                codes::C016,
+                format!("`{type_name}` is not a CloudFormation resource type"),
+                type_node.span.clone(),
+                &help,
+            );
+            return;
+        };
+        let props = r.get("Properties");
+        let entries = props.and_then(Node::as_map).unwrap_or(&[]);
+        // Properties chosen by an intrinsic (`Properties: !If [...]`) cannot be checked.
+        if props.is_some_and(is_intrinsic) {
+            return;
+        }
+        for (pk, pv) in entries {
+            let name = pk.scalar_text().unwrap_or_default();
+            let Some(spec) = ty.properties.get(&name) else {
+                let help = match did_you_mean(&name, ty.properties.keys().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "see the properties of `{type_name}` in the CloudFormation reference"
+                    ),
+                };
+                self.report(
+                    codes::C017,
+                    format!("`{type_name}` has no property `{name}`"),
+                    pk.span.clone(),
+                    &help,
+                );
+                continue;
+            };
+            self.value_kind(&name, pv, spec.kind, spec.allowed.as_deref(), type_name);
+            if let (Some(items), Value::Seq(values)) = (spec.items, &pv.value) {
+                for item in values {
+                    self.value_kind(&name, item, items, None, type_name);
+                }
+            }
+        }
+        let has_if = entries
+            .iter()
+            .any(|(_, v)| is_intrinsic(v) && v.get("Fn::If").is_some());
+        for req in &ty.required {
+            if !entries.iter().any(|(k, _)| k.as_str() == Some(req)) && !has_if {
+                let at = props
+                    .and_then(|_| r.entry("Properties"))
+                    .map_or(key.span.clone(), |(k, _)| k.span.clone());
+                self.report(
+                    codes::C018,
+                    format!(
+                        "resource `{id}` (`{type_name}`) is missing the required property `{req}`"
+                    ),
+                    at,
+                    &format!("add `{req}` under `Properties`"),
+                );
+            }
+        }
+    }
+
+    /// A value's kind against the kind its property expects (and its allowed values).
+    fn value_kind(
+        &mut self,
+        name: &str,
+        v: &Node,
+        want: Kind,
+        allowed: Option<&[String]>,
+        type_name: &str,
+    ) {
+        if v.is_null() || want == Kind::Any {
+            return;
+        }
+        if is_intrinsic(v) {
+            // Functions that only produce text cannot fill a list or a mapping.
+            let key = v.as_map().and_then(|m| m[0].0.as_str()).unwrap_or("");
+            if matches!(want, Kind::Array | Kind::Object)
+                && matches!(key, "Fn::Sub" | "Fn::Join" | "Fn::Base64")
+            {
+                self.report(
+                    codes::C019,
+                    format!(
+                        "`{name}` must be {}, but `{key}` produces a string",
+                        want.name()
+                    ),
+                    v.span.clone(),
+                    &format!("write {}", want.name()),
+                );
+            }
+            return;
+        }
+        let text = v.scalar_text();
+        if text
+            .as_deref()
+            .is_some_and(|t| t.starts_with(crate::template::render::PLACEHOLDER_PREFIX))
+        {
+            return;
+        }
+        let ok = match (&v.value, want) {
+            (Value::Map(_), Kind::Object) | (Value::Seq(_), Kind::Array) => true,
+            (Value::Map(_) | Value::Seq(_), _) | (_, Kind::Object | Kind::Array) => false,
+            (_, Kind::String) => true,
+            (Value::Int(_), Kind::Integer | Kind::Number) | (Value::Float(_), Kind::Number) => true,
+            (Value::Float(f), Kind::Integer) => f.fract() == 0.0,
+            (Value::String(s), Kind::Integer) => s.trim().parse::<i64>().is_ok(),
+            (Value::String(s), Kind::Number) => s.trim().parse::<f64>().is_ok(),
+            (Value::Bool(_), Kind::Boolean) => true,
+            (Value::String(s), Kind::Boolean) => {
+                s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")
+            }
+            _ => false,
+        };
+        if !ok {
+            self.report(
+                codes::C019,
+                format!(
+                    "`{name}` of `{type_name}` must be {}, found {}",
+                    want.name(),
+                    v.kind_name()
+                ),
+                v.span.clone(),
+                &format!("write {}", want.name()),
+            );
+            return;
+        }
+        if let (Some(allowed), Some(t)) = (allowed, text)
+            && !allowed.contains(&t)
+        {
+            let refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
+            let help = match did_you_mean(&t, refs.iter().copied()) {
+                Some(s) => format!(
+                    "did you mean `{s}`? The allowed values are {}",
+                    list(&refs[..refs.len().min(20)])
+                ),
+                None => format!(
+                    "the allowed values are {}",
+                    list(&refs[..refs.len().min(20)])
+                ),
+            };
+            self.report(
+                codes::C020,
+                format!("`{t}` is not an allowed value of `{name}`"),
+                v.span.clone(),
+                &help,
+            );
         }
     }
 
@@ -755,8 +916,9 @@ impl Checker<'_> {
             Value::Seq(items) if items.len() == 2 => (&items[0], &items[1]),
             Value::String(s) if s.contains('.') => {
                 // Long form written as a string: `Fn::GetAtt: A.B`.
-                let (r, _) = s.split_once('.').unwrap_or((s, ""));
+                let (r, a) = s.split_once('.').unwrap_or((s, ""));
                 self.get_att_target(r, v.span.clone(), ctx);
+                self.attribute(r, a, v.span.clone());
                 return;
             }
             _ => {
@@ -769,7 +931,12 @@ impl Checker<'_> {
             }
         };
         match resource.as_str() {
-            Some(r) => self.get_att_target(r, resource.span.clone(), ctx),
+            Some(r) => {
+                self.get_att_target(r, resource.span.clone(), ctx);
+                if let Some(a) = attr.as_str() {
+                    self.attribute(r, a, attr.span.clone());
+                }
+            }
             None => self.shape(
                 "Fn::GetAtt",
                 resource,
@@ -780,6 +947,50 @@ impl Checker<'_> {
             self.shape("Fn::GetAtt", attr, "an attribute name as its second item");
         }
         self.walk(attr, ctx);
+    }
+
+    /// An attribute name against the resource's type. Older types accept any property as an
+    /// attribute (as cfn-lint does), so property names count too.
+    fn attribute(&mut self, resource: &str, attr: &str, span: Range<usize>) {
+        let Some(type_name) = self.names.types.get(resource).cloned() else {
+            return;
+        };
+        if !types::is_checked_namespace(&type_name) {
+            return;
+        }
+        let Some(ty) = types::lookup(&type_name) else {
+            return;
+        };
+        let top = attr.split('.').next().unwrap_or(attr);
+        if ty
+            .attributes
+            .iter()
+            .any(|a| a == attr || a.starts_with(&format!("{attr}.")))
+            || ty.properties.contains_key(attr)
+            || ty.properties.contains_key(top)
+        {
+            return;
+        }
+        let help = match did_you_mean(attr, ty.attributes.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if ty.attributes.is_empty() => format!("`{type_name}` has no attributes"),
+            None => format!(
+                "`{type_name}` has {}",
+                list(
+                    &ty.attributes
+                        .iter()
+                        .map(String::as_str)
+                        .take(20)
+                        .collect::<Vec<_>>()
+                )
+            ),
+        };
+        self.report(
+            codes::C006,
+            format!("`{resource}` (`{type_name}`) has no attribute `{attr}`"),
+            span,
+            &help,
+        );
     }
 
     fn get_att_target(&mut self, r: &str, span: Range<usize>, ctx: Ctx<'_>) {
@@ -848,6 +1059,8 @@ impl Checker<'_> {
             if var.contains('.') {
                 if self.names.resources.contains_key(name) {
                     self.depend(ctx, name);
+                    let attr = var.split_once('.').map_or("", |(_, a)| a);
+                    self.attribute(name, attr, span.clone());
                 } else if !self.transformed {
                     let help = self.suggest(name, self.names.resources.keys());
                     self.report(

@@ -3,6 +3,7 @@
 //! structure and references.
 
 pub mod checks;
+pub mod types;
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;

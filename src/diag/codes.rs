@@ -421,6 +421,36 @@ codes! {
         example: "`!If [IsProd, 3]` (two items instead of three), or `!Reff Bucket`.",
         fix: "Write the function with the arguments the help describes.",
     }
+    C016 "unknown-resource-type" Error "cloudformation" {
+        what: "A resource's `Type` is not a CloudFormation resource type (AWS and Alexa namespaces; custom resources, SAM and modules are not checked).",
+        why: "CloudFormation rejects the template; usually the type is misspelled.",
+        example: "`Type: AWS::S3::Buckets`.",
+        fix: "Correct the type (the help suggests the closest).",
+    }
+    C017 "unknown-property" Error "cloudformation" {
+        what: "A resource has a property its type does not have.",
+        why: "CloudFormation rejects the template; usually the property is misspelled or belongs one level deeper.",
+        example: "`VersioningConfig:` on an `AWS::S3::Bucket`.",
+        fix: "Correct the name (the help suggests the closest).",
+    }
+    C018 "missing-required-property" Error "cloudformation" {
+        what: "A resource lacks a property its type requires.",
+        why: "CloudFormation rejects the template.",
+        example: "An `AWS::IAM::Role` without `AssumeRolePolicyDocument`.",
+        fix: "Add the property.",
+    }
+    C019 "wrong-property-type" Error "cloudformation" {
+        what: "A property's value is of the wrong kind: a list where a string belongs, text where a number belongs. Intrinsic functions count as any kind they can produce; values of outputs not yet deployed are never reported.",
+        why: "CloudFormation rejects the template, or fails the resource at deploy time.",
+        example: "`DesiredCount: two`, or `Subnets: subnet-0a` (a string where a list belongs).",
+        fix: "Write a value of the kind the help names.",
+    }
+    C020 "invalid-enum-value" Error "cloudformation" {
+        what: "A property's value is not one of the values its type allows.",
+        why: "CloudFormation rejects the resource at deploy time.",
+        example: "`RetentionInDays: 45` on an `AWS::Logs::LogGroup` (allowed: 1, 3, 5, 7, 14, 30, 60, ...).",
+        fix: "Use one of the allowed values (the help lists them).",
+    }
     I001 "unknown-input" Error "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",
         why: "The value would be ignored (or rejected by Proton); usually the name is misspelled.",
