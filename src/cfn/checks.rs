@@ -1166,11 +1166,26 @@ impl Checker<'_> {
                                 .map_or(0, |(i, _)| i);
                             cycle.rotate_left(rot);
                             if reported.insert(cycle.clone()) {
-                                let first = cycle[0].clone();
-                                let shown = format!("{} → {first}", cycle.join(" → "));
-                                let span =
-                                    self.names.resources.get(&first).cloned().unwrap_or(0..0);
-                                self.report(codes::C011, format!("circular dependency: {shown}"), span, "break the cycle: one of these resources must not reference the next (`Ref`, `Fn::GetAtt`, `Fn::Sub` or `DependsOn`)");
+                                // Reported at every resource of the cycle (as cfn-lint does):
+                                // the fix may belong to any of them. A huge cycle (a hostile
+                                // template) is reported once, abbreviated.
+                                let members = if cycle.len() <= 50 { cycle.len() } else { 1 };
+                                for (i, member) in cycle.iter().take(members).enumerate() {
+                                    let mut order = cycle.clone();
+                                    order.rotate_left(i);
+                                    let shown = if order.len() <= 10 {
+                                        format!("{} → {member}", order.join(" → "))
+                                    } else {
+                                        format!(
+                                            "{} → … ({} resources) → {member}",
+                                            order[..5].join(" → "),
+                                            order.len()
+                                        )
+                                    };
+                                    let span =
+                                        self.names.resources.get(member).cloned().unwrap_or(0..0);
+                                    self.report(codes::C011, format!("circular dependency: {shown}"), span, "break the cycle: one of these resources must not reference the next (`Ref`, `Fn::GetAtt`, `Fn::Sub` or `DependsOn`)");
+                                }
                             }
                         }
                         Some(_) => {}
