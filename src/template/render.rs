@@ -672,4 +672,34 @@ mod tests {
             "python3.12 proctor-placeholder:environment.outputs.VpcId 0"
         );
     }
+
+    #[test]
+    fn source_map_is_exact_after_multi_line_filter_output() {
+        let text = "Env:\n  {{ environment.inputs.vars | proton_cfn_ecs_task_definition_formatted_env_vars }}\nAfter: {{ environment.name }} here\n";
+        let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+        let ctx = env_ctx(serde_json::json!({"vars": {"A": "1", "B": "2"}}));
+        let renderer = Renderer::new(RenderLimits::default());
+        let out = render(&renderer, &src, &Usage::default(), &ctx, None, "dev").unwrap();
+        // Jinja drops the template's final newline.
+        assert_eq!(
+            out,
+            "Env:\n  - Name: A\n    Value: 1\n  - Name: B\n    Value: 2\nAfter: dev here"
+        );
+        let map = source_map(&renderer, &src, &ctx).unwrap();
+        // Literal text after the filter's (re-indented) output maps byte for byte.
+        let at = out.find("here").unwrap();
+        let span = map.template_span(&(at..at + 4)).unwrap();
+        assert_eq!(src.slice(&span), "here");
+        // Text an expression printed maps to the expression.
+        let at = out.find("dev").unwrap();
+        assert_eq!(
+            src.slice(&map.template_span(&(at..at + 3)).unwrap()),
+            "environment.name"
+        );
+        let at = out.find("Value: 2").unwrap();
+        assert!(
+            src.slice(&map.template_span(&(at..at + 5)).unwrap())
+                .contains("proton_cfn_ecs")
+        );
+    }
 }
