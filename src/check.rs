@@ -23,6 +23,8 @@ pub struct CheckOptions {
     pub specs: Vec<String>,
     /// `--config`.
     pub config: Option<String>,
+    /// Policy files or folders given with `--policy`.
+    pub policies: Vec<String>,
     /// The folder to resolve relative paths against and to search for proctor.toml from.
     pub cwd: PathBuf,
 }
@@ -91,6 +93,10 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .map_or_else(Limits::default, |c| c.limits.clone());
     let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
     out.absorb(check_plain_templates(&plain_templates, &limits));
+    let policy_files = policy_paths(opts)?;
+    let (_policies, policy_diags) = crate::policy::load_all(&policy_files, &limits);
+    out.files += policy_files.len();
+    out.diagnostics.extend(policy_diags);
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
     // Bundles under the given paths (or, by default, the workspace's template folders), then
@@ -361,6 +367,24 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
         spec_files.push((path, tidy(s)));
     }
     Ok((roots, spec_files, templates))
+}
+
+/// The policy files `--policy` names: files as given, folders searched for `*.guard`.
+fn policy_paths(opts: &CheckOptions) -> Result<Paths, Fatal> {
+    let mut out = Vec::new();
+    for p in &opts.policies {
+        let path = opts.cwd.join(p);
+        if path.is_file() {
+            out.push((path, tidy(p)));
+        } else if path.is_dir() {
+            out.extend(crate::policy::files_in(&path, &tidy(p)));
+        } else {
+            return Err(Fatal::Usage(format!(
+                "--policy `{p}`: no such file or folder"
+            )));
+        }
+    }
+    Ok(out)
 }
 
 /// A file given on the command line is a plain CloudFormation template (not a spec) when it is

@@ -57,6 +57,9 @@ struct CheckArgs {
     /// Exit with 1 when there are warnings, not only errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// A policy file, or a folder of `*.guard` files, to load (repeatable).
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    policies: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -121,6 +124,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         paths: args.paths,
         specs: args.specs,
         config: args.config,
+        policies: args.policies,
         cwd,
     };
     let human = HumanOptions {
@@ -173,6 +177,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         },
         specs: Vec::new(),
         config: args.config.clone(),
+        policies: Vec::new(),
         cwd,
     };
     let human = HumanOptions {

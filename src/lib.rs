@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod limits;
 pub mod paths;
+pub mod policy;
 pub mod report;
 pub mod schema;
 pub mod source;

@@ -3,7 +3,7 @@
 //!
 //! Codes are stable: a code is never reused for a different check. The letter names the
 //! stage: F files, Y YAML and document shape, W workspace configuration, B bundles,
-//! S input schemas, I developer specs (inputs), T templates, C CloudFormation.
+//! S input schemas, I developer specs (inputs), T templates, C CloudFormation, P policies.
 
 use super::Severity;
 
@@ -450,6 +450,12 @@ codes! {
         why: "CloudFormation rejects the resource at deploy time.",
         example: "`RetentionInDays: 45` on an `AWS::Logs::LogGroup` (allowed: 1, 3, 5, 7, 14, 30, 60, ...).",
         fix: "Use one of the allowed values (the help lists them).",
+    }
+    P001 "policy-syntax" Error "policies" {
+        what: "A policy file is not valid in the Guard policy language.",
+        why: "The file's rules cannot run; the other policy files still do.",
+        example: "`rule r { Resources.*.Type == }` (a comparison without a value).",
+        fix: "Correct the rule at the location shown; the message says what was expected there.",
     }
     I001 "unknown-input" Error "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",
