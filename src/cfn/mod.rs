@@ -52,12 +52,23 @@ pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
         ..ParseOptions::default()
     };
     let node = yaml::parse(source, &opts, diags)?;
-    Some(long_form(source, node, diags))
+    Some(long_form(source, node, true, diags))
+}
+
+/// Parses a template into the long form policies see, exactly as Guard reads it: like
+/// [`parse`], except that `!GetAtt A.B` stays the string `A.B`.
+pub fn parse_for_policies(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let opts = ParseOptions {
+        warn_yaml11: false,
+        ..ParseOptions::default()
+    };
+    let node = yaml::parse(source, &opts, diags)?;
+    Some(long_form(source, node, false, diags))
 }
 
 /// Replaces short-form tags with long-form mappings, recursively; the depth is bounded by the
 /// YAML front end's depth limit.
-fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
+fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Diagnostic>) -> Node {
     let Node {
         span,
         tag,
@@ -68,13 +79,13 @@ fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
         Value::Seq(items) => Value::Seq(
             items
                 .into_iter()
-                .map(|n| long_form(source, n, diags))
+                .map(|n| long_form(source, n, split_getatt, diags))
                 .collect(),
         ),
         Value::Map(entries) => Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (k, long_form(source, v, diags)))
+                .map(|(k, v)| (k, long_form(source, v, split_getatt, diags)))
                 .collect(),
         ),
         v => v,
@@ -121,7 +132,7 @@ fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
     };
     // `!GetAtt A.B.C` is `Fn::GetAtt: [A, B.C]`.
     let inner = match (*key, &inner.value) {
-        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
+        ("Fn::GetAtt", Value::String(s)) if split_getatt => match s.split_once('.') {
             Some((res, attr)) => Node {
                 span: span.clone(),
                 tag: None,

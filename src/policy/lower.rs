@@ -260,33 +260,29 @@ fn push_block_item(block: &mut Block, item: Pair<R>) {
                 span: s,
             }]);
         }
-        R::type_block => {
-            let s = span(&item);
-            let mut type_name = String::new();
-            let mut conditions = None;
-            let mut body = Block::default();
-            for c in item.into_inner() {
-                match c.as_rule() {
-                    R::type_name => type_name = c.as_str().to_string(),
-                    R::conditions => conditions = Some(lower_conditions(c)),
-                    R::body => body = lower_body(c),
-                    R::disjunction => body.clauses.push(
-                        c.into_inner()
-                            .filter(|x| x.as_rule() == R::clause)
-                            .map(lower_clause)
-                            .collect(),
-                    ),
-                    _ => {}
-                }
-            }
-            block.clauses.push(vec![Clause::TypeBlock {
-                type_name,
-                conditions,
-                body,
-                span: s,
-            }]);
-        }
         _ => {}
+    }
+}
+
+fn lower_type_block(item: Pair<R>) -> Clause {
+    let s = span(&item);
+    let mut type_name = String::new();
+    let mut conditions = None;
+    let mut body = Block::default();
+    for c in item.into_inner() {
+        match c.as_rule() {
+            R::type_name => type_name = c.as_str().to_string(),
+            R::conditions => conditions = Some(lower_conditions(c)),
+            R::body => body = lower_body(c),
+            R::cond_clause => body.clauses.push(vec![lower_clause(c)]),
+            _ => {}
+        }
+    }
+    Clause::TypeBlock {
+        type_name,
+        conditions,
+        body,
+        span: s,
     }
 }
 
@@ -314,6 +310,7 @@ fn lower_clause(p: Pair<R>) -> Clause {
         };
     };
     match c.as_rule() {
+        R::type_block => lower_type_block(c),
         R::access_clause => lower_access(c),
         R::block_clause => {
             let s = span(&c);
@@ -673,6 +670,9 @@ fn lower_literal_kind(x: Pair<R>) -> Literal {
                                         .and_then(|c| c.as_str().chars().next())
                                         .unwrap_or('\0'),
                                 ),
+                                R::bare_char => {
+                                    Literal::Char(b.as_str().chars().next().unwrap_or('\0'))
+                                }
                                 _ => lower_literal_kind(b),
                             });
                         }

@@ -2,6 +2,8 @@
 //! syntax tree, check at load time, evaluate with Guard's PASS/FAIL/SKIP semantics.
 
 pub mod ast;
+pub mod eval;
+pub mod functions;
 pub mod lower;
 pub mod parser;
 
@@ -71,3 +73,13 @@ pub fn files_in(dir: &Path, shown: &str) -> Vec<(PathBuf, String)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Evaluates every rule of a policy against a document: each rule's status and the failures.
+pub fn evaluate(
+    policy: &Policy,
+    root: &crate::yaml::Node,
+) -> (Vec<(String, eval::Status)>, Vec<eval::Failure>) {
+    let mut e = eval::Evaluator::new(&policy.file, root);
+    let statuses = e.run();
+    (statuses, e.failures)
+}
