@@ -29,6 +29,7 @@ impl Limits {
             max_depth: self.max_yaml_depth,
             max_alias_nodes: self.max_alias_nodes,
             warn_yaml11: true,
+            guard_scalars: false,
         }
     }
 }

@@ -60,6 +60,7 @@ pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
 pub fn parse_for_policies(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
     let opts = ParseOptions {
         warn_yaml11: false,
+        guard_scalars: true,
         ..ParseOptions::default()
     };
     let node = yaml::parse(source, &opts, diags)?;
@@ -106,7 +107,26 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
             value,
         };
     }
+    // Guard (policy data) keeps these as plain values, dropping the tag.
+    if !split_getatt && ["!Cidr", "!Length", "!Transform", "!ToJsonString"].contains(&tag.as_str())
+    {
+        return Node {
+            span,
+            tag: None,
+            plain,
+            value,
+        };
+    }
     let Some((_, key)) = SHORT_FORMS.iter().find(|(t, _)| *t == tag) else {
+        if !split_getatt {
+            // Unknown tags: Guard drops the tag too (validation reports them).
+            return Node {
+                span,
+                tag: None,
+                plain,
+                value,
+            };
+        }
         let names: Vec<&str> = SHORT_FORMS.iter().map(|(t, _)| *t).collect();
         let help = match crate::diag::did_you_mean(&tag, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),

@@ -32,8 +32,10 @@ pub struct RangeLit {
 pub enum Part {
     /// `a` or `.a` or `."quoted"` or `['a']`
     Key(String),
-    /// `.*` or `[*]`
+    /// `.*`: all values of a map, or all items of a list
     All,
+    /// `[*]`: all items of a list; a map or a scalar is kept as it is (as in cfn-guard)
+    AllItems,
     /// `[0]`, `.0`, `[-1]`
     Index(i64),
     /// `%var` (first part) or `.%var` (keys from the variable's values)

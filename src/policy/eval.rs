@@ -62,21 +62,24 @@ fn or(statuses: impl IntoIterator<Item = Status>) -> Status {
 #[derive(Clone, Debug)]
 pub enum Val<'d> {
     Doc(&'d Node),
+    /// A literal written in the rule: `[*]` does not expand it.
     Lit(Rc<Literal>),
+    /// A value a function made (`json_parse`, `to_upper`, ...): it behaves like data.
+    Data(Rc<Literal>),
 }
 
 impl<'d> Val<'d> {
     fn node(&self) -> Option<&'d Node> {
         match self {
             Val::Doc(n) => Some(n),
-            Val::Lit(_) => None,
+            Val::Lit(_) | Val::Data(_) => None,
         }
     }
 
     /// The value as a literal, for comparisons (documents convert structurally).
     fn lit(&self) -> Rc<Literal> {
         match self {
-            Val::Lit(l) => l.clone(),
+            Val::Lit(l) | Val::Data(l) => l.clone(),
             Val::Doc(n) => Rc::new(node_literal(n)),
         }
     }
@@ -103,46 +106,54 @@ impl<'d> Val<'d> {
                 ),
                 _ => None,
             },
-            Val::Lit(l) => match l.as_ref() {
-                Literal::Map(m) => Some(
-                    m.iter()
-                        .map(|(k, v)| (Val::Lit(Rc::new(v.clone())), Literal::String(k.clone())))
-                        .collect(),
-                ),
-                Literal::List(items) => Some(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| (Val::Lit(Rc::new(v.clone())), Literal::Int(i as i64)))
-                        .collect(),
-                ),
-                _ => None,
-            },
+            Val::Lit(l) | Val::Data(l) => {
+                let wrap = |v: &Literal| self.wrap(v);
+                match l.as_ref() {
+                    Literal::Map(m) => Some(
+                        m.iter()
+                            .map(|(k, v)| (wrap(v), Literal::String(k.clone())))
+                            .collect(),
+                    ),
+                    Literal::List(items) => Some(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| (wrap(v), Literal::Int(i as i64)))
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// A part of this value, keeping whether it is a rule's literal or data.
+    fn wrap(&self, v: &Literal) -> Val<'d> {
+        match self {
+            Val::Data(_) => Val::Data(Rc::new(v.clone())),
+            _ => Val::Lit(Rc::new(v.clone())),
         }
     }
 
     fn is_map(&self) -> bool {
         match self {
             Val::Doc(n) => matches!(n.value, Y::Map(_)),
-            Val::Lit(l) => matches!(l.as_ref(), Literal::Map(_)),
+            Val::Lit(l) | Val::Data(l) => matches!(l.as_ref(), Literal::Map(_)),
         }
     }
 
     fn is_list(&self) -> bool {
         match self {
             Val::Doc(n) => matches!(n.value, Y::Seq(_)),
-            Val::Lit(l) => matches!(l.as_ref(), Literal::List(_)),
+            Val::Lit(l) | Val::Data(l) => matches!(l.as_ref(), Literal::List(_)),
         }
     }
 
     fn get(&self, key: &str) -> Option<Val<'d>> {
         match self {
             Val::Doc(n) => n.get(key).map(Val::Doc),
-            Val::Lit(l) => match l.as_ref() {
-                Literal::Map(m) => m
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| Val::Lit(Rc::new(v.clone()))),
+            Val::Lit(l) | Val::Data(l) => match l.as_ref() {
+                Literal::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| self.wrap(v)),
                 _ => None,
             },
         }
@@ -206,6 +217,8 @@ pub struct Evaluator<'p, 'd> {
     quiet: usize,
     /// Inside `when` conditions, where references to SKIPped rules count differently.
     in_condition: usize,
+    /// A conversion failed (`parse_int` of text): the rule FAILs, even from a condition.
+    conversion_failed: bool,
     /// The last query ran out of values before its end (a filter in the middle matched
     /// nothing): clauses over it SKIP.
     vanished: bool,
@@ -224,6 +237,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             quiet: 0,
             in_condition: 0,
             vanished: false,
+            conversion_failed: false,
             scopes: vec![HashMap::new()],
         };
         for l in &file.lets {
@@ -259,6 +273,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             return Status::Fail;
         }
         self.in_progress.push(name.to_string());
+        let outer_conversion = std::mem::replace(&mut self.conversion_failed, false);
         let root = Val::Doc(self.root);
         let status = match &rule.conditions {
             Some(c) => {
@@ -276,6 +291,12 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             None => self.rule_body(rule, &root),
         };
         self.in_progress.pop();
+        let status = if self.conversion_failed {
+            Status::Fail
+        } else {
+            status
+        };
+        self.conversion_failed = outer_conversion;
         self.results.insert(name.to_string(), status);
         status
     }
@@ -428,7 +449,12 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 self.scopes.push(scope);
                 let s = self.block(&pr.body, this);
                 self.scopes.pop();
-                let s = if *not { s.not() } else { s };
+                // A body that SKIPs makes the call FAIL, negated or not (cfn-guard 3.2.1).
+                let s = match (s, *not) {
+                    (Status::Skip, _) => Status::Fail,
+                    (s, true) => s.not(),
+                    (s, false) => s,
+                };
                 if s == Status::Fail {
                     self.record(None, message, format!("`{name}(...)` failed"));
                 }
@@ -498,6 +524,17 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         if self.vanished {
             return Status::Skip;
         }
+        let converted = results.iter().any(|r| matches!(r, Res::Unresolved { why, .. } if why.starts_with(super::functions::CONVERSION)));
+        if converted {
+            // A failed conversion FAILs the clause, negated or not, and the rule with it.
+            self.conversion_failed = true;
+            self.record(
+                None,
+                message,
+                format!("`{}`: a value could not be converted", query_text(query)),
+            );
+            return Status::Fail;
+        }
         let statuses: Vec<(Status, Option<&'d Node>)> = match op {
             AccessOp::Unary { not: negated, op } => {
                 if results.is_empty() {
@@ -510,6 +547,16 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                         _ => Status::Skip,
                     };
                     vec![(s, None)]
+                } else if *op == UnaryOp::Empty && selects_a_set(query) {
+                    // A query that ends in a filter (or is a variable) is a set: `empty` asks
+                    // whether it has anything resolved in it, not whether each value is empty.
+                    let any = results.iter().any(|r| matches!(r, Res::Resolved(..)));
+                    let s = if any == *negated {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    };
+                    vec![(s, None)]
                 } else {
                     results
                         .iter()
@@ -518,24 +565,43 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 }
             }
             AccessOp::Binary { op, rhs } => {
-                let right = self.rhs_values(rhs, this);
-                if results.is_empty() || right.as_ref().is_some_and(Vec::is_empty) {
+                let (right, right_unresolved) = self.rhs_values(rhs, this);
+                if results.is_empty() {
                     return Status::Skip;
                 }
-                let right = right.unwrap_or_default();
+                if right.is_empty() {
+                    // A right side with no values (missing, or emptied by a filter) fails, as
+                    // in cfn-guard 3.2.1.
+                    let _ = right_unresolved;
+                    self.record(
+                        None,
+                        message,
+                        format!(
+                            "the right-hand side of `{}` has no values",
+                            query_text(query)
+                        ),
+                    );
+                    return if not { Status::Pass } else { Status::Fail };
+                }
                 results
                     .iter()
                     .map(|r| match r {
-                        Res::Resolved(v, _) => (binary(v, *op, &right), v.node()),
+                        Res::Resolved(v, _) => {
+                            let s = binary(v, *op, &right);
+                            (if not { s.not() } else { s }, v.node())
+                        }
+                        // A value that is not there fails, `not` or no `not`.
                         Res::Unresolved { at, .. } => (Status::Fail, *at),
                     })
                     .collect()
             }
         };
-        let statuses: Vec<(Status, Option<&'d Node>)> = statuses
-            .into_iter()
-            .map(|(s, n)| (if not { s.not() } else { s }, n))
-            .collect();
+        let statuses: Vec<(Status, Option<&'d Node>)> = match op {
+            AccessOp::Unary { .. } if not => {
+                statuses.into_iter().map(|(s, n)| (s.not(), n)).collect()
+            }
+            _ => statuses,
+        };
         let overall = if query.some {
             or(statuses.iter().map(|(s, _)| *s))
         } else {
@@ -555,29 +621,22 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         overall
     }
 
-    /// The values of a right-hand side; `None` for a literal (never empty).
-    fn rhs_values(&mut self, rhs: &'p Rhs, this: &Val<'d>) -> Option<Vec<Val<'d>>> {
-        match rhs {
-            Rhs::Literal(l, _) => Some(vec![Val::Lit(Rc::new(l.clone()))]),
-            Rhs::Query(q) => Some(
-                self.query(q, this)
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Res::Resolved(v, _) => Some(v),
-                        Res::Unresolved { .. } => None,
-                    })
-                    .collect(),
-            ),
-            Rhs::Call(c) => Some(
-                self.call(c, this)
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Res::Resolved(v, _) => Some(v),
-                        Res::Unresolved { .. } => None,
-                    })
-                    .collect(),
-            ),
-        }
+    /// The resolved values of a right-hand side, and whether some of it was unresolved.
+    fn rhs_values(&mut self, rhs: &'p Rhs, this: &Val<'d>) -> (Vec<Val<'d>>, bool) {
+        let results = match rhs {
+            Rhs::Literal(l, _) => return (vec![Val::Lit(Rc::new(l.clone()))], false),
+            Rhs::Query(q) => self.query(q, this),
+            Rhs::Call(c) => self.call(c, this),
+        };
+        let unresolved = results.iter().any(|r| matches!(r, Res::Unresolved { .. }));
+        let values = results
+            .into_iter()
+            .filter_map(|r| match r {
+                Res::Resolved(v, _) => Some(v),
+                Res::Unresolved { .. } => None,
+            })
+            .collect();
+        (values, unresolved)
     }
 
     fn let_value(&mut self, value: &'p Rhs, this: &Val<'d>) -> Vec<Res<'d>> {
@@ -625,7 +684,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             // `.*[ filter ]` filters the collection's values, as `[ filter ]` on the collection
             // does: the filter takes the place of the `.*`.
             let part = match (&q.parts[i], q.parts.get(i + 1)) {
-                (Part::All, Some(f @ Part::Filter { .. })) => {
+                (Part::All | Part::AllItems, Some(f @ Part::Filter { .. })) => {
                     i += 1;
                     f
                 }
@@ -669,8 +728,12 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 }),
             },
             // A literal list (a rule argument, a `let` literal) stays one value, as in Guard.
-            Part::All if matches!(v, Val::Lit(_)) => out.push(Res::Resolved(v, binds)),
-            Part::All | Part::Bind(_) => match v.children() {
+            Part::All | Part::AllItems if matches!(v, Val::Lit(_)) => {
+                out.push(Res::Resolved(v, binds))
+            }
+            // `[*]` iterates lists only: a map or a scalar is kept as it is.
+            Part::AllItems if !v.is_list() => out.push(Res::Resolved(v, binds)),
+            Part::All | Part::AllItems | Part::Bind(_) => match v.children() {
                 Some(children) if !children.is_empty() => {
                     let b = match part {
                         Part::Bind(name) => {
@@ -792,7 +855,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 }
             }
             Part::KeysFilter { op, rhs } => {
-                let right = self.rhs_values(rhs, &v).unwrap_or_default();
+                let (right, _) = self.rhs_values(rhs, &v);
                 if v.is_map() {
                     for (child, key) in v.children().unwrap_or_default() {
                         if binary(&Val::Lit(Rc::new(key)), *op, &right) == Status::Pass {
@@ -803,6 +866,14 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             }
         }
     }
+}
+
+/// Whether `empty` tests the query's result set rather than each value.
+fn selects_a_set(q: &Query) -> bool {
+    matches!(
+        q.parts.last(),
+        Some(Part::Filter { .. } | Part::KeysFilter { .. })
+    ) || matches!(q.parts.as_slice(), [Part::Variable(_)])
 }
 
 fn res_node<'d>(r: &Res<'d>) -> Option<&'d Node> {
@@ -917,9 +988,7 @@ fn eq_value(l: &Literal, r: &Literal) -> Option<bool> {
         (_, Literal::Range(range)) => Some(in_range(l, range)),
         (x, Literal::List(b)) if scalar(x) && b.len() == 1 => eq_value(x, &b[0]),
         (Literal::List(a), y) if scalar(y) => {
-            if a.is_empty() {
-                return Some(false);
-            }
+            // An empty list on the left holds vacuously.
             let mut all = true;
             for x in a {
                 match eq_value(x, y) {
@@ -939,7 +1008,7 @@ fn ne_value(l: &Literal, r: &Literal) -> bool {
     let scalar = |x: &Literal| !matches!(x, Literal::List(_) | Literal::Map(_));
     match (l, r) {
         (x, Literal::List(b)) if scalar(x) && b.len() == 1 => ne_value(x, &b[0]),
-        (Literal::List(a), y) if scalar(y) => !a.is_empty() && a.iter().all(|x| ne_value(x, y)),
+        (Literal::List(a), y) if scalar(y) => a.iter().all(|x| ne_value(x, y)),
         _ => eqv(l, r) == Some(false),
     }
 }
@@ -975,7 +1044,7 @@ fn within(l: &Literal, right: &[Val<'_>]) -> bool {
                 .any(|o| matches!(o, Literal::List(_)) && eqv(l, o) == Some(true)),
             _ => false,
         });
-        return whole || (!items.is_empty() && items.iter().all(|i| within(i, right)));
+        return whole || items.iter().all(|i| within(i, right));
     }
     right.iter().any(|r| {
         let r = r.lit();
@@ -991,7 +1060,7 @@ fn within(l: &Literal, right: &[Val<'_>]) -> bool {
 /// `NOT IN`: for a list on the left, none of its elements is in.
 fn not_within(l: &Literal, right: &[Val<'_>]) -> bool {
     match l {
-        Literal::List(items) => !items.is_empty() && items.iter().all(|i| !within(i, right)),
+        Literal::List(items) => items.iter().all(|i| !within(i, right)),
         _ => !within(l, right),
     }
 }
@@ -1000,6 +1069,10 @@ fn not_within(l: &Literal, right: &[Val<'_>]) -> bool {
 fn ordered(l: &Literal, op: CmpOp, r: &Literal) -> bool {
     if let Literal::List(items) = l {
         return items.iter().all(|i| ordered(i, op, r));
+    }
+    // A scalar against a list: against every element.
+    if let Literal::List(items) = r {
+        return items.iter().all(|i| ordered(l, op, i));
     }
     match order(l, r) {
         Some(o) => match op {
@@ -1129,6 +1202,7 @@ fn query_text(q: &Query) -> String {
                 s.push_str(k);
             }
             Part::All => s.push_str(if i == 0 { "*" } else { ".*" }),
+            Part::AllItems => s.push_str("[*]"),
             Part::Index(n) => s.push_str(&format!("[{n}]")),
             Part::Variable(v) => s.push_str(&format!("{}%{v}", if i > 0 { "." } else { "" })),
             Part::This => s.push_str("this"),

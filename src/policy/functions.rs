@@ -25,8 +25,9 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     ("now", 0),
 ];
 
+/// A function's result: it behaves like data (`[*]` expands it).
 fn lit<'d>(l: Literal) -> Res<'d> {
-    Res::Resolved(Val::Lit(Rc::new(l)), Rc::new(Vec::new()))
+    Res::Resolved(Val::Data(Rc::new(l)), Rc::new(Vec::new()))
 }
 
 fn values<'a, 'd>(arg: Option<&'a Vec<Res<'d>>>) -> impl Iterator<Item = Rc<Literal>> + 'a {
@@ -38,7 +39,7 @@ fn values<'a, 'd>(arg: Option<&'a Vec<Res<'d>>>) -> impl Iterator<Item = Rc<Lite
 
 fn literal_of(v: &Val<'_>) -> Rc<Literal> {
     match v {
-        Val::Lit(l) => l.clone(),
+        Val::Lit(l) | Val::Data(l) => l.clone(),
         Val::Doc(n) => Rc::new(super::eval::node_literal(n)),
     }
 }
@@ -61,7 +62,30 @@ fn first_int(arg: Option<&Vec<Res<'_>>>) -> Option<i64> {
     })
 }
 
+/// Marks the unresolved value a failed conversion leaves: an error, not a missing value.
+pub const CONVERSION: &str = "conversion error: ";
+
 pub fn call<'d>(name: &str, args: &[Vec<Res<'d>>]) -> Vec<Res<'d>> {
+    let out = call_inner(name, args);
+    // A value a `parse_*` function cannot convert is a conversion error: unresolved, so the
+    // clause over it FAILs (as in cfn-guard 3.2.1) instead of skipping.
+    if name.starts_with("parse_") {
+        let given = args.first().map_or(0, |a| {
+            a.iter().filter(|r| matches!(r, Res::Resolved(..))).count()
+        });
+        if out.len() < given {
+            let mut out = out;
+            out.push(Res::Unresolved {
+                at: None,
+                why: format!("{CONVERSION}`{name}` cannot convert a value"),
+            });
+            return out;
+        }
+    }
+    out
+}
+
+fn call_inner<'d>(name: &str, args: &[Vec<Res<'d>>]) -> Vec<Res<'d>> {
     let a0 = args.first();
     match name {
         "count" => vec![lit(Literal::Int(a0.map_or(0, |v| {
@@ -107,20 +131,28 @@ pub fn call<'d>(name: &str, args: &[Vec<Res<'d>>]) -> Vec<Res<'d>> {
             let Ok(re) = regex::Regex::new(&pattern) else {
                 return Vec::new();
             };
+            // As cfn-guard 3.2.1: the result is the replacement expanded for the first match
+            // (not the whole string with the match replaced); no match leaves the string.
             strings(a0)
-                .map(|s| {
-                    lit(Literal::String(
-                        re.replace_all(&s, replacement.as_str()).into_owned(),
-                    ))
+                .map(|s| match re.captures(&s) {
+                    Some(caps) => {
+                        let mut out = String::new();
+                        caps.expand(&replacement, &mut out);
+                        lit(Literal::String(out))
+                    }
+                    None => lit(Literal::String(s)),
                 })
                 .collect()
         }
         "url_decode" => strings(a0)
             .filter_map(|s| url_decode(&s).map(|d| lit(Literal::String(d))))
             .collect(),
+        // A string that is not JSON comes back unchanged.
         "json_parse" => strings(a0)
-            .filter_map(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .map(|j| lit(json_literal(&j)))
+            .map(|s| match serde_json::from_str::<serde_json::Value>(&s) {
+                Ok(j) => lit(json_literal(&j)),
+                Err(_) => lit(Literal::String(s)),
+            })
             .collect(),
         "parse_int" => values(a0)
             .filter_map(|l| match l.as_ref() {

@@ -525,8 +525,14 @@ fn lower_query(p: Pair<R>) -> Query {
             R::kw_this => parts.push(Part::This),
             R::key => parts.push(Part::Key(x.as_str().to_string())),
             R::dot_part | R::bracket => {
+                let in_brackets = x.as_rule() == R::bracket;
                 if let Some(y) = x.into_inner().next() {
-                    parts.push(lower_part(y));
+                    let part = lower_part(y);
+                    parts.push(if in_brackets && part == Part::All {
+                        Part::AllItems
+                    } else {
+                        part
+                    });
                 }
             }
             _ => {}

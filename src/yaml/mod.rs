@@ -175,6 +175,8 @@ pub struct ParseOptions {
     pub max_alias_nodes: usize,
     /// Warn on plain scalars that YAML 1.1 reads differently.
     pub warn_yaml11: bool,
+    /// Resolve plain scalars as cfn-guard does (policy data), not with YAML 1.2.
+    pub guard_scalars: bool,
 }
 
 impl Default for ParseOptions {
@@ -183,6 +185,7 @@ impl Default for ParseOptions {
             max_depth: 256,
             max_alias_nodes: 100_000,
             warn_yaml11: false,
+            guard_scalars: false,
         }
     }
 }
@@ -381,7 +384,11 @@ impl Builder<'_> {
                     if self.opts.warn_yaml11 {
                         self.check_yaml11(&value, &range);
                     }
-                    resolve_plain(&value)
+                    if self.opts.guard_scalars {
+                        scalar::resolve_guard(&value)
+                    } else {
+                        resolve_plain(&value)
+                    }
                 } else {
                     scalar::resolve_tagged(&value, tag.as_deref(), plain)
                 };

@@ -93,6 +93,34 @@ fn is_float(s: &str) -> bool {
     i == b.len()
 }
 
+/// Resolves an untagged plain scalar as cfn-guard 3.2.1's YAML reader does (for policy data):
+/// lowercase YAML 1.1 booleans (`yes`, `off`, `y`, `n`), `True` and `TRUE` as strings, decimal
+/// integers only (hex, octal, `1_000` and `.inf` stay strings), and an empty value as `''`.
+pub fn resolve_guard(s: &str) -> Value {
+    match s {
+        "" => return Value::String(String::new()),
+        "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "yes" | "on" | "y" => return Value::Bool(true),
+        "false" | "no" | "off" | "n" => return Value::Bool(false),
+        _ => {}
+    }
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => s
+                .parse::<f64>()
+                .map_or_else(|_| Value::String(s.to_string()), Value::Float),
+        };
+    }
+    if is_float(s)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Value::Float(f);
+    }
+    Value::String(s.to_string())
+}
+
 /// Resolves a quoted, block or tagged scalar. Core-schema tags (`!!int`) convert; local tags
 /// (`!Ref`) keep the text, resolved as a plain scalar would be when it was written plain.
 pub fn resolve_tagged(s: &str, tag: Option<&str>, plain: bool) -> Value {
