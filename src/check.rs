@@ -92,11 +92,14 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
     let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
-    out.absorb(check_plain_templates(&plain_templates, &limits));
-    let policy_files = policy_paths(opts)?;
-    let (_policies, policy_diags) = crate::policy::load_all(&policy_files, &limits);
+    let policy_files = policy_paths(opts, config.as_ref())?;
+    let (mut policies, policy_diags) = crate::policy::load_all(&policy_files, &limits);
+    if config.as_ref().is_some_and(|c| c.builtin_policies) {
+        policies.extend(crate::policy::builtin::load());
+    }
     out.files += policy_files.len();
     out.diagnostics.extend(policy_diags);
+    out.absorb(check_plain_templates(&plain_templates, &limits, &policies));
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
     // Bundles under the given paths (or, by default, the workspace's template folders), then
@@ -286,6 +289,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         &out.units,
         config.as_ref(),
         &limits,
+        &policies,
     );
     out.diagnostics.extend(stage.diagnostics);
     out.files += stage.files;
@@ -369,9 +373,21 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
     Ok((roots, spec_files, templates))
 }
 
-/// The policy files `--policy` names: files as given, folders searched for `*.guard`.
-fn policy_paths(opts: &CheckOptions) -> Result<Paths, Fatal> {
+/// The policy files to load: proctor.toml's `[workspace] policies` folders and `--policy`
+/// (files as given, folders searched for `*.guard`).
+fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, Fatal> {
     let mut out = Vec::new();
+    if let Some(cfg) = config {
+        for p in &cfg.policies {
+            let path = cfg.root.join(&p.value);
+            if path.is_dir() {
+                out.extend(crate::policy::files_in(
+                    &path,
+                    &tidy(&p.value.to_string_lossy()),
+                ));
+            }
+        }
+    }
     for p in &opts.policies {
         let path = opts.cwd.join(p);
         if path.is_file() {
@@ -397,8 +413,12 @@ fn is_plain_template(path: &Path) -> bool {
     !text.lines().any(|l| l.starts_with("proton:")) && crate::cfn::looks_like_template(&text)
 }
 
-/// Validates plain CloudFormation templates, each on its own.
-fn check_plain_templates(templates: &[(PathBuf, String)], limits: &Limits) -> SpecResult {
+/// Validates plain CloudFormation templates, each on its own, and runs the policies on them.
+fn check_plain_templates(
+    templates: &[(PathBuf, String)],
+    limits: &Limits,
+    policies: &[crate::policy::Policy],
+) -> SpecResult {
     let results: Vec<Vec<Diagnostic>> = templates
         .par_iter()
         .map(|(path, shown)| {
@@ -407,6 +427,11 @@ fn check_plain_templates(templates: &[(PathBuf, String)], limits: &Limits) -> Sp
                 Ok(source) => {
                     if let Some(root) = crate::cfn::parse(&source, &mut diags) {
                         crate::cfn::checks::check(&source, &root, &mut diags);
+                    }
+                    if !policies.is_empty()
+                        && let Some(data) = crate::cfn::parse_for_policies(&source, &mut Vec::new())
+                    {
+                        diags.extend(crate::policy::check_document(policies, &source, &data));
                     }
                 }
                 Err(d) => diags.push(*d),

@@ -34,6 +34,9 @@ enum Command {
     Check(CheckArgs),
     /// Print a deployment's rendered CloudFormation (like `helm template`).
     Render(RenderArgs),
+    /// Work with policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print the documentation of a diagnostic code (e.g. `proctor explain I003`).
     Explain {
         /// The code, such as I003.
@@ -60,6 +63,16 @@ struct CheckArgs {
     /// A policy file, or a folder of `*.guard` files, to load (repeatable).
     #[arg(long = "policy", value_name = "FILE|DIR")]
     policies: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Run Guard-format unit tests: each X.guard with the files in a sibling tests/ folder
+    /// whose names start with X (as `cfn-guard test -d`).
+    Test {
+        /// Rule files or folders of them (default: policies).
+        paths: Vec<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -107,6 +120,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Render(args) => run_render(args),
+        Command::Policy(PolicyCommand::Test { paths }) => run_policy_test(paths),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -275,6 +289,79 @@ fn run_pipeline(
             Err(ExitCode::from(EXIT_CANNOT_RUN))
         }
     }
+}
+
+/// Exit codes of `proctor policy test`: 0 all expectations hold, 1 some do not, 2 a file could
+/// not be read or parsed (or bad arguments).
+fn run_policy_test(paths: Vec<String>) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec!["policies".to_string()]
+    } else {
+        paths
+    };
+    let limits = crate::limits::Limits::default();
+    let mut files = Vec::new();
+    for p in &paths {
+        let path = std::path::PathBuf::from(p);
+        if path.is_dir() {
+            files.extend(crate::policy::files_in(&path, p.trim_end_matches('/')));
+        } else if path.is_file() {
+            files.push((path, p.clone()));
+        } else {
+            eprintln!("proctor: `{p}`: no such file or folder");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    }
+    let (policies, mut diags) = crate::policy::load_all(&files, &limits);
+    let (mut cases, mut expectations, mut failed) = (0, 0, 0);
+    let mut text = String::new();
+    for policy in &policies {
+        let tests = crate::policy::unit_test::test_files(policy.source.path());
+        if tests.is_empty() {
+            continue;
+        }
+        let dir = crate::paths::parent_display(policy.source.name());
+        let report = crate::policy::unit_test::run(policy, &tests, &dir, &limits);
+        cases += report.cases;
+        expectations += report.expectations;
+        failed += report.mismatches.len();
+        diags.extend(report.diagnostics);
+        for m in &report.mismatches {
+            text.push_str(&format!(
+                "FAIL {}: case `{}`: rule `{}` expected {}, got {}\n",
+                m.test_file,
+                m.case,
+                m.rule,
+                m.expected,
+                m.got.as_str()
+            ));
+        }
+    }
+    if !diags.is_empty() {
+        eprint!(
+            "{}",
+            report::human::render(
+                &diags,
+                HumanOptions {
+                    color: use_color(),
+                    width: 100
+                }
+            )
+        );
+    }
+    text.push_str(&format!(
+        "{} rule files, {cases} cases: {} passed, {failed} failed\n",
+        policies.len(),
+        expectations - failed
+    ));
+    print(&text);
+    ExitCode::from(if !diags.is_empty() {
+        EXIT_CANNOT_RUN
+    } else if failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn explain(id: &str) -> ExitCode {

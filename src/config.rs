@@ -21,6 +21,8 @@ struct RawConfig {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    policies: RawPolicies,
+    #[serde(default)]
     environment: Vec<RawEnvironment>,
     #[serde(default)]
     service: Vec<RawService>,
@@ -31,6 +33,13 @@ struct RawConfig {
 struct RawWorkspace {
     templates: Option<Vec<Spanned<String>>>,
     policies: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicies {
+    /// Run proctor's built-in policy pack.
+    builtin: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +126,8 @@ pub struct Config {
     pub root: PathBuf,
     pub templates: Vec<At<PathBuf>>,
     pub policies: Vec<At<PathBuf>>,
+    /// `[policies] builtin = true`: run the built-in pack.
+    pub builtin_policies: bool,
     pub limits: Limits,
     pub environments: Vec<EnvironmentDeployment>,
     pub services: Vec<ServiceDeployment>,
@@ -188,6 +199,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         root: root.to_path_buf(),
         templates: paths(raw.workspace.templates),
         policies: paths(raw.workspace.policies),
+        builtin_policies: raw.policies.builtin.unwrap_or(false),
         limits,
         environments: Vec::new(),
         services: Vec::new(),

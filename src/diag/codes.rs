@@ -457,6 +457,12 @@ codes! {
         example: "`rule r { Resources.*.Type == }` (a comparison without a value).",
         fix: "Correct the rule at the location shown; the message says what was expected there.",
     }
+    P100 "policy-violation" Error "policies" {
+        what: "A rule of an organisational policy FAILs on a deployment's rendered CloudFormation (or a plain template). The rule's own annotation (`# @severity: warning`) can make it a warning.",
+        why: "Platform teams encode what every stack must satisfy (encryption, no public access, tags); a violation is reported before anything is deployed.",
+        example: "`s3_bucket_encryption_at_rest` failing on a bucket without `BucketEncryption`.",
+        fix: "Change the template or the spec as the rule's message says, or record a waiver with a reason, an owner and an expiry date.",
+    }
     I001 "unknown-input" Error "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",
         why: "The value would be ignored (or rejected by Proton); usually the name is misspelled.",

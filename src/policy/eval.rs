@@ -690,6 +690,8 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 }
                 (p, _) => p,
             };
+            // The first step after `%variable` applies to the variable's values themselves.
+            let on_variable = i == 1 && matches!(q.parts.first(), Some(Part::Variable(_)));
             i += 1;
             self.vanished = false;
             if current.is_empty() {
@@ -710,14 +712,72 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                         continue;
                     }
                 };
-                self.step(part, v, binds, &mut next);
+                self.step(part, v, binds, &mut next, on_variable);
             }
             current = next;
         }
         current
     }
 
-    fn step(&mut self, part: &'p Part, v: Val<'d>, binds: Binds<'d>, out: &mut Vec<Res<'d>>) {
+    /// Keeps the candidates for which the filter's conditions PASS; a binding (`[ k | ... ]`)
+    /// holds every key kept, visible to what follows.
+    fn filter_candidates(
+        &mut self,
+        candidates: Vec<(Val<'d>, Literal)>,
+        bind: &Option<String>,
+        conditions: &'p Conjunction,
+        binds: &Binds<'d>,
+        out: &mut Vec<Res<'d>>,
+    ) {
+        let mut kept = Vec::new();
+        for (c, key) in candidates {
+            let mut scope = Scope::new();
+            if let Some(name) = bind {
+                scope.insert(
+                    name.clone(),
+                    vec![Res::Resolved(
+                        Val::Lit(Rc::new(key.clone())),
+                        Rc::new(Vec::new()),
+                    )],
+                );
+            }
+            self.scopes.push(scope);
+            self.quiet += 1;
+            let s = self.conjunction(conditions, &c);
+            self.quiet -= 1;
+            self.scopes.pop();
+            if s == Status::Pass {
+                kept.push((c, key));
+            }
+        }
+        let b = match bind {
+            Some(name) => {
+                let mut b = (**binds).clone();
+                b.push((
+                    name.clone(),
+                    kept.iter()
+                        .map(|(_, k)| Val::Lit(Rc::new(k.clone())))
+                        .collect(),
+                ));
+                Rc::new(b)
+            }
+            None => binds.clone(),
+        };
+        for (c, _) in kept {
+            out.push(Res::Resolved(c, b.clone()));
+        }
+    }
+
+    /// One step of a query. `on_variable`: the step applies directly to a variable's values,
+    /// so a filter selects among those values (lists still contribute their items).
+    fn step(
+        &mut self,
+        part: &'p Part,
+        v: Val<'d>,
+        binds: Binds<'d>,
+        out: &mut Vec<Res<'d>>,
+        on_variable: bool,
+    ) {
         let at = v.node();
         match part {
             Part::Key(k) => match v.get(k) {
@@ -807,6 +867,12 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             Part::Filter { bind, conditions } => {
                 // A filter selects among a list's items or a map's values; on a scalar there
                 // is nothing to select from.
+                if on_variable && !v.is_list() {
+                    // A variable's value is itself the candidate.
+                    let candidates = vec![(v.clone(), Literal::Null)];
+                    self.filter_candidates(candidates, bind, conditions, &binds, out);
+                    return;
+                }
                 if !(v.is_list() || v.is_map()) {
                     out.push(Res::Unresolved {
                         at,
@@ -815,44 +881,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     return;
                 }
                 let candidates: Vec<(Val<'d>, Literal)> = v.children().unwrap_or_default();
-                let mut kept = Vec::new();
-                for (c, key) in candidates {
-                    let mut scope = Scope::new();
-                    if let Some(name) = bind {
-                        scope.insert(
-                            name.clone(),
-                            vec![Res::Resolved(
-                                Val::Lit(Rc::new(key.clone())),
-                                Rc::new(Vec::new()),
-                            )],
-                        );
-                    }
-                    self.scopes.push(scope);
-                    self.quiet += 1;
-                    let s = self.conjunction(conditions, &c);
-                    self.quiet -= 1;
-                    self.scopes.pop();
-                    if s == Status::Pass {
-                        kept.push((c, key));
-                    }
-                }
-                // The binding, visible to what follows, holds every key the filter kept.
-                let b = match bind {
-                    Some(name) => {
-                        let mut b = (*binds).clone();
-                        b.push((
-                            name.clone(),
-                            kept.iter()
-                                .map(|(_, k)| Val::Lit(Rc::new(k.clone())))
-                                .collect(),
-                        ));
-                        Rc::new(b)
-                    }
-                    None => binds.clone(),
-                };
-                for (c, _) in kept {
-                    out.push(Res::Resolved(c, b.clone()));
-                }
+                self.filter_candidates(candidates, bind, conditions, &binds, out);
             }
             Part::KeysFilter { op, rhs } => {
                 let (right, _) = self.rhs_values(rhs, &v);

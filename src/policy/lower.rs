@@ -163,7 +163,7 @@ fn lower_rule(p: Pair<R>, text: &str) -> Rule {
     }
 }
 
-/// `# @key: value` comment lines directly above a rule.
+/// `# @key: value` (or `# @key value`) comment lines directly above a rule.
 fn annotations(text: &str, rule_start: usize) -> RuleMeta {
     let mut meta = RuleMeta::default();
     let before = &text[..rule_start];
@@ -176,14 +176,16 @@ fn annotations(text: &str, rule_start: usize) -> RuleMeta {
         let Some(comment) = line.strip_prefix('#') else {
             break;
         };
-        let Some((key, value)) = comment
-            .trim()
-            .strip_prefix('@')
-            .and_then(|c| c.split_once(':'))
-        else {
+        // `@key: value` or `@key value`.
+        let Some(annotation) = comment.trim().strip_prefix('@') else {
             continue;
         };
-        let value = Some(value.trim().to_string());
+        let end = annotation
+            .find(|c: char| c == ':' || c.is_whitespace())
+            .unwrap_or(annotation.len());
+        let (key, rest) = annotation.split_at(end);
+        let rest = rest.trim_start();
+        let value = Some(rest.strip_prefix(':').unwrap_or(rest).trim().to_string());
         match key.trim() {
             "id" => meta.id = meta.id.take().or(value),
             "severity" => meta.severity = meta.severity.take().or(value),
@@ -524,6 +526,9 @@ fn lower_query(p: Pair<R>) -> Query {
             R::variable => parts.push(Part::Variable(ident_of(x))),
             R::kw_this => parts.push(Part::This),
             R::key => parts.push(Part::Key(x.as_str().to_string())),
+            R::quoted_key => parts.push(Part::Key(
+                x.into_inner().next().map(string_value).unwrap_or_default(),
+            )),
             R::dot_part | R::bracket => {
                 let in_brackets = x.as_rule() == R::bracket;
                 if let Some(y) = x.into_inner().next() {

@@ -2,10 +2,12 @@
 //! syntax tree, check at load time, evaluate with Guard's PASS/FAIL/SKIP semantics.
 
 pub mod ast;
+pub mod builtin;
 pub mod eval;
 pub mod functions;
 pub mod lower;
 pub mod parser;
+pub mod unit_test;
 
 use std::path::{Path, PathBuf};
 
@@ -82,4 +84,113 @@ pub fn evaluate(
     let mut e = eval::Evaluator::new(&policy.file, root);
     let statuses = e.run();
     (statuses, e.failures)
+}
+
+/// Evaluates every policy on a document and turns each failure into a diagnostic at the
+/// offending node of `source` (the document's text). Resources that name a rule in
+/// `Metadata.guard.SuppressedRules` are not reported for it, as in Guard.
+pub fn check_document(
+    policies: &[Policy],
+    source: &Source,
+    root: &crate::yaml::Node,
+) -> Vec<Diagnostic> {
+    use crate::diag::{Severity, codes};
+    let mut out = Vec::new();
+    let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
+    for policy in policies {
+        let (_, failures) = evaluate(policy, root);
+        let mut seen = std::collections::HashSet::new();
+        for f in failures {
+            let Some(rule) = policy.file.rules.iter().find(|r| r.name == f.rule) else {
+                continue;
+            };
+            // A map or list value is shown by its key: one line, not the whole block.
+            let span = f.node.map(|(s, e)| {
+                let keys = keys.get_or_insert_with(|| key_spans(root));
+                keys.get(&(s, e)).cloned().unwrap_or(s..e)
+            });
+            if span
+                .as_ref()
+                .is_some_and(|s| suppressed(root, s, &rule.name))
+            {
+                continue;
+            }
+            if !seen.insert((rule.name.clone(), span.clone(), f.message.clone())) {
+                continue;
+            }
+            let id = rule
+                .meta
+                .id
+                .as_deref()
+                .map(|i| format!("{i} "))
+                .unwrap_or_default();
+            let what = f
+                .message
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map_or_else(|| f.detail.clone(), str::to_string);
+            let mut d =
+                crate::diag::Diagnostic::new(codes::P100, format!("{id}`{}`: {what}", rule.name));
+            d = match &span {
+                Some(s) => d
+                    .at(source, s.clone())
+                    .primary_message(format!("fails {}", f.detail)),
+                None => d.at_file(source),
+            };
+            if rule.meta.severity.as_deref() == Some("warning") {
+                d = d.severity(Severity::Warning);
+            }
+            let mut help = format!("policy `{}`, rule `{}`", policy.source.name(), rule.name);
+            if let Some(desc) = &rule.meta.description {
+                help = format!("{desc} ({help})");
+            }
+            if let Some(docs) = &rule.meta.docs {
+                help.push_str(&format!("; see {docs}"));
+            }
+            d = d
+                .help(help)
+                .label(&policy.source, rule.name_span.clone(), "rule defined here");
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// The key's span of every map or list value that is the value of a map entry.
+fn key_spans(
+    root: &crate::yaml::Node,
+) -> std::collections::HashMap<(usize, usize), std::ops::Range<usize>> {
+    use crate::yaml::Value;
+    let mut out = std::collections::HashMap::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    if matches!(v.value, Value::Map(_) | Value::Seq(_)) {
+                        out.insert((v.span.start, v.span.end), k.span.clone());
+                    }
+                    stack.push(v);
+                }
+            }
+            Value::Seq(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether the resource containing `span` suppresses `rule` (`Metadata.guard.SuppressedRules`).
+fn suppressed(root: &crate::yaml::Node, span: &std::ops::Range<usize>, rule: &str) -> bool {
+    let Some(resources) = root.get("Resources").and_then(crate::yaml::Node::as_map) else {
+        return false;
+    };
+    resources.iter().any(|(_, r)| {
+        r.span.start <= span.start
+            && span.end <= r.span.end
+            && r.pointer(["Metadata", "guard", "SuppressedRules"])
+                .and_then(crate::yaml::Node::as_seq)
+                .is_some_and(|rules| rules.iter().any(|x| x.as_str() == Some(rule)))
+    })
 }

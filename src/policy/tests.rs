@@ -82,6 +82,20 @@ mod lowering {
     }
 
     #[test]
+    fn annotations_take_a_colon_or_a_space() {
+        let f = lower(
+            "# Buckets.\n\n# @id ORG-1\n# @docs https://wiki.example.com/s3#rules\n# @description: Buckets are encrypted\nrule a { Resources exists }\n\n# @severity: warning\n\n# not an annotation\nrule b { Resources exists }\n",
+        );
+        let (a, b) = (&f.rules[0].meta, &f.rules[1].meta);
+        assert_eq!(a.id.as_deref(), Some("ORG-1"));
+        assert_eq!(a.docs.as_deref(), Some("https://wiki.example.com/s3#rules"));
+        assert_eq!(a.description.as_deref(), Some("Buckets are encrypted"));
+        assert_eq!(a.severity, None);
+        // A blank line ends the annotation block.
+        assert_eq!(b.severity, None);
+    }
+
+    #[test]
     fn literals_and_query_parts() {
         let f = lower(
             "rule r { Resources.*['B'].Properties.'Fn::GetAtt'[-1] IN r(1, 10.5] \n x.y == [1, -2, 3.5, 'a\\'b', /a\\/b/, true, NULL, {k: 'v'}] }\n",
@@ -143,4 +157,12 @@ mod lowering {
             (3, 1)
         );
     }
+}
+
+#[test]
+fn a_filter_may_start_with_a_quoted_key() {
+    assert!(
+        parses("rule r { %resources[ 'Fn::Sub' is_string\n 'Fn::Sub' == /x/ ] !empty }\n").is_ok()
+    );
+    assert!(parses("rule r { Resources['Bucket'] exists }\n").is_ok());
 }

@@ -69,6 +69,7 @@ pub fn run(
     units: &[Unit],
     config: Option<&Config>,
     limits: &Limits,
+    policies: &[crate::policy::Policy],
 ) -> StageOutcome {
     let mut out = StageOutcome::default();
     let render_limits = RenderLimits::default();
@@ -132,7 +133,7 @@ pub fn run(
         let (text, diags) =
             match render::render(&renderer, &t.source, usage, &ctx, u.origin.as_ref(), &label) {
                 Ok(text) => {
-                    let diags = validate(&renderer, &t.source, &ctx, &text, u);
+                    let diags = validate(&renderer, &t.source, &ctx, &text, u, policies, config);
                     (text, diags)
                 }
                 Err(diags) => (String::new(), diags),
@@ -345,6 +346,8 @@ fn validate(
     ctx: &Context,
     text: &str,
     u: &Unit,
+    policies: &[crate::policy::Policy],
+    config: Option<&Config>,
 ) -> Vec<Diagnostic> {
     let name = format!("{} [rendered for {}]", template.name(), short_label(u));
     let rendered = crate::source::SourceFile::new(name, template.path(), text.to_string());
@@ -360,6 +363,12 @@ fn validate(
     if let Some(root) = crate::cfn::parse(&rendered, &mut diags) {
         crate::cfn::checks::check(&rendered, &root, &mut diags);
     }
+    if !policies.is_empty()
+        && let Some(data) = crate::cfn::parse_for_policies(&rendered, &mut Vec::new())
+    {
+        let data = with_proctor_root(data, u, config);
+        diags.extend(crate::policy::check_document(policies, &rendered, &data));
+    }
     if diags.is_empty() {
         return diags;
     }
@@ -368,6 +377,69 @@ fn validate(
         .into_iter()
         .map(|d| relocate(d, template, &rendered, map.as_ref()))
         .collect()
+}
+
+/// Adds the `proctor` root key that policies read beside the CloudFormation: the deployment's
+/// metadata and the developer's effective inputs (policy-language.md §6).
+fn with_proctor_root(
+    mut data: crate::yaml::Node,
+    u: &Unit,
+    config: Option<&Config>,
+) -> crate::yaml::Node {
+    let kind = match u.kind {
+        UnitKind::Environment => "environment",
+        UnitKind::ServiceInstance => "service_instance",
+        UnitKind::Pipeline => "pipeline",
+        UnitKind::Component => "component",
+    };
+    let environment = match u.kind {
+        UnitKind::Environment => Some(u.name.clone()),
+        _ => u.environment.clone(),
+    };
+    let mut deployment = serde_json::json!({
+        "kind": kind,
+        "name": u.name,
+        "template": u.bundle,
+    });
+    if let Some(e) = &environment {
+        deployment["environment"] = Json::String(e.clone());
+        if let Some(a) = environment.as_deref().and_then(|e| account_id(config, e)) {
+            deployment["account_id"] = Json::String(a);
+        }
+    }
+    if let Some(s) = &u.service {
+        deployment["service"] = Json::String(s.clone());
+    }
+    let extra = json_node(&serde_json::json!({"deployment": deployment, "inputs": u.inputs}));
+    if let crate::yaml::Value::Map(entries) = &mut data.value {
+        entries.push((json_node(&Json::String("proctor".into())), extra));
+    }
+    data
+}
+
+/// A JSON value as a YAML node with no place in any file.
+fn json_node(j: &Json) -> crate::yaml::Node {
+    use crate::yaml::{Node, Value};
+    let value = match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Array(a) => Value::Seq(a.iter().map(json_node).collect()),
+        Json::Object(o) => Value::Map(
+            o.iter()
+                .map(|(k, v)| (json_node(&Json::String(k.clone())), json_node(v)))
+                .collect(),
+        ),
+    };
+    Node {
+        span: 0..0,
+        tag: None,
+        plain: false,
+        value,
+    }
 }
 
 /// Moves a finding on rendered text to the template span it came from.
