@@ -431,7 +431,12 @@ fn check_plain_templates(
                     if !policies.is_empty()
                         && let Some(data) = crate::cfn::parse_for_policies(&source, &mut Vec::new())
                     {
-                        diags.extend(crate::policy::check_document(policies, &source, &data));
+                        diags.extend(crate::policy::check_document(
+                            policies,
+                            &source,
+                            &data,
+                            &crate::policy::Elsewhere::NOWHERE,
+                        ));
                     }
                 }
                 Err(d) => diags.push(*d),

@@ -204,6 +204,25 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         environments: Vec::new(),
         services: Vec::new(),
     };
+    for (key, folders) in [("templates", &cfg.templates), ("policies", &cfg.policies)] {
+        for f in folders.iter().filter(|f| !root.join(&f.value).is_dir()) {
+            diags.push(
+                Diagnostic::new(
+                    codes::W005,
+                    format!(
+                        "`{}` in `[workspace] {key}` is not a folder",
+                        f.value.display()
+                    ),
+                )
+                .at(source, f.span.clone())
+                .primary_message("no such folder under the workspace root")
+                .help(format!(
+                    "create the folder, or correct the path (it is relative to {})",
+                    source.name()
+                )),
+            );
+        }
+    }
     let mut names: Vec<At<String>> = Vec::new();
     for e in raw.environment {
         let name = At::from(e.name);

@@ -123,6 +123,7 @@ fn policy_test_agrees_with_cfn_guard_test() {
     for (dir, should_pass) in [
         ("policies", true),
         ("fixtures/policy/tests", true),
+        ("fixtures/workspace/policies", true),
         ("fixtures/policy/tests-failing", false),
     ] {
         let (guard, guard_ok) = guard_outcome(dir);

@@ -34,23 +34,23 @@ fn check(dir: &Path, args: &[&str]) -> (String, Vec<String>) {
 #[test]
 fn no_paths_checks_every_bundle_and_deployment() {
     let (counts, codes) = check(&workspace(), &[]);
-    assert_eq!(counts, "checked 16 files (3 bundles, 4 specs)");
+    assert_eq!(counts, "checked 17 files (3 bundles, 4 specs)");
     assert!(codes.is_empty(), "{codes:?}");
 }
 
 #[test]
 fn a_spec_path_checks_only_its_deployment() {
     // The environment's bundle is the only one linted (config, schema, manifest, template);
-    // its beside spec is not in scope.
+    // its beside spec is not in scope. The workspace's one policy file is counted too.
     let (counts, _) = check(&workspace(), &["specs/dev.yaml"]);
-    assert_eq!(counts, "checked 5 files (1 bundle, 1 spec)");
+    assert_eq!(counts, "checked 6 files (1 bundle, 1 spec)");
 }
 
 #[test]
 fn a_bundle_path_checks_it_and_the_deployments_that_use_it() {
     // payments-svc: its schema, two manifests, two templates and registration; the spec.
     let (counts, _) = check(&workspace(), &["templates/payments-svc"]);
-    assert_eq!(counts, "checked 8 files (1 bundle, 1 spec)");
+    assert_eq!(counts, "checked 9 files (1 bundle, 1 spec)");
 }
 
 #[test]

@@ -151,6 +151,12 @@ codes! {
         example: "`template = \"fargate-env\"` (no major version).",
         fix: "Write `fargate-env:1`, `fargate-env:1.2`, or a path such as `templates/fargate-env/v1`.",
     }
+    W005 "missing-folder" Error "workspace" {
+        what: "A `[workspace] templates` or `policies` entry names no folder.",
+        why: "A mistyped folder would silently check nothing: no bundles found, or no policies enforced.",
+        example: "`policies = [\"polices\"]` when the folder is `policies`.",
+        fix: "Create the folder, or correct the path (relative to the folder of proctor.toml).",
+    }
     B001 "missing-bundle-file" Error "bundle" {
         what: "A file or folder that the bundle must have is missing.",
         why: "Proton refused to register a bundle without its schema, manifest or template.",

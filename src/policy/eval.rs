@@ -1243,12 +1243,83 @@ fn query_text(q: &Query) -> String {
     s
 }
 
+/// The clause in Guard's own words, for the label at a failing node:
+/// `` `Properties.Tags[*].Key` == "owner" ``, `` `Properties.KmsMasterKeyId` exists ``.
 fn clause_text(q: &Query, op: &AccessOp) -> String {
     let op = match op {
         AccessOp::Unary { not, op } => {
-            format!("{}{op:?}", if *not { "not " } else { "" }).to_lowercase()
+            let name = match op {
+                UnaryOp::Exists => "exists",
+                UnaryOp::Empty => "empty",
+                UnaryOp::IsString => "is_string",
+                UnaryOp::IsList => "is_list",
+                UnaryOp::IsStruct => "is_struct",
+                UnaryOp::IsBool => "is_bool",
+                UnaryOp::IsInt => "is_int",
+                UnaryOp::IsFloat => "is_float",
+                UnaryOp::IsNull => "is_null",
+            };
+            format!("{}{name}", if *not { "!" } else { "" })
         }
-        AccessOp::Binary { op, .. } => format!("{op:?}"),
+        AccessOp::Binary { op, rhs } => {
+            let op = match op {
+                CmpOp::Eq => "==",
+                CmpOp::Ne => "!=",
+                CmpOp::Lt => "<",
+                CmpOp::Le => "<=",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => ">=",
+                CmpOp::In => "IN",
+                CmpOp::NotIn => "NOT IN",
+            };
+            format!("{op} {}", rhs_text(rhs))
+        }
     };
     format!("`{}` {op}", query_text(q))
+}
+
+fn rhs_text(rhs: &Rhs) -> String {
+    match rhs {
+        Rhs::Literal(l, _) => literal_text(l),
+        Rhs::Query(q) => query_text(q),
+        Rhs::Call(c) => format!("{}(...)", c.name),
+    }
+}
+
+fn literal_text(l: &Literal) -> String {
+    let list = |items: Vec<String>| {
+        // Long lists are cut: the label is one line.
+        let shown: Vec<String> = items.iter().take(4).cloned().collect();
+        let more = if items.len() > 4 { ", ..." } else { "" };
+        format!("[{}{more}]", shown.join(", "))
+    };
+    match l {
+        Literal::Null => "null".into(),
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(n) => n.to_string(),
+        Literal::Float(f) => f.to_string(),
+        Literal::String(s) => format!("{s:?}"),
+        Literal::Char(c) => format!("{:?}", c.to_string()),
+        Literal::Regex(r) => format!("/{r}/"),
+        Literal::Range(r) => format!(
+            "r{}{}, {}{}",
+            if r.lower_inclusive { "[" } else { "(" },
+            literal_text(&r.lower),
+            literal_text(&r.upper),
+            if r.upper_inclusive { "]" } else { ")" }
+        ),
+        Literal::List(items) => list(items.iter().map(literal_text).collect()),
+        Literal::Map(entries) => {
+            let shown: Vec<String> = entries
+                .iter()
+                .take(3)
+                .map(|(k, v)| format!("{k}: {}", literal_text(v)))
+                .collect();
+            format!(
+                "{{{}{}}}",
+                shown.join(", "),
+                if entries.len() > 3 { ", ..." } else { "" }
+            )
+        }
+    }
 }

@@ -89,10 +89,30 @@ pub fn evaluate(
 /// Evaluates every policy on a document and turns each failure into a diagnostic at the
 /// offending node of `source` (the document's text). Resources that name a rule in
 /// `Metadata.guard.SuppressedRules` are not reported for it, as in Guard.
+/// Maps a span outside the checked file to a place in another file.
+pub type Locate<'a> =
+    dyn Fn(&std::ops::Range<usize>) -> Option<(Source, std::ops::Range<usize>)> + 'a;
+
+/// Where findings on nodes outside the checked file go: `locate` maps such a span to a place
+/// in another file (a spec), `fallback` is the file named when it cannot.
+pub struct Elsewhere<'a> {
+    pub locate: &'a Locate<'a>,
+    pub fallback: Option<Source>,
+}
+
+impl Elsewhere<'_> {
+    /// For documents whose every node is in the checked file.
+    pub const NOWHERE: Elsewhere<'static> = Elsewhere {
+        locate: &|_| None,
+        fallback: None,
+    };
+}
+
 pub fn check_document(
     policies: &[Policy],
     source: &Source,
     root: &crate::yaml::Node,
+    elsewhere: &Elsewhere,
 ) -> Vec<Diagnostic> {
     use crate::diag::{Severity, codes};
     let mut out = Vec::new();
@@ -106,6 +126,9 @@ pub fn check_document(
             };
             // A map or list value is shown by its key: one line, not the whole block.
             let span = f.node.map(|(s, e)| {
+                if e > source.text().len() {
+                    return s..e;
+                }
                 let keys = keys.get_or_insert_with(|| key_spans(root));
                 keys.get(&(s, e)).cloned().unwrap_or(s..e)
             });
@@ -132,11 +155,18 @@ pub fn check_document(
                 .map_or_else(|| f.detail.clone(), str::to_string);
             let mut d =
                 crate::diag::Diagnostic::new(codes::P100, format!("{id}`{}`: {what}", rule.name));
-            d = match &span {
-                Some(s) => d
+            let inside = span.as_ref().filter(|s| s.end <= source.text().len());
+            d = match (inside, &span) {
+                (Some(s), _) => d
                     .at(source, s.clone())
                     .primary_message(format!("fails {}", f.detail)),
-                None => d.at_file(source),
+                (None, Some(s)) => match (elsewhere.locate)(s) {
+                    Some((file, at)) => d
+                        .at(&file, at)
+                        .primary_message(format!("fails {}", f.detail)),
+                    None => d.at_file(elsewhere.fallback.as_ref().unwrap_or(source)),
+                },
+                (None, None) => d.at_file(source),
             };
             if rule.meta.severity.as_deref() == Some("warning") {
                 d = d.severity(Severity::Warning);

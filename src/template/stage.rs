@@ -366,8 +366,30 @@ fn validate(
     if !policies.is_empty()
         && let Some(data) = crate::cfn::parse_for_policies(&rendered, &mut Vec::new())
     {
-        let data = with_proctor_root(data, u, config);
-        diags.extend(crate::policy::check_document(policies, &rendered, &data));
+        // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
+        // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
+        let base = rendered.text().len() + 1;
+        let (data, names) = with_proctor_root(data, u, config, base);
+        let locate = |span: &std::ops::Range<usize>| {
+            let origin = u.origin.as_ref().filter(|o| !o.synthesized)?;
+            let name = names.get(span.start.checked_sub(base)?)?;
+            let (_, at) = origin.values.iter().find(|(n, _)| n == name)?;
+            Some((origin.spec.clone(), at.clone()))
+        };
+        let fallback = u
+            .origin
+            .as_ref()
+            .filter(|o| !o.synthesized)
+            .map(|o| o.spec.clone());
+        diags.extend(crate::policy::check_document(
+            policies,
+            &rendered,
+            &data,
+            &crate::policy::Elsewhere {
+                locate: &locate,
+                fallback,
+            },
+        ));
     }
     if diags.is_empty() {
         return diags;
@@ -385,7 +407,8 @@ fn with_proctor_root(
     mut data: crate::yaml::Node,
     u: &Unit,
     config: Option<&Config>,
-) -> crate::yaml::Node {
+    base: usize,
+) -> (crate::yaml::Node, Vec<String>) {
     let kind = match u.kind {
         UnitKind::Environment => "environment",
         UnitKind::ServiceInstance => "service_instance",
@@ -410,15 +433,47 @@ fn with_proctor_root(
     if let Some(s) = &u.service {
         deployment["service"] = Json::String(s.clone());
     }
-    let extra = json_node(&serde_json::json!({"deployment": deployment, "inputs": u.inputs}));
+    let at = |j: &Json| json_node(j, base..base);
+    let mut names = Vec::new();
+    let inputs = match &u.inputs {
+        Json::Object(o) => {
+            let entries = o
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| {
+                    names.push(k.clone());
+                    (
+                        at(&Json::String(k.clone())),
+                        json_node(v, base + i..base + i + 1),
+                    )
+                })
+                .collect();
+            crate::yaml::Node {
+                span: base..base,
+                tag: None,
+                plain: false,
+                value: crate::yaml::Value::Map(entries),
+            }
+        }
+        other => at(other),
+    };
+    let extra = crate::yaml::Node {
+        span: base..base,
+        tag: None,
+        plain: false,
+        value: crate::yaml::Value::Map(vec![
+            (at(&Json::String("deployment".into())), at(&deployment)),
+            (at(&Json::String("inputs".into())), inputs),
+        ]),
+    };
     if let crate::yaml::Value::Map(entries) = &mut data.value {
-        entries.push((json_node(&Json::String("proctor".into())), extra));
+        entries.push((at(&Json::String("proctor".into())), extra));
     }
-    data
+    (data, names)
 }
 
 /// A JSON value as a YAML node with no place in any file.
-fn json_node(j: &Json) -> crate::yaml::Node {
+fn json_node(j: &Json, span: std::ops::Range<usize>) -> crate::yaml::Node {
     use crate::yaml::{Node, Value};
     let value = match j {
         Json::Null => Value::Null,
@@ -427,15 +482,20 @@ fn json_node(j: &Json) -> crate::yaml::Node {
             .as_i64()
             .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
         Json::String(s) => Value::String(s.clone()),
-        Json::Array(a) => Value::Seq(a.iter().map(json_node).collect()),
+        Json::Array(a) => Value::Seq(a.iter().map(|v| json_node(v, span.clone())).collect()),
         Json::Object(o) => Value::Map(
             o.iter()
-                .map(|(k, v)| (json_node(&Json::String(k.clone())), json_node(v)))
+                .map(|(k, v)| {
+                    (
+                        json_node(&Json::String(k.clone()), span.clone()),
+                        json_node(v, span.clone()),
+                    )
+                })
                 .collect(),
         ),
     };
     Node {
-        span: 0..0,
+        span,
         tag: None,
         plain: false,
         value,
