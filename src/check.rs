@@ -99,7 +99,13 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     }
     out.files += policy_files.len();
     out.diagnostics.extend(policy_diags);
-    out.absorb(check_plain_templates(&plain_templates, &limits, &policies));
+    let waivers = crate::policy::Waivers::new(config.as_ref(), crate::config::Date::today());
+    out.absorb(check_plain_templates(
+        &plain_templates,
+        &limits,
+        &policies,
+        &waivers,
+    ));
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
     // Bundles under the given paths (or, by default, the workspace's template folders), then
@@ -289,9 +295,14 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         &out.units,
         config.as_ref(),
         &limits,
-        &policies,
+        &crate::policy::Enforcement {
+            policies: &policies,
+            waivers: &waivers,
+        },
     );
     out.diagnostics.extend(stage.diagnostics);
+    out.diagnostics
+        .extend(waivers.report(opts.paths.is_empty() && opts.specs.is_empty(), &policies));
     out.files += stage.files;
     out.rendered = stage.rendered;
 
@@ -418,6 +429,7 @@ fn check_plain_templates(
     templates: &[(PathBuf, String)],
     limits: &Limits,
     policies: &[crate::policy::Policy],
+    waivers: &crate::policy::Waivers,
 ) -> SpecResult {
     let results: Vec<Vec<Diagnostic>> = templates
         .par_iter()
@@ -435,7 +447,12 @@ fn check_plain_templates(
                             policies,
                             &source,
                             &data,
-                            &crate::policy::Elsewhere::NOWHERE,
+                            &crate::policy::Target {
+                                deployment: shown,
+                                waivers,
+                                locate: &|_| None,
+                                fallback: None,
+                            },
                         ));
                     }
                 }

@@ -26,6 +26,19 @@ struct RawConfig {
     environment: Vec<RawEnvironment>,
     #[serde(default)]
     service: Vec<RawService>,
+    #[serde(default)]
+    waiver: Vec<RawWaiver>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    rule: Spanned<String>,
+    deployment: Spanned<String>,
+    resource: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    owner: Spanned<String>,
+    expires: Spanned<toml::value::Datetime>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +144,75 @@ pub struct Config {
     pub limits: Limits,
     pub environments: Vec<EnvironmentDeployment>,
     pub services: Vec<ServiceDeployment>,
+    pub waivers: Vec<Waiver>,
+}
+
+/// `[[waiver]]`: an accepted policy finding, with who accepted it, why, and until when.
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    /// A rule's `@id` or its name.
+    pub rule: At<String>,
+    /// A deployment's name (environment, service instance, service for its pipeline, component), or
+    /// a plain template's path as given.
+    pub deployment: At<String>,
+    /// A resource's logical id; without it, every finding of the rule on the deployment.
+    pub resource: Option<At<String>>,
+    pub reason: String,
+    pub owner: String,
+    /// The last day the waiver holds.
+    pub expires: At<Date>,
+}
+
+/// A calendar date, ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Date {
+    /// Today in UTC, or `PROCTOR_TODAY` (`YYYY-MM-DD`) when set, for reproducible runs.
+    pub fn today() -> Date {
+        if let Some(d) = std::env::var("PROCTOR_TODAY")
+            .ok()
+            .and_then(|v| Date::parse(&v))
+        {
+            return d;
+        }
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days((secs / 86_400) as i64)
+    }
+
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year = parts.next()?.parse().ok()?;
+        let month = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+
+    /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
 }
 
 /// proctor.toml in `start` or the nearest folder above it.
@@ -155,9 +237,9 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
             let help = if message.contains("unknown field") {
-                "proctor.toml has `[workspace]`, `[limits]`, `[[environment]]` and `[[service]]` tables; the README lists their keys"
+                "proctor.toml has `[workspace]`, `[limits]`, `[policies]`, `[[environment]]`, `[[service]]` and `[[waiver]]` tables; the README lists their keys"
             } else if message.contains("missing field") {
-                "add the missing key; each `[[environment]]` and `[[service]]` needs `name`, `template` and `spec`"
+                "add the missing key; each `[[environment]]` and `[[service]]` needs `name`, `template` and `spec`; each `[[waiver]]` needs `rule`, `deployment`, `reason`, `owner` and `expires`"
             } else {
                 "correct the TOML at the location shown"
             };
@@ -203,7 +285,56 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         limits,
         environments: Vec::new(),
         services: Vec::new(),
+        waivers: Vec::new(),
     };
+    for w in raw.waiver {
+        let mut ok = true;
+        for (key, v) in [
+            ("rule", &w.rule),
+            ("deployment", &w.deployment),
+            ("reason", &w.reason),
+            ("owner", &w.owner),
+        ] {
+            if v.get_ref().trim().is_empty() {
+                ok = false;
+                diags.push(
+                    Diagnostic::new(codes::W001, format!("a waiver's `{key}` is empty"))
+                        .at(source, v.span())
+                        .help("a waiver names the rule, the deployment, why the finding is accepted, who owns that decision, and until when"),
+                );
+            }
+        }
+        let expires = w.expires.get_ref();
+        let date = match (expires.date, expires.time) {
+            (Some(d), None) if expires.offset.is_none() => Some(Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            }),
+            _ => None,
+        };
+        let Some(date) = date else {
+            diags.push(
+                Diagnostic::new(codes::W001, format!("`expires = {expires}` is not a date"))
+                    .at(source, w.expires.span())
+                    .help("write the waiver's last day as a TOML date, without quotes: `expires = 2027-03-31`"),
+            );
+            continue;
+        };
+        if ok {
+            cfg.waivers.push(Waiver {
+                rule: At::from(w.rule),
+                deployment: At::from(w.deployment),
+                resource: w.resource.map(At::from),
+                reason: w.reason.into_inner(),
+                owner: w.owner.into_inner(),
+                expires: At {
+                    value: date,
+                    span: w.expires.span(),
+                },
+            });
+        }
+    }
     for (key, folders) in [("templates", &cfg.templates), ("policies", &cfg.policies)] {
         for f in folders.iter().filter(|f| !root.join(&f.value).is_dir()) {
             diags.push(
@@ -374,6 +505,40 @@ mod tests {
         let mut diags = Vec::new();
         let cfg = parse(&src, Path::new("/ws"), &mut diags);
         (cfg, diags)
+    }
+
+    #[test]
+    fn civil_dates_from_day_counts() {
+        let d = |y, m, day| Date {
+            year: y,
+            month: m,
+            day,
+        };
+        assert_eq!(Date::from_days(0), d(1970, 1, 1));
+        assert_eq!(Date::from_days(20_783), d(2026, 11, 26));
+        assert_eq!(Date::from_days(11_016), d(2000, 2, 29));
+        assert_eq!(Date::from_days(11_017), d(2000, 3, 1));
+        assert_eq!(Date::from_days(19_782), d(2024, 2, 29));
+        assert_eq!(Date::parse("2027-03-31"), Some(d(2027, 3, 31)));
+        assert_eq!(Date::parse("2027-13-01"), None);
+    }
+
+    #[test]
+    fn waivers_need_a_date_and_non_empty_fields() {
+        let (cfg, diags) = parse_text(
+            "[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \"why\"\nowner = \"me\"\nexpires = 2027-03-31\n\n[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \" \"\nowner = \"me\"\nexpires = 2027-03-31\n\n[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \"why\"\nowner = \"me\"\nexpires = 2027-03-31T10:00:00Z\n",
+        );
+        let cfg = cfg.unwrap();
+        assert_eq!(cfg.waivers.len(), 1);
+        assert_eq!(cfg.waivers[0].expires.value.to_string(), "2027-03-31");
+        let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(
+            messages,
+            [
+                "a waiver's `reason` is empty",
+                "`expires = 2027-03-31T10:00:00Z` is not a date"
+            ]
+        );
     }
 
     #[test]

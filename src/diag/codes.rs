@@ -469,6 +469,24 @@ codes! {
         example: "`s3_bucket_encryption_at_rest` failing on a bucket without `BucketEncryption`.",
         fix: "Change the template or the spec as the rule's message says, or record a waiver with a reason, an owner and an expiry date.",
     }
+    P101 "waived-finding" Info "policies" {
+        what: "A policy finding that a waiver in proctor.toml accepts, until its expiry date.",
+        why: "Waived findings stay visible (with the reason, the owner and the date) so that exceptions are reviewed, not forgotten.",
+        example: "A `[[waiver]]` with `rule = \"PROCTOR-S3-004\"`, `deployment = \"dev\"` and `expires = 2027-03-31`.",
+        fix: "Nothing is needed until the waiver expires; fix the finding and delete the waiver when you can.",
+    }
+    P102 "waiver-expired" Error "policies" {
+        what: "A `[[waiver]]` in proctor.toml is past its `expires` date; it waives nothing any more.",
+        why: "An exception was granted for a limited time; after it, the finding must be fixed or the exception decided again, by its owner.",
+        example: "`expires = 2026-09-30` on a run after that day.",
+        fix: "Fix the finding and delete the waiver, or have its owner renew it with a new date and reason.",
+    }
+    P103 "waiver-unused" Warning "policies" {
+        what: "A `[[waiver]]` matches no finding on a deployment that was checked.",
+        why: "The rule passes there now (the waiver can go) or the waiver names the rule, the deployment or the resource wrongly (and waives nothing).",
+        example: "A waiver of `PROCTOR-S3-004` on `dev` after versioning was enabled on every bucket of `dev`.",
+        fix: "Delete the waiver, or correct its `rule`, `deployment` or `resource`.",
+    }
     I001 "unknown-input" Error "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",
         why: "The value would be ignored (or rejected by Proton); usually the name is misspelled.",

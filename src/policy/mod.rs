@@ -8,6 +8,9 @@ pub mod functions;
 pub mod lower;
 pub mod parser;
 pub mod unit_test;
+pub mod waiver;
+
+pub use waiver::{Verdict, Waivers};
 
 use std::path::{Path, PathBuf};
 
@@ -86,36 +89,41 @@ pub fn evaluate(
     (statuses, e.failures)
 }
 
-/// Evaluates every policy on a document and turns each failure into a diagnostic at the
-/// offending node of `source` (the document's text). Resources that name a rule in
-/// `Metadata.guard.SuppressedRules` are not reported for it, as in Guard.
+/// The policies of a run and its waivers.
+pub struct Enforcement<'a> {
+    pub policies: &'a [Policy],
+    pub waivers: &'a Waivers,
+}
+
 /// Maps a span outside the checked file to a place in another file.
 pub type Locate<'a> =
     dyn Fn(&std::ops::Range<usize>) -> Option<(Source, std::ops::Range<usize>)> + 'a;
 
-/// Where findings on nodes outside the checked file go: `locate` maps such a span to a place
-/// in another file (a spec), `fallback` is the file named when it cannot.
-pub struct Elsewhere<'a> {
+/// What a document is, for its findings: the deployment it belongs to (for waivers), and where
+/// findings on nodes outside the checked file go (`locate` maps such a span to a place in
+/// another file, a spec; `fallback` is the file named when it cannot).
+pub struct Target<'a> {
+    pub deployment: &'a str,
+    pub waivers: &'a Waivers,
     pub locate: &'a Locate<'a>,
     pub fallback: Option<Source>,
 }
 
-impl Elsewhere<'_> {
-    /// For documents whose every node is in the checked file.
-    pub const NOWHERE: Elsewhere<'static> = Elsewhere {
-        locate: &|_| None,
-        fallback: None,
-    };
-}
-
+/// Evaluates every policy on a document and turns each failure into a diagnostic at the
+/// offending node of `source` (the document's text). Resources that name a rule in
+/// `Metadata.guard.SuppressedRules` are not reported for it, as in Guard; findings a live
+/// waiver matches are reported as waived (info).
 pub fn check_document(
     policies: &[Policy],
     source: &Source,
     root: &crate::yaml::Node,
-    elsewhere: &Elsewhere,
+    target: &Target,
 ) -> Vec<Diagnostic> {
     use crate::diag::{Severity, codes};
     let mut out = Vec::new();
+    if !policies.is_empty() {
+        target.waivers.checked(target.deployment);
+    }
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
         let (_, failures) = evaluate(policy, root);
@@ -153,22 +161,42 @@ pub fn check_document(
                 .map(str::trim)
                 .filter(|m| !m.is_empty())
                 .map_or_else(|| f.detail.clone(), str::to_string);
-            let mut d =
-                crate::diag::Diagnostic::new(codes::P100, format!("{id}`{}`: {what}", rule.name));
+            let resource = span
+                .as_ref()
+                .filter(|s| s.end <= source.text().len())
+                .and_then(|s| waiver::resource_at(root, s));
+            let verdict = target.waivers.judge(
+                &rule.name,
+                rule.meta.id.as_deref(),
+                target.deployment,
+                resource,
+            );
+            let mut d = match verdict {
+                Verdict::Waived(..) => crate::diag::Diagnostic::new(
+                    codes::P101,
+                    format!("waived: {id}`{}`: {what}", rule.name),
+                ),
+                _ => crate::diag::Diagnostic::new(
+                    codes::P100,
+                    format!("{id}`{}`: {what}", rule.name),
+                ),
+            };
             let inside = span.as_ref().filter(|s| s.end <= source.text().len());
             d = match (inside, &span) {
                 (Some(s), _) => d
                     .at(source, s.clone())
                     .primary_message(format!("fails {}", f.detail)),
-                (None, Some(s)) => match (elsewhere.locate)(s) {
+                (None, Some(s)) => match (target.locate)(s) {
                     Some((file, at)) => d
                         .at(&file, at)
                         .primary_message(format!("fails {}", f.detail)),
-                    None => d.at_file(elsewhere.fallback.as_ref().unwrap_or(source)),
+                    None => d.at_file(target.fallback.as_ref().unwrap_or(source)),
                 },
                 (None, None) => d.at_file(source),
             };
-            if rule.meta.severity.as_deref() == Some("warning") {
+            if rule.meta.severity.as_deref() == Some("warning")
+                && !matches!(verdict, Verdict::Waived(..))
+            {
                 d = d.severity(Severity::Warning);
             }
             let mut help = format!("policy `{}`, rule `{}`", policy.source.name(), rule.name);
@@ -177,6 +205,22 @@ pub fn check_document(
             }
             if let Some(docs) = &rule.meta.docs {
                 help.push_str(&format!("; see {docs}"));
+            }
+            match verdict {
+                Verdict::Waived(w, config) => {
+                    help = format!(
+                        "waived until {} (owner: {}): {}; {help}",
+                        w.expires.value, w.owner, w.reason
+                    );
+                    d = d.label(config, w.rule.span.clone(), "waived here");
+                }
+                Verdict::Expired(w) => {
+                    help.push_str(&format!(
+                        "; its waiver expired on {} (owner: {})",
+                        w.expires.value, w.owner
+                    ));
+                }
+                Verdict::Stands => {}
             }
             d = d
                 .help(help)

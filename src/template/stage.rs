@@ -69,7 +69,7 @@ pub fn run(
     units: &[Unit],
     config: Option<&Config>,
     limits: &Limits,
-    policies: &[crate::policy::Policy],
+    enforce: &crate::policy::Enforcement,
 ) -> StageOutcome {
     let mut out = StageOutcome::default();
     let render_limits = RenderLimits::default();
@@ -133,7 +133,7 @@ pub fn run(
         let (text, diags) =
             match render::render(&renderer, &t.source, usage, &ctx, u.origin.as_ref(), &label) {
                 Ok(text) => {
-                    let diags = validate(&renderer, &t.source, &ctx, &text, u, policies, config);
+                    let diags = validate(&renderer, &t.source, &ctx, &text, u, enforce, config);
                     (text, diags)
                 }
                 Err(diags) => (String::new(), diags),
@@ -346,7 +346,7 @@ fn validate(
     ctx: &Context,
     text: &str,
     u: &Unit,
-    policies: &[crate::policy::Policy],
+    enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
 ) -> Vec<Diagnostic> {
     let name = format!("{} [rendered for {}]", template.name(), short_label(u));
@@ -363,7 +363,7 @@ fn validate(
     if let Some(root) = crate::cfn::parse(&rendered, &mut diags) {
         crate::cfn::checks::check(&rendered, &root, &mut diags);
     }
-    if !policies.is_empty()
+    if !enforce.policies.is_empty()
         && let Some(data) = crate::cfn::parse_for_policies(&rendered, &mut Vec::new())
     {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
@@ -382,10 +382,12 @@ fn validate(
             .filter(|o| !o.synthesized)
             .map(|o| o.spec.clone());
         diags.extend(crate::policy::check_document(
-            policies,
+            enforce.policies,
             &rendered,
             &data,
-            &crate::policy::Elsewhere {
+            &crate::policy::Target {
+                deployment: &u.name,
+                waivers: enforce.waivers,
                 locate: &locate,
                 fallback,
             },

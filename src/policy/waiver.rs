@@ -1,0 +1,186 @@
+//! Waivers (`[[waiver]]` in proctor.toml): accepted policy findings. A finding that a live
+//! waiver matches is reported as waived (P101, info); a waiver past its expiry date is an error
+//! (P102) and waives nothing; a waiver whose deployment was checked but that matched no
+//! finding is a warning (P103).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::config::{Config, Date, Waiver};
+use crate::diag::{Diagnostic, codes};
+use crate::source::Source;
+
+/// The waivers of a run, with what the run did with them (shared across threads).
+#[derive(Debug, Default)]
+pub struct Waivers {
+    list: Vec<Waiver>,
+    source: Option<Source>,
+    today: Option<Date>,
+    /// A finding matched the waiver.
+    used: Vec<AtomicBool>,
+    /// Policies ran on the waiver's deployment.
+    seen: Vec<AtomicBool>,
+}
+
+/// What the waivers say about one finding.
+pub enum Verdict<'a> {
+    Stands,
+    Waived(&'a Waiver, &'a Source),
+    /// Only expired waivers match it.
+    Expired(&'a Waiver),
+}
+
+impl Waivers {
+    pub fn new(config: Option<&Config>, today: Date) -> Waivers {
+        let list = config.map(|c| c.waivers.clone()).unwrap_or_default();
+        Waivers {
+            used: list.iter().map(|_| AtomicBool::new(false)).collect(),
+            seen: list.iter().map(|_| AtomicBool::new(false)).collect(),
+            source: config.map(|c| c.source.clone()),
+            today: Some(today),
+            list,
+        }
+    }
+
+    fn expired(&self, w: &Waiver) -> bool {
+        self.today.is_some_and(|t| w.expires.value < t)
+    }
+
+    /// Records that policies ran on `deployment`.
+    pub fn checked(&self, deployment: &str) {
+        for (w, seen) in self.list.iter().zip(&self.seen) {
+            if w.deployment.value == deployment {
+                seen.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The verdict on a finding of the rule named `rule` (with `@id` `id`) on `deployment`,
+    /// in the resource `resource` when the failing node is inside one.
+    pub fn judge(
+        &self,
+        rule: &str,
+        id: Option<&str>,
+        deployment: &str,
+        resource: Option<&str>,
+    ) -> Verdict<'_> {
+        let mut verdict = Verdict::Stands;
+        for (i, w) in self.list.iter().enumerate() {
+            let rule_matches = w.rule.value == rule || id.is_some_and(|id| w.rule.value == id);
+            let resource_matches = w
+                .resource
+                .as_ref()
+                .is_none_or(|r| Some(r.value.as_str()) == resource);
+            if !(rule_matches && w.deployment.value == deployment && resource_matches) {
+                continue;
+            }
+            self.used[i].store(true, Ordering::Relaxed);
+            if self.expired(w) {
+                verdict = Verdict::Expired(w);
+            } else if let Some(source) = &self.source {
+                return Verdict::Waived(w, source);
+            }
+        }
+        verdict
+    }
+
+    /// P102 for every expired waiver, P103 for every unused one whose deployment was checked;
+    /// when `everything` was checked (no path selection), also for waivers whose deployment
+    /// no policy ran on (a misspelled deployment).
+    pub fn report(&self, everything: bool, policies: &[super::Policy]) -> Vec<Diagnostic> {
+        let Some(source) = &self.source else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, w) in self.list.iter().enumerate() {
+            let target = match &w.resource {
+                Some(r) => format!("`{}` in `{}`", r.value, w.deployment.value),
+                None => format!("`{}`", w.deployment.value),
+            };
+            let known = policies.iter().flat_map(|p| &p.file.rules).any(|r| {
+                !r.implicit
+                    && (r.name == w.rule.value
+                        || r.meta.id.as_deref() == Some(w.rule.value.as_str()))
+            });
+            if !known {
+                let names: Vec<&str> = policies
+                    .iter()
+                    .flat_map(|p| &p.file.rules)
+                    .filter(|r| !r.implicit)
+                    .flat_map(|r| std::iter::once(r.name.as_str()).chain(r.meta.id.as_deref()))
+                    .collect();
+                let mut d = Diagnostic::new(
+                    codes::P103,
+                    format!(
+                        "the waiver names `{}`, which is no rule of the policies that ran",
+                        w.rule.value
+                    ),
+                )
+                .at(source, w.rule.span.clone())
+                .primary_message("no rule has this id or name");
+                d = match crate::diag::did_you_mean(&w.rule.value, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "name a rule by its `@id` or its name; or delete the waiver (owner: {})",
+                        w.owner
+                    )),
+                };
+                out.push(d);
+                continue;
+            }
+            if self.expired(w) {
+                out.push(
+                    Diagnostic::new(
+                        codes::P102,
+                        format!(
+                            "the waiver of `{}` on {target} expired on {} (owner: {})",
+                            w.rule.value, w.expires.value, w.owner
+                        ),
+                    )
+                    .at(source, w.expires.span.clone())
+                    .primary_message("expired")
+                    .help(format!(
+                        "ask {} to renew it with a new date and reason, or fix the finding and delete the waiver; it was granted because: {}",
+                        w.owner, w.reason
+                    )),
+                );
+            } else if everything && !self.seen[i].load(Ordering::Relaxed) {
+                out.push(
+                    Diagnostic::new(
+                        codes::P103,
+                        format!("the waiver of `{}` names `{}`, which is no checked deployment", w.rule.value, w.deployment.value),
+                    )
+                    .at(source, w.deployment.span.clone())
+                    .primary_message("no deployment has this name")
+                    .help(format!(
+                        "name an environment, a service instance, a service (for its pipeline), a component, or a plain template's path as given; or delete the waiver (owner: {})",
+                        w.owner
+                    )),
+                );
+            } else if self.seen[i].load(Ordering::Relaxed) && !self.used[i].load(Ordering::Relaxed)
+            {
+                out.push(
+                    Diagnostic::new(codes::P103, format!("the waiver of `{}` on {target} matches no finding", w.rule.value))
+                        .at(source, w.rule.span.clone())
+                        .primary_message("nothing to waive")
+                        .help(format!(
+                            "the rule passes there now (or the rule or resource is misspelled): delete the waiver (owner: {})",
+                            w.owner
+                        )),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The logical id of the resource whose entry contains `span`.
+pub fn resource_at<'a>(
+    root: &'a crate::yaml::Node,
+    span: &std::ops::Range<usize>,
+) -> Option<&'a str> {
+    let resources = root.get("Resources").and_then(crate::yaml::Node::as_map)?;
+    resources
+        .iter()
+        .find(|(k, r)| k.span.start <= span.start && span.end <= r.span.end)
+        .and_then(|(k, _)| k.as_str())
+}
