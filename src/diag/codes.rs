@@ -463,6 +463,42 @@ codes! {
         example: "`rule r { Resources.*.Type == }` (a comparison without a value).",
         fix: "Correct the rule at the location shown; the message says what was expected there.",
     }
+    P002 "unknown-rule" Error "policies" {
+        what: "A rule references a rule, or calls a parameterized rule, that the file does not define.",
+        why: "cfn-guard stops with an error on such a file; proctor does not run it, so that a typo cannot turn a check off.",
+        example: "`s3_encryptd` in a rule body when the rule is named `s3_encrypted`.",
+        fix: "Correct the name (the help suggests the nearest one), or define the rule in the same file.",
+    }
+    P003 "unknown-function" Error "policies" {
+        what: "A call names no built-in function, or passes a function or parameterized rule the wrong number of arguments.",
+        why: "The call cannot be evaluated; the file does not run.",
+        example: "`to_uppercase(%names)` instead of `to_upper(%names)`; `join(%names)` without a delimiter.",
+        fix: "Use one of the 15 functions (`proctor explain P003` lists them in the policy language reference) with its arguments.",
+    }
+    P004 "invalid-regex" Error "policies" {
+        what: "A `/regex/` does not compile.",
+        why: "A clause with a broken pattern could never match; the file does not run.",
+        example: "`/[a-z/` (an unclosed class).",
+        fix: "Correct the pattern; inside `/.../`, write `/` as `\\/`.",
+    }
+    P005 "regex-too-costly" Warning "policies" {
+        what: "A regex with look-around or back-references took more than 100,000 backtracking steps on a value; the search counted as no match.",
+        why: "Backtracking can take exponential time; proctor bounds every search so that no pattern can hang a run, and says when the bound decided a result.",
+        example: "`/^(a+)+$/` with a look-ahead, searched in a long string of `a`s followed by `b`.",
+        fix: "Rewrite the pattern without nested repetition (or without look-around), so that it runs on the linear-time engine.",
+    }
+    P006 "unused-variable" Warning "policies" {
+        what: "A `let` variable is never used.",
+        why: "It is dead code, or the clause meant to use it reads something else (a typo in `%name`).",
+        example: "`let buckets = ...` and then `%bucket.Properties...`.",
+        fix: "Use the variable, or delete the `let`.",
+    }
+    P007 "rule-cycle" Error "policies" {
+        what: "A rule references itself, directly or through other rules.",
+        why: "Its result would depend on itself (cfn-guard overflows its stack on such files); the file does not run.",
+        example: "`rule a { b }` and `rule b { a }`.",
+        fix: "Remove one reference of the cycle, or split the shared checks into a third rule.",
+    }
     P100 "policy-violation" Error "policies" {
         what: "A rule of an organisational policy FAILs on a deployment's rendered CloudFormation (or a plain template). The rule's own annotation (`# @severity: warning`) can make it a warning.",
         why: "Platform teams encode what every stack must satisfy (encryption, no public access, tags); a violation is reported before anything is deployed.",

@@ -1190,6 +1190,17 @@ pub fn regex_search(pattern: &str, text: &str) -> bool {
     })
 }
 
+thread_local! {
+    /// Patterns whose search went over the backtracking budget on this thread, since the last
+    /// `take_too_costly`.
+    static TOO_COSTLY: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The patterns whose search went over the backtracking budget since the last call.
+pub fn take_too_costly() -> Vec<String> {
+    TOO_COSTLY.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
 enum Matcher {
     Linear(regex::Regex),
     Backtracking(fancy_regex::Regex),
@@ -1213,9 +1224,11 @@ impl Matcher {
     fn is_match(&self, text: &str) -> bool {
         match self {
             Matcher::Linear(r) => r.is_match(text),
-            // Over the backtracking budget counts as no match (reported at load time as a
-            // risky pattern).
-            Matcher::Backtracking(r) => r.is_match(text).unwrap_or(false),
+            // Over the backtracking budget counts as no match, and is reported (P005).
+            Matcher::Backtracking(r) => r.is_match(text).unwrap_or_else(|_| {
+                TOO_COSTLY.with(|t| t.borrow_mut().push(r.as_str().to_string()));
+                false
+            }),
         }
     }
 }

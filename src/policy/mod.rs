@@ -5,6 +5,7 @@ pub mod ast;
 pub mod builtin;
 pub mod eval;
 pub mod functions;
+pub mod lints;
 pub mod lower;
 pub mod parser;
 pub mod unit_test;
@@ -35,7 +36,14 @@ pub fn load_all(files: &[(PathBuf, String)], limits: &Limits) -> (Vec<Policy>, V
         .map(|(path, shown)| {
             let mut diags = Vec::new();
             let policy = match read_source(path, shown, limits.max_file_bytes) {
-                Ok(source) => lower::parse(&source, &mut diags).map(|file| Policy { source, file }),
+                Ok(source) => lower::parse(&source, &mut diags).and_then(|file| {
+                    let found = lints::check(&file, &source);
+                    let runs = !found
+                        .iter()
+                        .any(|d| d.severity == crate::diag::Severity::Error);
+                    diags.extend(found);
+                    runs.then_some(Policy { source, file })
+                }),
                 Err(d) => {
                     diags.push(*d);
                     None
@@ -126,7 +134,26 @@ pub fn check_document(
     }
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
+        eval::take_too_costly();
         let (_, failures) = evaluate(policy, root);
+        let mut costly = eval::take_too_costly();
+        costly.sort();
+        costly.dedup();
+        for re in costly {
+            let text = policy.source.text();
+            let at = text
+                .find(&format!("/{re}/"))
+                .map_or(0..0, |i| i..i + re.len() + 2);
+            out.push(
+                crate::diag::Diagnostic::new(
+                    codes::P005,
+                    format!("`/{re}/` gave up after 100,000 backtracking steps on `{}`; counted as no match", source.name()),
+                )
+                .at(&policy.source, at)
+                .primary_message("too costly on this input")
+                .help("rewrite the pattern without nested repetition or look-around, so that it runs in linear time"),
+            );
+        }
         let mut seen = std::collections::HashSet::new();
         for f in failures {
             let Some(rule) = policy.file.rules.iter().find(|r| r.name == f.rule) else {
