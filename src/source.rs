@@ -87,6 +87,18 @@ impl SourceFile {
             .map_or(start + stop, |(i, _)| start + i)
     }
 
+    /// The byte range of 0-based lines `first..=last` (clamped), with their line breaks.
+    pub fn lines_range(&self, first: usize, last: usize) -> Range<usize> {
+        let n = self.line_starts.len();
+        let start = self.line_starts[first.min(n - 1)];
+        let end = self
+            .line_starts
+            .get(last.saturating_add(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        start..end.max(start)
+    }
+
     /// The nearest char boundary at or before `offset`, within the text.
     pub fn clamp(&self, offset: usize) -> usize {
         let mut o = offset.min(self.text.len());

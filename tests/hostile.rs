@@ -295,3 +295,138 @@ fn hostile_templates_end_in_diagnostics_and_other_bundles_still_render() {
         ]
     );
 }
+
+#[test]
+fn hostile_policy_files_end_in_diagnostics_and_the_valid_ones_still_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        &dir.join("template.yaml"),
+        "Resources:\n  Assets:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\n",
+    );
+    let p = dir.join("policies");
+    // A valid rule that fails on the template: it must still run.
+    write(
+        &p.join("valid.guard"),
+        "rule s3_encrypted {\n  Resources.*.Properties.BucketEncryption exists\n}\n",
+    );
+    write(
+        &p.join("syntax.guard"),
+        "rule broken {\n  Resources.*.Type ==\n}\n",
+    );
+    // Blocks, `when` blocks, filters and lists nested 100,000 deep.
+    let n = 100_000;
+    write(
+        &p.join("deep_blocks.guard"),
+        format!(
+            "rule r {{\n{}Type exists\n{}}}\n",
+            "Resources {\n".repeat(n),
+            "}\n".repeat(n)
+        ),
+    );
+    write(
+        &p.join("deep_when.guard"),
+        format!(
+            "rule r {{\n{}Type exists\n{}}}\n",
+            "when Resources exists {\n".repeat(n),
+            "}\n".repeat(n)
+        ),
+    );
+    write(
+        &p.join("deep_filters.guard"),
+        format!(
+            "rule r {{ Resources{} exists }}\n",
+            "[ a == 1 ".repeat(n) + &"]".repeat(n)
+        ),
+    );
+    write(
+        &p.join("deep_lists.guard"),
+        format!(
+            "rule r {{ Resources == {}{} }}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        ),
+    );
+    write(&p.join("self_reference.guard"), "rule a {\n  a\n}\n");
+    write(
+        &p.join("cycle.guard"),
+        "rule a {\n  b\n}\nrule b {\n  c\n}\nrule c {\n  a\n}\n",
+    );
+    write(
+        &p.join("backtracking.guard"),
+        "rule names {\n  Resources.*.Properties.BucketName == /^(?!x)((\\w+-?)+)\\2$/\n}\n",
+    );
+    // 10,000 rules, each failing on the template.
+    let many: String = (0..10_000)
+        .map(|i| format!("rule r{i} {{\n  Resources.*.Properties.P{i} exists\n}}\n"))
+        .collect();
+    write(&p.join("many.guard"), many);
+    write(&p.join("binary.guard"), b"rule r { \xff\xfe }\n");
+
+    let run = check(dir, &["--policy", "policies", "template.yaml"]);
+    assert_eq!(run.code, 1);
+    let diags = diagnostics(&run);
+    let has = |code: &str, file: &str| {
+        diags
+            .iter()
+            .any(|(c, f, line)| c == code && f == file && *line > 0)
+    };
+    assert!(has("P001", "policies/syntax.guard"), "{diags:?}");
+    for f in ["deep_blocks", "deep_when", "deep_filters", "deep_lists"] {
+        assert!(
+            has("P001", &format!("policies/{f}.guard")),
+            "{f}: {diags:?}"
+        );
+    }
+    assert!(has("P007", "policies/self_reference.guard"), "{diags:?}");
+    assert!(has("P007", "policies/cycle.guard"), "{diags:?}");
+    assert!(has("P005", "policies/backtracking.guard"), "{diags:?}");
+    assert!(
+        diags
+            .iter()
+            .any(|(c, f, _)| c == "F002" || c == "F001" && f == "policies/binary.guard"),
+        "{diags:?}"
+    );
+    // The valid files ran: one finding of valid.guard, and one per rule of many.guard.
+    let findings = |rule_prefix: &str| {
+        run.json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["code"] == "P100" && d["help"].as_str().unwrap_or("").contains(rule_prefix)
+            })
+            .count()
+    };
+    assert_eq!(findings("rule `s3_encrypted`"), 1);
+    assert_eq!(findings("policies/many.guard"), 10_000);
+}
+
+#[test]
+fn policy_inputs_that_are_not_maps_are_evaluated_without_panics() {
+    // Unit-test inputs that are lists, scalars and null: Guard evaluates them (queries do not
+    // resolve), and so does proctor.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        &dir.join("r.guard"),
+        "rule has_resources {\n  Resources exists\n}\nrule any_type {\n  Resources.*.Type exists\n}\n",
+    );
+    write(
+        &dir.join("tests/r_tests.yaml"),
+        "- name: a list\n  input: [1, 2, 3]\n  expectations:\n    rules: {has_resources: FAIL, any_type: FAIL}\n- name: a scalar\n  input: just text\n  expectations:\n    rules: {has_resources: FAIL, any_type: FAIL}\n- name: null\n  input: null\n  expectations:\n    rules: {has_resources: FAIL, any_type: FAIL}\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["policy", "test", "r.guard"])
+        .current_dir(dir)
+        .output()
+        .expect("proctor runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("3 cases: 6 passed, 0 failed"), "{stdout}");
+}

@@ -223,6 +223,8 @@ pub struct Evaluator<'p, 'd> {
     /// nothing): clauses over it SKIP.
     vanished: bool,
     scopes: Vec<Scope<'d>>,
+    /// Rules by name (the first definition of a name, as before).
+    by_name: HashMap<&'p str, &'p Rule>,
 }
 
 impl<'p, 'd> Evaluator<'p, 'd> {
@@ -239,7 +241,11 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             vanished: false,
             conversion_failed: false,
             scopes: vec![HashMap::new()],
+            by_name: HashMap::new(),
         };
+        for r in &file.rules {
+            e.by_name.entry(r.name.as_str()).or_insert(r);
+        }
         for l in &file.lets {
             let v = e.let_value(&l.value, &Val::Doc(root));
             if let Some(s) = e.scopes.last_mut() {
@@ -265,7 +271,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         if let Some(s) = self.results.get(name) {
             return *s;
         }
-        let Some(rule) = self.file.rules.iter().find(|r| r.name == name) else {
+        let Some(rule) = self.by_name.get(name).copied() else {
             return Status::Fail;
         };
         if self.in_progress.iter().any(|n| n == name) {

@@ -36,6 +36,7 @@ pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
         used_vars: HashSet::new(),
         refs: Vec::new(),
         lets: file.lets.iter().collect(),
+        rule_names: file.rules.iter().map(|r| r.name.as_str()).collect(),
     };
     for l in &file.lets {
         w.rhs(&l.value);
@@ -86,6 +87,7 @@ struct Walker<'a> {
     refs: Vec<(String, Span)>,
     /// Every `let` of the file, at any level.
     lets: Vec<&'a Let>,
+    rule_names: HashSet<&'a str>,
 }
 
 impl<'a> Walker<'a> {
@@ -117,7 +119,7 @@ impl<'a> Walker<'a> {
             }
             Clause::RuleRef { name, span, .. } => {
                 self.refs.push((name.clone(), span.clone()));
-                if !self.file.rules.iter().any(|r| &r.name == name) {
+                if !self.rule_names.contains(name.as_str()) {
                     let names = self.file.rules.iter().map(|r| r.name.as_str());
                     let mut d = Diagnostic::new(codes::P002, format!("no rule is named `{name}`"))
                         .at(self.source, span.clone())

@@ -10,8 +10,24 @@ use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
 
 /// Parses and lowers a policy file. A syntax error is a diagnostic and `None`.
+/// Blocks, lists, filters and calls may nest this deep; deeper files are refused before they
+/// are parsed, so that no recursion (parser, lowering, checks, evaluation) can overflow.
+pub const MAX_NESTING: usize = 64;
+
 pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<PolicyFile> {
     let text = source.text();
+    if let Some(at) = too_deep(text) {
+        diags.push(
+            Diagnostic::new(
+                codes::P001,
+                format!("nested more than {MAX_NESTING} levels deep"),
+            )
+            .at(source, at..at + 1)
+            .primary_message("too deep")
+            .help("split the rule: move inner blocks into named rules and reference them"),
+        );
+        return None;
+    }
     let file = match PolicyParser::parse(R::file, text) {
         Ok(mut pairs) => pairs.next()?,
         Err(e) => {
@@ -702,4 +718,41 @@ fn lower_literal_kind(x: Pair<R>) -> Literal {
         }
         _ => Literal::Null,
     }
+}
+
+/// The offset of the first bracket nested deeper than `MAX_NESTING`, skipping strings,
+/// comments, messages and regexes (whose brackets are text).
+fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    // Skips to just after the next unescaped `end`.
+    let skip_to = |mut j: usize, end: u8| {
+        while j < b.len() && b[j] != end {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        j + 1
+    };
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' | b'/' => i = skip_to(i + 1, b[i]),
+            b'#' => i = skip_to(i + 1, b'\n'),
+            b'<' if b.get(i + 1) == Some(&b'<') => {
+                i = text[i + 2..].find(">>").map_or(b.len(), |k| i + 2 + k + 2);
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }

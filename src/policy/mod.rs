@@ -154,9 +154,14 @@ pub fn check_document(
                 .help("rewrite the pattern without nested repetition or look-around, so that it runs in linear time"),
             );
         }
+        let mut rules: std::collections::HashMap<&str, &ast::Rule> =
+            std::collections::HashMap::new();
+        for r in &policy.file.rules {
+            rules.entry(r.name.as_str()).or_insert(r);
+        }
         let mut seen = std::collections::HashSet::new();
         for f in failures {
-            let Some(rule) = policy.file.rules.iter().find(|r| r.name == f.rule) else {
+            let Some(rule) = rules.get(f.rule.as_str()).copied() else {
                 continue;
             };
             // A map or list value is shown by its key: one line, not the whole block.

@@ -19,14 +19,28 @@ impl SourceCode for SourceFile {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text().read_span(span, before, after)?;
+        // Read from a window of the lines around the span, found with the line index: miette
+        // reading the whole text would scan it from the start for every label, which makes a
+        // report quadratic (20,000 findings in a large policy file took 23 s).
+        let start = self.clamp(span.offset());
+        let end = self.clamp(span.offset() + span.len()).max(start);
+        let first = self.line_col(start).0 - 1;
+        let last = self.line_col(end).0 - 1;
+        let window = self.lines_range(first.saturating_sub(before), last.saturating_add(after));
+        let local = SourceSpan::new((start - window.start).into(), end - start);
+        let inner = self.text()[window.clone()].read_span(&local, before, after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name().to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new(
+                (inner.span().offset() + window.start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first.saturating_sub(before),
             inner.column(),
-            inner.line_count(),
+            // miette's own reader counts lines from the start of the text to the end of the
+            // snippet, and its merging of nearby snippets relies on that: keep it.
+            inner.line_count() + first.saturating_sub(before),
         )))
     }
 }
