@@ -200,8 +200,57 @@ pub struct Failure {
     /// The offending node, when it is in the data.
     pub node: Option<(usize, usize)>,
     pub message: Option<String>,
+    /// The failing value, shortened, when it is a scalar.
+    pub value: Option<String>,
     /// What the clause checked, in words (`Properties.X == "Enabled"`).
     pub detail: String,
+}
+
+/// A data node as one short line: scalars as written, maps and lists in flow style, cut at
+/// 80 characters.
+pub fn node_text(n: &Node) -> String {
+    fn write(n: &Node, out: &mut String) {
+        if out.len() > 80 {
+            return;
+        }
+        match &n.value {
+            Y::Map(entries) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&k.scalar_text().unwrap_or_default());
+                    out.push_str(": ");
+                    write(v, out);
+                    if out.len() > 80 {
+                        break;
+                    }
+                }
+                out.push('}');
+            }
+            Y::Seq(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write(v, out);
+                    if out.len() > 80 {
+                        break;
+                    }
+                }
+                out.push(']');
+            }
+            _ => out.push_str(&n.scalar_text().unwrap_or_default()),
+        }
+    }
+    let mut out = String::new();
+    write(n, &mut out);
+    if out.chars().count() > 80 {
+        out = out.chars().take(79).collect::<String>() + "…";
+    }
+    out
 }
 
 type Scope<'d> = HashMap<String, Vec<Res<'d>>>;
@@ -352,12 +401,63 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         if self.quiet > 0 {
             return;
         }
+        let message = message.as_ref().map(|m| self.interpolate(m, node));
         self.failures.push(Failure {
             rule: self.current_rule.last().cloned().unwrap_or_default(),
             node: node.map(|n| (n.span.start, n.span.end)),
-            message: message.clone(),
+            message,
+            value: node
+                .filter(|n| !matches!(n.value, Y::Map(_) | Y::Seq(_)))
+                .map(node_text),
             detail,
         });
+    }
+
+    /// proctor's extension to messages: `{{value}}` is the failing value, `{{%name}}` a
+    /// variable's values. Anything else between braces (`{{resolve:...}}`) stays as written.
+    fn interpolate(&self, message: &str, node: Option<&Node>) -> String {
+        if !message.contains("{{") {
+            return message.to_string();
+        }
+        let mut out = String::with_capacity(message.len());
+        let mut rest = message;
+        while let Some(i) = rest.find("{{") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            let Some(j) = after.find("}}") else {
+                rest = &rest[i..];
+                break;
+            };
+            let name = after[..j].trim();
+            let value = if name == "value" {
+                Some(node.map_or_else(|| "(no value)".to_string(), node_text))
+            } else if let Some(var) = name.strip_prefix('%') {
+                self.lookup(var).map(|vals| {
+                    let texts: Vec<String> = vals
+                        .iter()
+                        .filter_map(|r| match r {
+                            Res::Resolved(Val::Doc(n), _) => Some(node_text(n)),
+                            Res::Resolved(Val::Lit(l) | Val::Data(l), _) => Some(match &**l {
+                                Literal::String(s) => s.clone(),
+                                other => literal_text(other),
+                            }),
+                            Res::Unresolved { .. } => None,
+                        })
+                        .take(10)
+                        .collect();
+                    texts.join(", ")
+                })
+            } else {
+                None
+            };
+            match value {
+                Some(v) => out.push_str(&v),
+                None => out.push_str(&rest[i..i + 2 + j + 2]),
+            }
+            rest = &after[j + 2..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn clause(&mut self, c: &'p Clause, this: &Val<'d>) -> Status {

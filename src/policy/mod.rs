@@ -213,15 +213,15 @@ pub fn check_document(
                     format!("{id}`{}`: {what}", rule.name),
                 ),
             };
+            let label = match &f.value {
+                Some(v) => format!("fails {}: found `{v}`", f.detail),
+                None => format!("fails {}", f.detail),
+            };
             let inside = span.as_ref().filter(|s| s.end <= source.text().len());
             d = match (inside, &span) {
-                (Some(s), _) => d
-                    .at(source, s.clone())
-                    .primary_message(format!("fails {}", f.detail)),
+                (Some(s), _) => d.at(source, s.clone()).primary_message(label.clone()),
                 (None, Some(s)) => match (target.locate)(s) {
-                    Some((file, at)) => d
-                        .at(&file, at)
-                        .primary_message(format!("fails {}", f.detail)),
+                    Some((file, at)) => d.at(&file, at).primary_message(label.clone()),
                     None => d.at_file(target.fallback.as_ref().unwrap_or(source)),
                 },
                 (None, None) => d.at_file(source),

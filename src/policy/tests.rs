@@ -166,3 +166,32 @@ fn a_filter_may_start_with_a_quoted_key() {
     );
     assert!(parses("rule r { Resources['Bucket'] exists }\n").is_ok());
 }
+
+#[test]
+fn messages_interpolate_the_failing_value_and_variables() {
+    use crate::source::SourceFile;
+    let rules = SourceFile::new(
+        "p.guard",
+        "p.guard",
+        "let allowed = ['small', 'large']\nrule sizes {\n  Resources.*.Properties.Size IN %allowed\n    << {{value}} is not one of {{%allowed}}; {{resolve:ssm:x}} and {{%unknown}} stay >>\n}\n".to_string(),
+    );
+    let mut diags = Vec::new();
+    let file = crate::policy::lower::parse(&rules, &mut diags).unwrap();
+    let data = SourceFile::new(
+        "t.yaml",
+        "t.yaml",
+        "Resources:\n  A:\n    Properties:\n      Size: huge\n".to_string(),
+    );
+    let root = crate::cfn::parse_for_policies(&data, &mut diags).unwrap();
+    let policy = crate::policy::Policy {
+        source: rules,
+        file,
+    };
+    let (_, failures) = crate::policy::evaluate(&policy, &root);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(
+        failures[0].message.as_deref().map(str::trim),
+        Some("huge is not one of [\"small\", \"large\"]; {{resolve:ssm:x}} and {{%unknown}} stay")
+    );
+    assert_eq!(failures[0].value.as_deref(), Some("huge"));
+}
