@@ -26,35 +26,9 @@ fn guard() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// (folder, rule, data file) triples where proctor differs, with the reason. These are not
-/// deliberate: they are the cases not matched yet (listed in the note), named one by
-/// one so that any other difference fails the test.
-const DELIBERATE: &[(&str, &str, &str, &str)] = &[
-    (
-        "42-list-scalar-comparisons",
-        "list_value_in_list_of_lists",
-        "data-empty-lists.yaml",
-        "not matched yet: an empty list IN a list of lists",
-    ),
-    (
-        "42-list-scalar-comparisons",
-        "list_value_not_in_list",
-        "data-empty-lists.yaml",
-        "not matched yet: an empty list NOT IN a list",
-    ),
-    (
-        "42-list-scalar-comparisons",
-        "star_items_eq_star_items",
-        "data-reordered.yaml",
-        "not matched yet: `a[*] == b[*]` pairing",
-    ),
-    (
-        "42-list-scalar-comparisons",
-        "star_items_eq_star_items",
-        "data-web.yaml",
-        "not matched yet: `a[*] == b[*]` pairing",
-    ),
-];
+/// (folder, rule, data file, reason) where proctor differs from cfn-guard on purpose, named one
+/// by one so that any other difference fails the test. Empty: every result matches.
+const DELIBERATE: &[(&str, &str, &str, &str)] = &[];
 
 /// cfn-guard's per-rule statuses for one data file; `None` when cfn-guard rejects the data
 /// file itself (it only accepts string keys in maps; proctor reads other keys as their text,

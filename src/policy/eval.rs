@@ -689,11 +689,25 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     );
                     return if not { Status::Pass } else { Status::Fail };
                 }
+                // `==` against several values compares the two sides as sets (cfn-guard
+                // 3.2.1): each left value is among the right's, and each right value among
+                // the left's.
+                let set_eq = *op == CmpOp::Eq && right.len() > 1;
+                let covered = !set_eq
+                    || right.iter().all(|r| {
+                        results.iter().any(|x| {
+                            matches!(x, Res::Resolved(v, _) if eq_value(&v.lit(), &r.lit()) == Some(true))
+                        })
+                    });
                 results
                     .iter()
                     .map(|r| match r {
                         Res::Resolved(v, _) => {
-                            let s = binary(v, *op, &right);
+                            let s = if covered {
+                                binary(v, *op, &right)
+                            } else {
+                                Status::Fail
+                            };
                             (if not { s.not() } else { s }, v.node())
                         }
                         // A value that is not there fails, `not` or no `not`.
@@ -1067,6 +1081,7 @@ fn binary(left: &Val<'_>, op: CmpOp, right: &[Val<'_>]) -> Status {
     let holds = match op {
         // Values of different types are neither equal nor unequal: both comparisons fail.
         // Against several right-hand values (a query), the left must equal every one.
+        CmpOp::Eq if right.len() > 1 => right.iter().any(|r| eq_value(&l, &r.lit()) == Some(true)),
         CmpOp::Eq => right.iter().all(|r| eq_value(&l, &r.lit()) == Some(true)),
         CmpOp::Ne => right.iter().all(|r| ne_value(&l, &r.lit())),
         CmpOp::In => within(&l, right),
@@ -1179,7 +1194,13 @@ fn within(l: &Literal, right: &[Val<'_>]) -> bool {
                 .any(|o| matches!(o, Literal::List(_)) && eqv(l, o) == Some(true)),
             _ => false,
         });
-        return whole || items.iter().all(|i| within(i, right));
+        // Against a list of lists only membership counts: an empty list is not vacuously IN.
+        let of_lists = right.iter().any(|r| match r.lit().as_ref() {
+            Literal::List(options) => options.iter().any(|o| matches!(o, Literal::List(_))),
+            _ => false,
+        });
+        return whole
+            || (!(items.is_empty() && of_lists) && items.iter().all(|i| within(i, right)));
     }
     right.iter().any(|r| {
         let r = r.lit();
@@ -1192,10 +1213,11 @@ fn within(l: &Literal, right: &[Val<'_>]) -> bool {
     })
 }
 
-/// `NOT IN`: for a list on the left, none of its elements is in.
+/// `NOT IN`: for a list on the left, none of its elements is in; an empty list FAILs (it is
+/// vacuously IN), as in cfn-guard 3.2.1.
 fn not_within(l: &Literal, right: &[Val<'_>]) -> bool {
     match l {
-        Literal::List(items) => items.iter().all(|i| !within(i, right)),
+        Literal::List(items) => !items.is_empty() && items.iter().all(|i| !within(i, right)),
         _ => !within(l, right),
     }
 }
