@@ -657,12 +657,26 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     // A query that ends in a filter (or is a variable) is a set: `empty` asks
                     // whether it has anything resolved in it, not whether each value is empty.
                     let any = results.iter().any(|r| matches!(r, Res::Resolved(..)));
-                    let s = if any == *negated {
-                        Status::Pass
+                    if any == *negated {
+                        vec![(Status::Pass, None)]
+                    } else if any {
+                        // Not empty: each value in the set is a finding, at its node.
+                        let nodes: Vec<_> = results
+                            .iter()
+                            .filter_map(|r| match r {
+                                Res::Resolved(v, _) => Some((Status::Fail, v.node())),
+                                Res::Unresolved { .. } => None,
+                            })
+                            .collect();
+                        if query.some {
+                            // `some` ORs the statuses: one entry keeps the set's verdict.
+                            vec![(Status::Fail, nodes.first().and_then(|(_, n)| *n))]
+                        } else {
+                            nodes
+                        }
                     } else {
-                        Status::Fail
-                    };
-                    vec![(s, None)]
+                        vec![(Status::Fail, None)]
+                    }
                 } else {
                     results
                         .iter()

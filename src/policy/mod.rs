@@ -132,6 +132,7 @@ pub fn check_document(
     if !policies.is_empty() {
         target.waivers.checked(target.deployment);
     }
+    let suppressed = suppressions(root);
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
         eval::take_too_costly();
@@ -159,6 +160,17 @@ pub fn check_document(
         for r in &policy.file.rules {
             rules.entry(r.name.as_str()).or_insert(r);
         }
+        // A rule whose failures have places is reported there; its failures without one (a
+        // referenced or parameterized rule that failed as a whole) would only repeat them.
+        let located: std::collections::HashSet<&str> = failures
+            .iter()
+            .filter(|f| f.node.is_some())
+            .map(|f| f.rule.as_str())
+            .collect();
+        let failures: Vec<&eval::Failure> = failures
+            .iter()
+            .filter(|f| f.node.is_some() || !located.contains(f.rule.as_str()))
+            .collect();
         let mut seen = std::collections::HashSet::new();
         for f in failures {
             let Some(rule) = rules.get(f.rule.as_str()).copied() else {
@@ -172,10 +184,11 @@ pub fn check_document(
                 let keys = keys.get_or_insert_with(|| key_spans(root));
                 keys.get(&(s, e)).cloned().unwrap_or(s..e)
             });
-            if span
-                .as_ref()
-                .is_some_and(|s| suppressed(root, s, &rule.name))
-            {
+            if span.as_ref().is_some_and(|s| {
+                suppressed.iter().any(|(at, rules)| {
+                    at.start <= s.start && s.end <= at.end && rules.contains(&rule.name)
+                })
+            }) {
                 continue;
             }
             if !seen.insert((rule.name.clone(), span.clone(), f.message.clone())) {
@@ -287,16 +300,24 @@ fn key_spans(
     out
 }
 
-/// Whether the resource containing `span` suppresses `rule` (`Metadata.guard.SuppressedRules`).
-fn suppressed(root: &crate::yaml::Node, span: &std::ops::Range<usize>, rule: &str) -> bool {
+/// The resources that suppress rules (`Metadata.guard.SuppressedRules`): their extent and
+/// the rule names, so that each finding is matched against these few, not every resource.
+fn suppressions(root: &crate::yaml::Node) -> Vec<(std::ops::Range<usize>, Vec<String>)> {
     let Some(resources) = root.get("Resources").and_then(crate::yaml::Node::as_map) else {
-        return false;
+        return Vec::new();
     };
-    resources.iter().any(|(_, r)| {
-        r.span.start <= span.start
-            && span.end <= r.span.end
-            && r.pointer(["Metadata", "guard", "SuppressedRules"])
-                .and_then(crate::yaml::Node::as_seq)
-                .is_some_and(|rules| rules.iter().any(|x| x.as_str() == Some(rule)))
-    })
+    resources
+        .iter()
+        .filter_map(|(k, r)| {
+            let rules = r
+                .pointer(["Metadata", "guard", "SuppressedRules"])
+                .and_then(crate::yaml::Node::as_seq)?;
+            let names = rules
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect();
+            // From the logical id (a finding on the whole resource is shown there) to the end.
+            Some((k.span.start..r.span.end, names))
+        })
+        .collect()
 }
