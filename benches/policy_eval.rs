@@ -1,0 +1,208 @@
+//! Policy evaluation on a large failing template, through the library API (no process start,
+//! no file discovery): `cargo bench --bench policy_eval`.
+//!
+//! The template is the one `scripts/bench-policy` generates: N S3 buckets without encryption
+//! or public access block (half without versioning), N SQS queues without server-side
+//! encryption and N security groups that open SSH to 0.0.0.0/0, N = 1,000 by default
+//! (`PROCTOR_BENCH_N`). `PROCTOR_BENCH_TEMPLATE=FILE` benchmarks another template instead.
+//! `PROCTOR_BENCH_ITERATIONS` (default 10) sets the number of timed iterations of each stage.
+//! Under `cargo test --all-targets` (no `--bench` argument) it runs once on N = 10, as a smoke test.
+//!
+//! Each stage is timed on its own and its median (and minimum) printed:
+//! parse (YAML to the policy data tree), evaluate (every rule of the built-in pack, PASS/FAIL/
+//! SKIP and failures), check_document (evaluate + building the P100 diagnostics), and the two
+//! reporters on those diagnostics. The CloudFormation checks that `proctor check` also runs on
+//! a plain template are timed too, for comparison.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use proctor::policy::{self, Target, Waivers};
+use proctor::source::SourceFile;
+
+fn generate(n: usize) -> String {
+    let mut t = String::new();
+    let w = &mut t;
+    w.push_str("AWSTemplateFormatVersion: '2010-09-09'\n");
+    let _ = writeln!(
+        w,
+        "Description: >-\n  proctor policy benchmark: {n} S3 buckets, {n} SQS queues and {n} security groups,\n  every one of them failing at least one rule of the built-in pack"
+    );
+    w.push_str(
+        "Parameters:\n  Environment:\n    Type: String\n    Default: staging\n  VpcId:\n    Type: AWS::EC2::VPC::Id\n  DeadLetterQueueArn:\n    Type: String\n",
+    );
+    w.push_str("Resources:\n");
+    const TAGS: &str = "      Tags:\n        - Key: owner\n          Value: storefront-team\n        - Key: cost-center\n          Value: cc-1042\n";
+    for i in 0..n {
+        let _ = write!(
+            w,
+            "  AssetsBucket{i:04}:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n    Properties:\n      BucketName: !Sub 'acme-assets-{i:04}-${{Environment}}-${{AWS::AccountId}}'\n"
+        );
+        if i % 2 == 0 {
+            w.push_str("      VersioningConfiguration:\n        Status: Enabled\n");
+        }
+        w.push_str(TAGS);
+    }
+    for i in 0..n {
+        let _ = write!(
+            w,
+            "  JobsQueue{i:04}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'jobs-{i:04}-${{Environment}}'\n      VisibilityTimeout: 120\n      MessageRetentionPeriod: 1209600\n      RedrivePolicy:\n        deadLetterTargetArn: !Ref DeadLetterQueueArn\n        maxReceiveCount: 5\n"
+        );
+        w.push_str(TAGS);
+    }
+    for i in 0..n {
+        let _ = write!(
+            w,
+            "  WorkerSecurityGroup{i:04}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: worker {i:04}\n      VpcId: !Ref VpcId\n      SecurityGroupIngress:\n"
+        );
+        w.push_str("        - IpProtocol: tcp\n          FromPort: 443\n          ToPort: 443\n          CidrIp: 10.0.0.0/8\n");
+        w.push_str("        - IpProtocol: tcp\n          FromPort: 22\n          ToPort: 22\n          CidrIp: 0.0.0.0/0\n");
+    }
+    w.push_str("Outputs:\n  FirstBucket:\n    Value: !Ref AssetsBucket0000\n");
+    t
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `f` `iterations` times; returns (median, min) and the last result.
+fn time<T>(iterations: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(iterations);
+    let mut last = None;
+    for _ in 0..iterations {
+        let start = Instant::now();
+        let out = black_box(f());
+        times.push(start.elapsed());
+        last = Some(out);
+    }
+    times.sort();
+    (
+        times[times.len() / 2],
+        times[0],
+        last.expect("at least one iteration"),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
+    // and then a small template and one iteration are enough to check that it still works.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let iterations = env_usize("PROCTOR_BENCH_ITERATIONS", if benching { 10 } else { 1 }).max(1);
+    let (name, text) = match std::env::var("PROCTOR_BENCH_TEMPLATE") {
+        Ok(path) => {
+            let text = std::fs::read_to_string(&path).expect("PROCTOR_BENCH_TEMPLATE is readable");
+            (path, text)
+        }
+        Err(_) => {
+            let n = env_usize("PROCTOR_BENCH_N", if benching { 1000 } else { 10 });
+            (format!("generated ({} resources)", 3 * n), generate(n))
+        }
+    };
+    let source = SourceFile::new("template.yaml", "template.yaml", text);
+
+    let root_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = policy::files_in(&root_dir.join("policies"), "policies");
+    let (policies, load_diags) = policy::load_all(&files, &proctor::limits::Limits::default());
+    assert!(
+        load_diags.is_empty(),
+        "the built-in pack loads without diagnostics"
+    );
+    let rules: usize = policies.iter().map(|p| p.file.rules.len()).sum();
+
+    println!(
+        "policy_eval: {name}, {} bytes; {} policy files, {rules} rules; median (min) of {iterations} iterations",
+        source.text().len(),
+        policies.len()
+    );
+
+    let mut rows: Vec<(&str, Duration, Duration, String)> = Vec::new();
+
+    let (med, min, data) = time(iterations, || {
+        proctor::cfn::parse_for_policies(&source, &mut Vec::new())
+    });
+    let data = data.expect("the template parses");
+    rows.push(("parse_for_policies", med, min, String::new()));
+
+    let (med, min, failures) = time(iterations, || {
+        policies
+            .iter()
+            .map(|p| policy::evaluate(p, &data).1.len())
+            .sum::<usize>()
+    });
+    rows.push((
+        "evaluate (all rules)",
+        med,
+        min,
+        format!("{failures} failures"),
+    ));
+
+    let waivers = Waivers::default();
+    let target = Target {
+        deployment: "template.yaml",
+        waivers: &waivers,
+        locate: &|_| None,
+        fallback: None,
+    };
+    let (med, min, diags) = time(iterations, || {
+        policy::check_document(&policies, &source, &data, &target)
+    });
+    let summary = proctor::diag::Summary::of(&diags);
+    rows.push((
+        "check_document (evaluate + diagnostics)",
+        med,
+        min,
+        format!(
+            "{} diagnostics ({} errors, {} warnings)",
+            diags.len(),
+            summary.errors,
+            summary.warnings
+        ),
+    ));
+
+    let (med, min, json) = time(iterations, || proctor::report::json::render(&diags));
+    rows.push((
+        "report::json::render",
+        med,
+        min,
+        format!("{} bytes", json.len()),
+    ));
+
+    let (med, min, human) = time(iterations, || {
+        proctor::report::human::render(&diags, proctor::report::human::HumanOptions::default())
+    });
+    rows.push((
+        "report::human::render",
+        med,
+        min,
+        format!("{} bytes", human.len()),
+    ));
+
+    let (med, min, cfn_diags) = time(iterations, || {
+        let mut d = Vec::new();
+        if let Some(root) = proctor::cfn::parse(&source, &mut d) {
+            proctor::cfn::checks::check(&source, &root, &mut d);
+        }
+        d.len()
+    });
+    rows.push((
+        "cfn::parse + cfn::checks (not policy)",
+        med,
+        min,
+        format!("{cfn_diags} diagnostics"),
+    ));
+
+    println!("{:<42} {:>12} {:>12}  result", "stage", "median", "min");
+    for (stage, med, min, note) in rows {
+        println!("{stage:<42} {:>12} {:>12}  {note}", ms(med), ms(min));
+    }
+}
