@@ -105,7 +105,27 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `{{%name}}` in a message uses the variable.
+    fn message(&mut self, m: &Option<String>) {
+        let Some(m) = m else { return };
+        let mut rest = m.as_str();
+        while let Some(i) = rest.find("{{") {
+            let after = &rest[i + 2..];
+            let Some(j) = after.find("}}") else { break };
+            if let Some(var) = after[..j].trim().strip_prefix('%') {
+                self.used_vars.insert(var.to_string());
+            }
+            rest = &after[j + 2..];
+        }
+    }
+
     fn clause(&mut self, c: &'a Clause) {
+        match c {
+            Clause::Access { message, .. }
+            | Clause::RuleRef { message, .. }
+            | Clause::ParamCall { message, .. } => self.message(message),
+            _ => {}
+        }
         match c {
             Clause::Access { query, op, .. } => {
                 self.query(query);

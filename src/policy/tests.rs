@@ -195,3 +195,20 @@ fn messages_interpolate_the_failing_value_and_variables() {
     );
     assert_eq!(failures[0].value.as_deref(), Some("huge"));
 }
+
+#[test]
+fn a_variable_used_only_in_a_message_is_used() {
+    use crate::source::SourceFile;
+    let src = SourceFile::new(
+        "p.guard",
+        "p.guard",
+        "let env = proctor.deployment.environment\nlet unused = Resources\nrule r {\n  Resources exists << in {{%env}} >>\n}\n".to_string(),
+    );
+    let mut diags = Vec::new();
+    let file = crate::policy::lower::parse(&src, &mut diags).unwrap();
+    let found: Vec<String> = crate::policy::lints::check(&file, &src)
+        .iter()
+        .map(|d| d.message.clone())
+        .collect();
+    assert_eq!(found, ["`unused` is never used"]);
+}

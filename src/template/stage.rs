@@ -435,6 +435,9 @@ fn with_proctor_root(
     if let Some(s) = &u.service {
         deployment["service"] = Json::String(s.clone());
     }
+    let (name, version) = template_identity(u, config);
+    deployment["template_name"] = Json::String(name);
+    deployment["template_version"] = Json::String(version);
     let at = |j: &Json| json_node(j, base..base);
     let mut names = Vec::new();
     let inputs = match &u.inputs {
@@ -571,6 +574,41 @@ fn unit_label(u: &Unit) -> String {
         (UnitKind::Pipeline, true) => format!("`{}` (pipeline)", u.bundle),
         (UnitKind::Component, _) => format!("`{}` (component)", u.bundle),
     }
+}
+
+/// A unit's template name and version: from the bundle's `name/vN` folder, with the minor
+/// version when proctor.toml's reference gives one (`fargate-env:1.2` → `1.2`).
+fn template_identity(u: &Unit, config: Option<&Config>) -> (String, String) {
+    let mut parts = u.bundle.rsplit('/').filter(|p| !p.is_empty() && *p != ".");
+    let last = parts.next().unwrap_or_default();
+    let (name, major) = match last.strip_prefix('v').and_then(|n| n.parse::<u32>().ok()) {
+        Some(major) => (parts.next().unwrap_or(last).to_string(), major),
+        None => (last.to_string(), 1),
+    };
+    let reference = config.and_then(|c| match u.kind {
+        UnitKind::Environment => c
+            .environments
+            .iter()
+            .find(|e| e.name.value == u.name)
+            .map(|e| &e.template.value),
+        _ => {
+            let service = u.service.as_deref()?;
+            c.services
+                .iter()
+                .find(|s| s.name.value == service)
+                .map(|s| &s.template.value)
+        }
+    });
+    let minor = match reference {
+        Some(crate::config::TemplateRef::Version {
+            major: m,
+            minor: Some(minor),
+            ..
+        }) if *m == major => Some(*minor),
+        _ => None,
+    };
+    let version = minor.map_or_else(|| major.to_string(), |minor| format!("{major}.{minor}"));
+    (name, version)
 }
 
 fn account_id(config: Option<&Config>, env: &str) -> Option<String> {
