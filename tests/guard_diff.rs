@@ -10,21 +10,8 @@ use std::process::Command;
 use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn guard() -> PathBuf {
-    let out = Command::new(root().join("scripts/guard"))
-        .output()
-        .expect("scripts/guard runs");
-    assert!(
-        out.status.success(),
-        "scripts/guard failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
+mod oracle;
+use oracle::{guard, root};
 
 /// (folder, rule, data file, reason) where proctor differs from cfn-guard on purpose, named one
 /// by one so that any other difference fails the test. Empty: every result matches.

@@ -3,24 +3,10 @@
 //! expectations, both tools must count the same expectations, report the same failing ones
 //! (case, rule, expected, evaluated) and agree on success or failure.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn guard() -> PathBuf {
-    let out = Command::new(root().join("scripts/guard"))
-        .output()
-        .expect("scripts/guard runs");
-    assert!(
-        out.status.success(),
-        "scripts/guard failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
+mod oracle;
+use oracle::{guard, root};
 
 /// (case, rule, expected, evaluated) of every expectation that did not hold, and the number
 /// of expectations checked.

@@ -9,24 +9,7 @@ use super::ast::*;
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
 
-/// The built-in functions and how many arguments each takes.
-pub const FUNCTIONS: &[(&str, usize)] = &[
-    ("count", 1),
-    ("to_upper", 1),
-    ("to_lower", 1),
-    ("join", 2),
-    ("substring", 3),
-    ("regex_replace", 3),
-    ("url_decode", 1),
-    ("json_parse", 1),
-    ("parse_int", 1),
-    ("parse_float", 1),
-    ("parse_string", 1),
-    ("parse_boolean", 1),
-    ("parse_char", 1),
-    ("parse_epoch", 1),
-    ("now", 0),
-];
+use super::functions::FUNCTIONS;
 
 pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
     let mut w = Walker {
