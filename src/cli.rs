@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Lint bundles and type-check developer specs against their schemas.
     Check(CheckArgs),
+    /// Check, then write the rendered CloudFormation of every deployment and a build record.
+    Build(BuildArgs),
     /// Print a deployment's rendered CloudFormation (like `helm template`).
     Render(RenderArgs),
     /// Work with policies.
@@ -61,6 +63,24 @@ struct CheckArgs {
     #[arg(long)]
     deny_warnings: bool,
     /// A policy file, or a folder of `*.guard` files, to load (repeatable).
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    policies: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct BuildArgs {
+    /// Bundles, folders of bundles, or spec files (default: the workspace's deployments).
+    paths: Vec<String>,
+    /// A spec to build against the bundle given in PATHS (repeatable).
+    #[arg(long = "spec", value_name = "FILE")]
+    specs: Vec<String>,
+    /// The build folder; a previous build there is replaced whole.
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    out: String,
+    /// proctor.toml to use (default: found by walking up from the current folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// A policy file, or a folder of `*.guard` files, to enforce (repeatable).
     #[arg(long = "policy", value_name = "FILE|DIR")]
     policies: Vec<String>,
 }
@@ -120,6 +140,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Render(args) => run_render(args),
+        Command::Build(args) => run_build(args),
         Command::Policy(PolicyCommand::Test { paths }) => run_policy_test(paths),
         Command::Explain { code } => explain(&code),
     }
@@ -173,6 +194,71 @@ fn run_check(args: CheckArgs) -> ExitCode {
     print(&text);
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Exit codes of `proctor build`: 0 written, 1 errors found (nothing written), 2 cannot run
+/// or cannot write.
+fn run_build(args: BuildArgs) -> ExitCode {
+    let started = Instant::now();
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let root = match &args.config {
+        Some(c) => cwd
+            .join(c)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| cwd.clone()),
+        None => crate::config::find(&cwd)
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| cwd.clone()),
+    };
+    let opts = CheckOptions {
+        paths: args.paths,
+        specs: args.specs,
+        config: args.config,
+        policies: args.policies,
+        cwd: cwd.clone(),
+    };
+    let human = HumanOptions {
+        color: use_color(),
+        width: 100,
+    };
+    let outcome = match run_pipeline(&opts, |diags| print(&report::human::render(diags, human))) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let summary = Summary::of(&outcome.diagnostics);
+    let stats = RunStats {
+        files: outcome.files,
+        bundles: outcome.bundles,
+        specs: outcome.specs,
+        elapsed: started.elapsed(),
+    };
+    let mut text = report::human::render(&outcome.diagnostics, human);
+    text.push_str(&report::summary_line(&stats, &summary));
+    text.push('\n');
+    print(&text);
+    if summary.errors > 0 {
+        eprintln!("proctor: nothing was built: fix the errors above first");
+        return ExitCode::from(EXIT_FINDINGS);
+    }
+    let plan = crate::build::plan(&outcome, &root);
+    let out = cwd.join(&args.out);
+    if let Err(e) = crate::build::write(&out, &plan) {
+        eprintln!("proctor: {e}");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
+    let mut lines = format!("built {} unit(s) into {}\n", plan.artifacts.len(), args.out);
+    for (path, _) in &plan.artifacts {
+        lines.push_str(&format!("  {}/{path}\n", args.out));
+    }
+    for (unit, why) in &plan.waiting {
+        lines.push_str(&format!("waiting: {unit}: {why}, then build again\n"));
+    }
+    print(&lines);
+    ExitCode::from(EXIT_OK)
 }
 
 fn run_render(args: RenderArgs) -> ExitCode {

@@ -3,6 +3,7 @@
 //! The library is the whole pipeline; the binary (`main.rs`) only calls [`cli::main`].
 //! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
 
+pub mod build;
 pub mod bundle;
 pub mod cfn;
 pub mod check;

@@ -1,0 +1,204 @@
+//! `proctor build`: the rendered CloudFormation of every deployment unit that checks clean,
+//! with a build record (`proctor-build.json`) of what went in and what came out, by sha256.
+//! Nothing is written when there are errors; a new build replaces the old one whole.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::check::{Outcome, UnitKind};
+use crate::diag::Severity;
+use crate::template::render::PLACEHOLDER_PREFIX;
+
+/// The build record's file name, inside the build folder.
+pub const RECORD: &str = "proctor-build.json";
+/// The record format; a record with a higher version is from a newer proctor.
+pub const RECORD_VERSION: u64 = 1;
+
+/// What a build writes: artifacts (path inside the build folder, text) and the record.
+#[derive(Debug)]
+pub struct Plan {
+    pub artifacts: Vec<(String, String)>,
+    pub record: Json,
+    /// Units left out until a stack they read is deployed: (unit, what to apply first).
+    pub waiting: Vec<(String, String)>,
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
+    match kind {
+        UnitKind::Environment => ("environment", "environments"),
+        UnitKind::ServiceInstance => ("service_instance", "service-instances"),
+        UnitKind::Pipeline => ("pipeline", "pipelines"),
+        UnitKind::Component => ("component", "components"),
+    }
+}
+
+/// Plans a build from a check's outcome. `root` resolves the shown paths of input files.
+pub fn plan(outcome: &Outcome, root: &Path) -> Plan {
+    let mut artifacts = Vec::new();
+    let mut waiting = Vec::new();
+    let mut units = Vec::new();
+    let mut rendered: Vec<_> = outcome.rendered.iter().filter(|r| !r.synthesized).collect();
+    rendered.sort_by(|a, b| (a.kind as u8, &a.name).cmp(&(b.kind as u8, &b.name)));
+    let hash_file = |shown: &str| -> Option<Json> {
+        let bytes = std::fs::read(root.join(shown)).ok()?;
+        Some(json!({"path": shown, "sha256": sha256(&bytes)}))
+    };
+    for r in rendered {
+        let (kind, folder) = kind_folder(r.kind);
+        let unit = outcome
+            .units
+            .iter()
+            .find(|u| u.kind == r.kind && u.name == r.name);
+        if r.text.contains(PLACEHOLDER_PREFIX) {
+            let first = match (unit.and_then(|u| u.environment.clone()), &r.service) {
+                (Some(env), _) => format!("apply environment `{env}` first"),
+                (None, Some(service)) => {
+                    format!("apply the instances of service `{service}` first")
+                }
+                (None, None) => "apply the stacks it reads outputs from first".to_string(),
+            };
+            waiting.push((format!("{kind} `{}`", r.name), first));
+            continue;
+        }
+        let path = format!("{folder}/{}.yaml", r.name);
+        let template = Path::new(&r.template);
+        let infra = template.parent().unwrap_or(Path::new(""));
+        let bundle = unit.map(|u| u.bundle.clone()).unwrap_or_default();
+        let mut inputs: Vec<Json> = Vec::new();
+        for shown in [
+            r.template.clone(),
+            infra.join("manifest.yaml").to_string_lossy().into_owned(),
+            Path::new(&bundle)
+                .join("schema/schema.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            r.spec.clone(),
+        ] {
+            if !shown.is_empty()
+                && let Some(h) = hash_file(&shown)
+            {
+                inputs.push(h);
+            }
+        }
+        let mut entry = json!({
+            "kind": kind,
+            "name": r.name,
+            "artifact": {"path": path, "sha256": sha256(r.text.as_bytes())},
+            "bundle": bundle,
+            "inputs": inputs,
+        });
+        if let Some(s) = &r.service {
+            entry["service"] = json!(s);
+        }
+        if let Some(e) = unit.and_then(|u| u.environment.clone()) {
+            entry["environment"] = json!(e);
+        }
+        units.push(entry);
+        artifacts.push((path, r.text.clone()));
+    }
+    let findings: Vec<Json> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.id.starts_with('P'))
+        .map(|d| {
+            let mut f = json!({
+                "code": d.code.id,
+                "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "info" },
+                "message": d.message,
+            });
+            if let Some(p) = &d.primary {
+                let (line, column) = p.at.source.line_col(p.at.span.start);
+                f["file"] = json!(p.at.source.name());
+                f["line"] = json!(line);
+                f["column"] = json!(column);
+            }
+            f
+        })
+        .collect();
+    let mut config = Json::Null;
+    if let Some(h) = hash_file(crate::config::FILE_NAME) {
+        config = h;
+    }
+    let record = json!({
+        "record_version": RECORD_VERSION,
+        "proctor": env!("CARGO_PKG_VERSION"),
+        "passed": true,
+        "config": config,
+        "units": units,
+        "waiting": waiting.iter().map(|(u, why)| json!({"unit": u, "needs": why})).collect::<Vec<_>>(),
+        "policy_findings": findings,
+    });
+    Plan {
+        artifacts,
+        record,
+        waiting,
+    }
+}
+
+/// Writes the plan to `out`, replacing a previous build whole: everything is written to a
+/// sibling temporary folder first, which then takes the place of the old one. A folder that
+/// exists and is not a build (no record in it) is refused, never overwritten.
+pub fn write(out: &Path, plan: &Plan) -> Result<(), String> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or("the output folder needs a name")?;
+    if out.exists() && !out.join(RECORD).is_file() {
+        let empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(format!(
+                "`{}` exists and is not a proctor build (no {RECORD} in it); choose another --out",
+                out.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| -> std::io::Result<()> {
+        std::fs::create_dir_all(&tmp)?;
+        for (path, text) in &plan.artifacts {
+            let file = tmp.join(path);
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&file, text)?;
+        }
+        let mut record =
+            serde_json::to_string_pretty(&plan.record).map_err(std::io::Error::other)?;
+        record.push('\n');
+        std::fs::write(tmp.join(RECORD), record)?;
+        if out.exists() {
+            std::fs::rename(out, &old)?;
+        }
+        if let Err(e) = std::fs::rename(&tmp, out) {
+            // Put the previous build back.
+            let _ = std::fs::rename(&old, out);
+            return Err(e);
+        }
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_dir_all(&tmp);
+        format!("cannot write the build to `{}`: {e}", out.display())
+    })
+}

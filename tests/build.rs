@@ -1,0 +1,144 @@
+//! `proctor build` end to end: what it writes, that it is reproducible, and that it writes
+//! nothing (and keeps a previous build) when there are errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn build(dir: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["build", "--out"])
+        .arg(out)
+        .current_dir(dir)
+        .output()
+        .expect("proctor runs")
+}
+
+/// Every file under `dir`, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_workspace_builds_reproducibly_with_a_verifiable_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let run = build(&root().join("fixtures/workspace"), &a);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Service instances read the environment's outputs: they wait until it is applied.
+    assert!(
+        stdout.contains("waiting: service_instance `payments-dev`: apply environment `dev` first"),
+        "{stdout}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("proctor-build.json")).unwrap()).unwrap();
+    assert_eq!(record["passed"], true);
+    let units = record["units"].as_array().unwrap();
+    assert!(
+        units
+            .iter()
+            .any(|u| u["kind"] == "environment" && u["name"] == "dev"),
+        "{record:#}"
+    );
+    for u in units {
+        let art = &u["artifact"];
+        let bytes = std::fs::read(a.join(art["path"].as_str().unwrap())).unwrap();
+        assert_eq!(
+            art["sha256"].as_str().unwrap(),
+            proctor::build::sha256(&bytes)
+        );
+        for input in u["inputs"].as_array().unwrap() {
+            let bytes = std::fs::read(
+                root()
+                    .join("fixtures/workspace")
+                    .join(input["path"].as_str().unwrap()),
+            )
+            .unwrap();
+            assert_eq!(
+                input["sha256"].as_str().unwrap(),
+                proctor::build::sha256(&bytes)
+            );
+        }
+    }
+    // The same inputs give byte-identical outputs; building again over a build replaces it.
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &b).status.code(),
+        Some(0)
+    );
+    assert_eq!(files(&a), files(&b));
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &a).status.code(),
+        Some(0)
+    );
+    assert_eq!(files(&a), files(&b));
+    // No temporary folders are left beside the build.
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+}
+
+#[test]
+fn errors_write_nothing_and_keep_the_previous_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = files(&out);
+    let run = build(&root().join("fixtures/cases/I003-wrong-type"), &out);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("nothing was built"));
+    assert_eq!(files(&out), before);
+    let fresh = tmp.path().join("fresh");
+    assert_eq!(
+        build(&root().join("fixtures/cases/I003-wrong-type"), &fresh)
+            .status
+            .code(),
+        Some(1)
+    );
+    assert!(!fresh.exists());
+}
+
+#[test]
+fn a_folder_that_is_not_a_build_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("src");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("main.rs"), "fn main() {}\n").unwrap();
+    let run = build(&root().join("fixtures/workspace"), &out);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("is not a proctor build"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("main.rs")).unwrap(),
+        "fn main() {}\n"
+    );
+}
