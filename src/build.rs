@@ -42,7 +42,7 @@ fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
 }
 
 /// Plans a build from a check's outcome. `root` resolves the shown paths of input files.
-pub fn plan(outcome: &Outcome, root: &Path) -> Plan {
+pub fn plan(outcome: &Outcome, root: &Path, as_json: bool) -> Plan {
     let mut artifacts = Vec::new();
     let mut waiting = Vec::new();
     let mut units = Vec::new();
@@ -69,7 +69,25 @@ pub fn plan(outcome: &Outcome, root: &Path) -> Plan {
             waiting.push((format!("{kind} `{}`", r.name), first));
             continue;
         }
-        let path = format!("{folder}/{}.yaml", r.name);
+        // JSON artifacts use CloudFormation's long forms (`Fn::GetAtt`), as JSON has no tags.
+        let text = if as_json {
+            let source = crate::source::SourceFile::new(&r.template, &r.template, r.text.clone());
+            match crate::cfn::parse(&source, &mut Vec::new()) {
+                Some(node) => {
+                    let mut t = serde_json::to_string_pretty(&node.to_json()).unwrap_or_default();
+                    t.push('\n');
+                    t
+                }
+                None => r.text.clone(),
+            }
+        } else {
+            r.text.clone()
+        };
+        let path = format!(
+            "{folder}/{}.{}",
+            r.name,
+            if as_json { "json" } else { "yaml" }
+        );
         let template = Path::new(&r.template);
         let infra = template.parent().unwrap_or(Path::new(""));
         let bundle = unit.map(|u| u.bundle.clone()).unwrap_or_default();
@@ -92,7 +110,7 @@ pub fn plan(outcome: &Outcome, root: &Path) -> Plan {
         let mut entry = json!({
             "kind": kind,
             "name": r.name,
-            "artifact": {"path": path, "sha256": sha256(r.text.as_bytes())},
+            "artifact": {"path": path, "sha256": sha256(text.as_bytes())},
             "bundle": bundle,
             "inputs": inputs,
         });
@@ -103,7 +121,7 @@ pub fn plan(outcome: &Outcome, root: &Path) -> Plan {
             entry["environment"] = json!(e);
         }
         units.push(entry);
-        artifacts.push((path, r.text.clone()));
+        artifacts.push((path, text));
     }
     let findings: Vec<Json> = outcome
         .diagnostics

@@ -77,6 +77,9 @@ struct BuildArgs {
     /// The build folder; a previous build there is replaced whole.
     #[arg(long, value_name = "DIR", default_value = "build")]
     out: String,
+    /// Write the CloudFormation as JSON (long forms) instead of YAML.
+    #[arg(long)]
+    json: bool,
     /// proctor.toml to use (default: found by walking up from the current folder).
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
@@ -244,7 +247,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
         eprintln!("proctor: nothing was built: fix the errors above first");
         return ExitCode::from(EXIT_FINDINGS);
     }
-    let plan = crate::build::plan(&outcome, &root);
+    let plan = crate::build::plan(&outcome, &root, args.json);
     let out = cwd.join(&args.out);
     if let Err(e) = crate::build::write(&out, &plan) {
         eprintln!("proctor: {e}");

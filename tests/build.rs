@@ -142,3 +142,39 @@ fn a_folder_that_is_not_a_build_is_never_replaced() {
         "fn main() {}\n"
     );
 }
+
+#[test]
+fn json_artifacts_use_long_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    let run = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["build", "--json", "--out"])
+        .arg(&out)
+        .current_dir(root().join("fixtures/workspace"))
+        .output()
+        .expect("proctor runs");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("environments/dev.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        doc["Resources"]["PublicSubnet1"]["Properties"]["VpcId"]["Ref"],
+        "VPC"
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("proctor-build.json")).unwrap()).unwrap();
+    let dev = record["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "dev")
+        .unwrap();
+    assert_eq!(
+        dev["artifact"]["sha256"].as_str().unwrap(),
+        proctor::build::sha256(text.as_bytes())
+    );
+}
