@@ -220,3 +220,83 @@ pub fn write(out: &Path, plan: &Plan) -> Result<(), String> {
         format!("cannot write the build to `{}`: {e}", out.display())
     })
 }
+
+/// A unit of a verified build: what `apply` deploys.
+#[derive(Debug)]
+pub struct VerifiedUnit {
+    pub kind: String,
+    pub name: String,
+    pub artifact: PathBuf,
+    pub text: String,
+}
+
+/// Checks a build folder before anything is deployed from it: the record is readable, from
+/// this record format or older, says the build passed, and every artifact exists inside the
+/// folder with the sha256 the record gives. Returns the units, or why the build is refused.
+pub fn verify(dir: &Path) -> Result<Vec<VerifiedUnit>, String> {
+    let record_path = dir.join(RECORD);
+    let bytes = std::fs::read(&record_path).map_err(|e| {
+        format!(
+            "`{}` cannot be read ({e}): is this a proctor build folder?",
+            record_path.display()
+        )
+    })?;
+    let record: Json = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("`{}` is not a build record: {e}", record_path.display()))?;
+    let version = record["record_version"]
+        .as_u64()
+        .ok_or_else(|| format!("`{}` has no record_version", record_path.display()))?;
+    if version > RECORD_VERSION {
+        return Err(format!(
+            "`{}` was written by a newer proctor ({}, record version {version}); this is proctor {} (record version {RECORD_VERSION}): upgrade proctor",
+            record_path.display(),
+            record["proctor"].as_str().unwrap_or("?"),
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if record["passed"] != Json::Bool(true) {
+        return Err(format!(
+            "`{}` does not say the build passed its checks",
+            record_path.display()
+        ));
+    }
+    let mut out = Vec::new();
+    for u in record["units"].as_array().into_iter().flatten() {
+        let name = u["name"].as_str().unwrap_or_default().to_string();
+        let rel = u["artifact"]["path"].as_str().unwrap_or_default();
+        let want = u["artifact"]["sha256"].as_str().unwrap_or_default();
+        // Artifacts live inside the build folder: no absolute paths, no `..`.
+        let inside = !rel.is_empty()
+            && Path::new(rel)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(format!(
+                "unit `{name}`: artifact path `{rel}` is not inside the build folder"
+            ));
+        }
+        let path = dir.join(rel);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "unit `{name}`: artifact `{}` cannot be read: {e}",
+                path.display()
+            )
+        })?;
+        let got = sha256(&bytes);
+        if got != want {
+            return Err(format!(
+                "unit `{name}`: artifact `{}` was changed after the build (sha256 {got}, the record says {want}); build again",
+                path.display()
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("unit `{name}`: artifact `{}` is not UTF-8", path.display()))?;
+        out.push(VerifiedUnit {
+            kind: u["kind"].as_str().unwrap_or_default().to_string(),
+            name,
+            artifact: path,
+            text,
+        });
+    }
+    Ok(out)
+}

@@ -178,3 +178,72 @@ fn json_artifacts_use_long_forms() {
         proctor::build::sha256(text.as_bytes())
     );
 }
+
+#[test]
+fn a_build_verifies_until_one_byte_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    let units = proctor::build::verify(&out).unwrap();
+    assert!(
+        units
+            .iter()
+            .any(|u| u.kind == "environment" && u.name == "dev")
+    );
+
+    // One byte of one artifact.
+    let artifact = out.join("environments/dev.yaml");
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&artifact, &bytes).unwrap();
+    let err = proctor::build::verify(&out).unwrap_err();
+    assert!(
+        err.contains("unit `dev`") && err.contains("was changed after the build"),
+        "{err}"
+    );
+    bytes[10] ^= 1;
+    std::fs::write(&artifact, &bytes).unwrap();
+    assert!(proctor::build::verify(&out).is_ok());
+
+    // A missing artifact, a record from a newer proctor, an artifact path leaving the folder.
+    let record_path = out.join("proctor-build.json");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    std::fs::rename(&artifact, tmp.path().join("moved.yaml")).unwrap();
+    assert!(
+        proctor::build::verify(&out)
+            .unwrap_err()
+            .contains("cannot be read")
+    );
+    std::fs::rename(tmp.path().join("moved.yaml"), &artifact).unwrap();
+    std::fs::write(
+        &record_path,
+        record.replace("\"record_version\": 1", "\"record_version\": 2"),
+    )
+    .unwrap();
+    assert!(
+        proctor::build::verify(&out)
+            .unwrap_err()
+            .contains("newer proctor")
+    );
+    std::fs::write(
+        &record_path,
+        record.replace("\"environments/dev.yaml\"", "\"../../etc/passwd\""),
+    )
+    .unwrap();
+    assert!(
+        proctor::build::verify(&out)
+            .unwrap_err()
+            .contains("not inside the build folder")
+    );
+    std::fs::write(
+        &record_path,
+        record.replace("\"passed\": true", "\"passed\": false"),
+    )
+    .unwrap();
+    assert!(proctor::build::verify(&out).unwrap_err().contains("passed"));
+}
