@@ -151,6 +151,11 @@ pub fn plan(outcome: &Outcome, root: &Path, as_json: bool) -> Plan {
         "proctor": env!("CARGO_PKG_VERSION"),
         "passed": true,
         "config": config,
+        "policies": outcome
+            .policies
+            .iter()
+            .map(|(path, sha)| json!({"path": path, "sha256": sha}))
+            .collect::<Vec<_>>(),
         "units": units,
         "waiting": waiting.iter().map(|(u, why)| json!({"unit": u, "needs": why})).collect::<Vec<_>>(),
         "policy_findings": findings,

@@ -67,6 +67,8 @@ pub struct Outcome {
     pub units: Vec<Unit>,
     /// The CloudFormation each unit rendered to (units that failed to render are left out).
     pub rendered: Vec<crate::template::stage::Rendered>,
+    /// The policies that ran: name as shown and sha256 of their text.
+    pub policies: Vec<(String, String)>,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -98,6 +100,15 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         policies.extend(crate::policy::builtin::load());
     }
     out.files += policy_files.len();
+    out.policies = policies
+        .iter()
+        .map(|p| {
+            (
+                p.source.name().to_string(),
+                crate::build::sha256(p.source.text().as_bytes()),
+            )
+        })
+        .collect();
     out.diagnostics.extend(policy_diags);
     let waivers = crate::policy::Waivers::new(config.as_ref(), crate::config::Date::today());
     out.absorb(check_plain_templates(

@@ -56,6 +56,13 @@ fn the_workspace_builds_reproducibly_with_a_verifiable_record() {
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("proctor-build.json")).unwrap()).unwrap();
     assert_eq!(record["passed"], true);
+    let policies = record["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1, "{record:#}");
+    let acme = std::fs::read(root().join("fixtures/workspace/policies/acme.guard")).unwrap();
+    assert_eq!(
+        policies[0]["sha256"].as_str().unwrap(),
+        proctor::build::sha256(&acme)
+    );
     let units = record["units"].as_array().unwrap();
     assert!(
         units
