@@ -41,15 +41,15 @@ fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
     }
 }
 
-/// Plans a build from a check's outcome. `root` resolves the shown paths of input files.
-pub fn plan(outcome: &Outcome, root: &Path, as_json: bool) -> Plan {
+/// Plans a build from a check's outcome (whose `root` resolves the shown paths of inputs).
+pub fn plan(outcome: &Outcome, as_json: bool) -> Plan {
     let mut artifacts = Vec::new();
     let mut waiting = Vec::new();
     let mut units = Vec::new();
     let mut rendered: Vec<_> = outcome.rendered.iter().filter(|r| !r.synthesized).collect();
     rendered.sort_by(|a, b| (a.kind as u8, &a.name).cmp(&(b.kind as u8, &b.name)));
     let hash_file = |shown: &str| -> Option<Json> {
-        let bytes = std::fs::read(root.join(shown)).ok()?;
+        let bytes = std::fs::read(outcome.root.join(shown)).ok()?;
         Some(json!({"path": shown, "sha256": sha256(&bytes)}))
     };
     for r in rendered {
@@ -142,10 +142,10 @@ pub fn plan(outcome: &Outcome, root: &Path, as_json: bool) -> Plan {
             f
         })
         .collect();
-    let mut config = Json::Null;
-    if let Some(h) = hash_file(crate::config::FILE_NAME) {
-        config = h;
-    }
+    let config = outcome.config.as_ref().map_or(
+        Json::Null,
+        |(path, sha)| json!({"path": path, "sha256": sha}),
+    );
     let record = json!({
         "record_version": RECORD_VERSION,
         "proctor": env!("CARGO_PKG_VERSION"),

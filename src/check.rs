@@ -69,6 +69,10 @@ pub struct Outcome {
     pub rendered: Vec<crate::template::stage::Rendered>,
     /// The policies that ran: name as shown and sha256 of their text.
     pub policies: Vec<(String, String)>,
+    /// The folder shown paths are relative to: the workspace root, or the current folder.
+    pub root: PathBuf,
+    /// proctor.toml as shown, and the sha256 of its text, when there is one.
+    pub config: Option<(String, String)>,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -90,6 +94,15 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         }
         None => None,
     };
+    out.root = config
+        .as_ref()
+        .map_or_else(|| opts.cwd.clone(), |c| c.root.clone());
+    out.config = config.as_ref().map(|c| {
+        (
+            c.source.name().to_string(),
+            crate::build::sha256(c.source.text().as_bytes()),
+        )
+    });
     let limits = config
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
@@ -666,19 +679,12 @@ fn beside_specs(b: &Bundle) -> Vec<(PathBuf, String)> {
     } else {
         (b.dir.join("spec"), join_display(&b.display, "spec"))
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(PathBuf, String)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            (e.path().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")))
-                .then(|| (e.path(), join_display(&shown, &name)))
-        })
-        .collect();
-    out.sort();
-    out
+    crate::paths::files_named(&dir, |name| {
+        name.ends_with(".yaml") || name.ends_with(".yml")
+    })
+    .into_iter()
+    .map(|(path, name)| (path, join_display(&shown, &name)))
+    .collect()
 }
 
 struct ServiceContext<'a> {

@@ -180,23 +180,31 @@ fn run_check(args: CheckArgs) -> ExitCode {
     };
     let summary = Summary::of(&outcome.diagnostics);
     let text = match args.format {
-        Format::Human => {
-            let stats = RunStats {
-                files: outcome.files,
-                bundles: outcome.bundles,
-                specs: outcome.specs,
-                elapsed: started.elapsed(),
-            };
-            let mut t = report::human::render(&outcome.diagnostics, human);
-            t.push_str(&report::summary_line(&stats, &summary));
-            t.push('\n');
-            t
-        }
+        Format::Human => human_report(&outcome, &summary, started, human),
         Format::Json => report::json::render(&outcome.diagnostics),
     };
     print(&text);
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The diagnostics and the closing count line.
+fn human_report(
+    outcome: &check::Outcome,
+    summary: &Summary,
+    started: Instant,
+    human: HumanOptions,
+) -> String {
+    let stats = RunStats {
+        files: outcome.files,
+        bundles: outcome.bundles,
+        specs: outcome.specs,
+        elapsed: started.elapsed(),
+    };
+    let mut text = report::human::render(&outcome.diagnostics, human);
+    text.push_str(&report::summary_line(&stats, summary));
+    text.push('\n');
+    text
 }
 
 /// Exit codes of `proctor build`: 0 written, 1 errors found (nothing written), 2 cannot run
@@ -206,16 +214,6 @@ fn run_build(args: BuildArgs) -> ExitCode {
     let Ok(cwd) = std::env::current_dir() else {
         eprintln!("proctor: cannot read the current folder");
         return ExitCode::from(EXIT_CANNOT_RUN);
-    };
-    let root = match &args.config {
-        Some(c) => cwd
-            .join(c)
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_else(|| cwd.clone()),
-        None => crate::config::find(&cwd)
-            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| cwd.clone()),
     };
     let opts = CheckOptions {
         paths: args.paths,
@@ -233,21 +231,12 @@ fn run_build(args: BuildArgs) -> ExitCode {
         Err(code) => return code,
     };
     let summary = Summary::of(&outcome.diagnostics);
-    let stats = RunStats {
-        files: outcome.files,
-        bundles: outcome.bundles,
-        specs: outcome.specs,
-        elapsed: started.elapsed(),
-    };
-    let mut text = report::human::render(&outcome.diagnostics, human);
-    text.push_str(&report::summary_line(&stats, &summary));
-    text.push('\n');
-    print(&text);
+    print(&human_report(&outcome, &summary, started, human));
     if summary.errors > 0 {
         eprintln!("proctor: nothing was built: fix the errors above first");
         return ExitCode::from(EXIT_FINDINGS);
     }
-    let plan = crate::build::plan(&outcome, &root, args.json);
+    let plan = crate::build::plan(&outcome, args.json);
     let out = cwd.join(&args.out);
     if let Err(e) = crate::build::write(&out, &plan) {
         eprintln!("proctor: {e}");

@@ -163,8 +163,8 @@ pub struct Waiver {
     pub expires: At<Date>,
 }
 
-/// A calendar date, ordered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A calendar date, ordered. The default (year 0) is before every waiver's date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date {
     pub year: u16,
     pub month: u8,

@@ -16,3 +16,23 @@ pub fn parent_display(name: &str) -> String {
         None => ".".to_string(),
     }
 }
+
+/// The files directly in `dir` whose names `keep` accepts, with their names, sorted by path;
+/// none when the folder cannot be read.
+pub fn files_named(
+    dir: &std::path::Path,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(std::path::PathBuf, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (keep(&name) && e.path().is_file()).then(|| (e.path(), name))
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -227,30 +227,21 @@ fn a_build_verifies_until_one_byte_changes() {
             .contains("cannot be read")
     );
     std::fs::rename(tmp.path().join("moved.yaml"), &artifact).unwrap();
-    std::fs::write(
-        &record_path,
-        record.replace("\"record_version\": 1", "\"record_version\": 2"),
-    )
-    .unwrap();
-    assert!(
-        proctor::build::verify(&out)
-            .unwrap_err()
-            .contains("newer proctor")
+    // The record edited: `from` replaced by `to`; the build is refused with `why`.
+    let refused = |from: &str, to: &str, why: &str| {
+        std::fs::write(&record_path, record.replace(from, to)).unwrap();
+        let err = proctor::build::verify(&out).unwrap_err();
+        assert!(err.contains(why), "{err}");
+    };
+    refused(
+        "\"record_version\": 1",
+        "\"record_version\": 2",
+        "newer proctor",
     );
-    std::fs::write(
-        &record_path,
-        record.replace("\"environments/dev.yaml\"", "\"../../etc/passwd\""),
-    )
-    .unwrap();
-    assert!(
-        proctor::build::verify(&out)
-            .unwrap_err()
-            .contains("not inside the build folder")
+    refused(
+        "\"environments/dev.yaml\"",
+        "\"../../etc/passwd\"",
+        "not inside the build folder",
     );
-    std::fs::write(
-        &record_path,
-        record.replace("\"passed\": true", "\"passed\": false"),
-    )
-    .unwrap();
-    assert!(proctor::build::verify(&out).unwrap_err().contains("passed"));
+    refused("\"passed\": true", "\"passed\": false", "passed");
 }

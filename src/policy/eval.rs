@@ -1325,10 +1325,10 @@ pub fn regex_search(pattern: &str, text: &str) -> bool {
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        let m = c
-            .entry(pattern.to_string())
-            .or_insert_with(|| Matcher::new(pattern));
-        m.as_ref().is_some_and(|m| m.is_match(text))
+        if !c.contains_key(pattern) {
+            c.insert(pattern.to_string(), Matcher::new(pattern));
+        }
+        c[pattern].as_ref().is_some_and(|m| m.is_match(text))
     })
 }
 

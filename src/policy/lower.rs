@@ -345,12 +345,7 @@ fn lower_clause(p: Pair<R>) -> Clause {
                     _ => {}
                 }
             }
-            let mut query = query.unwrap_or(Query {
-                some: false,
-                parts: Vec::new(),
-                span: s.clone(),
-            });
-            query.some = some;
+            let query = some_query(query, some, &s);
             Clause::Block {
                 query,
                 not_empty,
@@ -439,12 +434,7 @@ fn lower_access(p: Pair<R>) -> Clause {
             _ => {}
         }
     }
-    let mut query = query.unwrap_or(Query {
-        some: false,
-        parts: Vec::new(),
-        span: s.clone(),
-    });
-    query.some = some;
+    let query = some_query(query, some, &s);
     let op = op.unwrap_or(AccessOp::Unary {
         not: false,
         op: UnaryOp::Exists,
@@ -755,4 +745,15 @@ fn too_deep(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The clause's query (an empty one at `span` if the grammar gave none), marked `some`.
+fn some_query(query: Option<Query>, some: bool, span: &Span) -> Query {
+    let mut query = query.unwrap_or(Query {
+        some: false,
+        parts: Vec::new(),
+        span: span.clone(),
+    });
+    query.some = some;
+    query
 }

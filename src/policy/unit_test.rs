@@ -38,21 +38,12 @@ pub fn test_files(rules: &Path) -> Vec<(PathBuf, String)> {
         return Vec::new();
     };
     let dir = rules.parent().unwrap_or(Path::new(".")).join("tests");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(PathBuf, String)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let ext_ok = [".yaml", ".yml", ".json", ".jsn"]
+    crate::paths::files_named(&dir, |name| {
+        name.starts_with(&stem)
+            && [".yaml", ".yml", ".json", ".jsn"]
                 .iter()
-                .any(|x| name.ends_with(x));
-            (name.starts_with(&stem) && ext_ok && e.path().is_file()).then(|| (e.path(), name))
-        })
-        .collect();
-    out.sort();
-    out
+                .any(|x| name.ends_with(x))
+    })
 }
 
 /// Runs one policy's unit-test files.

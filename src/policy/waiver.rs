@@ -14,7 +14,8 @@ use crate::source::Source;
 pub struct Waivers {
     list: Vec<Waiver>,
     source: Option<Source>,
-    today: Option<Date>,
+    /// Waivers expiring before this day are expired.
+    today: Date,
     /// A finding matched the waiver.
     used: Vec<AtomicBool>,
     /// Policies ran on the waiver's deployment.
@@ -36,13 +37,13 @@ impl Waivers {
             used: list.iter().map(|_| AtomicBool::new(false)).collect(),
             seen: list.iter().map(|_| AtomicBool::new(false)).collect(),
             source: config.map(|c| c.source.clone()),
-            today: Some(today),
+            today,
             list,
         }
     }
 
     fn expired(&self, w: &Waiver) -> bool {
-        self.today.is_some_and(|t| w.expires.value < t)
+        w.expires.value < self.today
     }
 
     /// Records that policies ran on `deployment`.
