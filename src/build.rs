@@ -41,8 +41,47 @@ fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
     }
 }
 
-/// Plans a build from a check's outcome (whose `root` resolves the shown paths of inputs).
-pub fn plan(outcome: &Outcome, as_json: bool) -> Plan {
+/// Why a unit whose template reads outputs that are not known yet waits: the stacks to apply
+/// first, or the outputs a deployed stack lacks.
+fn waiting_reason(
+    outcome: &Outcome,
+    r: &crate::template::stage::Rendered,
+    env: Option<&str>,
+) -> String {
+    let mut missing_env: Vec<&str> = Vec::new();
+    for piece in r.text.split(PLACEHOLDER_PREFIX).skip(1) {
+        let path: &str = piece
+            .split(|c: char| !(c.is_ascii_alphanumeric() || "._[]-".contains(c)))
+            .next()
+            .unwrap_or_default();
+        if let Some(name) = path.strip_prefix("environment.outputs.")
+            && !missing_env.contains(&name)
+        {
+            missing_env.push(name);
+        }
+    }
+    match (env, &r.service) {
+        (Some(env), _)
+            if outcome.deployed.environment_outputs(env).is_some() && !missing_env.is_empty() =>
+        {
+            let names = missing_env
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "environment `{env}` is deployed, but its stack has no output {names}: add it to the environment template's Outputs and apply `{env}` again"
+            )
+        }
+        (Some(env), _) if !missing_env.is_empty() => format!("apply environment `{env}` first"),
+        (_, Some(service)) => format!("apply the instances of service `{service}` first"),
+        _ => "apply the stacks it reads outputs from first".to_string(),
+    }
+}
+
+/// Plans a build from a check's outcome (whose `root` resolves the shown paths of inputs),
+/// into the folder `out` (for the relative path to the state file).
+pub fn plan(outcome: &Outcome, as_json: bool, out: &Path) -> Plan {
     let mut artifacts = Vec::new();
     let mut waiting = Vec::new();
     let mut units = Vec::new();
@@ -59,13 +98,8 @@ pub fn plan(outcome: &Outcome, as_json: bool) -> Plan {
             .iter()
             .find(|u| u.kind == r.kind && u.name == r.name);
         if r.text.contains(PLACEHOLDER_PREFIX) {
-            let first = match (unit.and_then(|u| u.environment.clone()), &r.service) {
-                (Some(env), _) => format!("apply environment `{env}` first"),
-                (None, Some(service)) => {
-                    format!("apply the instances of service `{service}` first")
-                }
-                (None, None) => "apply the stacks it reads outputs from first".to_string(),
-            };
+            let env = unit.and_then(|u| u.environment.clone());
+            let first = waiting_reason(outcome, r, env.as_deref());
             waiting.push((format!("{kind} `{}`", r.name), first));
             continue;
         }
@@ -110,6 +144,9 @@ pub fn plan(outcome: &Outcome, as_json: bool) -> Plan {
         let mut entry = json!({
             "kind": kind,
             "name": r.name,
+            "stack": crate::state::stack_name(kind, &r.name, r.service.as_deref()),
+            "template": r.template_name,
+            "template_version": r.template_version,
             "artifact": {"path": path, "sha256": sha256(text.as_bytes())},
             "bundle": bundle,
             "inputs": inputs,
@@ -146,11 +183,16 @@ pub fn plan(outcome: &Outcome, as_json: bool) -> Plan {
         Json::Null,
         |(path, sha)| json!({"path": path, "sha256": sha}),
     );
+    let state = crate::paths::relative(
+        &crate::paths::absolute(out),
+        &crate::paths::absolute(&crate::state::default_path(&outcome.root)),
+    );
     let record = json!({
         "record_version": RECORD_VERSION,
         "proctor": env!("CARGO_PKG_VERSION"),
         "passed": true,
         "config": config,
+        "state": state,
         "policies": outcome
             .policies
             .iter()
@@ -227,18 +269,34 @@ pub fn write(out: &Path, plan: &Plan) -> Result<(), String> {
 }
 
 /// A unit of a verified build: what `apply` deploys.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct VerifiedUnit {
     pub kind: String,
     pub name: String,
+    pub service: Option<String>,
+    pub environment: Option<String>,
+    pub stack: String,
+    pub template: String,
+    pub template_version: String,
     pub artifact: PathBuf,
+    pub sha256: String,
     pub text: String,
+}
+
+/// A verified build: its units, in the order to deploy them, and its state file.
+#[derive(Debug)]
+pub struct Verified {
+    pub units: Vec<VerifiedUnit>,
+    /// The state file the build read outputs from (and `apply` records into).
+    pub state: PathBuf,
+    /// Units the build left out, and what they wait for.
+    pub waiting: Vec<(String, String)>,
 }
 
 /// Checks a build folder before anything is deployed from it: the record is readable, from
 /// this record format or older, says the build passed, and every artifact exists inside the
 /// folder with the sha256 the record gives. Returns the units, or why the build is refused.
-pub fn verify(dir: &Path) -> Result<Vec<VerifiedUnit>, String> {
+pub fn verify(dir: &Path) -> Result<Verified, String> {
     let record_path = dir.join(RECORD);
     let bytes = std::fs::read(&record_path).map_err(|e| {
         format!(
@@ -296,12 +354,60 @@ pub fn verify(dir: &Path) -> Result<Vec<VerifiedUnit>, String> {
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("unit `{name}`: artifact `{}` is not UTF-8", path.display()))?;
+        let field = |k: &str| u[k].as_str().map(str::to_string);
+        let stack = field("stack").unwrap_or_default();
+        if !crate::state::valid_stack_name(&stack) {
+            return Err(format!(
+                "unit `{name}`: `{stack}` in {RECORD} is not a valid CloudFormation stack name"
+            ));
+        }
         out.push(VerifiedUnit {
-            kind: u["kind"].as_str().unwrap_or_default().to_string(),
+            kind: field("kind").unwrap_or_default(),
             name,
+            service: field("service"),
+            environment: field("environment"),
+            stack,
+            template: field("template").unwrap_or_default(),
+            template_version: field("template_version").unwrap_or_default(),
             artifact: path,
+            sha256: got,
             text,
         });
     }
-    Ok(out)
+    let mut stacks: Vec<&str> = out.iter().map(|u| u.stack.as_str()).collect();
+    stacks.sort_unstable();
+    if let Some(w) = stacks.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "two units of this build deploy to the stack `{}`; rename one of them",
+            w[0]
+        ));
+    }
+    // The state file sits outside the build folder, named relative to it.
+    let state = record["state"].as_str().unwrap_or(".proctor/state.json");
+    if Path::new(state).is_absolute()
+        || !state.ends_with(&format!("{}/{}", crate::state::DIR, crate::state::FILE))
+    {
+        return Err(format!(
+            "`{}`: `state` must be a relative path to a `{}/{}` file, not `{state}`",
+            record_path.display(),
+            crate::state::DIR,
+            crate::state::FILE
+        ));
+    }
+    let waiting = record["waiting"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            (
+                w["unit"].as_str().unwrap_or_default().to_string(),
+                w["needs"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Ok(Verified {
+        units: out,
+        state: dir.join(state),
+        waiting,
+    })
 }

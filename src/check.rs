@@ -71,6 +71,8 @@ pub struct Outcome {
     pub policies: Vec<(String, String)>,
     /// The folder shown paths are relative to: the workspace root, or the current folder.
     pub root: PathBuf,
+    /// What `proctor apply` recorded as deployed (`.proctor/state.json`), empty when nothing.
+    pub deployed: crate::state::State,
     /// proctor.toml as shown, and the sha256 of its text, when there is one.
     pub config: Option<(String, String)>,
 }
@@ -312,6 +314,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .map(|(_, (b, _))| b)
         .collect();
     let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
+    out.deployed = load_state(&out.root, &mut out.diagnostics);
+    let deployed = out.deployed.clone();
     let stage = crate::template::stage::run(
         &checked,
         &broken,
@@ -323,6 +327,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             policies: &policies,
             waivers: &waivers,
         },
+        &deployed,
     );
     out.diagnostics.extend(stage.diagnostics);
     out.diagnostics
@@ -529,6 +534,38 @@ impl Outcome {
         self.units.extend(r.units);
         self.files += r.files;
         self.specs += r.specs;
+    }
+}
+
+/// The workspace's deployment state (what `proctor apply` deployed); W006 when it is broken,
+/// and then an empty state, so that nothing renders with outputs from a damaged file.
+fn load_state(root: &Path, diags: &mut Vec<Diagnostic>) -> crate::state::State {
+    let path = crate::state::default_path(root);
+    match crate::state::State::load(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            let shown = format!("{}/{}", crate::state::DIR, crate::state::FILE);
+            let text = std::fs::read(&path)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let source = crate::source::SourceFile::new(shown.clone(), path, text);
+            let mut d = Diagnostic::new(codes::W006, format!("`{shown}` {}", e.message));
+            d = match e.at {
+                Some((line, col)) => {
+                    let at = source.offset_of(line, col.saturating_sub(1));
+                    let end = source.text()[at..]
+                        .chars()
+                        .next()
+                        .map_or(at, |c| at + c.len_utf8());
+                    d.at(&source, at..end).primary_message("here")
+                }
+                None => d.at_file(&source),
+            };
+            diags.push(d.help(
+                "fix or restore the file from version control; deleting it is safe: the next `proctor apply` of each environment records its outputs again",
+            ));
+            crate::state::State::default()
+        }
     }
 }
 

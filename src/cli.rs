@@ -36,6 +36,8 @@ enum Command {
     Build(BuildArgs),
     /// Print a deployment's rendered CloudFormation (like `helm template`).
     Render(RenderArgs),
+    /// Deploy a build through CloudFormation change sets (verifies the build first).
+    Apply(ApplyArgs),
     /// Work with policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -86,6 +88,27 @@ struct BuildArgs {
     /// A policy file, or a folder of `*.guard` files, to enforce (repeatable).
     #[arg(long = "policy", value_name = "FILE|DIR")]
     policies: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ApplyArgs {
+    /// The build folder that `proctor build` wrote.
+    build_dir: String,
+    /// Apply only this unit: its name, `SERVICE/INSTANCE`, or its stack name.
+    #[arg(long, value_name = "NAME")]
+    unit: Option<String>,
+    /// Create the change sets and show them, then remove them: change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Execute without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// The AWS region (default: the standard chain: AWS_REGION, the profile).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// A CloudFormation endpoint, for emulators (default: AWS_ENDPOINT_URL, else AWS's).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Render(args) => run_render(args),
         Command::Build(args) => run_build(args),
+        Command::Apply(args) => run_apply(args),
         Command::Policy(PolicyCommand::Test { paths }) => run_policy_test(paths),
         Command::Explain { code } => explain(&code),
     }
@@ -236,8 +260,8 @@ fn run_build(args: BuildArgs) -> ExitCode {
         eprintln!("proctor: nothing was built: fix the errors above first");
         return ExitCode::from(EXIT_FINDINGS);
     }
-    let plan = crate::build::plan(&outcome, args.json);
     let out = cwd.join(&args.out);
+    let plan = crate::build::plan(&outcome, args.json, &out);
     if let Err(e) = crate::build::write(&out, &plan) {
         eprintln!("proctor: {e}");
         return ExitCode::from(EXIT_CANNOT_RUN);
@@ -251,6 +275,90 @@ fn run_build(args: BuildArgs) -> ExitCode {
     }
     print(&lines);
     ExitCode::from(EXIT_OK)
+}
+
+/// Exit codes of `proctor apply`: 0 every unit deployed (or had no changes, or the dry run
+/// showed them), 1 a deployment failed or was declined, 2 the build or the arguments were
+/// refused or AWS could not be used (nothing was deployed), 130 interrupted.
+#[cfg(feature = "aws")]
+fn run_apply(args: ApplyArgs) -> ExitCode {
+    use crate::apply::{self, Outcome};
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    // Every check of the build comes before any AWS call.
+    let verified = match crate::build::verify(&cwd.join(&args.build_dir)) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("proctor: refusing to apply `{}`: {e}", args.build_dir);
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    if let Err(e) = apply::select(&verified, args.unit.as_deref()) {
+        eprintln!("proctor: {e}");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
+    let _ = ctrlc::set_handler(|| {
+        let f = apply::IN_FLIGHT.lock().ok().and_then(|g| g.clone());
+        if let Some(f) = &f {
+            let _ = std::fs::remove_file(&f.lock);
+        }
+        eprintln!("\nproctor: {}", apply::interrupted_message(f.as_ref()));
+        std::process::exit(130);
+    });
+    let sdk = match apply::aws::Sdk::connect(args.region, args.endpoint_url) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let mut ask = |question: &str| -> bool {
+        eprint!("{question} [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+    };
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut opts = apply::Options {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        unit: args.unit,
+        poll: std::time::Duration::from_millis(
+            std::env::var("PROCTOR_POLL_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2000),
+        ),
+        confirm: if terminal { Some(&mut ask) } else { None },
+    };
+    let mut out = std::io::stdout();
+    match apply::apply(&verified, &sdk, &mut opts, &mut out) {
+        Ok(results) => {
+            for (unit, why) in &verified.waiting {
+                if opts.unit.is_none() {
+                    println!("not in this build: {unit}: {why}, then build and apply again");
+                }
+            }
+            let failed = results
+                .iter()
+                .any(|(_, o)| matches!(o, Outcome::Failed { .. } | Outcome::Declined));
+            ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+        }
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+fn run_apply(_: ApplyArgs) -> ExitCode {
+    eprintln!(
+        "proctor: this proctor was built without the `aws` feature, so it cannot apply; build it with default features (`cargo install proctor`)"
+    );
+    ExitCode::from(EXIT_CANNOT_RUN)
 }
 
 fn run_render(args: RenderArgs) -> ExitCode {

@@ -3,6 +3,7 @@
 //! The library is the whole pipeline; the binary (`main.rs`) only calls [`cli::main`].
 //! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
 
+pub mod apply;
 pub mod build;
 pub mod bundle;
 pub mod cfn;
@@ -17,5 +18,6 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod spec;
+pub mod state;
 pub mod template;
 pub mod yaml;

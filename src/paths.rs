@@ -36,3 +36,63 @@ pub fn files_named(
     out.sort();
     out
 }
+
+/// `target` relative to the folder `from` (both absolute, as `/`-separated text), e.g.
+/// `../.proctor/state.json` for the state file seen from a build folder.
+pub fn relative(from: &std::path::Path, target: &std::path::Path) -> String {
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = target.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// A path made absolute and free of `.`/`..` and symlinks as far as it exists: the longest
+/// existing ancestor is canonicalized and the rest appended.
+pub fn absolute(p: &std::path::Path) -> std::path::PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = p.to_path_buf();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for r in rest.iter().rev() {
+                out.push(r);
+            }
+            return out;
+        }
+        match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
+            (Some(n), Some(parent)) => {
+                rest.push(n);
+                cur = parent.to_path_buf();
+            }
+            _ => return p.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            super::relative(Path::new("/w/build"), Path::new("/w/.proctor/state.json")),
+            "../.proctor/state.json"
+        );
+        assert_eq!(
+            super::relative(Path::new("/w"), Path::new("/w/.proctor/state.json")),
+            ".proctor/state.json"
+        );
+        assert_eq!(super::relative(Path::new("/w"), Path::new("/w")), ".");
+    }
+}

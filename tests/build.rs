@@ -199,8 +199,9 @@ fn a_build_verifies_until_one_byte_changes() {
     let units = proctor::build::verify(&out).unwrap();
     assert!(
         units
+            .units
             .iter()
-            .any(|u| u.kind == "environment" && u.name == "dev")
+            .any(|u| u.kind == "environment" && u.name == "dev" && u.stack == "proctor-env-dev")
     );
 
     // One byte of one artifact.
@@ -244,4 +245,19 @@ fn a_build_verifies_until_one_byte_changes() {
         "not inside the build folder",
     );
     refused("\"passed\": true", "\"passed\": false", "passed");
+    refused(
+        "\"proctor-env-dev\"",
+        "\"proctor_env dev\"",
+        "not a valid CloudFormation stack name",
+    );
+    refused(
+        "\"proctor-env-prod\"",
+        "\"proctor-env-dev\"",
+        "two units of this build deploy to the stack `proctor-env-dev`",
+    );
+    refused(
+        "\"state\": \"",
+        "\"state\": \"/etc/",
+        "must be a relative path",
+    );
 }

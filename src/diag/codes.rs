@@ -157,6 +157,12 @@ codes! {
         example: "`policies = [\"polices\"]` when the folder is `policies`.",
         fix: "Create the folder, or correct the path (relative to the folder of proctor.toml).",
     }
+    W006 "unreadable-state" Error "workspace" {
+        what: "The deployment state file (`.proctor/state.json`) cannot be used: it is not valid JSON, not in the state format, or from a newer proctor.",
+        why: "`proctor apply` records each deployed stack's outputs there, and service instances are rendered with their environment's outputs from it; a broken file would render them with wrong or missing values.",
+        example: "A merge conflict left `<<<<<<<` lines in `.proctor/state.json`.",
+        fix: "Resolve the conflict or restore the file from version control; deleting it is safe too: the next `proctor apply` of each environment records its outputs again.",
+    }
     B001 "missing-bundle-file" Error "bundle" {
         what: "A file or folder that the bundle must have is missing.",
         why: "Proton refused to register a bundle without its schema, manifest or template.",

@@ -49,6 +49,9 @@ pub struct Rendered {
     pub spec: String,
     /// The context the template saw, as JSON (outputs not yet deployed are placeholders).
     pub context: Json,
+    /// The template's name and version (`fargate-env`, `1` or `1.2`).
+    pub template_name: String,
+    pub template_version: String,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +64,8 @@ pub struct StageOutcome {
 /// Runs the stage over `bundles` (the ones this run checks) and `units`. `related` are other
 /// loaded bundles (environment templates that services declare compatible). `broken[i]` says
 /// that bundle `i` has errors of its own: it is analysed but not rendered, since its render
-/// errors would only repeat them.
+/// errors would only repeat them. `deployed` gives the outputs of stacks already applied.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     bundles: &[&Bundle],
     broken: &[bool],
@@ -70,6 +74,7 @@ pub fn run(
     config: Option<&Config>,
     limits: &Limits,
     enforce: &crate::policy::Enforcement,
+    deployed: &crate::state::State,
 ) -> StageOutcome {
     let mut out = StageOutcome::default();
     let render_limits = RenderLimits::default();
@@ -138,7 +143,10 @@ pub fn run(
                 }
                 Err(diags) => (String::new(), diags),
             };
+        let (template_name, template_version) = template_identity(u, config);
         let rendered = Rendered {
+            template_name,
+            template_version,
             kind: u.kind,
             name: u.name.clone(),
             service: u.service.clone(),
@@ -202,7 +210,10 @@ pub fn run(
                 u.name.clone(),
                 StackOutputs {
                     path: "environment.outputs".into(),
-                    known: known_outputs(text),
+                    known: with_deployed(
+                        known_outputs(text),
+                        deployed.environment_outputs(&u.name),
+                    ),
                     declared,
                 },
             ))
@@ -222,6 +233,13 @@ pub fn run(
                     .filter(|o| !o.dynamic)
                     .map(|o| o.names.into_iter().collect()),
             });
+        let outputs = match env_outputs.contains_key(name) {
+            true => outputs,
+            false => StackOutputs {
+                known: with_deployed(outputs.known, deployed.environment_outputs(name)),
+                ..outputs
+            },
+        };
         EnvironmentFacts {
             name: name.to_string(),
             account_id: account_id(config, name),
@@ -275,7 +293,13 @@ pub fn run(
                         inputs: i.inputs.clone(),
                         outputs: StackOutputs {
                             path: format!("service_instances[{}].outputs", i.name),
-                            known: known_outputs(text),
+                            known: with_deployed(
+                                known_outputs(text),
+                                deployed.instance_outputs(
+                                    i.service.as_deref().unwrap_or_default(),
+                                    &i.name,
+                                ),
+                            ),
                             declared: declared.clone(),
                         },
                         environment: environment_facts(
@@ -628,6 +652,19 @@ fn service_facts(config: Option<&Config>, name: &str) -> ServiceFacts {
         repository_connection_arn: s.and_then(|s| s.repository_connection_arn.clone()),
         repository_id: s.and_then(|s| s.repository_id.clone()),
     }
+}
+
+/// The outputs known from the rendered template, with the values a deployed stack reported
+/// taking their place (a deployed stack's outputs are the truth).
+fn with_deployed(
+    mut known: Vec<(String, String)>,
+    deployed: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<(String, String)> {
+    if let Some(d) = deployed {
+        known.retain(|(k, _)| !d.contains_key(k));
+        known.extend(d.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    known
 }
 
 /// Outputs whose `Value` rendered to a plain string are known before deployment.
