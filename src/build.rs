@@ -407,7 +407,7 @@ pub fn verify(dir: &Path) -> Result<Verified, String> {
         .collect();
     Ok(Verified {
         units: out,
-        state: dir.join(state),
+        state: crate::paths::normalize(&dir.join(state)),
         waiting,
     })
 }

@@ -283,12 +283,8 @@ fn run_build(args: BuildArgs) -> ExitCode {
 #[cfg(feature = "aws")]
 fn run_apply(args: ApplyArgs) -> ExitCode {
     use crate::apply::{self, Outcome};
-    let Ok(cwd) = std::env::current_dir() else {
-        eprintln!("proctor: cannot read the current folder");
-        return ExitCode::from(EXIT_CANNOT_RUN);
-    };
     // Every check of the build comes before any AWS call.
-    let verified = match crate::build::verify(&cwd.join(&args.build_dir)) {
+    let verified = match crate::build::verify(std::path::Path::new(&args.build_dir)) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("proctor: refusing to apply `{}`: {e}", args.build_dir);

@@ -79,6 +79,25 @@ pub fn absolute(p: &std::path::Path) -> std::path::PathBuf {
     }
 }
 
+/// A path with `.` and `name/..` pairs removed, lexically (`build/../.proctor` → `.proctor`).
+pub fn normalize(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return std::path::PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -94,5 +113,10 @@ mod tests {
             ".proctor/state.json"
         );
         assert_eq!(super::relative(Path::new("/w"), Path::new("/w")), ".");
+        assert_eq!(
+            super::normalize(Path::new("build/../.proctor/./state.json")),
+            Path::new(".proctor/state.json")
+        );
+        assert_eq!(super::normalize(Path::new("../a/..")), Path::new(".."));
     }
 }

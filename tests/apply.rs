@@ -1,0 +1,279 @@
+//! `proctor build` then `proctor apply`, through the real binary and the AWS SDK, against
+//! moto's CloudFormation server (`tests/moto/server.py`; one documented patch: outputs after a
+//! change set). Each test starts its own server on 127.0.0.1 and a free port, and stops it by
+//! its process id when done. The server's view is read back with boto3 from the same venv.
+//!
+//! Paths moto does not model (resource failures and rollbacks, a stack still in progress when
+//! Ctrl-C comes) are in `tests/apply_fake.rs`, against a scripted endpoint.
+//!
+//! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
+#![cfg(feature = "aws")]
+
+mod apply_support;
+
+use apply_support::*;
+
+#[test]
+fn deploys_an_environment_then_a_service_that_uses_its_outputs() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+
+    // Before the environment is deployed, the service instance waits.
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    assert!(
+        b.stdout
+            .contains("waiting: service_instance `orders-dev`: apply environment `dev` first"),
+        "{b}"
+    );
+
+    let a = ws.run(&["apply", "build", "--yes"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(
+        a.stdout
+            .contains("environment `dev` → stack proctor-env-dev"),
+        "{a}"
+    );
+    assert!(
+        a.stdout
+            .contains("Add     ArtifactBucket  AWS::S3::Bucket      -"),
+        "{a}"
+    );
+    assert!(a.stdout.contains("CREATE_COMPLETE"), "{a}");
+    let state = ws.state();
+    let bucket = state["stacks"]["proctor-env-dev"]["outputs"]["ArtifactBucketName"]
+        .as_str()
+        .expect("the environment's outputs are recorded")
+        .to_string();
+    assert_eq!(
+        state["stacks"]["proctor-env-dev"]["status"],
+        "CREATE_COMPLETE"
+    );
+    // What moto holds agrees with the state file, and the stack carries proctor's tags.
+    let stack = moto.describe("proctor-env-dev");
+    assert_eq!(stack["Outputs"]["ArtifactBucketName"], bucket.as_str());
+    assert_eq!(stack["Tags"]["proctor:template"], "queue-env");
+    assert_eq!(stack["Tags"]["proctor:template-version"], "1");
+    assert_eq!(stack["Tags"]["proctor:deployment"], "environment/dev");
+
+    // The next build includes the service instance, rendered with the recorded bucket name.
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    assert!(!b.stdout.contains("waiting"), "{b}");
+    let instance = ws.read("build/service-instances/orders-dev.yaml");
+    assert!(
+        instance.contains(&format!("Value: 's3://{bucket}/orders-dev/'")),
+        "{instance}"
+    );
+
+    let a = ws.run(&["apply", "build", "--yes"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(
+        a.stdout
+            .contains("no changes: stack proctor-env-dev is up to date"),
+        "{a}"
+    );
+    assert!(
+        a.stdout
+            .contains("service instance `orders/orders-dev` → stack proctor-svc-orders-orders-dev"),
+        "{a}"
+    );
+    let svc = moto.describe("proctor-svc-orders-orders-dev");
+    assert_eq!(svc["Status"], "CREATE_COMPLETE");
+    assert_eq!(svc["Tags"]["proctor:environment"], "dev");
+    assert_eq!(
+        moto.parameter("/orders/orders-dev/results"),
+        format!("s3://{bucket}/orders-dev/")
+    );
+    let state = ws.state();
+    assert!(
+        state["stacks"]["proctor-svc-orders-orders-dev"]["outputs"]["QueueUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains("WorkQueue")),
+        "{state}"
+    );
+    assert!(
+        !ws.path("build")
+            .join("../.proctor/locks/proctor-env-dev.lock")
+            .exists()
+    );
+}
+
+#[test]
+fn an_update_is_shown_then_executed_and_a_second_apply_has_no_changes() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+    assert_eq!(
+        ws.run(&["apply", "build", "--yes"], Some(&moto.url)).code,
+        0
+    );
+    let first = ws.state()["stacks"]["proctor-env-dev"]["artifact_sha256"].clone();
+
+    // No-op: nothing changed since.
+    let a = ws.run(
+        &["apply", "build", "--yes", "--unit", "dev"],
+        Some(&moto.url),
+    );
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains("no changes"), "{a}");
+
+    // A spec change: the dry run shows the modification and changes nothing.
+    ws.edit("specs/dev.yaml", "retention_days: 7", "retention_days: 14");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+    let d = ws.run(
+        &["apply", "build", "--unit", "dev", "--dry-run"],
+        Some(&moto.url),
+    );
+    assert_eq!(d.code, 0, "{d}");
+    assert!(
+        d.stdout
+            .contains("Modify  Settings    AWS::SSM::Parameter  -"),
+        "{d}"
+    );
+    assert!(d.stdout.contains("dry run: nothing executed"), "{d}");
+    assert_eq!(moto.parameter("/dev/settings"), "retention=7");
+    assert_eq!(
+        ws.state()["stacks"]["proctor-env-dev"]["artifact_sha256"],
+        first
+    );
+
+    // Without --yes and without a terminal, proctor cannot ask: refused, nothing executed.
+    let n = ws.run(&["apply", "build", "--unit", "dev"], Some(&moto.url));
+    assert_eq!(n.code, 2, "{n}");
+    assert!(n.stderr.contains("pass --yes"), "{n}");
+    assert_eq!(moto.parameter("/dev/settings"), "retention=7");
+
+    let u = ws.run(
+        &["apply", "build", "--unit", "dev", "--yes"],
+        Some(&moto.url),
+    );
+    assert_eq!(u.code, 0, "{u}");
+    assert!(u.stdout.contains("proctor-env-dev: UPDATE_COMPLETE"), "{u}");
+    assert_eq!(moto.parameter("/dev/settings"), "retention=14");
+    let state = ws.state();
+    assert_ne!(state["stacks"]["proctor-env-dev"]["artifact_sha256"], first);
+    assert_eq!(
+        state["stacks"]["proctor-env-dev"]["status"],
+        "UPDATE_COMPLETE"
+    );
+}
+
+#[test]
+fn a_dry_run_of_a_new_stack_leaves_no_trace() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+    let d = ws.run(&["apply", "build", "--dry-run"], Some(&moto.url));
+    assert_eq!(d.code, 0, "{d}");
+    assert!(
+        d.stdout
+            .contains("Add     Settings        AWS::SSM::Parameter  -"),
+        "{d}"
+    );
+    // The empty stack CloudFormation made for the change set is gone too.
+    assert_eq!(moto.describe("proctor-env-dev"), serde_json::Value::Null);
+    assert!(!ws.path(".proctor/state.json").exists());
+}
+
+#[test]
+fn a_one_byte_edit_of_an_artifact_is_refused_before_any_call() {
+    let endpoint = Listener::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+    let artifact = ws.path("build/environments/dev.yaml");
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    bytes[40] ^= 0x20;
+    std::fs::write(&artifact, &bytes).unwrap();
+    let a = ws.run(&["apply", "build", "--yes"], Some(&endpoint.url));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr.contains(
+            "unit `dev`: artifact `build/environments/dev.yaml` was changed after the build"
+        ),
+        "{a}"
+    );
+    assert_eq!(endpoint.connections(), 0, "no AWS call may be made");
+    assert!(!ws.path(".proctor/state.json").exists());
+
+    // A record from a newer proctor, too.
+    bytes[40] ^= 0x20;
+    std::fs::write(&artifact, &bytes).unwrap();
+    ws.edit(
+        "build/proctor-build.json",
+        "\"record_version\": 1",
+        "\"record_version\": 7",
+    );
+    let a = ws.run(&["apply", "build", "--yes"], Some(&endpoint.url));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(a.stderr.contains("written by a newer proctor"), "{a}");
+    assert_eq!(endpoint.connections(), 0);
+}
+
+#[test]
+fn no_credentials_an_unreachable_endpoint_and_throttling_are_clear_and_record_nothing() {
+    let ws = Workspace::copy("fixtures/deploy");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+
+    let endpoint = Listener::start();
+    let a = ws.run_env(
+        &["apply", "build", "--yes"],
+        Some(&endpoint.url),
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    );
+    assert_eq!(a.code, 2, "{a}");
+    assert!(a.stderr.contains("no AWS credentials"), "{a}");
+    assert_eq!(endpoint.connections(), 0);
+
+    let closed = closed_port_url();
+    let a = ws.run(&["apply", "build", "--yes"], Some(&closed));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr
+            .contains(&format!("cannot reach CloudFormation: {closed}")),
+        "{a}"
+    );
+    assert!(a.stderr.contains("Connection refused"), "{a}");
+
+    let throttling = Throttling::start();
+    let a = ws.run_env(
+        &["apply", "build", "--yes"],
+        Some(&throttling.url),
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    );
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr.contains(
+            "CloudFormation throttled the requests, still after retries: Throttling: Rate exceeded"
+        ),
+        "{a}"
+    );
+    assert_eq!(
+        throttling.requests(),
+        2,
+        "the SDK retried once, then gave up"
+    );
+    assert!(!ws.path(".proctor/state.json").exists());
+}
+
+#[test]
+fn a_second_apply_of_the_same_stack_is_refused() {
+    let endpoint = Listener::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    assert_eq!(ws.run(&["build"], None).code, 0);
+    // This test process plays the other apply: it holds the lock and is alive.
+    let lock = ws.path(".proctor/locks/proctor-env-dev.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let a = ws.run(&["apply", "build", "--yes"], Some(&endpoint.url));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr.contains(&format!(
+            "another proctor (process {}) is working on stack `proctor-env-dev`",
+            std::process::id()
+        )),
+        "{a}"
+    );
+    assert_eq!(endpoint.connections(), 0);
+    assert!(lock.exists(), "the other apply's lock is left alone");
+}

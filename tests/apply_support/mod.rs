@@ -1,0 +1,343 @@
+//! What the apply tests share: a moto server per test, a copy of a fixture workspace, the
+//! proctor binary run with test credentials, and small local endpoints (one that only counts
+//! connections, one that always throttles).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let py = root().join(".venv/bin/python");
+    assert!(
+        py.exists(),
+        "run scripts/venv first: {} is missing",
+        py.display()
+    );
+    py
+}
+
+/// A port nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// moto's server, started for one test and stopped by its process id when dropped.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    _log: tempfile::TempDir,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let log = tempfile::tempdir().unwrap();
+        for _ in 0..3 {
+            let port = free_port();
+            let out = std::fs::File::create(log.path().join("moto.log")).unwrap();
+            let mut child = Command::new(python())
+                .arg(root().join("tests/moto/server.py"))
+                .arg(port.to_string())
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().unwrap())
+                .stderr(out)
+                .spawn()
+                .expect("start moto's server");
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(60) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // lost the port to another process: try another
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Moto {
+                        child,
+                        url: format!("http://127.0.0.1:{port}"),
+                        _log: log,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "moto's server did not start: {}",
+            std::fs::read_to_string(log.path().join("moto.log")).unwrap_or_default()
+        );
+    }
+
+    fn boto(&self, script: &str) -> Json {
+        let out = Command::new(python())
+            .arg("-c")
+            .arg(format!(
+                "import boto3, json, sys\n\
+                 kw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+                 {script}",
+                self.url
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "boto3: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The stack as moto describes it: Status, Outputs and Tags as maps; null when none.
+    pub fn describe(&self, stack: &str) -> Json {
+        self.boto(&format!(
+            "cf = boto3.client('cloudformation', **kw)\n\
+             try:\n    s = cf.describe_stacks(StackName='{stack}')['Stacks'][0]\n\
+             except cf.exceptions.ClientError:\n    print('null'); sys.exit(0)\n\
+             print(json.dumps({{'Status': s['StackStatus'], \
+             'Outputs': {{o['OutputKey']: o['OutputValue'] for o in s.get('Outputs', [])}}, \
+             'Tags': {{t['Key']: t['Value'] for t in s.get('Tags', [])}}}}))"
+        ))
+    }
+
+    /// An SSM parameter's value.
+    pub fn parameter(&self, name: &str) -> String {
+        self.boto(&format!(
+            "print(json.dumps(boto3.client('ssm', **kw).get_parameter(Name='{name}')['Parameter']['Value']))"
+        ))
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a proctor run printed, and its exit code.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A fixture workspace copied into a temporary folder.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == ".proctor" {
+            continue;
+        }
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+impl Workspace {
+    pub fn copy(fixture: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join(fixture), dir.path());
+        Workspace { dir }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} has no `{from}`");
+        std::fs::write(self.path(rel), text.replace(from, to)).unwrap();
+    }
+
+    pub fn state(&self) -> Json {
+        serde_json::from_str(&self.read(".proctor/state.json")).unwrap()
+    }
+
+    pub fn command(&self, args: &[&str], endpoint: Option<&str>, env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proctor"));
+        cmd.args(args).current_dir(self.dir.path());
+        if let Some(url) = endpoint {
+            cmd.args(["--endpoint-url", url]);
+        }
+        // Only what the test gives: no profile, config file or instance metadata of the machine.
+        for var in [
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_CLOUDFORMATION",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+            "AWS_ROLE_ARN",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.path("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.path("no-aws-credentials"),
+            )
+            .env("PROCTOR_POLL_MS", "20")
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
+        cmd
+    }
+
+    pub fn run_env(&self, args: &[&str], endpoint: Option<&str>, env: &[(&str, &str)]) -> Run {
+        let out = self.command(args, endpoint, env).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str], endpoint: Option<&str>) -> Run {
+        self.run_env(args, endpoint, &[])
+    }
+}
+
+/// Reads one HTTP request (headers and a Content-Length body); returns its body.
+pub fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(String::from_utf8_lossy(&body).into_owned())
+}
+
+pub fn respond(stream: &mut TcpStream, status: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+/// An endpoint that counts connections and answers none: proof that no call was made.
+pub struct Listener {
+    pub url: String,
+    count: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    pub fn start() -> Listener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                c.fetch_add(1, Ordering::SeqCst);
+                drop(s);
+            }
+        });
+        Listener { url, count }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+/// An endpoint that answers every request as a throttled CloudFormation does.
+pub struct Throttling {
+    pub url: String,
+    count: Arc<AtomicUsize>,
+}
+
+impl Throttling {
+    pub fn start() -> Throttling {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { continue };
+                if read_request(&mut s).is_some() {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    respond(
+                        &mut s,
+                        "400 Bad Request",
+                        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>7d0b5b9e-0000-4000-8000-000000000001</RequestId></ErrorResponse>",
+                    );
+                }
+            }
+        });
+        Throttling { url, count }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
