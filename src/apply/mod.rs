@@ -601,3 +601,243 @@ pub fn change_table(changes: &[Change]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! The apply steps against a scripted [`Api`] (the SDK boundary): the answers a real
+    //! CloudFormation gives in cases the end-to-end tests do not reach.
+    use super::*;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Script {
+        stack: Option<Stack>,
+        change_set: ChangeSet,
+        fail_execute: Option<ApiError>,
+        calls: RefCell<Vec<String>>,
+    }
+
+    impl Api for Script {
+        fn describe_stack(&self, _: &str) -> Result<Option<Stack>, ApiError> {
+            self.calls.borrow_mut().push("describe_stack".into());
+            Ok(self.stack.clone())
+        }
+        fn create_change_set(&self, req: &ChangeSetRequest) -> Result<String, ApiError> {
+            self.calls
+                .borrow_mut()
+                .push(format!("create_change_set {:?}", req.kind));
+            Ok("cs-1".into())
+        }
+        fn describe_change_set(&self, _: &str, _: &str) -> Result<ChangeSet, ApiError> {
+            Ok(self.change_set.clone())
+        }
+        fn execute_change_set(&self, _: &str, _: &str) -> Result<(), ApiError> {
+            self.calls.borrow_mut().push("execute".into());
+            match &self.fail_execute {
+                Some(e) => Err(e.clone()),
+                None => Ok(()),
+            }
+        }
+        fn delete_change_set(&self, _: &str, _: &str) -> Result<(), ApiError> {
+            self.calls.borrow_mut().push("delete_change_set".into());
+            Ok(())
+        }
+        fn delete_stack(&self, _: &str) -> Result<(), ApiError> {
+            self.calls.borrow_mut().push("delete_stack".into());
+            Ok(())
+        }
+        fn stack_events(&self, _: &str) -> Result<Vec<Event>, ApiError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn unit(name: &str, kind: &str, service: Option<&str>) -> VerifiedUnit {
+        VerifiedUnit {
+            kind: kind.into(),
+            name: name.into(),
+            service: service.map(str::to_string),
+            environment: None,
+            stack: state::stack_name(kind, name, service),
+            template: "queue-env".into(),
+            template_version: "1".into(),
+            artifact: PathBuf::from("build/environments/dev.yaml"),
+            sha256: "ab".repeat(32),
+            text: "Resources: {}\n".into(),
+        }
+    }
+
+    fn verified(dir: &Path, units: Vec<VerifiedUnit>) -> Verified {
+        Verified {
+            units,
+            state: dir.join(".proctor/state.json"),
+            waiting: vec![(
+                "service_instance `api-dev`".into(),
+                "apply environment `dev` first".into(),
+            )],
+        }
+    }
+
+    fn ready() -> ChangeSet {
+        ChangeSet {
+            status: "CREATE_COMPLETE".into(),
+            reason: None,
+            changes: vec![Change {
+                action: "Add".into(),
+                logical_id: "Bucket".into(),
+                resource_type: "AWS::S3::Bucket".into(),
+                replacement: None,
+            }],
+        }
+    }
+
+    fn run(
+        api: &Script,
+        v: &Verified,
+        yes: bool,
+        answer: Option<bool>,
+    ) -> (Result<Vec<(String, Outcome)>, Error>, String) {
+        let mut ask = |_: &str| answer.unwrap_or(false);
+        let mut opts = Options {
+            dry_run: false,
+            yes,
+            unit: None,
+            poll: Duration::ZERO,
+            confirm: if answer.is_some() {
+                Some(&mut ask)
+            } else {
+                None
+            },
+        };
+        let mut out = Vec::new();
+        let r = apply(v, api, &mut opts, &mut out);
+        (r, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn declining_removes_the_change_set_and_the_empty_new_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = verified(dir.path(), vec![unit("dev", "environment", None)]);
+        let api = Script {
+            change_set: ready(),
+            ..Script::default()
+        };
+        let (r, out) = run(&api, &v, false, Some(false));
+        assert_eq!(r.unwrap()[0].1, Outcome::Declined);
+        assert!(out.contains("not executed"), "{out}");
+        assert_eq!(
+            *api.calls.borrow(),
+            [
+                "describe_stack",
+                "create_change_set Create",
+                "delete_change_set",
+                "delete_stack"
+            ]
+        );
+        assert!(!v.state.exists());
+    }
+
+    #[test]
+    fn stacks_that_cannot_be_updated_are_refused_before_a_change_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = verified(dir.path(), vec![unit("dev", "environment", None)]);
+        for (status, says) in [
+            ("ROLLBACK_COMPLETE", "delete it"),
+            ("UPDATE_IN_PROGRESS", "is busy"),
+        ] {
+            let api = Script {
+                stack: Some(Stack {
+                    status: status.into(),
+                    ..Stack::default()
+                }),
+                ..Script::default()
+            };
+            let (r, _) = run(&api, &v, true, None);
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+            assert_eq!(*api.calls.borrow(), ["describe_stack"]);
+        }
+        // A stack left in review by an earlier change set is created, not updated.
+        let api = Script {
+            stack: Some(Stack {
+                status: "REVIEW_IN_PROGRESS".into(),
+                ..Stack::default()
+            }),
+            change_set: ChangeSet {
+                status: "FAILED".into(),
+                reason: Some(
+                    "Template format error: At least one Resources member must be defined.".into(),
+                ),
+                changes: Vec::new(),
+            },
+            ..Script::default()
+        };
+        let (r, out) = run(&api, &v, true, None);
+        assert!(matches!(r.unwrap()[0].1, Outcome::Failed { .. }));
+        assert!(
+            out.contains("CloudFormation refused the change set: Template format error"),
+            "{out}"
+        );
+        assert!(
+            api.calls
+                .borrow()
+                .contains(&"create_change_set Create".to_string())
+        );
+        assert!(api.calls.borrow().contains(&"delete_stack".to_string()));
+    }
+
+    #[test]
+    fn an_error_while_executing_records_nothing_and_releases_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = verified(dir.path(), vec![unit("dev", "environment", None)]);
+        let api = Script {
+            change_set: ready(),
+            fail_execute: Some(ApiError::Throttled("Throttling: Rate exceeded".into())),
+            ..Script::default()
+        };
+        let (r, _) = run(&api, &v, true, None);
+        assert!(r.unwrap_err().to_string().contains("throttled"));
+        assert!(!v.state.exists());
+        assert!(!lock_path(&v.state, "proctor-env-dev").exists());
+    }
+
+    #[test]
+    fn units_are_selected_by_name_service_and_instance_or_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = verified(
+            dir.path(),
+            vec![
+                unit("dev", "environment", None),
+                unit("dev", "service_instance", Some("api")),
+            ],
+        );
+        let e = select(&v, Some("dev")).unwrap_err().to_string();
+        assert!(
+            e.contains("names 2 units") && e.contains("proctor-svc-api-dev"),
+            "{e}"
+        );
+        assert_eq!(
+            select(&v, Some("api/dev")).unwrap()[0].kind,
+            "service_instance"
+        );
+        assert_eq!(
+            select(&v, Some("proctor-env-dev")).unwrap()[0].kind,
+            "environment"
+        );
+        let e = select(&v, Some("api-dev")).unwrap_err().to_string();
+        assert!(e.contains("waits (apply environment `dev` first)"), "{e}");
+        let e = select(&v, Some("nope")).unwrap_err().to_string();
+        assert!(e.contains("it has: dev, api/dev"), "{e}");
+    }
+
+    #[test]
+    fn the_interrupt_message_depends_on_what_was_in_flight() {
+        let mut f = InFlight {
+            stack: "proctor-env-dev".into(),
+            executing: false,
+            lock: PathBuf::new(),
+        };
+        assert!(interrupted_message(Some(&f)).contains("before anything was executed"));
+        f.executing = true;
+        assert!(interrupted_message(Some(&f)).contains("CloudFormation goes on"));
+    }
+}
