@@ -261,3 +261,91 @@ fn a_build_verifies_until_one_byte_changes() {
         "must be a relative path",
     );
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A state file as `proctor apply` writes it, with environment `dev` deployed.
+fn state_with_dev_outputs(outputs: &str) -> String {
+    format!(
+        r#"{{
+  "state_version": 1,
+  "stacks": {{
+    "proctor-env-dev": {{
+      "kind": "environment",
+      "name": "dev",
+      "stack_id": "arn:aws:cloudformation:eu-west-1:111122223333:stack/proctor-env-dev/7f1c",
+      "status": "CREATE_COMPLETE",
+      "template": "fargate-env",
+      "template_version": "1",
+      "artifact_sha256": "5e2d",
+      "outputs": {{ {outputs} }}
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn deployed_outputs_in_the_state_file_let_waiting_units_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    copy_dir(&root().join("fixtures/workspace"), &ws);
+    std::fs::create_dir_all(ws.join(".proctor")).unwrap();
+
+    // `dev` is deployed but its stack lacks an output the service reads: the service waits,
+    // and says which output is missing.
+    std::fs::write(
+        ws.join(".proctor/state.json"),
+        state_with_dev_outputs(
+            r#""ClusterName": "payments-dev", "PublicSubnetIds": "subnet-0a1b,subnet-2c3d""#,
+        ),
+    )
+    .unwrap();
+    let run = build(&ws, &ws.join("build"));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "waiting: service_instance `payments-dev`: environment `dev` is deployed, but its stack has no output `VpcId`"
+        ),
+        "{stdout}"
+    );
+
+    std::fs::write(
+        ws.join(".proctor/state.json"),
+        state_with_dev_outputs(
+            r#""ClusterName": "payments-dev", "PublicSubnetIds": "subnet-0a1b,subnet-2c3d", "VpcId": "vpc-0f9e8d7c""#,
+        ),
+    )
+    .unwrap();
+    let run = build(&ws, &ws.join("build"));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("`payments-dev`"), "{stdout}");
+    // `prod` is not deployed: its instance still waits.
+    assert!(
+        stdout
+            .contains("waiting: service_instance `payments-prod`: apply environment `prod` first"),
+        "{stdout}"
+    );
+    let instance =
+        std::fs::read_to_string(ws.join("build/service-instances/payments-dev.yaml")).unwrap();
+    assert!(instance.contains("VpcId: 'vpc-0f9e8d7c'"), "{instance}");
+    assert!(instance.contains("Cluster: 'payments-dev'"), "{instance}");
+    let record = std::fs::read_to_string(ws.join("build/proctor-build.json")).unwrap();
+    assert!(
+        record.contains("\"state\": \"../.proctor/state.json\""),
+        "{record}"
+    );
+}

@@ -336,7 +336,14 @@ pub fn run(
                 environment: EnvironmentFacts {
                     name: u.environment.clone().unwrap_or_default(),
                     account_id: None,
-                    outputs: any("environment.outputs"),
+                    outputs: StackOutputs {
+                        known: with_deployed(
+                            Vec::new(),
+                            deployed
+                                .environment_outputs(u.environment.as_deref().unwrap_or_default()),
+                        ),
+                        ..any("environment.outputs")
+                    },
                 },
                 service: u.service.clone().unwrap_or_default(),
                 instance: format!("{}-instance", u.service.as_deref().unwrap_or_default()),
