@@ -8,7 +8,6 @@
 
 mod apply_support;
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -162,17 +161,12 @@ impl Fake {
 
 impl Endpoint {
     fn start(fake: Fake) -> Endpoint {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let fake = Arc::new(Mutex::new(fake));
         let f = fake.clone();
-        std::thread::spawn(move || {
-            for s in listener.incoming() {
-                let Ok(mut s) = s else { continue };
-                if let Some(body) = read_request(&mut s) {
-                    let (status, xml) = f.lock().unwrap().answer(&body);
-                    respond(&mut s, &status, &xml);
-                }
+        let url = serve(move |mut s| {
+            if let Some(body) = read_request(&mut s) {
+                let (status, xml) = f.lock().unwrap().answer(&body);
+                respond(&mut s, &status, &xml);
             }
         });
         Endpoint { url, fake }

@@ -291,15 +291,11 @@ pub struct Listener {
 
 impl Listener {
     pub fn start() -> Listener {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        std::thread::spawn(move || {
-            for s in listener.incoming() {
-                c.fetch_add(1, Ordering::SeqCst);
-                drop(s);
-            }
+        let url = serve(move |s| {
+            c.fetch_add(1, Ordering::SeqCst);
+            drop(s);
         });
         Listener { url, count }
     }
@@ -307,6 +303,19 @@ impl Listener {
     pub fn connections(&self) -> usize {
         self.count.load(Ordering::SeqCst)
     }
+}
+
+/// Serves 127.0.0.1 on a free port, handing each connection to `handle` on a thread of its
+/// own (for the test's lifetime); returns the endpoint's URL.
+pub fn serve(handle: impl Fn(TcpStream) + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            handle(s);
+        }
+    });
+    url
 }
 
 /// An endpoint that answers every request as a throttled CloudFormation does.
@@ -317,21 +326,16 @@ pub struct Throttling {
 
 impl Throttling {
     pub fn start() -> Throttling {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        std::thread::spawn(move || {
-            for s in listener.incoming() {
-                let Ok(mut s) = s else { continue };
-                if read_request(&mut s).is_some() {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    respond(
-                        &mut s,
-                        "400 Bad Request",
-                        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>7d0b5b9e-0000-4000-8000-000000000001</RequestId></ErrorResponse>",
-                    );
-                }
+        let url = serve(move |mut s| {
+            if read_request(&mut s).is_some() {
+                c.fetch_add(1, Ordering::SeqCst);
+                respond(
+                    &mut s,
+                    "400 Bad Request",
+                    "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>7d0b5b9e-0000-4000-8000-000000000001</RequestId></ErrorResponse>",
+                );
             }
         });
         Throttling { url, count }
