@@ -187,9 +187,16 @@ pub fn select<'v>(
 ) -> Result<Vec<&'v VerifiedUnit>, Error> {
     let Some(want) = unit else {
         if verified.units.is_empty() {
-            return Err(Error::Refused(
-                "the build has no units to apply".to_string(),
-            ));
+            let waiting: Vec<String> = verified
+                .waiting
+                .iter()
+                .map(|(u, why)| format!("{u} waits: {why}"))
+                .collect();
+            return Err(Error::Refused(if waiting.is_empty() {
+                "the build has no units to apply".to_string()
+            } else {
+                format!("the build has no units to apply ({})", waiting.join("; "))
+            }));
         }
         return Ok(verified.units.iter().collect());
     };
@@ -827,6 +834,12 @@ mod tests {
         assert!(e.contains("waits (apply environment `dev` first)"), "{e}");
         let e = select(&v, Some("nope")).unwrap_err().to_string();
         assert!(e.contains("it has: dev, api/dev"), "{e}");
+        let empty = verified(dir.path(), Vec::new());
+        let e = select(&empty, None).unwrap_err().to_string();
+        assert!(
+            e.contains("no units to apply (service_instance `api-dev` waits: apply environment `dev` first)"),
+            "{e}"
+        );
     }
 
     #[test]
