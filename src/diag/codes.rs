@@ -29,6 +29,17 @@ impl PartialEq for Code {
 
 impl Eq for Code {}
 
+/// Where the rule documentation lives: `docs/rules.md` in the repository that Cargo.toml's
+/// `repository` names (change it there if the project moves).
+pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules.md");
+
+impl Code {
+    /// The link to this code's entry in docs/rules.md (its heading's anchor).
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE}#{}", self.id.to_ascii_lowercase())
+    }
+}
+
 macro_rules! codes {
     ($( $id:ident $name:literal $sev:ident $stage:literal {
         what: $what:literal, why: $why:literal, example: $example:literal, fix: $fix:literal $(,)?

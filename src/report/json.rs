@@ -30,6 +30,8 @@ struct JsonDiagnostic<'a> {
     end_line: Option<usize>,
     end_column: Option<usize>,
     help: Option<&'a str>,
+    /// The code's entry in docs/rules.md.
+    docs: String,
 }
 
 pub fn render(diags: &[Diagnostic]) -> String {
@@ -65,6 +67,7 @@ pub fn render(diags: &[Diagnostic]) -> String {
                     end_line: end.map(|e| e.0),
                     end_column: end.map(|e| e.1),
                     help: d.help.as_deref(),
+                    docs: d.code.docs_url(),
                 }
             })
             .collect(),
