@@ -27,6 +27,8 @@ pub struct CheckOptions {
     pub policies: Vec<String>,
     /// The folder to resolve relative paths against and to search for proctor.toml from.
     pub cwd: PathBuf,
+    /// `--select` / `--ignore`, on top of proctor.toml's `[check]`.
+    pub filter: crate::diag::filter::CodeFilter,
 }
 
 /// What a deployment unit is, for later stages (rendering, policies).
@@ -108,10 +110,19 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let limits = config
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
+    let filter = config
+        .as_ref()
+        .map_or_else(Default::default, |c| c.filter.clone())
+        .overlay(&opts.filter);
     let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
-    let policy_files = policy_paths(opts, config.as_ref())?;
+    // With every policy code disabled, no policy is loaded or evaluated.
+    let policy_files = if filter.any_enabled("P") {
+        policy_paths(opts, config.as_ref())?
+    } else {
+        Vec::new()
+    };
     let (mut policies, policy_diags) = crate::policy::load_all(&policy_files, &limits);
-    if config.as_ref().is_some_and(|c| c.builtin_policies) {
+    if filter.any_enabled("P") && config.as_ref().is_some_and(|c| c.builtin_policies) {
         policies.extend(crate::policy::builtin::load());
     }
     out.files += policy_files.len();
@@ -126,11 +137,13 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .collect();
     out.diagnostics.extend(policy_diags);
     let waivers = crate::policy::Waivers::new(config.as_ref(), crate::config::Date::today());
+    let cfn_checks = filter.any_enabled("C");
     out.absorb(check_plain_templates(
         &plain_templates,
         &limits,
         &policies,
         &waivers,
+        cfn_checks,
     ));
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
@@ -326,6 +339,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         &crate::policy::Enforcement {
             policies: &policies,
             waivers: &waivers,
+            cfn_checks,
         },
         &deployed,
     );
@@ -335,9 +349,51 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.files += stage.files;
     out.rendered = stage.rendered;
 
+    // Inline suppressions in the specs and templates this run read. Unused ones are reported
+    // on full runs only: a narrowed run may not render the deployment a suppression is for.
+    let files = suppression_files(&out, &limits);
+    crate::diag::suppress::apply(&mut out.diagnostics, &files, &filter, !explicit);
+    out.diagnostics.retain(|d| filter.enabled(d.code));
     out.diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(out)
+}
+
+/// The specs and templates a run read (or reported on), each once: where inline
+/// suppressions may be.
+fn suppression_files(out: &Outcome, limits: &Limits) -> Vec<Source> {
+    let mut files: Vec<Source> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let wanted = |name: &str| {
+        !name.is_empty()
+            && !name.contains(" [rendered for ")
+            && !name.ends_with(".guard")
+            && !name.ends_with(config::FILE_NAME)
+            && !name.starts_with(crate::state::DIR)
+    };
+    for d in &out.diagnostics {
+        if let Some(p) = &d.primary
+            && wanted(p.at.source.name())
+            && !names.iter().any(|n| n == p.at.source.name())
+        {
+            names.push(p.at.source.name().to_string());
+            files.push(p.at.source.clone());
+        }
+    }
+    let more = out
+        .units
+        .iter()
+        .map(|u| u.spec.as_str())
+        .chain(out.rendered.iter().map(|r| r.template.as_str()));
+    for name in more {
+        if wanted(name) && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+            if let Ok(s) = read_source(&out.root.join(name), name, limits.max_file_bytes) {
+                files.push(s);
+            }
+        }
+    }
+    files
 }
 
 /// Bundle folders known to a run, each identified by its real path, computed once.
@@ -459,6 +515,7 @@ fn check_plain_templates(
     limits: &Limits,
     policies: &[crate::policy::Policy],
     waivers: &crate::policy::Waivers,
+    cfn_checks: bool,
 ) -> SpecResult {
     let results: Vec<Vec<Diagnostic>> = templates
         .par_iter()
@@ -466,7 +523,9 @@ fn check_plain_templates(
             let mut diags = Vec::new();
             match read_source(path, shown, limits.max_file_bytes) {
                 Ok(source) => {
-                    if let Some(root) = crate::cfn::parse(&source, &mut diags) {
+                    if let Some(root) = crate::cfn::parse(&source, &mut diags)
+                        && cfn_checks
+                    {
                         crate::cfn::checks::check(&source, &root, &mut diags);
                     }
                     if !policies.is_empty()
@@ -535,6 +594,105 @@ impl Outcome {
         self.files += r.files;
         self.specs += r.specs;
     }
+}
+
+/// What a set of changed files (a pre-commit hook's arguments) asks to check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Affected {
+    /// Everything: proctor.toml, a policy or the deployment state changed (says which).
+    Everything(String),
+    /// These bundle folders and spec files, as shown, each once.
+    Paths(Vec<String>),
+    /// None of the files is something proctor checks.
+    Nothing,
+}
+
+/// Maps changed files (`opts.paths`) to what they affect: a spec, its deployment; a file
+/// inside a bundle (template, schema, manifest), that bundle (whose check includes every
+/// deployment that uses it); a spec beside bundles (`<template>/spec/*.yaml`), the bundles of
+/// that template; proctor.toml, a policy or `.proctor/state.json`, everything. Other files,
+/// and files that no longer exist, affect nothing.
+pub fn affected(opts: &CheckOptions) -> Result<Affected, Fatal> {
+    let config = load_config(opts)?.map(|(c, _)| c);
+    let root = config
+        .as_ref()
+        .map_or_else(|| opts.cwd.clone(), |c| c.root.clone());
+    let root_key = key(&root);
+    let policy_dirs: Vec<PathBuf> = config
+        .iter()
+        .flat_map(|c| c.policies.iter().map(|p| key(&c.root.join(&p.value))))
+        .chain(opts.policies.iter().map(|p| key(&opts.cwd.join(p))))
+        .collect();
+    let specs: Vec<PathBuf> = config
+        .iter()
+        .flat_map(|c| {
+            c.environments
+                .iter()
+                .map(|e| &e.spec.value)
+                .chain(c.services.iter().map(|s| &s.spec.value))
+                .map(|s| key(&c.root.join(s)))
+        })
+        .collect();
+    let mut paths: Vec<String> = Vec::new();
+    let mut push = |p: String| {
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    };
+    for shown in &opts.paths {
+        let path = opts.cwd.join(shown);
+        if !path.is_file() {
+            continue;
+        }
+        let k = key(&path);
+        let name = k.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name == config::FILE_NAME {
+            return Ok(Affected::Everything(format!("{shown} changed")));
+        }
+        if k.starts_with(root_key.join(crate::state::DIR)) {
+            return Ok(Affected::Everything("the deployment state changed".into()));
+        }
+        if k.extension().is_some_and(|e| e == "guard")
+            || policy_dirs.iter().any(|d| k.starts_with(d))
+        {
+            return Ok(Affected::Everything(format!("policy {shown} changed")));
+        }
+        if specs.contains(&k) {
+            push(tidy(shown));
+            continue;
+        }
+        // The nearest enclosing bundle; for `<template>/spec/x.yaml`, the template's folder.
+        let mut shown_dir = Path::new(shown).parent().map(Path::to_path_buf);
+        let mut dir = path.parent().map(Path::to_path_buf);
+        let mut depth = 0;
+        while let (Some(d), Some(sd)) = (dir.clone(), shown_dir.clone()) {
+            if depth > 16 || !key(&d).starts_with(&root_key) && !d.starts_with(&opts.cwd) {
+                break;
+            }
+            let beside = d.file_name().is_some_and(|n| n == "spec")
+                && d.parent()
+                    .is_some_and(|t| !bundle::discover(t, "").is_empty());
+            if bundle::discover::is_bundle(&d) {
+                push(tidy(&sd.to_string_lossy()));
+                break;
+            }
+            if beside {
+                let t = sd
+                    .parent()
+                    .map_or(".".to_string(), |t| tidy(&t.to_string_lossy()));
+                push(if t.is_empty() { ".".into() } else { t });
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+            shown_dir = sd.parent().map(Path::to_path_buf);
+            depth += 1;
+        }
+    }
+    Ok(if paths.is_empty() {
+        Affected::Nothing
+    } else {
+        Affected::Paths(paths)
+    })
 }
 
 /// The workspace's deployment state (what `proctor apply` deployed); W006 when it is broken,

@@ -67,6 +67,17 @@ struct CheckArgs {
     /// A policy file, or a folder of `*.guard` files, to load (repeatable).
     #[arg(long = "policy", value_name = "FILE|DIR")]
     policies: Vec<String>,
+    /// Report only these codes or prefixes of codes (comma-separated or repeated; replaces
+    /// proctor.toml's `[check] select`).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Do not run or report these codes or prefixes (adds to proctor.toml's `[check] ignore`).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// PATHS are changed files (as a pre-commit hook passes them): check only the bundles and
+    /// deployments they affect.
+    #[arg(long)]
+    changed: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -182,13 +193,46 @@ fn run_check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     };
-    let opts = CheckOptions {
+    for entry in args.select.iter().chain(&args.ignore) {
+        if let Some(why) = crate::diag::filter::check_entry(entry) {
+            eprintln!("proctor: --select/--ignore: {why}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    }
+    let mut opts = CheckOptions {
         paths: args.paths,
         specs: args.specs,
         config: args.config,
         policies: args.policies,
         cwd,
+        filter: crate::diag::filter::CodeFilter {
+            select: args.select,
+            ignore: args.ignore,
+        },
     };
+    if args.changed {
+        match check::affected(&opts) {
+            Ok(check::Affected::Everything(_)) => opts.paths.clear(),
+            Ok(check::Affected::Paths(paths)) => opts.paths = paths,
+            Ok(check::Affected::Nothing) => {
+                if args.format == Format::Json {
+                    print(&report::json::render(&[]));
+                } else {
+                    print(&format!(
+                        "nothing to check: none of the {} changed file(s) is part of a bundle, a spec, a policy or proctor.toml\n",
+                        opts.paths.len()
+                    ));
+                }
+                return ExitCode::from(EXIT_OK);
+            }
+            Err(Fatal::Usage(m)) => {
+                eprintln!("proctor: {m}");
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+            // An unusable proctor.toml: the full run below reports it.
+            Err(_) => opts.paths.clear(),
+        }
+    }
     let human = HumanOptions {
         color: use_color(),
         width: 100,
@@ -245,6 +289,7 @@ fn run_build(args: BuildArgs) -> ExitCode {
         config: args.config,
         policies: args.policies,
         cwd: cwd.clone(),
+        ..CheckOptions::default()
     };
     let human = HumanOptions {
         color: use_color(),
@@ -375,6 +420,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
         config: args.config.clone(),
         policies: Vec::new(),
         cwd,
+        ..CheckOptions::default()
     };
     let human = HumanOptions {
         color: std::io::stderr().is_terminal() && use_color(),

@@ -23,6 +23,8 @@ struct RawConfig {
     #[serde(default)]
     policies: RawPolicies,
     #[serde(default)]
+    check: RawCheck,
+    #[serde(default)]
     environment: Vec<RawEnvironment>,
     #[serde(default)]
     service: Vec<RawService>,
@@ -46,6 +48,13 @@ struct RawWaiver {
 struct RawWorkspace {
     templates: Option<Vec<Spanned<String>>>,
     policies: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +150,8 @@ pub struct Config {
     pub policies: Vec<At<PathBuf>>,
     /// `[policies] builtin = true`: run the built-in pack.
     pub builtin_policies: bool,
+    /// `[check] select` and `ignore`.
+    pub filter: crate::diag::filter::CodeFilter,
     pub limits: Limits,
     pub environments: Vec<EnvironmentDeployment>,
     pub services: Vec<ServiceDeployment>,
@@ -237,7 +248,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
             let help = if message.contains("unknown field") {
-                "proctor.toml has `[workspace]`, `[limits]`, `[policies]`, `[[environment]]`, `[[service]]` and `[[waiver]]` tables; the README lists their keys"
+                "proctor.toml has `[workspace]`, `[limits]`, `[policies]`, `[check]`, `[[environment]]`, `[[service]]` and `[[waiver]]` tables; the README lists their keys"
             } else if message.contains("missing field") {
                 "add the missing key; each `[[environment]]` and `[[service]]` needs `name`, `template` and `spec`; each `[[waiver]]` needs `rule`, `deployment`, `reason`, `owner` and `expires`"
             } else {
@@ -282,11 +293,29 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         templates: paths(raw.workspace.templates),
         policies: paths(raw.workspace.policies),
         builtin_policies: raw.policies.builtin.unwrap_or(false),
+        filter: crate::diag::filter::CodeFilter::default(),
         limits,
         environments: Vec::new(),
         services: Vec::new(),
         waivers: Vec::new(),
     };
+    for (key, entries) in [("select", raw.check.select), ("ignore", raw.check.ignore)] {
+        let mut kept = Vec::new();
+        for e in entries.unwrap_or_default() {
+            match crate::diag::filter::check_entry(e.get_ref()) {
+                None => kept.push(e.into_inner()),
+                Some(why) => diags.push(
+                    Diagnostic::new(codes::W001, format!("`[check] {key}`: {why}"))
+                        .at(source, e.span())
+                        .help("name codes (`I003`) or prefixes of codes (`I`, `C0`); `proctor explain CODE` shows one"),
+                ),
+            }
+        }
+        match key {
+            "select" => cfg.filter.select = kept,
+            _ => cfg.filter.ignore = kept,
+        }
+    }
     for w in raw.waiver {
         let mut ok = true;
         for (key, v) in [

@@ -624,6 +624,18 @@ codes! {
         example: "`proctor check --spec dev.yaml templates/` where `templates/` holds two environment templates.",
         fix: "Name the bundle folder alone on the command line, or declare the deployment in proctor.toml.",
     }
+    X001 "invalid-suppression" Error "suppressions" {
+        what: "An inline suppression (`# proctor: ignore[CODE] reason`) is malformed: no brackets, no reason, a code that does not exist, or a policy code.",
+        why: "A suppression silences a finding for good; it must say which finding and why, so that a reviewer can judge it. Policy findings are accepted with a `[[waiver]]` in proctor.toml instead, which has an owner and an expiry.",
+        example: "`port: 99999  # proctor: ignore[I007]` (no reason), or `# proctor: ignore[P100] accepted` (a policy finding).",
+        fix: "Write `# proctor: ignore[CODE] reason` with the code the finding shows; for a policy finding, add a `[[waiver]]` to proctor.toml.",
+    }
+    X002 "unused-suppression" Warning "suppressions" {
+        what: "An inline suppression names a code that has no finding on the line it covers.",
+        why: "The finding it was written for is gone (fixed, or moved to another line); a stale suppression would silently hide a new finding there later.",
+        example: "`# proctor: ignore[I007] legacy port` above a line whose port is now in range.",
+        fix: "Remove the suppression, or move it to the line the finding is on (a trailing comment covers its own line; a comment alone on a line covers the next line).",
+    }
 }
 
 /// Looks a code up by id, case-insensitively (`i003` finds `I003`).

@@ -2,6 +2,8 @@
 //! reporters in `report` turn them into text.
 
 pub mod codes;
+pub mod filter;
+pub mod suppress;
 
 use std::ops::Range;
 

@@ -101,6 +101,9 @@ pub fn evaluate(
 pub struct Enforcement<'a> {
     pub policies: &'a [Policy],
     pub waivers: &'a Waivers,
+    /// Whether CloudFormation checks (C codes) run: not when `--ignore`/`--select` leave
+    /// none of them enabled.
+    pub cfn_checks: bool,
 }
 
 /// Maps a span outside the checked file to a place in another file.

@@ -391,7 +391,9 @@ fn validate(
         );
         return diags;
     }
-    if let Some(root) = crate::cfn::parse(&rendered, &mut diags) {
+    if let Some(root) = crate::cfn::parse(&rendered, &mut diags)
+        && enforce.cfn_checks
+    {
         crate::cfn::checks::check(&rendered, &root, &mut diags);
     }
     if !enforce.policies.is_empty()
