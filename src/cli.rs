@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, CheckOptions, Fatal};
 use crate::diag::{Severity, Summary, codes};
@@ -26,7 +26,26 @@ pub const EXIT_INTERNAL: u8 = 3;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in human output: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print findings only: no closing summary line (nothing at all when clean).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+    /// Threads for checking and rendering (default: one per core).
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    jobs: Option<usize>,
 }
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -46,6 +65,13 @@ enum Command {
         /// The code, such as I003.
         code: String,
     },
+    /// Print a shell completion script (e.g. `proctor completions bash > /etc/bash_completion.d/proctor`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print proctor's man page (roff), e.g. `proctor man > proctor.1`.
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,9 +81,12 @@ struct CheckArgs {
     /// A spec to check against the bundle given in PATHS (repeatable).
     #[arg(long = "spec", value_name = "FILE")]
     specs: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format (repeatable, each with its own --output; default human).
+    #[arg(long, value_enum, action = clap::ArgAction::Append)]
+    format: Vec<Format>,
+    /// Write the --format given just before this to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+    output: Vec<String>,
     /// proctor.toml to use (default: found by walking up from the current folder).
     #[arg(long, value_name = "FILE")]
     config: Option<String>,
@@ -155,6 +184,119 @@ struct RenderArgs {
 enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
+}
+
+/// One requested report: a format, and the file it goes to (`None`: standard output).
+#[derive(Debug, PartialEq, Eq)]
+struct Output {
+    format: Format,
+    file: Option<String>,
+}
+
+/// Pairs each `--output` with the `--format` just before it on the command line.
+fn outputs(
+    formats: &[Format],
+    files: &[String],
+    format_at: &[usize],
+    output_at: &[usize],
+) -> Result<Vec<Output>, String> {
+    let mut out: Vec<Output> = formats
+        .iter()
+        .map(|&format| Output { format, file: None })
+        .collect();
+    for (file, at) in files.iter().zip(output_at) {
+        let Some(i) = format_at.iter().rposition(|f| f < at) else {
+            return Err(format!(
+                "--output {file}: give the --format it is for first (`--format sarif --output {file}`)"
+            ));
+        };
+        if out[i].file.is_some() {
+            return Err(format!(
+                "--output {file}: the --format before it already has an --output"
+            ));
+        }
+        out[i].file = Some(file.clone());
+    }
+    if out.is_empty() {
+        out.push(Output {
+            format: Format::Human,
+            file: None,
+        });
+    }
+    if out.iter().filter(|o| o.file.is_none()).count() > 1 {
+        return Err(
+            "only one --format can go to standard output; give the others an --output FILE"
+                .to_string(),
+        );
+    }
+    Ok(out)
+}
+
+/// The report of `diags` in `format`; `human` adds the closing count line unless quiet.
+fn render_format(
+    format: Format,
+    outcome: &check::Outcome,
+    started: Instant,
+    color: bool,
+    summary: bool,
+) -> String {
+    let diags = &outcome.diagnostics;
+    match format {
+        Format::Human => {
+            let human = HumanOptions { color, width: 100 };
+            if !summary || QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                report::human::render(diags, human)
+            } else {
+                human_report(outcome, &Summary::of(diags), started, human)
+            }
+        }
+        Format::Json => report::json::render(diags),
+        Format::Sarif => report::sarif::render(diags),
+        Format::Github => report::github::render(diags),
+        Format::Junit => report::junit::render(diags),
+    }
+}
+
+/// Writes every requested report: files atomically (a reader never sees half of one),
+/// standard output last. `summary`: human output ends with the closing count line.
+fn emit(
+    outputs: &[Output],
+    outcome: &check::Outcome,
+    started: Instant,
+    summary: bool,
+) -> Result<(), String> {
+    for o in outputs {
+        if let Some(file) = &o.file {
+            let text = render_format(o.format, outcome, started, false, summary);
+            crate::state::write_atomic(std::path::Path::new(file), text.as_bytes())?;
+        }
+    }
+    for o in outputs.iter().filter(|o| o.file.is_none()) {
+        print(&render_format(
+            o.format,
+            outcome,
+            started,
+            use_color(),
+            summary,
+        ));
+    }
+    Ok(())
+}
+
+/// The command line, with the version that names the embedded CloudFormation dataset.
+fn command() -> clap::Command {
+    let version: &'static str = Box::leak(
+        format!(
+            "{} (CloudFormation resource dataset {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::cfn::types::dataset_date()
+        )
+        .into_boxed_str(),
+    );
+    Cli::command().version(version)
 }
 
 pub fn main() -> ExitCode {
@@ -162,7 +304,10 @@ pub fn main() -> ExitCode {
         eprintln!("proctor: internal error, please report: {info}");
         std::process::exit(i32::from(EXIT_INTERNAL));
     }));
-    let cli = match Cli::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -174,8 +319,47 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let _ = COLOR.set(cli.color);
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    if let Some(n) = cli.jobs {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
     match cli.command {
-        Command::Check(args) => run_check(args),
+        Command::Check(args) => {
+            let sub = matches.subcommand_matches("check");
+            let at = |id: &str| -> Vec<usize> {
+                sub.and_then(|m| m.indices_of(id))
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            };
+            match outputs(&args.format, &args.output, &at("format"), &at("output")) {
+                Ok(o) => run_check(args, o),
+                Err(e) => {
+                    eprintln!("proctor: {e}");
+                    ExitCode::from(EXIT_CANNOT_RUN)
+                }
+            }
+        }
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "proctor", &mut out);
+            ExitCode::from(EXIT_OK)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(command()).render(&mut buf) {
+                Ok(()) => {
+                    print(&String::from_utf8_lossy(&buf));
+                    ExitCode::from(EXIT_OK)
+                }
+                Err(e) => {
+                    eprintln!("proctor: cannot write the man page: {e}");
+                    ExitCode::from(EXIT_CANNOT_RUN)
+                }
+            }
+        }
         Command::Render(args) => run_render(args),
         Command::Build(args) => run_build(args),
         Command::Apply(args) => run_apply(args),
@@ -184,7 +368,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
+fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
     let started = Instant::now();
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
@@ -215,9 +399,16 @@ fn run_check(args: CheckArgs) -> ExitCode {
             Ok(check::Affected::Everything(_)) => opts.paths.clear(),
             Ok(check::Affected::Paths(paths)) => opts.paths = paths,
             Ok(check::Affected::Nothing) => {
-                if args.format == Format::Json {
-                    print(&report::json::render(&[]));
-                } else {
+                if outputs
+                    .iter()
+                    .any(|o| o.format != Format::Human || o.file.is_some())
+                {
+                    let empty = check::Outcome::default();
+                    if let Err(e) = emit(&outputs, &empty, started, false) {
+                        eprintln!("proctor: {e}");
+                        return ExitCode::from(EXIT_CANNOT_RUN);
+                    }
+                } else if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
                     print(&format!(
                         "nothing to check: none of the {} changed file(s) is part of a bundle, a spec, a policy or proctor.toml\n",
                         opts.paths.len()
@@ -233,25 +424,23 @@ fn run_check(args: CheckArgs) -> ExitCode {
             Err(_) => opts.paths.clear(),
         }
     }
-    let human = HumanOptions {
-        color: use_color(),
-        width: 100,
-    };
     let outcome = match run_pipeline(&opts, |diags| {
-        print(&match args.format {
-            Format::Human => report::human::render(diags, human),
-            Format::Json => report::json::render(diags),
-        });
+        let broken = check::Outcome {
+            diagnostics: diags.to_vec(),
+            ..check::Outcome::default()
+        };
+        if let Err(e) = emit(&outputs, &broken, started, false) {
+            eprintln!("proctor: {e}");
+        }
     }) {
         Ok(o) => o,
         Err(code) => return code,
     };
     let summary = Summary::of(&outcome.diagnostics);
-    let text = match args.format {
-        Format::Human => human_report(&outcome, &summary, started, human),
-        Format::Json => report::json::render(&outcome.diagnostics),
-    };
-    print(&text);
+    if let Err(e) = emit(&outputs, &outcome, started, true) {
+        eprintln!("proctor: {e}");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    }
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
 }
@@ -609,8 +798,16 @@ fn explain(id: &str) -> ExitCode {
     ExitCode::from(EXIT_OK)
 }
 
+/// Colour for standard output, as `--color` says (auto: a terminal, and no NO_COLOR).
 fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 /// Prints to stdout; a closed pipe (`proctor check | head`) is not an error.

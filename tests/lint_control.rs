@@ -242,3 +242,79 @@ fn changed_files_check_only_what_they_affect() {
     assert!(run.stdout.contains("I003"), "{run}");
     assert!(run.stdout.contains("specs/orders.yaml:6:27"), "{run}");
 }
+
+#[test]
+fn several_formats_in_one_run_and_the_command_line_habits() {
+    let case = root().join("fixtures/cases/I003-wrong-type");
+    let tmp = tempfile::tempdir().unwrap();
+    let sarif = tmp.path().join("proctor.sarif");
+    let junit = tmp.path().join("proctor.xml");
+    let run = proctor(
+        &case,
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--output",
+            sarif.to_str().unwrap(),
+            "--format",
+            "json",
+            "--format",
+            "junit",
+            "--output",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    let stdout: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        stdout["diagnostics"].as_array().unwrap().len()
+    );
+    assert_eq!(results[0]["ruleId"], stdout["diagnostics"][0]["code"]);
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<testsuites")
+    );
+    // No temporary files are left beside the outputs.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
+
+    // Pairing mistakes are refused before anything runs.
+    let bad = proctor(&case, &["check", "--output", "x.json", "--format", "json"]);
+    assert_eq!(bad.code, 2, "{bad}");
+    assert!(
+        bad.stderr.contains("give the --format it is for first"),
+        "{bad}"
+    );
+    let two = proctor(&case, &["check", "--format", "json", "--format", "github"]);
+    assert_eq!(two.code, 2, "{two}");
+
+    // --quiet: no closing line; nothing at all when clean.
+    let quiet = proctor(&case, &["check", "--quiet"]);
+    assert!(!quiet.stdout.contains("checked "), "{quiet}");
+    assert!(quiet.stdout.contains("I003"), "{quiet}");
+    let clean = proctor(&root().join("fixtures/workspace"), &["check", "-q"]);
+    assert_eq!((clean.code, clean.stdout.as_str()), (0, ""), "{clean}");
+
+    // Colour: never by default when piped (NO_COLOR set here too), always when asked.
+    assert!(!quiet.stdout.contains('\u{1b}'));
+    let color = proctor(&case, &["check", "--color", "always", "-j", "1"]);
+    assert!(color.stdout.contains('\u{1b}'), "{color}");
+
+    let version = proctor(&case, &["--version"]);
+    assert!(
+        version.stdout.starts_with(&format!(
+            "proctor {} (CloudFormation resource dataset 20",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
+    );
+    let completions = proctor(&case, &["completions", "bash"]);
+    assert!(completions.stdout.contains("--select"), "{completions}");
+    let man = proctor(&case, &["man"]);
+    assert!(man.stdout.contains(".TH proctor 1"), "{man}");
+}

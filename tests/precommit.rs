@@ -28,7 +28,12 @@ fn copy_dir(from: &Path, to: &Path) {
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -94,7 +99,12 @@ fn the_hook_passes_a_good_commit_and_fails_a_bad_spec_with_its_finding() {
     let home = tmp.path().join("pre-commit-home");
 
     // A good change to one spec, and a README edit.
-    edit(&repo, "specs/orders.yaml", "visibility_timeout: 60", "visibility_timeout: 90");
+    edit(
+        &repo,
+        "specs/orders.yaml",
+        "visibility_timeout: 60",
+        "visibility_timeout: 90",
+    );
     edit(&repo, "README.md", "templates", "templates and specs");
     git(&repo, &["add", "."]);
     let (code, out) = try_repo(&repo, &home);
@@ -104,7 +114,12 @@ fn the_hook_passes_a_good_commit_and_fails_a_bad_spec_with_its_finding() {
     git(&repo, &["commit", "-q", "-m", "longer visibility timeout"]);
 
     // A bad spec edit: the hook fails and shows where and why.
-    edit(&repo, "specs/orders.yaml", "visibility_timeout: 90", "visibility_timeout: ninety");
+    edit(
+        &repo,
+        "specs/orders.yaml",
+        "visibility_timeout: 90",
+        "visibility_timeout: ninety",
+    );
     git(&repo, &["add", "."]);
     let (code, out) = try_repo(&repo, &home);
     assert_eq!(code, 1, "{out}");

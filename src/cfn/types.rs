@@ -176,6 +176,17 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     DATA.lines().skip(1).filter_map(|l| l.split('\t').next())
 }
 
+/// The date of the embedded resource dataset (`schema_date` in its header line), for
+/// `proctor --version`.
+pub fn dataset_date() -> &'static str {
+    let header = DATA.lines().next().unwrap_or_default();
+    header
+        .split("schema_date ")
+        .nth(1)
+        .and_then(|rest| rest.get(..10))
+        .unwrap_or("unknown")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

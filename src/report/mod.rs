@@ -1,7 +1,10 @@
 //! Reporters: the only code that turns diagnostics into text. Checking code never prints.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use std::time::Duration;
 
