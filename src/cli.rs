@@ -158,6 +158,12 @@ enum PolicyCommand {
     Test {
         /// Rule files or folders of them (default: policies).
         paths: Vec<String>,
+        /// Output format: human, json or junit (repeatable, each with its own --output).
+        #[arg(long, value_enum, action = clap::ArgAction::Append)]
+        format: Vec<Format>,
+        /// Write the --format given just before this to FILE.
+        #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
+        output: Vec<String>,
     },
 }
 
@@ -363,7 +369,40 @@ pub fn main() -> ExitCode {
         Command::Render(args) => run_render(args),
         Command::Build(args) => run_build(args),
         Command::Apply(args) => run_apply(args),
-        Command::Policy(PolicyCommand::Test { paths }) => run_policy_test(paths),
+        Command::Policy(PolicyCommand::Test {
+            paths,
+            format,
+            output,
+        }) => {
+            let sub = matches
+                .subcommand_matches("policy")
+                .and_then(|m| m.subcommand_matches("test"));
+            let at = |id: &str| -> Vec<usize> {
+                sub.and_then(|m| m.indices_of(id))
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            };
+            let outs =
+                outputs(&format, &output, &at("format"), &at("output")).and_then(|o| {
+                    match o
+                        .iter()
+                        .find(|o| matches!(o.format, Format::Sarif | Format::Github))
+                    {
+                        Some(bad) => Err(format!(
+                            "policy test writes human, json or junit, not {:?}",
+                            bad.format
+                        )),
+                        None => Ok(o),
+                    }
+                });
+            match outs {
+                Ok(o) => run_policy_test(paths, o),
+                Err(e) => {
+                    eprintln!("proctor: {e}");
+                    ExitCode::from(EXIT_CANNOT_RUN)
+                }
+            }
+        }
         Command::Explain { code } => explain(&code),
     }
 }
@@ -710,7 +749,7 @@ fn run_pipeline(
 
 /// Exit codes of `proctor policy test`: 0 all expectations hold, 1 some do not, 2 a file could
 /// not be read or parsed (or bad arguments).
-fn run_policy_test(paths: Vec<String>) -> ExitCode {
+fn run_policy_test(paths: Vec<String>, outputs: Vec<Output>) -> ExitCode {
     let paths = if paths.is_empty() {
         vec!["policies".to_string()]
     } else {
@@ -732,6 +771,7 @@ fn run_policy_test(paths: Vec<String>) -> ExitCode {
     let (policies, mut diags) = crate::policy::load_all(&files, &limits);
     let (mut cases, mut expectations, mut failed) = (0, 0, 0);
     let mut text = String::new();
+    let mut results = Vec::new();
     for policy in &policies {
         let tests = crate::policy::unit_test::test_files(policy.source.path());
         if tests.is_empty() {
@@ -743,6 +783,7 @@ fn run_policy_test(paths: Vec<String>) -> ExitCode {
         expectations += report.expectations;
         failed += report.mismatches.len();
         diags.extend(report.diagnostics);
+        results.extend(report.results);
         for m in &report.mismatches {
             text.push_str(&format!(
                 "FAIL {}: case `{}`: rule `{}` expected {}, got {}\n",
@@ -754,24 +795,44 @@ fn run_policy_test(paths: Vec<String>) -> ExitCode {
             ));
         }
     }
-    if !diags.is_empty() {
-        eprint!(
-            "{}",
-            report::human::render(
-                &diags,
-                HumanOptions {
-                    color: use_color(),
-                    width: 100
-                }
-            )
-        );
-    }
     text.push_str(&format!(
         "{} rule files, {cases} cases: {} passed, {failed} failed\n",
         policies.len(),
         expectations - failed
     ));
-    print(&text);
+    let render = |format: Format| -> String {
+        match format {
+            Format::Json => {
+                report::json::render_policy_tests(policies.len(), cases, &results, &diags)
+            }
+            Format::Junit => report::junit::render_policy_tests(&results, &diags),
+            _ => text.clone(),
+        }
+    };
+    for o in &outputs {
+        if let Some(file) = &o.file
+            && let Err(e) =
+                crate::state::write_atomic(std::path::Path::new(file), render(o.format).as_bytes())
+        {
+            eprintln!("proctor: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    }
+    for o in outputs.iter().filter(|o| o.file.is_none()) {
+        if o.format == Format::Human && !diags.is_empty() {
+            eprint!(
+                "{}",
+                report::human::render(
+                    &diags,
+                    HumanOptions {
+                        color: use_color(),
+                        width: 100
+                    }
+                )
+            );
+        }
+        print(&render(o.format));
+    }
     ExitCode::from(if !diags.is_empty() {
         EXIT_CANNOT_RUN
     } else if failed > 0 {

@@ -574,3 +574,45 @@ fn junit_escapes_markup_and_leaves_out_what_xml_forbids() {
         c.failures[0]
     );
 }
+
+#[test]
+fn policy_test_reports_as_junit_and_json() {
+    let run = |dir: &str, format: &str| -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+            .args(["policy", "test", dir, "--format", format])
+            .current_dir(root())
+            .output()
+            .expect("proctor runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The built-in pack passes; a corpus with a wrong expectation fails, in both formats.
+    let (ok_code, ok_xml) = run("policies", "junit");
+    let (bad_code, bad_xml) = run("fixtures/policy/tests-failing", "junit");
+    assert_eq!((ok_code, bad_code), (0, 1));
+    let checked = check_xml(&[ok_xml, bad_xml]);
+    assert!(checked.iter().all(|c| c.error.is_none()), "{checked:?}");
+    assert!(checked[0].failures.is_empty());
+    assert!(checked[0].testcases.len() > 100);
+    assert!(!checked[1].failures.is_empty());
+    assert!(
+        checked[1].failures[0].0.contains("expected"),
+        "{:?}",
+        checked[1].failures
+    );
+
+    let (code, json) = run("fixtures/policy/tests-failing", "json");
+    assert_eq!(code, 1);
+    let v = parse(&json);
+    let failed = v["summary"]["failed"].as_u64().unwrap();
+    assert!(failed > 0);
+    let listed = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .count();
+    assert_eq!(listed as u64, failed);
+}

@@ -318,3 +318,21 @@ fn several_formats_in_one_run_and_the_command_line_habits() {
     let man = proctor(&case, &["man"]);
     assert!(man.stdout.contains(".TH proctor 1"), "{man}");
 }
+
+#[test]
+fn explain_documents_every_code() {
+    for code in proctor::diag::codes::ALL {
+        let run = proctor(&root(), &["explain", &code.id.to_ascii_lowercase()]);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(
+            run.stdout
+                .starts_with(&format!("{} {}", code.id, code.name)),
+            "{run}"
+        );
+        for part in [code.what, code.why, code.example, code.fix] {
+            assert!(run.stdout.contains(part), "{}: {run}", code.id);
+        }
+    }
+    let unknown = proctor(&root(), &["explain", "Q999"]);
+    assert_eq!(unknown.code, 2, "{unknown}");
+}

@@ -13,9 +13,9 @@ use crate::limits::Limits;
 use crate::source::read_source;
 use crate::yaml::Node;
 
-/// One expectation that did not hold.
-#[derive(Debug)]
-pub struct Mismatch {
+/// One expectation of a test file: a rule's status in a case, expected and got.
+#[derive(Clone, Debug)]
+pub struct Expectation {
     pub test_file: String,
     pub case: String,
     pub rule: String,
@@ -23,11 +23,19 @@ pub struct Mismatch {
     pub got: Status,
 }
 
+impl Expectation {
+    pub fn held(&self) -> bool {
+        self.expected == self.got.as_str()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
     pub cases: usize,
     pub expectations: usize,
-    pub mismatches: Vec<Mismatch>,
+    pub mismatches: Vec<Expectation>,
+    /// Every expectation checked, held or not (in file and case order).
+    pub results: Vec<Expectation>,
     /// Files that could not be read or parsed.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -96,15 +104,17 @@ pub fn run(
                 };
                 report.expectations += 1;
                 let want = want.scalar_text().unwrap_or_default().to_ascii_uppercase();
-                if want != got.as_str() {
-                    report.mismatches.push(Mismatch {
-                        test_file: shown.clone(),
-                        case: case_name.clone(),
-                        rule,
-                        expected: want,
-                        got: *got,
-                    });
+                let e = Expectation {
+                    test_file: shown.clone(),
+                    case: case_name.clone(),
+                    rule,
+                    expected: want,
+                    got: *got,
+                };
+                if !e.held() {
+                    report.mismatches.push(e.clone());
                 }
+                report.results.push(e);
             }
         }
     }

@@ -77,3 +77,37 @@ pub fn render(diags: &[Diagnostic]) -> String {
     text.push('\n');
     text
 }
+
+/// `proctor policy test --format json`: counts, every expectation, and the diagnostics of
+/// files that could not be read (as in the check report).
+pub fn render_policy_tests(
+    rule_files: usize,
+    cases: usize,
+    results: &[crate::policy::unit_test::Expectation],
+    diags: &[Diagnostic],
+) -> String {
+    let failed = results.iter().filter(|r| !r.held()).count();
+    let check: serde_json::Value = serde_json::from_str(&render(diags)).unwrap_or_default();
+    let report = serde_json::json!({
+        "version": 1,
+        "summary": {
+            "rule_files": rule_files,
+            "cases": cases,
+            "passed": results.len() - failed,
+            "failed": failed,
+        },
+        "results": results.iter().map(|r| serde_json::json!({
+            "test_file": r.test_file,
+            "case": r.case,
+            "rule": r.rule,
+            "expected": r.expected,
+            "got": r.got.as_str(),
+            "passed": r.held(),
+        })).collect::<Vec<_>>(),
+        "diagnostics": check["diagnostics"],
+    });
+    let mut text =
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

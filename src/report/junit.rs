@@ -160,6 +160,75 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// `proctor policy test --format junit`: a suite per test file, a test case per expectation
+/// (`case: rule`), failing where the rule's status is not the expected one; files that could
+/// not be read or parsed fail in a suite of their own.
+pub fn render_policy_tests(
+    results: &[crate::policy::unit_test::Expectation],
+    diags: &[Diagnostic],
+) -> String {
+    let mut files: Vec<&str> = Vec::new();
+    for r in results {
+        if !files.contains(&r.test_file.as_str()) {
+            files.push(&r.test_file);
+        }
+    }
+    let failed = results.iter().filter(|r| !r.held()).count() + diags.len();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"proctor policy test\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" time=\"0\">\n",
+        results.len() + diags.len()
+    );
+    for file in files {
+        let here: Vec<_> = results.iter().filter(|r| r.test_file == file).collect();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"0\">\n",
+            escape_attr(file),
+            here.len(),
+            here.iter().filter(|r| !r.held()).count()
+        ));
+        for r in here {
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+                escape_attr(&format!("{}: {}", r.case, r.rule)),
+                escape_attr(file)
+            ));
+            if r.held() {
+                out.push_str("/>\n");
+            } else {
+                let text = format!(
+                    "case `{}`: rule `{}` expected {}, got {}",
+                    r.case,
+                    r.rule,
+                    r.expected,
+                    r.got.as_str()
+                );
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>\n",
+                    escape_attr(&text),
+                    escape(&text)
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    if !diags.is_empty() {
+        let broken = render(diags);
+        // The diagnostics' own suites, without the document's head and tail.
+        let inner: String = broken
+            .lines()
+            .filter(|l| {
+                !l.starts_with("<?xml")
+                    && !l.starts_with("<testsuites")
+                    && !l.starts_with("</testsuites")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        out.push_str(&inner);
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
