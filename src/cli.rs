@@ -65,6 +65,18 @@ enum Command {
         /// The code, such as I003.
         code: String,
     },
+    /// Write a Markdown reference of a bundle's inputs, outputs and an example spec.
+    Docs {
+        /// The bundle folder.
+        bundle: String,
+        /// Write to FILE (between `<!-- proctor:docs:begin -->` and `<!-- proctor:docs:end -->`
+        /// when the file has them) instead of printing.
+        #[arg(long, value_name = "FILE")]
+        output: Option<String>,
+        /// Fail (exit 1) when FILE is not what proctor would write; write nothing.
+        #[arg(long, requires = "output")]
+        check: bool,
+    },
     /// Print a shell completion script (e.g. `proctor completions bash > /etc/bash_completion.d/proctor`).
     Completions {
         /// The shell.
@@ -348,6 +360,11 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Docs {
+            bundle,
+            output,
+            check,
+        } => run_docs(bundle, output, check),
         Command::Completions { shell } => {
             let mut out = std::io::stdout();
             clap_complete::generate(shell, &mut Cli::command(), "proctor", &mut out);
@@ -840,6 +857,47 @@ fn run_policy_test(paths: Vec<String>, outputs: Vec<Output>) -> ExitCode {
     } else {
         EXIT_OK
     })
+}
+
+/// Exit codes of `proctor docs`: 0 printed, written or up to date; 1 stale (`--check`);
+/// 2 cannot run.
+fn run_docs(bundle: String, output: Option<String>, check: bool) -> ExitCode {
+    use crate::docs::{DocsOptions, DocsResult};
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    match crate::docs::run(&DocsOptions {
+        bundle,
+        output,
+        check,
+        cwd,
+    }) {
+        Ok(DocsResult::Printed(md)) => {
+            print(&md);
+            ExitCode::from(EXIT_OK)
+        }
+        Ok(DocsResult::Written(file)) => {
+            if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("wrote {file}");
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Ok(DocsResult::UpToDate(file)) => {
+            if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                println!("{file} is up to date");
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Ok(DocsResult::Stale(message)) => {
+            eprintln!("proctor: {message}");
+            ExitCode::from(EXIT_FINDINGS)
+        }
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
 }
 
 fn explain(id: &str) -> ExitCode {

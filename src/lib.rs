@@ -11,6 +11,8 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod diff;
+pub mod docs;
 pub mod limits;
 pub mod paths;
 pub mod policy;

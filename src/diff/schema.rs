@@ -1,0 +1,1 @@
+//! Schema compatibility between two versions of a bundle (proton-format.md §5).
