@@ -75,6 +75,8 @@ pub struct Outcome {
     pub root: PathBuf,
     /// What `proctor apply` recorded as deployed (`.proctor/state.json`), empty when nothing.
     pub deployed: crate::state::State,
+    /// The codes this run reports (`[check]` and `--select`/`--ignore` together).
+    pub filter: crate::diag::filter::CodeFilter,
     /// proctor.toml as shown, and the sha256 of its text, when there is one.
     pub config: Option<(String, String)>,
 }
@@ -356,6 +358,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.diagnostics.retain(|d| filter.enabled(d.code));
     out.diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out.filter = filter;
     Ok(out)
 }
 
@@ -778,7 +781,7 @@ fn workspace_roots(config: Option<&Config>, opts: &CheckOptions) -> Vec<(PathBuf
 }
 
 /// A path as users wrote it, without `./` or a trailing `/`.
-fn tidy(p: &str) -> String {
+pub(crate) fn tidy(p: &str) -> String {
     let mut s = p.replace('\\', "/");
     while let Some(rest) = s.strip_prefix("./") {
         s = rest.to_string();

@@ -65,6 +65,17 @@ enum Command {
         /// The code, such as I003.
         code: String,
     },
+    /// Classify the schema change between two versions of a bundle: none, compatible (a
+    /// minor version) or breaking (needs a new major).
+    Diff {
+        /// The old bundle folder.
+        old: String,
+        /// The new bundle folder.
+        new: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Write a Markdown reference of a bundle's inputs, outputs and an example spec.
     Docs {
         /// The bundle folder.
@@ -119,6 +130,11 @@ struct CheckArgs {
     /// deployments they affect.
     #[arg(long)]
     changed: bool,
+    /// Compare every bundle with its version at this git revision: breaking schema changes
+    /// inside an existing major are errors, and each affected deployment's resource changes
+    /// are shown.
+    #[arg(long, value_name = "GIT_REV")]
+    base: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -360,6 +376,7 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Diff { old, new, format } => run_diff(&old, &new, format),
         Command::Docs {
             bundle,
             output,
@@ -492,7 +509,38 @@ fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
+    let mut outcome = outcome;
+    let mut section = String::new();
+    if let Some(rev) = &args.base {
+        match crate::versions::gate(&opts, &outcome, rev) {
+            Ok(report) => {
+                let filter = outcome.filter.clone();
+                outcome.diagnostics.extend(
+                    report
+                        .diagnostics
+                        .into_iter()
+                        .filter(|d| filter.enabled(d.code)),
+                );
+                outcome
+                    .diagnostics
+                    .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                section = base_section(rev, &report.bundles, &report.deployments);
+            }
+            Err(e) => {
+                eprintln!("proctor: {e}");
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+        }
+    }
     let summary = Summary::of(&outcome.diagnostics);
+    if !section.is_empty()
+        && !QUIET.load(std::sync::atomic::Ordering::Relaxed)
+        && outputs
+            .iter()
+            .any(|o| o.format == Format::Human && o.file.is_none())
+    {
+        print(&section);
+    }
     if let Err(e) = emit(&outputs, &outcome, started, true) {
         eprintln!("proctor: {e}");
         return ExitCode::from(EXIT_CANNOT_RUN);
@@ -853,6 +901,85 @@ fn run_policy_test(paths: Vec<String>, outputs: Vec<Output>) -> ExitCode {
     ExitCode::from(if !diags.is_empty() {
         EXIT_CANNOT_RUN
     } else if failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// What `check --base` compared, for people: each changed bundle's verdict and what the
+/// change does to each deployment's stack.
+fn base_section(
+    rev: &str,
+    bundles: &[(String, crate::diff::schema::Verdict)],
+    deployments: &[(String, String, Vec<crate::diff::resources::ResourceChange>)],
+) -> String {
+    use crate::diff::schema::Verdict;
+    let mut s = String::new();
+    let changed: Vec<_> = bundles
+        .iter()
+        .filter(|(_, v)| *v != Verdict::None)
+        .collect();
+    if changed.is_empty() && deployments.is_empty() {
+        return format!("compared with {rev}: no bundle's schema changed\n\n");
+    }
+    s.push_str(&format!("compared with {rev}:\n"));
+    for (b, v) in changed {
+        s.push_str(&format!("  {b}: {}\n", v.describe()));
+    }
+    for (label, _, changes) in deployments {
+        s.push_str(&format!("\n{label}:\n"));
+        for line in crate::diff::resources::render(changes).lines() {
+            if line.trim().is_empty() {
+                s.push('\n');
+            } else {
+                s.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// Exit codes of `proctor diff`: 0 no change or compatible, 1 breaking, 2 cannot run.
+fn run_diff(old: &str, new: &str, format: Format) -> ExitCode {
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let (diags, verdict) = match crate::versions::diff_bundles(&cwd, old, new) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    match format {
+        Format::Json => {
+            let mut v: serde_json::Value =
+                serde_json::from_str(&report::json::render(&diags)).unwrap_or_default();
+            v["verdict"] = serde_json::to_value(verdict).unwrap_or_default();
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
+        }
+        Format::Human => {
+            let text = report::human::render(
+                &diags,
+                HumanOptions {
+                    color: use_color(),
+                    width: 100,
+                },
+            );
+            print(&format!("{text}{old} → {new}: {}\n", verdict.describe()));
+        }
+        other => {
+            eprintln!("proctor: diff writes human or json, not {other:?}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    }
+    ExitCode::from(if verdict == crate::diff::schema::Verdict::Breaking {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -22,4 +22,5 @@ pub mod source;
 pub mod spec;
 pub mod state;
 pub mod template;
+pub mod versions;
 pub mod yaml;

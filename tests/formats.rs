@@ -67,8 +67,16 @@ fn options(dir: &Path) -> CheckOptions {
     opts
 }
 
-/// What `proctor check` reports in the folder (an unusable proctor.toml's diagnostics too).
+/// What `proctor check` reports in the folder (an unusable proctor.toml's diagnostics too);
+/// for the cases of `proctor diff OLD NEW` (version changes), what that reports.
 fn diagnostics(dir: &Path) -> Vec<Diagnostic> {
+    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+    let args: Vec<&str> = args.lines().filter(|l| !l.is_empty()).collect();
+    if let ["diff", old, new] = args.as_slice() {
+        return proctor::versions::diff_bundles(dir, old, new)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .0;
+    }
     match check::run(&options(dir)) {
         Ok(outcome) => outcome.diagnostics,
         Err(Fatal::Config(diags)) => diags,

@@ -624,6 +624,36 @@ codes! {
         example: "`proctor check --spec dev.yaml templates/` where `templates/` holds two environment templates.",
         fix: "Name the bundle folder alone on the command line, or declare the deployment in proctor.toml.",
     }
+    V001 "breaking-change" Error "versions" {
+        what: "A schema change inside an existing major version that a spec valid before may fail: an input removed, a required input added without a default, a type changed, enum values removed, a pattern or bound tightened, `nullable` made false, a pipeline added, a compatible environment dropped.",
+        why: "Deployments pin a major version and take its minors automatically; a minor must keep every spec that was valid valid (Proton's versioning rule), or deployments break on the next update.",
+        example: "Removing `retention_days` from `queue-env/v1/schema/schema.yaml` while `specs/dev.yaml` sets it.",
+        fix: "Undo the change in `vN/` and make it in a new major version folder `v(N+1)/` (copy the bundle, then change it); move deployments to it when they are ready.",
+    }
+    V002 "compatible-change" Info "versions" {
+        what: "A schema change a minor version may make: an optional input added, a bound or enum widened, a description edited, a compatible environment added.",
+        why: "Listed so a reviewer sees every change to what developers can write, even when nothing breaks.",
+        example: "Adding an optional `log_level` input with a default.",
+        fix: "Nothing to fix; publish it as a new minor version.",
+    }
+    V003 "default-changed" Warning "versions" {
+        what: "An input's `default` changed.",
+        why: "Specs stay valid, but every deployment that leaves the input out renders differently on its next update.",
+        example: "`desired_count` default going from 1 to 2: every service instance that omits it doubles its tasks.",
+        fix: "Check that every deployment relying on the default wants the new value, or set the old value explicitly in their specs first.",
+    }
+    V004 "pattern-changed" Warning "versions" {
+        what: "An input's `pattern` changed in a way proctor cannot prove only widens it.",
+        why: "A new pattern that rejects a value the old one accepted breaks specs; proctor proves widening only when the new pattern keeps the old one as an alternative.",
+        example: "`^[a-z]+$` becoming `^[a-z][a-z0-9]*$`.",
+        fix: "Write the new pattern as an alternation that keeps the old one (`^(?:[a-z]+|new)$`), or treat the change as breaking and make a new major version.",
+    }
+    V005 "resource-replaced" Warning "versions" {
+        what: "A template change makes CloudFormation replace a resource of a deployment: a property that cannot be updated in place changed (or the resource's type did).",
+        why: "Replacement creates a new resource and deletes the old one: data in it is lost, and anything that names it outside the stack breaks.",
+        example: "Changing `QueueName` of an `AWS::SQS::Queue`: messages in the old queue are gone after the update.",
+        fix: "Avoid changing the property, or plan the replacement: move the data, or make it a new resource beside the old one and retire the old one later.",
+    }
     X001 "invalid-suppression" Error "suppressions" {
         what: "An inline suppression (`# proctor: ignore[CODE] reason`) is malformed: no brackets, no reason, a code that does not exist, or a policy code.",
         why: "A suppression silences a finding for good; it must say which finding and why, so that a reviewer can judge it. Policy findings are accepted with a `[[waiver]]` in proctor.toml instead, which has an owner and an expiry.",
