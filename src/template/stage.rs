@@ -1162,9 +1162,78 @@ fn sample(prop: &Json, depth: usize) -> Json {
             }
             Json::Object(obj)
         }
-        _ => {
-            let n = prop["minLength"].as_u64().unwrap_or(0).max(6) as usize;
-            Json::String("sample".chars().cycle().take(n.min(64)).collect())
-        }
+        _ => Json::String(sample_string(prop)),
+    }
+}
+
+/// A string within the property's lengths that matches its `pattern` when one of a few
+/// usual shapes does (a word, digits, a name with a hyphen, an ARN, an email, a CIDR, ...);
+/// otherwise `sample` of the right length (the caller's check reports the mismatch).
+fn sample_string(prop: &Json) -> String {
+    let min = prop["minLength"].as_u64().unwrap_or(0) as usize;
+    let max = prop["maxLength"].as_u64().map_or(64, |m| m as usize).max(1);
+    let fit = |base: &str| -> String {
+        let mut s: String = base
+            .chars()
+            .cycle()
+            .take(min.max(base.chars().count()).min(64))
+            .collect();
+        s.truncate(s.char_indices().nth(max).map_or(s.len(), |(i, _)| i));
+        s
+    };
+    let Some(pattern) = prop["pattern"].as_str() else {
+        return fit("sample");
+    };
+    let Ok(re) = regex::Regex::new(pattern) else {
+        return fit("sample");
+    };
+    const CANDIDATES: &[&str] = &[
+        "sample",
+        "sample-1",
+        "Sample",
+        "SAMPLE",
+        "1",
+        "10",
+        "0",
+        "a",
+        "sample_1",
+        "sample.example",
+        "sample@example.com",
+        "https://example.com",
+        "/sample",
+        "10.0.0.0/16",
+        "10.0.0.0",
+        "us-east-1",
+        "111122223333",
+        "arn:aws:iam::111122223333:role/sample",
+        "sample:1",
+        "v1",
+        "1.0.0",
+        "t3.micro",
+    ];
+    CANDIDATES
+        .iter()
+        .map(|c| fit(c))
+        .find(|c| re.is_match(c) && c.chars().count() >= min && c.chars().count() <= max)
+        .unwrap_or_else(|| fit("sample"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn sample_strings_follow_patterns_and_lengths() {
+        let s = |p: serde_json::Value| super::sample_string(&p);
+        assert_eq!(s(json!({})), "sample");
+        assert_eq!(s(json!({"pattern": "^[0-9]+$"})), "1");
+        assert_eq!(s(json!({"pattern": "^[0-9]{12}$"})), "111122223333");
+        assert_eq!(
+            s(json!({"pattern": "^arn:aws:iam::"})),
+            "arn:aws:iam::111122223333:role/sample"
+        );
+        assert_eq!(s(json!({"minLength": 8})), "samplesa");
+        assert_eq!(s(json!({"maxLength": 3})), "sam");
+        assert_eq!(s(json!({"pattern": "^[A-Z]+$", "maxLength": 4})), "SAMP");
     }
 }
