@@ -1022,7 +1022,12 @@ fn run_docs(bundle: String, output: Option<String>, check: bool) -> ExitCode {
         }
         Err(e) => {
             eprintln!("proctor: {e}");
-            ExitCode::from(EXIT_CANNOT_RUN)
+            // A generated example that fails its own check is a bug in proctor.
+            ExitCode::from(if e.starts_with("internal error") {
+                EXIT_INTERNAL
+            } else {
+                EXIT_CANNOT_RUN
+            })
         }
     }
 }
