@@ -1,6 +1,8 @@
 //! `proctor build` end to end: what it writes, that it is reproducible, and that it writes
 //! nothing (and keeps a previous build) when there are errors.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -262,18 +264,6 @@ fn a_build_verifies_until_one_byte_changes() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// A state file as `proctor apply` writes it, with environment `dev` deployed.
 fn state_with_dev_outputs(outputs: &str) -> String {
     format!(
@@ -300,7 +290,7 @@ fn state_with_dev_outputs(outputs: &str) -> String {
 fn deployed_outputs_in_the_state_file_let_waiting_units_build() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    copy_dir(&root().join("fixtures/workspace"), &ws);
+    support::copy_dir(&root().join("fixtures/workspace"), &ws);
     std::fs::create_dir_all(ws.join(".proctor")).unwrap();
 
     // `dev` is deployed but its stack lacks an output the service reads: the service waits,

@@ -2,62 +2,13 @@
 //! `[check]` in proctor.toml, inline `# proctor: ignore[CODE] reason` suppressions, and
 //! `--changed` (what a pre-commit hook passes: the changed files).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n{}{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-fn proctor(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+use support::{edit, proctor, root};
 
 /// A copy of `fixtures/deploy` (an environment and a service) to edit.
 fn workspace() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&root().join("fixtures/deploy"), tmp.path());
-    tmp
-}
-
-fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
-    let text = std::fs::read_to_string(dir.join(rel)).unwrap();
-    assert!(text.contains(from), "{rel} has no `{from}`");
-    std::fs::write(dir.join(rel), text.replacen(from, to, 1)).unwrap();
+    support::workspace("fixtures/deploy")
 }
 
 const ENV_TEMPLATE: &str = "templates/queue-env/v1/infrastructure/cloudformation.yaml";

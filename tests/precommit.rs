@@ -6,50 +6,12 @@
 //!
 //! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
-    let text = std::fs::read_to_string(dir.join(rel)).unwrap();
-    assert!(text.contains(from), "{rel} has no `{from}`");
-    std::fs::write(dir.join(rel), text.replacen(from, to, 1)).unwrap();
-}
+use support::{copy_dir, edit, git, root};
 
 /// `pre-commit try-repo <this repository> proctor-check-system` on the staged files of `repo`.
 fn try_repo(repo: &Path, home: &Path) -> (i32, String) {
