@@ -287,3 +287,27 @@ fn explain_documents_every_code() {
     let unknown = proctor(&root(), &["explain", "Q999"]);
     assert_eq!(unknown.code, 2, "{unknown}");
 }
+
+#[test]
+fn a_list_where_an_enum_value_goes_is_one_type_error() {
+    let ws = support::workspace("fixtures/workspace");
+    edit(
+        ws.path(),
+        "specs/payments.yaml",
+        "task_size: small",
+        "task_size: [small]",
+    );
+    let run = proctor(ws.path(), &["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let found: Vec<(&str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("I003", "input `task_size` must be a string, found a list")],
+        "{run}"
+    );
+}

@@ -201,7 +201,8 @@ impl Ctx<'_> {
         match self.target {
             Some(t) => match &t.value {
                 Value::String(s) => format!("`\"{}\"`", truncate(s)),
-                Value::Seq(_) | Value::Map(_) => t.kind_name().to_string(),
+                // "found a list" says it all; no value to quote.
+                Value::Seq(_) | Value::Map(_) => String::new(),
                 _ => format!("`{}`", t.scalar_text().unwrap_or_default()),
             },
             None => "the value".to_string(),
@@ -227,7 +228,9 @@ impl Ctx<'_> {
                         format!(
                             "input `{name}` must be {expected}, found {found} {}",
                             self.shown()
-                        ),
+                        )
+                        .trim_end()
+                        .to_string(),
                     )
                     .primary_message(format!("expected {expected}"));
                 let d = self.with_schema_label(d, format!("`{name}` is declared {expected} here"));
@@ -238,7 +241,11 @@ impl Ctx<'_> {
                     .as_array()
                     .map(|a| a.iter().map(json_text).collect())
                     .unwrap_or_default();
-                let value = self.target.and_then(Node::scalar_text).unwrap_or_default();
+                // A list or mapping where a scalar goes is a type error, reported as such.
+                let value = self
+                    .target
+                    .filter(|t| !matches!(t.value, Value::Seq(_) | Value::Map(_)))
+                    .and_then(Node::scalar_text)?;
                 let d = self
                     .at_value(
                         codes::I004,
