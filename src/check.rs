@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub cwd: PathBuf,
     /// `--select` / `--ignore`, on top of proctor.toml's `[check]`.
     pub filter: crate::diag::filter::CodeFilter,
+    /// `--changed`: `paths` are changed files; check only what they affect.
+    pub changed: bool,
 }
 
 /// What a deployment unit is, for later stages (rendering, policies).
@@ -77,6 +79,8 @@ pub struct Outcome {
     pub deployed: crate::state::State,
     /// The codes this run reports (`[check]` and `--select`/`--ignore` together).
     pub filter: crate::diag::filter::CodeFilter,
+    /// `--changed` found nothing proctor reads among the changed files.
+    pub nothing_to_check: bool,
     /// proctor.toml as shown, and the sha256 of its text, when there is one.
     pub config: Option<(String, String)>,
 }
@@ -99,6 +103,24 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             Some(cfg)
         }
         None => None,
+    };
+    // `--changed`: the paths are changed files; check what they affect (config read once).
+    let narrowed;
+    let opts = if opts.changed {
+        let mut o = opts.clone();
+        o.changed = false;
+        match affected_with(opts, config.as_ref()) {
+            Affected::Everything(_) => o.paths.clear(),
+            Affected::Paths(p) => o.paths = p,
+            Affected::Nothing => {
+                out.nothing_to_check = true;
+                return Ok(out);
+            }
+        }
+        narrowed = o;
+        &narrowed
+    } else {
+        opts
     };
     out.root = config
         .as_ref()
@@ -404,6 +426,8 @@ fn suppression_files(out: &Outcome, limits: &Limits) -> Vec<Source> {
 struct Catalog {
     dirs: Vec<BundleDir>,
     index: HashMap<PathBuf, usize>,
+    /// `(name, major)` → the first folder that is `name/vN/` (or a flat `name/` for major 1).
+    versions: HashMap<(String, u32), usize>,
 }
 
 impl Catalog {
@@ -413,9 +437,23 @@ impl Catalog {
         if let Some(&ix) = self.index.get(&k) {
             return ix;
         }
+        let ix = self.dirs.len();
+        let leaf = dir.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let parent = dir
+            .path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        if let Some(major) = leaf.strip_prefix('v').and_then(|m| m.parse::<u32>().ok()) {
+            self.versions
+                .entry((parent.to_string(), major))
+                .or_insert(ix);
+        }
+        self.versions.entry((leaf.to_string(), 1)).or_insert(ix);
         self.dirs.push(dir);
-        self.index.insert(k, self.dirs.len() - 1);
-        self.dirs.len() - 1
+        self.index.insert(k, ix);
+        ix
     }
 }
 
@@ -617,6 +655,10 @@ pub enum Affected {
 /// and files that no longer exist, affect nothing.
 pub fn affected(opts: &CheckOptions) -> Result<Affected, Fatal> {
     let config = load_config(opts)?.map(|(c, _)| c);
+    Ok(affected_with(opts, config.as_ref()))
+}
+
+fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
     let root = config
         .as_ref()
         .map_or_else(|| opts.cwd.clone(), |c| c.root.clone());
@@ -650,15 +692,15 @@ pub fn affected(opts: &CheckOptions) -> Result<Affected, Fatal> {
         let k = key(&path);
         let name = k.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name == config::FILE_NAME {
-            return Ok(Affected::Everything(format!("{shown} changed")));
+            return Affected::Everything(format!("{shown} changed"));
         }
         if k.starts_with(root_key.join(crate::state::DIR)) {
-            return Ok(Affected::Everything("the deployment state changed".into()));
+            return Affected::Everything("the deployment state changed".into());
         }
         if k.extension().is_some_and(|e| e == "guard")
             || policy_dirs.iter().any(|d| k.starts_with(d))
         {
-            return Ok(Affected::Everything(format!("policy {shown} changed")));
+            return Affected::Everything(format!("policy {shown} changed"));
         }
         if specs.contains(&k) {
             push(tidy(shown));
@@ -691,11 +733,11 @@ pub fn affected(opts: &CheckOptions) -> Result<Affected, Fatal> {
             depth += 1;
         }
     }
-    Ok(if paths.is_empty() {
+    if paths.is_empty() {
         Affected::Nothing
     } else {
         Affected::Paths(paths)
-    })
+    }
 }
 
 /// The workspace's deployment state (what `proctor apply` deployed); W006 when it is broken,
@@ -793,8 +835,37 @@ pub(crate) fn tidy(p: &str) -> String {
 }
 
 /// A comparable identity for a path (its real path when it exists).
+///
+/// Folders are resolved once per thread and cached: a workspace of a thousand specs in a few
+/// folders costs a few `canonicalize` calls (each a `readlink` per path component), plus one
+/// `lstat` per file to follow a file that is itself a symlink.
 fn key(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+    use std::cell::RefCell;
+    thread_local! {
+        static DIRS: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
+    }
+    let whole = || p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (Some(parent), Some(name)) = (p.parent(), p.file_name()) else {
+        return whole();
+    };
+    if parent.as_os_str().is_empty() {
+        return whole();
+    }
+    let dir = DIRS.with(|d| {
+        d.borrow_mut()
+            .entry(parent.to_path_buf())
+            .or_insert_with(|| {
+                parent
+                    .canonicalize()
+                    .unwrap_or_else(|_| parent.to_path_buf())
+            })
+            .clone()
+    });
+    let full = dir.join(name);
+    match std::fs::symlink_metadata(&full) {
+        Ok(m) if m.file_type().is_symlink() => full.canonicalize().unwrap_or(full),
+        _ => full,
+    }
 }
 
 /// The catalog index of the bundle a deployment's `template` names.
@@ -816,16 +887,9 @@ fn resolve(
             })
         }
         // `name/vN/`, or a flat `name/` folder for major version 1.
-        TemplateRef::Version { name, major, .. } => catalog.dirs.iter().position(|b| {
-            let leaf = b.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let parent = b
-                .path
-                .parent()
-                .and_then(|p| p.file_name())
-                .and_then(|n| n.to_str())
-                .unwrap_or("");
-            (leaf == format!("v{major}") && parent == name) || (leaf == name && *major == 1)
-        }),
+        TemplateRef::Version { name, major, .. } => {
+            catalog.versions.get(&(name.clone(), *major)).copied()
+        }
     };
     match found {
         None => {

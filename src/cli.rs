@@ -456,7 +456,7 @@ fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
             return ExitCode::from(EXIT_CANNOT_RUN);
         }
     }
-    let mut opts = CheckOptions {
+    let opts = CheckOptions {
         paths: args.paths,
         specs: args.specs,
         config: args.config,
@@ -466,37 +466,8 @@ fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
             select: args.select,
             ignore: args.ignore,
         },
+        changed: args.changed,
     };
-    if args.changed {
-        match check::affected(&opts) {
-            Ok(check::Affected::Everything(_)) => opts.paths.clear(),
-            Ok(check::Affected::Paths(paths)) => opts.paths = paths,
-            Ok(check::Affected::Nothing) => {
-                if outputs
-                    .iter()
-                    .any(|o| o.format != Format::Human || o.file.is_some())
-                {
-                    let empty = check::Outcome::default();
-                    if let Err(e) = emit(&outputs, &empty, started, false) {
-                        eprintln!("proctor: {e}");
-                        return ExitCode::from(EXIT_CANNOT_RUN);
-                    }
-                } else if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-                    print(&format!(
-                        "nothing to check: none of the {} changed file(s) is part of a bundle, a spec, a policy or proctor.toml\n",
-                        opts.paths.len()
-                    ));
-                }
-                return ExitCode::from(EXIT_OK);
-            }
-            Err(Fatal::Usage(m)) => {
-                eprintln!("proctor: {m}");
-                return ExitCode::from(EXIT_CANNOT_RUN);
-            }
-            // An unusable proctor.toml: the full run below reports it.
-            Err(_) => opts.paths.clear(),
-        }
-    }
     let outcome = match run_pipeline(&opts, |diags| {
         let broken = check::Outcome {
             diagnostics: diags.to_vec(),
@@ -509,6 +480,23 @@ fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
+    if outcome.nothing_to_check {
+        if outputs
+            .iter()
+            .any(|o| o.format != Format::Human || o.file.is_some())
+        {
+            if let Err(e) = emit(&outputs, &outcome, started, false) {
+                eprintln!("proctor: {e}");
+                return ExitCode::from(EXIT_CANNOT_RUN);
+            }
+        } else if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            print(&format!(
+                "nothing to check: none of the {} changed file(s) is part of a bundle, a spec, a policy or proctor.toml\n",
+                opts.paths.len()
+            ));
+        }
+        return ExitCode::from(EXIT_OK);
+    }
     let mut outcome = outcome;
     let mut section = String::new();
     if let Some(rev) = &args.base {

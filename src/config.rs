@@ -383,7 +383,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             );
         }
     }
-    let mut names: Vec<At<String>> = Vec::new();
+    let mut names: std::collections::HashMap<String, Range<usize>> = Default::default();
     for e in raw.environment {
         let name = At::from(e.name);
         check_deployment_name(source, &name, "environment", &mut names, diags);
@@ -437,7 +437,7 @@ fn check_deployment_name(
     source: &Source,
     name: &At<String>,
     what: &str,
-    seen: &mut Vec<At<String>>,
+    seen: &mut std::collections::HashMap<String, Range<usize>>,
     diags: &mut Vec<Diagnostic>,
 ) {
     if let Some(d) = crate::bundle::check_name(
@@ -448,7 +448,7 @@ fn check_deployment_name(
     ) {
         diags.push(d);
     }
-    if let Some(first) = seen.iter().find(|n| n.value == name.value) {
+    if let Some(first) = seen.get(&name.value) {
         diags.push(
             Diagnostic::new(
                 codes::W003,
@@ -456,13 +456,13 @@ fn check_deployment_name(
             )
             .at(source, name.span.clone())
             .primary_message("declared again here")
-            .label(source, first.span.clone(), "first declared here")
+            .label(source, first.clone(), "first declared here")
             .help(format!(
                 "{what} names identify deployments: rename one of them"
             )),
         );
     } else {
-        seen.push(name.clone());
+        seen.insert(name.value.clone(), name.span.clone());
     }
 }
 
