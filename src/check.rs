@@ -843,29 +843,34 @@ fn key(p: &Path) -> PathBuf {
     use std::cell::RefCell;
     thread_local! {
         static DIRS: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
+        static FILES: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
+    }
+    if let Some(k) = FILES.with(|f| f.borrow().get(p).cloned()) {
+        return k;
     }
     let whole = || p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let (Some(parent), Some(name)) = (p.parent(), p.file_name()) else {
-        return whole();
+    let k = match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            let dir = DIRS.with(|d| {
+                d.borrow_mut()
+                    .entry(parent.to_path_buf())
+                    .or_insert_with(|| {
+                        parent
+                            .canonicalize()
+                            .unwrap_or_else(|_| parent.to_path_buf())
+                    })
+                    .clone()
+            });
+            let full = dir.join(name);
+            match std::fs::symlink_metadata(&full) {
+                Ok(m) if m.file_type().is_symlink() => full.canonicalize().unwrap_or(full),
+                _ => full,
+            }
+        }
+        _ => whole(),
     };
-    if parent.as_os_str().is_empty() {
-        return whole();
-    }
-    let dir = DIRS.with(|d| {
-        d.borrow_mut()
-            .entry(parent.to_path_buf())
-            .or_insert_with(|| {
-                parent
-                    .canonicalize()
-                    .unwrap_or_else(|_| parent.to_path_buf())
-            })
-            .clone()
-    });
-    let full = dir.join(name);
-    match std::fs::symlink_metadata(&full) {
-        Ok(m) if m.file_type().is_symlink() => full.canonicalize().unwrap_or(full),
-        _ => full,
-    }
+    FILES.with(|f| f.borrow_mut().insert(p.to_path_buf(), k.clone()));
+    k
 }
 
 /// The catalog index of the bundle a deployment's `template` names.
