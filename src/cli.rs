@@ -335,6 +335,11 @@ fn command() -> clap::Command {
 
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
+        // Inside one unit's work: that unit reports E001 and the run goes on.
+        if crate::diag::isolate::active() {
+            crate::diag::isolate::record(info.to_string());
+            return;
+        }
         eprintln!("proctor: internal error, please report: {info}");
         std::process::exit(i32::from(EXIT_INTERNAL));
     }));
@@ -533,6 +538,10 @@ fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         eprintln!("proctor: {e}");
         return ExitCode::from(EXIT_CANNOT_RUN);
     }
+    // A unit that hit a bug in proctor: the others were reported, and the exit code says so.
+    if outcome.diagnostics.iter().any(|d| d.code.id == "E001") {
+        return ExitCode::from(EXIT_INTERNAL);
+    }
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
 }
@@ -582,6 +591,10 @@ fn run_build(args: BuildArgs) -> ExitCode {
     };
     let summary = Summary::of(&outcome.diagnostics);
     print(&human_report(&outcome, &summary, started, human));
+    if outcome.diagnostics.iter().any(|d| d.code.id == "E001") {
+        eprintln!("proctor: nothing was built: proctor hit a bug (E001 above)");
+        return ExitCode::from(EXIT_INTERNAL);
+    }
     if summary.errors > 0 {
         eprintln!("proctor: nothing was built: fix the errors above first");
         return ExitCode::from(EXIT_FINDINGS);

@@ -2,6 +2,10 @@
 //!
 //! The library is the whole pipeline; the binary (`main.rs`) only calls [`cli::main`].
 //! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
+//!
+//! No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
+//! `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod apply;
 pub mod build;

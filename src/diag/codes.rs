@@ -54,6 +54,12 @@ macro_rules! codes {
 }
 
 codes! {
+    E001 "internal-error" Error "internal" {
+        what: "proctor hit a bug while working on one deployment unit, bundle or file; the rest of the run went on.",
+        why: "A bug in proctor must not hide the findings of the other units, nor pass silently: the unit it hit is reported, and the run exits with code 3.",
+        example: "`internal error in proctor while rendering service instance `api-dev`: ...`",
+        fix: "Nothing in your files to fix: report it with the message (and, if you can, the files of that unit). The other units' findings stand.",
+    }
     F001 "file-unreadable" Error "files" {
         what: "A file proctor needs could not be read (missing, a directory, or no permission).",
         why: "A bundle or spec that cannot be read cannot be checked, and Proton would not have deployed it.",

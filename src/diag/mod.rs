@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod filter;
+pub mod isolate;
 pub mod suppress;
 
 use std::ops::Range;

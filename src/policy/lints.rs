@@ -314,7 +314,8 @@ fn cycles(
                 stack.pop();
                 continue;
             }
-            stack.last_mut().expect("not empty").1 += 1;
+            let Some(top) = stack.last_mut() else { break };
+            top.1 += 1;
             let (next, span) = &edges[i];
             let Some((next, _)) = graph.get_key_value(next.as_str()) else {
                 continue;

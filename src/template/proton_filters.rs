@@ -17,12 +17,16 @@ pub const START: char = '\u{F8F0}';
 /// Marks each continuation line of a multi-line filter's output.
 pub const CONT: char = '\u{F8F1}';
 
+// Constant patterns: `expect` cannot fail on any input.
+#[allow(clippy::expect_used)]
 static SAFE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
+#[allow(clippy::expect_used)]
 static ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s]+$")
         .expect("valid regex")
 });
+#[allow(clippy::expect_used)]
 static POLICY_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:[a-z0-9-]+:iam::[0-9]{12}:policy/.+$").expect("valid regex")
 });

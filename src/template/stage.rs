@@ -130,7 +130,13 @@ pub fn run(
     let mut units: Vec<Unit> = units.to_vec();
     units.extend(synthesized_units(bundles, &units));
 
-    let render_one = |u: &Unit, ctx: Context, role: Role| -> Option<(Rendered, Vec<Diagnostic>)> {
+    let render_unit = |u: &Unit, ctx: Context, role: Role| -> Option<(Rendered, Vec<Diagnostic>)> {
+        // A failpoint for the tests of E001, in debug builds only: PROCTOR_FAILPOINT=render:NAME.
+        if cfg!(debug_assertions)
+            && std::env::var("PROCTOR_FAILPOINT").is_ok_and(|f| f == format!("render:{}", u.name))
+        {
+            panic!("failpoint render:{} (a simulated bug)", u.name);
+        }
         let t = find(&u.bundle, role)?;
         let usage = t.usage.as_ref()?;
         let label = unit_label(u);
@@ -157,6 +163,32 @@ pub fn run(
             context: serde_json::to_value(ctx.to_value()).unwrap_or(Json::Null),
         };
         Some((rendered, diags))
+    };
+    // A bug while rendering one unit is that unit's E001; the others go on.
+    let render_one = |u: &Unit, ctx: Context, role: Role| -> Option<(Rendered, Vec<Diagnostic>)> {
+        let what = format!("rendering and checking {}", unit_label(u));
+        match crate::diag::isolate::isolated(&what, || render_unit(u, ctx, role)) {
+            Ok(r) => r,
+            Err(d) => {
+                let t = find(&u.bundle, role)?;
+                let d = d.at(&t.source, 0..0);
+                Some((
+                    Rendered {
+                        kind: u.kind,
+                        name: u.name.clone(),
+                        service: u.service.clone(),
+                        template: t.source.name().to_string(),
+                        text: String::new(),
+                        synthesized: u.origin.as_ref().is_some_and(|o| o.synthesized),
+                        spec: u.spec.clone(),
+                        context: Json::Null,
+                        template_name: String::new(),
+                        template_version: String::new(),
+                    },
+                    vec![d],
+                ))
+            }
+        }
     };
     // Units that rendered are kept (`proctor render` prints them even when the CloudFormation
     // has findings); those that failed to render are not.
@@ -811,9 +843,12 @@ fn analyse_template(
     })
 }
 
+// Constant patterns: `expect` cannot fail on any input.
+#[allow(clippy::expect_used)]
 static RAW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}").expect("valid regex")
 });
+#[allow(clippy::expect_used)]
 static RESOLVE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{\s*resolve:[^}]*\}\}").expect("valid regex"));
 
