@@ -211,7 +211,8 @@ pub fn plan(outcome: &Outcome, as_json: bool, out: &Path) -> Plan {
 
 /// Writes the plan to `out`, replacing a previous build whole: everything is written to a
 /// sibling temporary folder first, which then takes the place of the old one. A folder that
-/// exists and is not a build (no record in it) is refused, never overwritten.
+/// exists and is not a build (no record in it) is refused, never overwritten. A lock file
+/// beside the folder (`.NAME.lock`) keeps two builds from writing it at once.
 pub fn write(out: &Path, plan: &Plan) -> Result<(), String> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -234,13 +235,37 @@ pub fn write(out: &Path, plan: &Plan) -> Result<(), String> {
     }
     std::fs::create_dir_all(&parent)
         .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    // One build into a folder at a time: a second one waits a moment, then is refused.
+    let _lock = crate::state::Lock::acquire_waiting(
+        &parent.join(format!(".{name}.lock")),
+        std::time::Duration::from_secs(2),
+        &format!("the build folder `{}`", out.display()),
+    )?;
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.tmp-{pid}"));
     let old = parent.join(format!(".{name}.old-{pid}"));
     let _ = std::fs::remove_dir_all(&tmp);
+    // What an interrupted build (killed mid-write) left beside the folder: its temporary
+    // folder, or the previous build it had moved aside. Under the lock, no live build owns them.
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-")) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let result = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(&tmp)?;
-        for (path, text) in &plan.artifacts {
+        for (i, (path, text)) in plan.artifacts.iter().enumerate() {
+            // A failpoint for the interrupted-build test, in debug builds only: the process
+            // dies half-way through writing, as a kill would leave it.
+            if cfg!(debug_assertions)
+                && i == plan.artifacts.len() / 2
+                && std::env::var("PROCTOR_FAILPOINT").is_ok_and(|f| f == "build:write")
+            {
+                std::process::abort();
+            }
             let file = tmp.join(path);
             if let Some(dir) = file.parent() {
                 std::fs::create_dir_all(dir)?;

@@ -339,3 +339,75 @@ fn deployed_outputs_in_the_state_file_let_waiting_units_build() {
         "{record}"
     );
 }
+
+#[test]
+fn a_second_build_into_the_same_folder_is_refused_while_one_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    // This test process plays the other build: it holds the lock and is alive.
+    std::fs::write(
+        tmp.path().join(".build.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let run = build(&root().join("fixtures/workspace"), &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another proctor (process {}) is working on the build folder",
+            std::process::id()
+        )),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    // Once it is gone (a dead process's lock is taken over), the build goes ahead.
+    std::fs::write(tmp.path().join(".build.lock"), "4194304999\n").unwrap();
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(!tmp.path().join(".build.lock").exists());
+}
+
+#[test]
+fn a_build_killed_mid_write_leaves_the_previous_build_usable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    support::copy_dir(&root().join("fixtures/workspace"), &ws);
+    let out = tmp.path().join("build");
+    assert_eq!(build(&ws, &out).status.code(), Some(0));
+    let before = files(&out);
+
+    // A changed spec, and a build that dies half-way through writing its artifacts.
+    support::edit(
+        &ws,
+        "specs/dev.yaml",
+        "container_insights: true",
+        "container_insights: false",
+    );
+    let killed = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["build", "--out"])
+        .arg(&out)
+        .current_dir(&ws)
+        .env("PROCTOR_FAILPOINT", "build:write")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), None, "killed by a signal");
+    assert_eq!(files(&out), before, "the previous build is untouched");
+    assert!(proctor::build::verify(&out).is_ok());
+
+    // The next build replaces it whole and clears what the killed one left.
+    assert_eq!(build(&ws, &out).status.code(), Some(0));
+    assert_ne!(files(&out), before);
+    assert!(proctor::build::verify(&out).is_ok());
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".build"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
