@@ -134,6 +134,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let limits = config
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
+    crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
     let filter = config
         .as_ref()
         .map_or_else(Default::default, |c| c.filter.clone())

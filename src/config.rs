@@ -70,6 +70,10 @@ struct RawLimits {
     max_file_bytes: Option<u64>,
     max_yaml_depth: Option<usize>,
     max_alias_nodes: Option<usize>,
+    template_fuel: Option<u64>,
+    template_recursion: Option<usize>,
+    max_rendered_bytes: Option<usize>,
+    regex_backtrack_limit: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +278,20 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             .limits
             .max_alias_nodes
             .unwrap_or(defaults.max_alias_nodes),
+        template_fuel: raw.limits.template_fuel.unwrap_or(defaults.template_fuel),
+        template_recursion: raw
+            .limits
+            .template_recursion
+            .unwrap_or(defaults.template_recursion)
+            .clamp(1, 1_000),
+        max_rendered_bytes: raw
+            .limits
+            .max_rendered_bytes
+            .unwrap_or(defaults.max_rendered_bytes),
+        regex_backtrack_limit: raw
+            .limits
+            .regex_backtrack_limit
+            .unwrap_or(defaults.regex_backtrack_limit),
     };
     let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
         v.unwrap_or_default()

@@ -10,6 +10,14 @@ pub struct Limits {
     pub max_yaml_depth: usize,
     /// Most nodes alias expansion may create in one document.
     pub max_alias_nodes: usize,
+    /// minijinja instructions one render may execute (T010 beyond).
+    pub template_fuel: u64,
+    /// Deepest nesting of template macro calls and recursive loops (T010 beyond).
+    pub template_recursion: usize,
+    /// Largest rendered template, in bytes (T010 beyond).
+    pub max_rendered_bytes: usize,
+    /// Backtracking steps one policy regex match may take (P005 beyond).
+    pub regex_backtrack_limit: usize,
 }
 
 impl Default for Limits {
@@ -18,11 +26,24 @@ impl Default for Limits {
             max_file_bytes: 5 * 1024 * 1024,
             max_yaml_depth: 256,
             max_alias_nodes: 100_000,
+            template_fuel: 5_000_000,
+            template_recursion: 64,
+            max_rendered_bytes: 10 * 1024 * 1024,
+            regex_backtrack_limit: 100_000,
         }
     }
 }
 
 impl Limits {
+    /// The limits of one template render.
+    pub fn render(&self) -> crate::template::env::RenderLimits {
+        crate::template::env::RenderLimits {
+            fuel: self.template_fuel,
+            recursion: self.template_recursion,
+            max_output_bytes: self.max_rendered_bytes,
+        }
+    }
+
     /// Options for the YAML files proctor reads as input (manifests, schemas, specs).
     pub fn yaml(&self) -> ParseOptions {
         ParseOptions {

@@ -311,3 +311,24 @@ fn a_list_where_an_enum_value_goes_is_one_type_error() {
         "{run}"
     );
 }
+
+#[test]
+fn limits_in_proctor_toml_bound_rendering() {
+    let ws = workspace();
+    let toml = std::fs::read_to_string(ws.path().join("proctor.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("proctor.toml"),
+        format!("[limits]\nmax_rendered_bytes = 200\n\n{toml}"),
+    )
+    .unwrap();
+    let run = proctor(ws.path(), &["check"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stdout.contains("T010"), "{run}");
+    std::fs::write(
+        ws.path().join("proctor.toml"),
+        format!("[limits]\ntemplate_fuel = 3\n\n{toml}"),
+    )
+    .unwrap();
+    let run = proctor(ws.path(), &["check"]);
+    assert!(run.stdout.contains("T010"), "{run}");
+}

@@ -1348,6 +1348,15 @@ enum Matcher {
     Backtracking(fancy_regex::Regex),
 }
 
+/// Backtracking steps one regex match may take: `[limits] regex_backtrack_limit`, set once
+/// per run before policies are compiled.
+static BACKTRACK_LIMIT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(100_000);
+
+pub fn set_backtrack_limit(steps: usize) {
+    BACKTRACK_LIMIT.store(steps.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Matcher {
     fn new(pattern: &str) -> Option<Matcher> {
         if let Ok(r) = regex::RegexBuilder::new(pattern)
@@ -1357,7 +1366,7 @@ impl Matcher {
             return Some(Matcher::Linear(r));
         }
         fancy_regex::RegexBuilder::new(pattern)
-            .backtrack_limit(100_000)
+            .backtrack_limit(BACKTRACK_LIMIT.load(std::sync::atomic::Ordering::Relaxed))
             .build()
             .ok()
             .map(Matcher::Backtracking)

@@ -12,7 +12,6 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use super::analyse::{self, Namespaces, OutputNames, Usage};
-use super::env::RenderLimits;
 use super::render::{
     self, Context, EnvironmentFacts, InputOrigin, InstanceFacts, ServiceFacts, StackOutputs,
 };
@@ -77,7 +76,7 @@ pub fn run(
     deployed: &crate::state::State,
 ) -> StageOutcome {
     let mut out = StageOutcome::default();
-    let render_limits = RenderLimits::default();
+    let render_limits = limits.render();
 
     // Analyse every Jinja CloudFormation template.
     let jobs: Vec<(usize, Role, &crate::bundle::TemplateFile)> = bundles
