@@ -269,14 +269,16 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             .par_iter()
             .map(|&(i, b)| {
                 let e = &cfg.environments[i];
-                check_deployment_spec(
-                    cfg,
-                    &e.spec,
-                    &limits,
-                    &loaded[&b].0,
-                    Some(&e.name.value),
-                    None,
-                )
+                isolated_spec(cfg, &e.spec.value, || {
+                    check_deployment_spec(
+                        cfg,
+                        &e.spec,
+                        &limits,
+                        &loaded[&b].0,
+                        Some(&e.name.value),
+                        None,
+                    )
+                })
             })
             .chain(svc_jobs.par_iter().map(|&(i, b)| {
                 let s = &cfg.services[i];
@@ -286,7 +288,9 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
                     loaded: &loaded,
                     service: &s.name.value,
                 };
-                check_deployment_spec(cfg, &s.spec, &limits, &loaded[&b].0, None, Some(&ctx))
+                isolated_spec(cfg, &s.spec.value, || {
+                    check_deployment_spec(cfg, &s.spec, &limits, &loaded[&b].0, None, Some(&ctx))
+                })
             }))
             .collect();
         for r in results {
@@ -619,6 +623,23 @@ fn owners_of_beside_specs<'a>(bundles: &[&'a Bundle]) -> Vec<&'a Bundle> {
     versioned.sort_by(|a, b| a.display.cmp(&b.display));
     out.extend(versioned);
     out
+}
+
+/// Type-checks one spec in isolation: a bug in proctor while doing it is that spec's E001.
+fn isolated_spec(cfg: &Config, spec: &Path, f: impl FnOnce() -> SpecResult) -> SpecResult {
+    let shown = tidy(&spec.to_string_lossy());
+    match crate::diag::isolate::isolated(&format!("checking the spec `{shown}`"), f) {
+        Ok(r) => r,
+        Err(d) => {
+            let path = cfg.root.join(spec);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let source = SourceFile::new(shown, path, text);
+            SpecResult {
+                diagnostics: vec![d.at_file(&source)],
+                ..SpecResult::default()
+            }
+        }
+    }
 }
 
 #[derive(Default)]
