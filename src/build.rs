@@ -364,6 +364,12 @@ pub fn verify(dir: &Path) -> Result<Verified, String> {
             ));
         }
         let path = dir.join(rel);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.file_type().is_file()) {
+            return Err(format!(
+                "unit `{name}`: artifact `{}` is not a regular file (a link or a folder); build again",
+                path.display()
+            ));
+        }
         let bytes = std::fs::read(&path).map_err(|e| {
             format!(
                 "unit `{name}`: artifact `{}` cannot be read: {e}",
@@ -398,6 +404,26 @@ pub fn verify(dir: &Path) -> Result<Verified, String> {
             sha256: got,
             text,
         });
+    }
+    // Nothing else may be in the folder: a file the record does not name was not built.
+    let mut expected: Vec<PathBuf> = out.iter().map(|u| u.artifact.clone()).collect();
+    expected.push(record_path.clone());
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).map_err(|e| format!("`{}` cannot be read: {e}", d.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && depth < 8 {
+                stack.push((p, depth + 1));
+            } else if !expected.contains(&p) {
+                return Err(format!(
+                    "`{}` is in the build folder but not in its record: a build folder holds only what proctor built; build again",
+                    p.display()
+                ));
+            }
+        }
     }
     let mut stacks: Vec<&str> = out.iter().map(|u| u.stack.as_str()).collect();
     stacks.sort_unstable();

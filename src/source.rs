@@ -157,6 +157,15 @@ fn read_checked(
                 .help("name the file inside it"),
         );
     }
+    // A FIFO would block the read forever, a device could be read without end.
+    if !meta.is_file() {
+        return Err(Diagnostic::new(
+            codes::F001,
+            format!("`{name}` is not a regular file (a pipe, socket or device)"),
+        )
+        .at_file(&empty())
+        .help("replace it with a regular file"));
+    }
     if meta.len() > max_bytes {
         return Err(Diagnostic::new(
             codes::F003,

@@ -411,3 +411,32 @@ fn a_build_killed_mid_write_leaves_the_previous_build_usable() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_build_folder_with_a_file_it_did_not_build_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("build");
+    assert_eq!(
+        build(&root().join("fixtures/workspace"), &out)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(proctor::build::verify(&out).is_ok());
+    std::fs::write(out.join("environments/extra.yaml"), "Resources: {}\n").unwrap();
+    let err = proctor::build::verify(&out).unwrap_err();
+    assert!(
+        err.contains("extra.yaml` is in the build folder but not in its record"),
+        "{err}"
+    );
+    std::fs::remove_file(out.join("environments/extra.yaml")).unwrap();
+
+    // An artifact replaced by a link to a file with the same bytes outside the folder.
+    let artifact = out.join("environments/dev.yaml");
+    let outside = tmp.path().join("dev.yaml");
+    std::fs::copy(&artifact, &outside).unwrap();
+    std::fs::remove_file(&artifact).unwrap();
+    std::os::unix::fs::symlink(&outside, &artifact).unwrap();
+    let err = proctor::build::verify(&out).unwrap_err();
+    assert!(err.contains("is not a regular file"), "{err}");
+}

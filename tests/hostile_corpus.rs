@@ -12,6 +12,7 @@
 //! - `args`: one argument per line (default: `check`).
 //! - `generate`: one step per line (`#` starts a comment):
 //!   - `append PATH "TEXT"`: add TEXT to PATH (made if missing);
+//!   - `fifo PATH`: make a named pipe at PATH (reading it would block for ever);
 //!   - `repeat PATH "TEXT" N`: add TEXT N times; `{i}` and `{i+1}` in TEXT count from 0;
 //!   - `symlink PATH "TARGET"`: make PATH a symbolic link to TARGET, as written;
 //!   - `copy FROM TO`, `remove PATH`, `replace PATH "OLD" "NEW"` (every OLD in the file);
@@ -242,6 +243,13 @@ fn generate(case: &Path, dir: &Path) {
                 std::fs::copy(path(1), path(2)).unwrap();
             }
             "remove" => std::fs::remove_file(path(1)).unwrap(),
+            "fifo" => {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(path(1))
+                    .status()
+                    .unwrap();
+                assert!(made.success(), "`{line}`: mkfifo failed");
+            }
             "replace" => {
                 let old = std::fs::read(path(1)).unwrap();
                 let new = replace_all(&old, &w[2], &w[3]);
