@@ -13,6 +13,9 @@ pub struct SourceFile {
     text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// The text with each lone CR (a line break of its own) written as LF, for reporters that
+    /// only know LF; the same length, so spans stay valid. `None` when there is no lone CR.
+    display: Option<String>,
 }
 
 impl fmt::Debug for SourceFile {
@@ -40,7 +43,24 @@ impl SourceFile {
             }
             i += 1;
         }
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        let display = lone_cr.then(|| {
+            let mut out = String::with_capacity(text.len());
+            let mut chars = text.chars().peekable();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+                    '\n'
+                } else {
+                    c
+                });
+            }
+            out
+        });
         Arc::new(SourceFile {
+            display,
             name: name.into(),
             path: path.into(),
             text,
@@ -60,6 +80,11 @@ impl SourceFile {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The text as reporters show it: lone CRs written as LF (same length, same spans).
+    pub fn display_text(&self) -> &str {
+        self.display.as_deref().unwrap_or(&self.text)
     }
 
     /// 1-based line and 1-based column (in characters) of a byte offset.

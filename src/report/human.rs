@@ -28,7 +28,7 @@ impl SourceCode for SourceFile {
         let last = self.line_col(end).0 - 1;
         let window = self.lines_range(first.saturating_sub(before), last.saturating_add(after));
         let local = SourceSpan::new((start - window.start).into(), end - start);
-        let inner = self.text()[window.clone()].read_span(&local, before, after)?;
+        let inner = self.display_text()[window.clone()].read_span(&local, before, after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name().to_string(),
             inner.data(),
@@ -49,7 +49,7 @@ impl SourceCode for SourceFile {
 const MAX_SNIPPET_LINE: usize = 400;
 
 fn line_length(source: &SourceFile, offset: usize) -> usize {
-    let text = source.text();
+    let text = source.display_text();
     let offset = source.clamp(offset);
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
