@@ -3,7 +3,7 @@
 //! so that the bounded property run and the fuzzers exercise exactly the same calls.
 //!
 //! Each function returns every diagnostic it produced; [`assert_sound`] is what must hold of
-//! them (a location for each, spans inside their file, reporters that do not panic).
+//! them (a location for each, and reporters that render them without panicking).
 
 use std::ops::Range;
 use std::sync::LazyLock;
