@@ -6,8 +6,9 @@
 //! The property of every input: no panic, every diagnostic has a location, and the reporters
 //! render them (`proctor_fuzz::assert_sound`, shared with the fuzz targets through `#[path]`).
 //!
-//! CI runs it with a fixed seed, within about a minute in a debug build. A longer or another
-//! run: `PROPTEST_CASES=2000 PROPTEST_RNG_SEED=7 cargo test --release --test property`.
+//! CI runs it with a fixed seed, in about half a minute in a debug build on two cores. A longer
+//! run, or another seed: `PROPTEST_CASES=20000 PROPTEST_RNG_SEED=7 cargo test --release --test
+//! property` (`PROPTEST_CASES` replaces every property's case count).
 
 #[allow(dead_code)]
 #[path = "../fuzz/src/lib.rs"]
@@ -941,11 +942,14 @@ fn seeds(target: &str) -> Vec<String> {
     seeds
 }
 
+/// Replays the files of `fuzz/<folder>/`; returns how many it replayed.
 fn replay(folder: &str) -> usize {
     let files = files(folder);
     for (target, path, bytes) in &files {
         // Like the fuzz targets: only UTF-8 reaches proctor's parsers.
         if let Ok(text) = std::str::from_utf8(bytes) {
+            // Shown with the panic, if there is one.
+            eprintln!("replaying {}", path.display());
             let diags = entry(target)(text);
             harness::assert_sound(&diags);
             std::hint::black_box(proctor::report::sarif::render(&diags));
@@ -966,7 +970,7 @@ fn every_corpus_file_replays() {
 
 #[test]
 fn every_regression_file_replays() {
-    replay("regressions");
+    assert!(replay("regressions") >= 6, "the fuzzers' findings are kept");
 }
 
 // ---------------------------------------------------------------------------------------------

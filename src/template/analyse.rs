@@ -292,8 +292,98 @@ fn join(a: Span, b: Span) -> Span {
     }
 }
 
+/// How deep one Jinja expression may nest, counted by [`expression_depth`]. minijinja's
+/// parser bounds bracket and block nesting (150) but builds chains such as `a.b.c...`,
+/// `x|e|e...`, `1+1+...` or `not not ...` in loops, and its later passes (and dropping the
+/// tree) recurse once per link: about 1,600 links overflow a 2 MiB thread stack in a debug
+/// build. Real templates stay far below this; it is fixed, not configurable, because the
+/// stack is the real limit.
+pub const MAX_EXPRESSION_DEPTH: usize = 250;
+
+/// The first place where an expression inside `{{ }}` or `{% %}` nests more than
+/// [`MAX_EXPRESSION_DEPTH`] deep, or `None`. The estimate is an upper bound of the depth of
+/// minijinja's syntax tree: every open bracket counts one, and so does every operator,
+/// attribute, filter, test, call or keyword operator in the current element of every open
+/// bracket (a `,` or `:` starts a new element, so long lists and dicts are not deep).
+pub fn expression_depth(text: &str) -> Option<Span> {
+    use machinery::Token;
+    // Per open bracket (the tag itself is the first): links in its current element.
+    let mut levels: Vec<usize> = Vec::new();
+    for token in machinery::tokenize(text, false, SyntaxConfig::default()) {
+        let Ok((token, span)) = token else {
+            return None; // the parser reports it
+        };
+        match token {
+            Token::VariableStart | Token::BlockStart => levels = vec![0],
+            Token::VariableEnd | Token::BlockEnd | Token::TemplateData(_) => levels.clear(),
+            Token::Comma | Token::Colon => {
+                if let Some(last) = levels.last_mut() {
+                    *last = 0;
+                }
+            }
+            Token::BracketOpen | Token::ParenOpen | Token::BraceOpen => {
+                if let Some(last) = levels.last_mut() {
+                    *last += 1;
+                }
+                levels.push(0);
+            }
+            Token::BracketClose | Token::ParenClose | Token::BraceClose if levels.len() > 1 => {
+                levels.pop();
+            }
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::FloorDiv
+            | Token::Pow
+            | Token::Mod
+            | Token::Dot
+            | Token::Tilde
+            | Token::Assign
+            | Token::Pipe
+            | Token::Eq
+            | Token::Ne
+            | Token::Gt
+            | Token::Gte
+            | Token::Lt
+            | Token::Lte => {
+                if let Some(last) = levels.last_mut() {
+                    *last += 1;
+                }
+            }
+            Token::Ident("not" | "if" | "else" | "is" | "in" | "and" | "or") => {
+                if let Some(last) = levels.last_mut() {
+                    *last += 1;
+                }
+            }
+            _ => {}
+        }
+        if levels.len() + levels.iter().sum::<usize>() > MAX_EXPRESSION_DEPTH + 1 {
+            return Some(span);
+        }
+    }
+    None
+}
+
 /// Parses a template; a syntax error is a T001 diagnostic at its exact span.
 pub fn parse<'s>(source: &'s Source, diags: &mut Vec<Diagnostic>) -> Option<Stmt<'s>> {
+    if let Some(span) = expression_depth(source.text()) {
+        diags.push(
+            Diagnostic::new(
+                codes::T001,
+                format!(
+                    "Jinja syntax error: expression nested more than {MAX_EXPRESSION_DEPTH} \
+                     operators deep"
+                ),
+            )
+            .at(source, bytes(source, span))
+            .help(
+                "split the expression into steps with `{% set %}`; proctor refuses \
+                 expressions this deep because compiling them could exhaust the stack",
+            ),
+        );
+        return None;
+    }
     match machinery::parse(source.text(), source.name(), SyntaxConfig::default()) {
         Ok(ast) => Some(ast),
         Err(e) => {

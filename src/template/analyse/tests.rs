@@ -152,3 +152,57 @@ fn unknown_tests_are_reported() {
     );
     assert_eq!(found(&diags, &src), [("T001", "defind".to_string())]);
 }
+
+#[test]
+fn chains_deeper_than_the_limit_are_refused_before_parsing() {
+    let n = MAX_EXPRESSION_DEPTH;
+    for (chain, link) in [
+        (format!("{{{{ x{} }}}}", "|e".repeat(5000)), "|"),
+        (format!("{{{{ x{} }}}}", ".a".repeat(5000)), "."),
+        (format!("{{{{ 1{} }}}}", "+1".repeat(5000)), "+"),
+        (format!("{{{{ {}1 }}}}", "-".repeat(5000)), "-"),
+        (format!("{{{{ {}x }}}}", "not ".repeat(5000)), "not"),
+        (
+            format!("{{% set y = {}1 %}}", "1 if x else ".repeat(5000)),
+            "else",
+        ),
+    ] {
+        let text = format!("Resources:\n  # {{{{ ignored }}}}\n  A: {chain}\n");
+        let (diags, _, src) = analyse(&text, Role::Environment);
+        assert_eq!(
+            found(&diags, &src),
+            [("T001", link.to_string())],
+            "{}",
+            &chain[..40]
+        );
+        let at = diags[0].primary.as_ref().unwrap().at.span.start;
+        assert_eq!(src.line_col(at).0, 3, "on the expression's line");
+        assert!(diags[0].message.contains(&n.to_string()));
+    }
+    // Just under the limit parses (and is then checked as usual).
+    let ok = format!(
+        "{{{{ environment.inputs.vpc_cidr{} }}}}",
+        "|e".repeat(n - 10)
+    );
+    assert_eq!(expression_depth(&ok), None);
+}
+
+#[test]
+fn long_flat_literals_and_many_tags_are_not_deep() {
+    let list = format!("{{% set l = [{}] %}}", vec!["a.b.c ~ d"; 5000].join(", "));
+    let dict = format!(
+        "{{{{ {{{}}} }}}}",
+        (0..5000)
+            .map(|i| format!("'k{i}': x.y|e"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let tags = "{{ a.b.c.d|e }}".repeat(5000);
+    let raw = format!("{{% raw %}}{{{{ {} }}}}{{% endraw %}}", "-".repeat(5000));
+    for text in [list, dict, tags, raw] {
+        assert_eq!(expression_depth(&text), None, "{}", &text[..30]);
+    }
+    // Brackets count too: 300 nested calls.
+    let calls = format!("{{{{ {}x{} }}}}", "f(".repeat(300), ")".repeat(300));
+    assert!(expression_depth(&calls).is_some());
+}
