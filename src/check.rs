@@ -487,6 +487,16 @@ fn dedup(v: &mut Vec<usize>) {
 
 /// Splits the command line's paths into folders to search and spec files.
 type Paths = Vec<(PathBuf, String)>;
+/// Why a path given on the command line cannot be read as a file.
+fn not_usable(path: &Path) -> &'static str {
+    match path.metadata() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file or folder",
+        Err(_) => "cannot be read",
+        Ok(m) if m.is_dir() => "is a folder, not a file",
+        Ok(_) => "is not a regular file (a pipe, socket or device)",
+    }
+}
+
 fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fatal> {
     let mut roots = Vec::new();
     let mut spec_files = Vec::new();
@@ -502,13 +512,13 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
                 spec_files.push((path, tidy(p)));
             }
         } else {
-            return Err(Fatal::Usage(format!("`{p}`: no such file or folder")));
+            return Err(Fatal::Usage(format!("`{p}`: {}", not_usable(&path))));
         }
     }
     for s in &opts.specs {
         let path = opts.cwd.join(s);
         if !path.is_file() {
-            return Err(Fatal::Usage(format!("--spec `{s}`: no such file")));
+            return Err(Fatal::Usage(format!("--spec `{s}`: {}", not_usable(&path))));
         }
         spec_files.push((path, tidy(s)));
     }
@@ -538,7 +548,8 @@ fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, F
             out.extend(crate::policy::files_in(&path, &tidy(p)));
         } else {
             return Err(Fatal::Usage(format!(
-                "--policy `{p}`: no such file or folder"
+                "--policy `{p}`: {}",
+                not_usable(&path)
             )));
         }
     }
@@ -799,7 +810,10 @@ fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Diagnostic>)>,
         Some(p) => {
             let path = opts.cwd.join(p);
             if !path.is_file() {
-                return Err(Fatal::Usage(format!("--config `{p}`: no such file")));
+                return Err(Fatal::Usage(format!(
+                    "--config `{p}`: {}",
+                    not_usable(&path)
+                )));
             }
             path
         }
@@ -1007,11 +1021,34 @@ fn check_deployment_spec(
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
     let shown = tidy(&spec_path.value.to_string_lossy());
-    if !path.is_file() {
+    let problem = match path.metadata() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((
+            format!("spec `{shown}` does not exist"),
+            "create the spec, or correct the `spec` path (relative to proctor.toml)",
+        )),
+        Err(e) => Some((
+            format!(
+                "cannot read spec `{shown}`: {}",
+                crate::source::io_reason(&e)
+            ),
+            "check that the spec is readable",
+        )),
+        Ok(m) if m.is_dir() => Some((
+            format!("spec `{shown}` is a folder, not a file"),
+            "name the spec file inside it in `spec` (relative to proctor.toml)",
+        )),
+        // A pipe would block the read for ever, a device could be read without end.
+        Ok(m) if !m.is_file() => Some((
+            format!("spec `{shown}` is not a regular file (a pipe, socket or device)"),
+            "replace it with a regular file, or correct the `spec` path",
+        )),
+        Ok(_) => None,
+    };
+    if let Some((message, help)) = problem {
         r.diagnostics.push(
-            Diagnostic::new(codes::F001, format!("spec `{shown}` does not exist"))
+            Diagnostic::new(codes::F001, message)
                 .at(&cfg.source, spec_path.span.clone())
-                .help("create the spec, or correct the `spec` path (relative to proctor.toml)"),
+                .help(help),
         );
         return r;
     }

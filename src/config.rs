@@ -235,7 +235,9 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         let candidate = d.join(FILE_NAME);
-        if candidate.is_file() {
+        // Anything named proctor.toml is the workspace's file (a folder, pipe or dangling
+        // link is then F001 when read), never skipped in favour of one further up.
+        if candidate.symlink_metadata().is_ok() {
             return Some(candidate);
         }
         dir = d.parent();

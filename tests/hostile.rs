@@ -430,3 +430,82 @@ fn policy_inputs_that_are_not_maps_are_evaluated_without_panics() {
     );
     assert!(stdout.contains("3 cases: 6 passed, 0 failed"), "{stdout}");
 }
+
+/// A proctor.toml naming specs that are a folder and a named pipe, beside a good one.
+#[cfg(unix)]
+#[test]
+fn a_spec_that_is_a_folder_or_a_pipe_is_named_as_such_and_the_others_still_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    env_bundle(&tmp.path().join("templates/orders-env/v1"));
+    write(
+        &tmp.path().join("proctor.toml"),
+        "[workspace]\ntemplates = [\"templates\"]\n\n\
+         [[environment]]\nname = \"a\"\ntemplate = \"orders-env:1\"\nspec = \"specs/a\"\n\n\
+         [[environment]]\nname = \"b\"\ntemplate = \"orders-env:1\"\nspec = \"specs/b.yaml\"\n\n\
+         [[environment]]\nname = \"c\"\ntemplate = \"orders-env:1\"\nspec = \"specs/c.yaml\"\n",
+    );
+    std::fs::create_dir_all(tmp.path().join("specs/a")).unwrap();
+    let fifo = tmp.path().join("specs/b.yaml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    write(
+        &tmp.path().join("specs/c.yaml"),
+        "proton: EnvironmentSpec\nspec:\n  name: 42\n",
+    );
+    let run = check(tmp.path(), &[]);
+    let got = diagnostics(&run);
+    assert_eq!(
+        got,
+        [
+            ("F001".into(), "proctor.toml".into(), 7),
+            ("F001".into(), "proctor.toml".into(), 12),
+            ("I003".into(), "specs/c.yaml".into(), 3),
+        ]
+    );
+    let messages: Vec<&str> = run.json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages[0], "spec `specs/a` is a folder, not a file");
+    assert_eq!(
+        messages[1],
+        "spec `specs/b.yaml` is not a regular file (a pipe, socket or device)"
+    );
+}
+
+/// A proctor.toml that is a named pipe is the workspace's configuration, reported as
+/// unreadable; it is not skipped in favour of the proctor.toml of a folder above.
+#[cfg(unix)]
+#[test]
+fn a_proctor_toml_that_is_a_pipe_is_reported_not_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("proctor.toml"), "[workspace]\n");
+    let inner = tmp.path().join("team");
+    std::fs::create_dir_all(&inner).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(inner.join("proctor.toml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = check(&inner, &[]);
+    assert_eq!(run.code, 2, "{}", run.json);
+    let got = diagnostics(&run);
+    assert_eq!(got, [("F001".into(), "proctor.toml".into(), 1)]);
+    assert!(
+        run.json["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{}",
+        run.json
+    );
+}
