@@ -382,6 +382,26 @@ impl Renderer {
         Ok(indent_markers(&text))
     }
 
+    /// Where a render that overflowed `max_output_bytes` was producing output. minijinja drops
+    /// the position of an error raised by the writer, so this renders again with only the fuel
+    /// that writing the limit's bytes costs (one unit per byte, 64 units a fuel): it runs out
+    /// while producing the output, and the out-of-fuel error has the position. Memory stays
+    /// within the limit, and the work within the first render's.
+    fn locate_overflow(&self, template: &Source, ctx: Value) -> Option<Range<usize>> {
+        let limits = RenderLimits {
+            fuel: (self.limits.max_output_bytes as u64 / 64).clamp(1, self.limits.fuel),
+            ..self.limits
+        };
+        let env = super::env::environment(&limits);
+        let tmpl = env
+            .template_from_named_str(template.name(), template.text())
+            .ok()?;
+        match tmpl.render(ctx) {
+            Err(e) if e.kind() == ErrorKind::OutOfFuel => e.range(),
+            _ => None,
+        }
+    }
+
     /// Renders again, recording where each piece of output came from. Called only after
     /// [`Renderer::render_value`] succeeded, so the output is known to be within the limits.
     fn source_map(&self, template: &Source, ctx: Value) -> Option<SourceMap> {
@@ -424,15 +444,15 @@ pub fn render(
     renderer
         .render_value(template, ctx.to_value())
         .map_err(|e| {
-            vec![render_error(
-                template,
-                usage,
-                ctx,
-                origin,
-                unit,
-                &e,
-                &renderer.limits,
-            )]
+            let mut d = render_error(template, usage, ctx, origin, unit, &e, &renderer.limits);
+            if e.kind() == ErrorKind::WriteFailure
+                && let Some(span) = renderer.locate_overflow(template, ctx.to_value())
+            {
+                d = d
+                    .at(template, span)
+                    .primary_message("output grows past the limit here");
+            }
+            vec![d]
         })
 }
 
@@ -471,16 +491,32 @@ fn render_error(
     };
     match e.kind() {
         ErrorKind::OutOfFuel => {
+            // Fuel pays for instructions and for the data they build: a loop that runs too
+            // long, or one expression that builds a huge value (`'x' * 10**9`).
+            let text = template.slice(&span);
+            let looping = text.contains("for ") || text.contains("range(");
+            let (label, help) = if looping {
+                ("still running here", "a loop here runs too long; bound it")
+            } else {
+                (
+                    "builds too much data",
+                    "this expression builds a value too large to render (a string or list of \
+                     millions of items); build a smaller one",
+                )
+            };
             return Diagnostic::new(
                 codes::T010,
                 format!(
-                    "rendering {unit} ran out of fuel after {} instructions{suffix}",
+                    "rendering {unit} ran out of fuel ({} units: one per instruction and per \
+                     64 bytes of data built){suffix}",
                     limits.fuel
                 ),
             )
             .at(template, span)
-            .primary_message("still running here")
-            .help("a loop here runs too long; bound it");
+            .primary_message(label)
+            .help(format!(
+                "{help}, or raise `limits.template_fuel` in proctor.toml"
+            ));
         }
         ErrorKind::WriteFailure => {
             return Diagnostic::new(
@@ -491,7 +527,10 @@ fn render_error(
                 ),
             )
             .at(template, span)
-            .help("the template builds an enormous output; bound its loops");
+            .help(
+                "the template builds an enormous output; bound its loops, or raise \
+                 `limits.max_rendered_bytes` in proctor.toml",
+            );
         }
         _ if detail.contains("recursion") => {
             return Diagnostic::new(
@@ -502,7 +541,10 @@ fn render_error(
                 ),
             )
             .at(template, span)
-            .help("a macro or recursive loop does not end");
+            .help(
+                "a macro or recursive loop does not end; give it a base case, or raise \
+                 `limits.template_recursion` in proctor.toml",
+            );
         }
         _ => {}
     }
@@ -633,6 +675,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err[0].code.id, "T010");
+        // Located at what produces the output, not at the start of the file.
+        let text =
+            "Resources:\n{% for i in range(5000) %}\n  R{{ i }}: {{ 'x' * 20 }}\n{% endfor %}\n";
+        let err = render_text(text, &ctx).unwrap_err();
+        assert_eq!(err[0].code.id, "T010");
+        assert!(
+            err[0].message.contains("more than 10000 bytes"),
+            "{}",
+            err[0].message
+        );
+        let at = err[0].primary.as_ref().unwrap().at.span.clone();
+        let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+        assert_eq!(src.line_col(at.start).0, 3, "{:?} {}", at, src.slice(&at));
         let err = render_text(
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
             &ctx,
