@@ -203,6 +203,19 @@ impl Ctx<'_> {
                 Value::String(s) => format!("`\"{}\"`", truncate(s)),
                 // "found a list" says it all; no value to quote.
                 Value::Seq(_) | Value::Map(_) => String::new(),
+                // A number as written: `1e38`, not its 39 digits; `1e400`, not `.inf`.
+                Value::Int(_) | Value::Float(_) => {
+                    let written = self.spec.slice(&t.span).trim();
+                    if written.is_empty()
+                        || written.starts_with('*')
+                        || written.contains('\n')
+                        || written.chars().count() > 64
+                    {
+                        format!("`{}`", t.scalar_text().unwrap_or_default())
+                    } else {
+                        format!("`{written}`")
+                    }
+                }
                 _ => format!("`{}`", t.scalar_text().unwrap_or_default()),
             },
             None => "the value".to_string(),
