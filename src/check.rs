@@ -1114,7 +1114,25 @@ fn check_standalone_spec<'a>(
     r
 }
 
+/// Type-checks `spec` against `bundle` and adds its units to render. A spec with errors of
+/// its own (over Proton's size limit, B007) is still type-checked but not rendered: Proton
+/// refused such a spec, so its rendering would be one Proton never made.
 fn check_spec_against(
+    spec: &Spec,
+    bundle: &Bundle,
+    environment: Option<&str>,
+    service: Option<&ServiceContext<'_>>,
+    r: &mut SpecResult,
+) {
+    let spec_errors = errors(&r.diagnostics);
+    let units = r.units.len();
+    check_inputs(spec, bundle, environment, service, r);
+    if spec_errors > 0 {
+        r.units.truncate(units);
+    }
+}
+
+fn check_inputs(
     spec: &Spec,
     bundle: &Bundle,
     environment: Option<&str>,

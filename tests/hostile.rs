@@ -509,3 +509,54 @@ fn a_proctor_toml_that_is_a_pipe_is_reported_not_skipped() {
         run.json
     );
 }
+
+/// A spec over Proton's 51,200 characters is B007 and is type-checked, but not rendered:
+/// Proton refused such a spec, so the template's findings for it would be about a rendering
+/// that never happens.
+#[test]
+fn a_spec_over_protons_size_limit_is_type_checked_but_not_rendered() {
+    let tmp = tempfile::tempdir().unwrap();
+    env_bundle(&tmp.path().join("templates/orders-env/v1"));
+    // A template finding that appears only when the template renders.
+    write(
+        &tmp.path()
+            .join("templates/orders-env/v1/infrastructure/cloudformation.yaml"),
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref Missing{{ environment.inputs.name }}\n",
+    );
+    write(
+        &tmp.path().join("proctor.toml"),
+        "[workspace]\ntemplates = [\"templates\"]\n\n\
+         [[environment]]\nname = \"long\"\ntemplate = \"orders-env:1\"\nspec = \"long.yaml\"\n\n\
+         [[environment]]\nname = \"short\"\ntemplate = \"orders-env:1\"\nspec = \"short.yaml\"\n",
+    );
+    let padding = "# a long comment line to pad the spec past Proton's limit\n".repeat(1000);
+    write(
+        &tmp.path().join("long.yaml"),
+        format!("{padding}proton: EnvironmentSpec\nspec:\n  name: lengthy\n"),
+    );
+    write(
+        &tmp.path().join("short.yaml"),
+        "proton: EnvironmentSpec\nspec:\n  name: orders\n",
+    );
+    let run = check(tmp.path(), &[]);
+    let got = diagnostics(&run);
+    let codes: Vec<(&str, &str)> = got
+        .iter()
+        .map(|(c, f, _)| (c.as_str(), f.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("B007", "long.yaml"),
+            // Only the short spec's rendering is checked (`Missingorders`, no `Missinglengthy`).
+            (
+                "C005",
+                "templates/orders-env/v1/infrastructure/cloudformation.yaml"
+            ),
+        ],
+        "{}",
+        run.json
+    );
+    let message = run.json["diagnostics"][1]["message"].as_str().unwrap();
+    assert!(message.contains("`Missingorders`"), "{message}");
+}
