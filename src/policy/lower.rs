@@ -129,8 +129,38 @@ fn describe(r: R) -> Option<&'static str> {
     })
 }
 
+/// The pair's span without the whitespace and comments pest's implicit `~` consumed after
+/// its last token (`a ~ message?` keeps the newline after `a` when no message follows), so
+/// that underlines end where the text does.
 fn span(p: &Pair<R>) -> Span {
-    p.as_span().start()..p.as_span().end()
+    p.as_span().start()..end(p)
+}
+
+/// Where the pair's own text ends. Nesting is bounded before pest runs (`MAX_NESTING`), so
+/// the recursion is too.
+fn end(p: &Pair<R>) -> usize {
+    let whole = p.as_span();
+    let Some(last) = p.clone().into_inner().last() else {
+        // A token: strings and regexes may hold `#`, so only whitespace is trimmed.
+        let text = whole.as_str().trim_end();
+        return if text.is_empty() {
+            whole.end()
+        } else {
+            whole.start() + text.len()
+        };
+    };
+    // Text after the last child is literal tokens (`}`, `)`), whitespace and comments.
+    let from = end(&last);
+    let tail = &p.get_input()[from..whole.end()];
+    let mut kept = 0;
+    for line in tail.split_inclusive('\n') {
+        let code = line.find('#').map_or(line, |i| &line[..i]);
+        let code = code.trim_end();
+        if !code.trim_start().is_empty() {
+            kept = line.as_ptr() as usize - tail.as_ptr() as usize + code.len();
+        }
+    }
+    from + kept
 }
 
 fn lower_let(p: Pair<R>) -> Let {
