@@ -320,6 +320,10 @@ impl SourceMap {
 
     /// The template range a rendered range came from: exact for verbatim template text, the
     /// whole expression for text a `{{ }}` produced.
+    ///
+    /// A range that runs over several pieces (`'{{ name }}'`: a quote, an expression, a quote)
+    /// maps to the template from its first piece to its last, when the last lies after the
+    /// first in the template (not in an earlier turn of a loop); else to its first piece.
     pub fn template_span(&self, rendered: &Range<usize>) -> Option<Range<usize>> {
         let start = self.raw_offset(rendered.start);
         let i = self.spans.partition_point(|(out, _, _)| out.end <= start);
@@ -327,15 +331,35 @@ impl SourceMap {
         if !(out.contains(&start) || out.is_empty() && out.start == start) {
             return None;
         }
-        if *verbatim {
+        let first = if *verbatim {
             let from = src.start + (start - out.start);
             let len = rendered
                 .len()
                 .min(out.end - start)
                 .max(usize::from(rendered.is_empty()));
-            Some(from..(from + len).min(src.end.max(from)))
+            from..(from + len).min(src.end.max(from))
         } else {
-            Some(src.clone())
+            src.clone()
+        };
+        if rendered.len() <= 1 {
+            return Some(first);
+        }
+        let last = self.raw_offset(rendered.end - 1);
+        let j = self.spans.partition_point(|(out, _, _)| out.end <= last);
+        match self.spans.get(j) {
+            Some((out, src, verbatim)) if j > i && out.contains(&last) => {
+                let end = if *verbatim {
+                    (src.start + (last - out.start) + 1).min(src.end)
+                } else {
+                    src.end
+                };
+                Some(if end > first.end {
+                    first.start..end
+                } else {
+                    first
+                })
+            }
+            _ => Some(first),
         }
     }
 }
@@ -756,5 +780,26 @@ mod tests {
             src.slice(&map.template_span(&(at..at + 5)).unwrap())
                 .contains("proton_cfn_ecs")
         );
+    }
+
+    #[test]
+    fn a_range_over_several_pieces_maps_from_the_first_to_the_last() {
+        let text = "Name: '{{ environment.name }}-x'\n{% for i in [1, 2] %}R{{ i }}: '{{ i }}'\n{% endfor %}";
+        let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+        let ctx = env_ctx(serde_json::json!({}));
+        let renderer = Renderer::new(RenderLimits::default());
+        let out = render(&renderer, &src, &Usage::default(), &ctx, None, "dev").unwrap();
+        assert_eq!(out, "Name: 'dev-x'\nR1: '1'\nR2: '2'\n");
+        let map = source_map(&renderer, &src, &ctx).unwrap();
+        let slice = |r: Range<usize>| src.slice(&map.template_span(&r).unwrap()).to_string();
+        // Quote, expression, text and quote: the whole quoted scalar.
+        let at = out.find("'dev-x'").unwrap();
+        assert_eq!(slice(at..at + 7), "'{{ environment.name }}-x'");
+        // Inside one loop turn: from its first piece to its last.
+        let at = out.find("R2: '2'").unwrap();
+        assert_eq!(slice(at..at + 7), "R{{ i }}: '{{ i }}'");
+        // Across two turns the end lies before the start in the template: the first piece.
+        let at = out.find("'1'").unwrap();
+        assert_eq!(slice(at..at + 7), "'");
     }
 }
