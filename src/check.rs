@@ -135,6 +135,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
     crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
+    crate::policy::eval::set_step_budget(limits.policy_steps);
+    crate::paths::set_walk_budget(limits.max_files);
     let filter = config
         .as_ref()
         .map_or_else(Default::default, |c| c.filter.clone())
@@ -196,6 +198,20 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
                 catalog.insert(d);
             }
         }
+    }
+    if let Some(folder) = crate::paths::take_walk_stopped() {
+        let dir = SourceFile::new(folder.clone(), out.root.join(&folder), String::new());
+        out.diagnostics.push(
+            Diagnostic::new(
+                codes::F006,
+                format!(
+                    "stopped looking for bundles and policy files in `{folder}`: the run visited {} folders and files",
+                    limits.max_files
+                ),
+            )
+            .at_file(&dir)
+            .help("keep generated and vendored files out of template and policy folders, point proctor at a narrower folder, or raise `limits.max_files` in proctor.toml"),
+        );
     }
 
     // Deployments: each one's bundle, resolved once, and whether this run checks it.

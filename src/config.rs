@@ -74,6 +74,8 @@ struct RawLimits {
     template_recursion: Option<usize>,
     max_rendered_bytes: Option<usize>,
     regex_backtrack_limit: Option<usize>,
+    policy_steps: Option<u64>,
+    max_files: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,6 +296,8 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             .limits
             .regex_backtrack_limit
             .unwrap_or(defaults.regex_backtrack_limit),
+        policy_steps: raw.limits.policy_steps.unwrap_or(defaults.policy_steps),
+        max_files: raw.limits.max_files.unwrap_or(defaults.max_files),
     };
     let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
         v.unwrap_or_default()

@@ -18,6 +18,11 @@ pub struct Limits {
     pub max_rendered_bytes: usize,
     /// Backtracking steps one policy regex match may take (P005 beyond).
     pub regex_backtrack_limit: usize,
+    /// Query steps and clauses one policy file may evaluate on one document (P008 beyond).
+    pub policy_steps: u64,
+    /// Folders and files one run may visit while finding bundles and policy files, and
+    /// files it may load (F006 beyond).
+    pub max_files: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +35,8 @@ impl Default for Limits {
             template_recursion: 64,
             max_rendered_bytes: 10 * 1024 * 1024,
             regex_backtrack_limit: 100_000,
+            policy_steps: 10_000_000,
+            max_files: 100_000,
         }
     }
 }

@@ -1,4 +1,41 @@
-//! Display names for paths: what users see in diagnostics, with `/` separators.
+//! Display names for paths: what users see in diagnostics, with `/` separators; and the
+//! budget of folder entries one run's walks may visit.
+
+use std::cell::{Cell, RefCell};
+
+thread_local! {
+    /// Folder entries the walks of this thread may still visit (`limits.max_files`).
+    static WALK_LEFT: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// The folder a walk stopped in when the budget ran out.
+    static WALK_STOPPED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Starts a run's walk budget: `entries` folder entries, on this thread.
+pub fn set_walk_budget(entries: usize) {
+    WALK_LEFT.with(|w| w.set(entries));
+    WALK_STOPPED.with(|s| s.borrow_mut().take());
+}
+
+/// Counts one entry of the folder `shown`; `false` once the budget is spent (the walk must
+/// stop; the first folder it stopped in is kept for [`take_walk_stopped`]).
+pub fn visit(shown: &str) -> bool {
+    WALK_LEFT.with(|w| {
+        let left = w.get();
+        if left == 0 {
+            WALK_STOPPED.with(|s| {
+                s.borrow_mut().get_or_insert_with(|| shown.to_string());
+            });
+            return false;
+        }
+        w.set(left - 1);
+        true
+    })
+}
+
+/// The folder where a walk of this run stopped for the budget, if one did.
+pub fn take_walk_stopped() -> Option<String> {
+    WALK_STOPPED.with(|s| s.borrow_mut().take())
+}
 
 /// `dir` + `/` + `rel`, without a leading `./`.
 pub fn join_display(dir: &str, rel: &str) -> String {

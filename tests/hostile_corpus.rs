@@ -16,6 +16,7 @@
 //!   - `repeat PATH "TEXT" N`: add TEXT N times; `{i}` and `{i+1}` in TEXT count from 0;
 //!   - `symlink PATH "TARGET"`: make PATH a symbolic link to TARGET, as written;
 //!   - `copy FROM TO`, `remove PATH`, `replace PATH "OLD" "NEW"` (every OLD in the file);
+//!   - `folders DIR N`: make N empty folders `DIR/d0` ... `DIR/d{N-1}`;
 //!   - `proctor ARG...`: run proctor (e.g. `proctor build --out build`); it must exit 0.
 //!
 //!   In quoted TEXT, `\n \r \t \0 \\ \"` are escapes and `\xNN` is a raw byte.
@@ -243,6 +244,12 @@ fn generate(case: &Path, dir: &Path) {
                 std::fs::copy(path(1), path(2)).unwrap();
             }
             "remove" => std::fs::remove_file(path(1)).unwrap(),
+            "folders" => {
+                let n: usize = text(2).replace('_', "").parse().expect("a count");
+                for i in 0..n {
+                    std::fs::create_dir_all(path(1).join(format!("d{i}"))).unwrap();
+                }
+            }
             "fifo" => {
                 let made = std::process::Command::new("mkfifo")
                     .arg(path(1))

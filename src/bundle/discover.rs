@@ -63,6 +63,7 @@ pub fn discover(root: &Path, display: &str) -> Vec<BundleDir> {
         };
         let mut children: Vec<(PathBuf, String)> = entries
             .flatten()
+            .take_while(|_| crate::paths::visit(&shown))
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let is_real_dir = e.file_type().is_ok_and(|t| t.is_dir());

@@ -90,6 +90,12 @@ codes! {
         example: "A spec saved by an editor set to 'UTF-8 with BOM'.",
         fix: "Save the file as UTF-8 without a BOM.",
     }
+    F006 "too-many-files" Error "files" {
+        what: "Finding bundles and policy files visited more folders and files than proctor's limit (100,000 by default); the search stopped there.",
+        why: "A template folder holding a dependency tree or a generated maze would make every run slow; bounded inputs keep proctor fast on hostile pull requests, and a gate must not pass having looked at part of the tree.",
+        example: "`templates/` holding a vendored `node_modules` of 300,000 files under another name.",
+        fix: "Keep generated and vendored files out of the template and policy folders, point proctor at a narrower folder, or raise `limits.max_files` in proctor.toml.",
+    }
     Y001 "yaml-syntax" Error "yaml" {
         what: "The file is not well-formed YAML.",
         why: "Proton rejected such files; nothing else can be checked in them.",
@@ -505,7 +511,7 @@ codes! {
         fix: "Correct the pattern; inside `/.../`, write `/` as `\\/`.",
     }
     P005 "regex-too-costly" Warning "policies" {
-        what: "A regex with look-around or back-references took more than 100,000 backtracking steps on a value; the search counted as no match.",
+        what: "A regex with look-around or back-references took more than its backtracking budget (`limits.regex_backtrack_limit`, 100,000 steps by default) on a value; the search counted as no match.",
         why: "Backtracking can take exponential time; proctor bounds every search so that no pattern can hang a run, and says when the bound decided a result.",
         example: "`/^(a+)+$/` with a look-ahead, searched in a long string of `a`s followed by `b`.",
         fix: "Rewrite the pattern without nested repetition (or without look-around), so that it runs on the linear-time engine.",
@@ -521,6 +527,12 @@ codes! {
         why: "Its result would depend on itself (cfn-guard overflows its stack on such files); the file does not run.",
         example: "`rule a { b }` and `rule b { a }`.",
         fix: "Remove one reference of the cycle, or split the shared checks into a third rule.",
+    }
+    P008 "policy-budget" Error "policies" {
+        what: "Evaluating one policy file on one document took more than its budget of query steps and clauses (`limits.policy_steps`, 10,000,000 by default); the rule being evaluated and those after it were not decided.",
+        why: "Nested blocks over wildcards multiply (every resource × every property × ...); proctor bounds the work so that no policy can hang a run, and a gate must not pass on rules it never finished.",
+        example: "Five nested `Resources.*` blocks on a template of 1,000 resources.",
+        fix: "Narrow the queries with filters (`Resources.*[ Type == 'AWS::S3::Bucket' ]`) or `let` variables instead of nesting wildcards, or raise `limits.policy_steps` in proctor.toml.",
     }
     P100 "policy-violation" Error "policies" {
         what: "A rule of an organisational policy FAILs on a deployment's rendered CloudFormation (or a plain template). The rule's own annotation (`# @severity: warning`) can make it a warning.",

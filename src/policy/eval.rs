@@ -274,6 +274,12 @@ pub struct Evaluator<'p, 'd> {
     scopes: Vec<Scope<'d>>,
     /// Rules by name (the first definition of a name, as before).
     by_name: HashMap<&'p str, &'p Rule>,
+    /// Query steps and clauses evaluated so far, against `budget`.
+    steps: u64,
+    budget: u64,
+    /// The budget ran out while evaluating this rule (`None` inside the file's own `let`s,
+    /// reported as an empty name); from then on every clause SKIPs at once.
+    pub exhausted: Option<String>,
 }
 
 impl<'p, 'd> Evaluator<'p, 'd> {
@@ -291,6 +297,9 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             conversion_failed: false,
             scopes: vec![HashMap::new()],
             by_name: HashMap::new(),
+            steps: 0,
+            budget: STEP_BUDGET.load(std::sync::atomic::Ordering::Relaxed),
+            exhausted: None,
         };
         for r in &file.rules {
             e.by_name.entry(r.name.as_str()).or_insert(r);
@@ -314,6 +323,20 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 (n, s)
             })
             .collect()
+    }
+
+    /// Counts one unit of work; `false` once the budget is spent.
+    fn tick(&mut self) -> bool {
+        if self.exhausted.is_some() {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps > self.budget {
+            let rule = self.in_progress.last().cloned().unwrap_or_default();
+            self.exhausted = Some(rule);
+            return false;
+        }
+        true
     }
 
     fn rule(&mut self, name: &str) -> Status {
@@ -461,6 +484,9 @@ impl<'p, 'd> Evaluator<'p, 'd> {
     }
 
     fn clause(&mut self, c: &'p Clause, this: &Val<'d>) -> Status {
+        if !self.tick() {
+            return Status::Skip;
+        }
         match c {
             Clause::Access {
                 not,
@@ -912,6 +938,9 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         out: &mut Vec<Res<'d>>,
         on_variable: bool,
     ) {
+        if !self.tick() {
+            return;
+        }
         let at = v.node();
         match part {
             Part::Key(k) => match v.get(k) {
@@ -1355,6 +1384,24 @@ static BACKTRACK_LIMIT: std::sync::atomic::AtomicUsize =
 
 pub fn set_backtrack_limit(steps: usize) {
     BACKTRACK_LIMIT.store(steps.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The backtracking limit in force, for messages.
+pub fn backtrack_limit() -> usize {
+    BACKTRACK_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Query steps and clauses one policy file may evaluate on one document: `[limits]
+/// policy_steps`, set once per run before policies run.
+static STEP_BUDGET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(10_000_000);
+
+pub fn set_step_budget(steps: u64) {
+    STEP_BUDGET.store(steps.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The evaluation budget in force, for messages.
+pub fn step_budget() -> u64 {
+    STEP_BUDGET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Matcher {

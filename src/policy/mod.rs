@@ -70,6 +70,9 @@ pub fn files_in(dir: &Path, shown: &str) -> Vec<(PathBuf, String)> {
             continue;
         };
         for e in entries.flatten() {
+            if !crate::paths::visit(&s) {
+                break;
+            }
             let name = e.file_name().to_string_lossy().into_owned();
             let shown = crate::paths::join_display(&s, &name);
             let Ok(kind) = e.file_type() else { continue };
@@ -92,9 +95,23 @@ pub fn evaluate(
     policy: &Policy,
     root: &crate::yaml::Node,
 ) -> (Vec<(String, eval::Status)>, Vec<eval::Failure>) {
+    let (statuses, failures, _) = evaluate_bounded(policy, root);
+    (statuses, failures)
+}
+
+/// [`evaluate`], and the rule the evaluation budget ran out in (`Some("")` for the file's own
+/// `let`s), if it did: that rule and the ones after it are undecided (they SKIP).
+pub fn evaluate_bounded(
+    policy: &Policy,
+    root: &crate::yaml::Node,
+) -> (
+    Vec<(String, eval::Status)>,
+    Vec<eval::Failure>,
+    Option<String>,
+) {
     let mut e = eval::Evaluator::new(&policy.file, root);
     let statuses = e.run();
-    (statuses, e.failures)
+    (statuses, e.failures, e.exhausted)
 }
 
 /// The policies of a run and its waivers.
@@ -139,7 +156,27 @@ pub fn check_document(
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
         eval::take_too_costly();
-        let (_, failures) = evaluate(policy, root);
+        let (_, failures, exhausted) = evaluate_bounded(policy, root);
+        if let Some(rule) = exhausted {
+            let (at, what) = match policy.file.rules.iter().find(|r| r.name == rule) {
+                Some(r) => (r.name_span.clone(), format!("rule `{rule}`")),
+                None => (0..0, "the file's `let` variables".to_string()),
+            };
+            out.push(
+                crate::diag::Diagnostic::new(
+                    codes::P008,
+                    format!(
+                        "evaluating `{}` on `{}` stopped after {} steps, in {what}; it and the rules after it are undecided",
+                        policy.source.name(),
+                        source.name(),
+                        eval::step_budget()
+                    ),
+                )
+                .at(&policy.source, at)
+                .primary_message("the budget ran out here")
+                .help("narrow the queries with filters (`Resources.*[ Type == '...' ]`) instead of nesting wildcard blocks, or raise `limits.policy_steps` in proctor.toml"),
+            );
+        }
         let mut costly = eval::take_too_costly();
         costly.sort();
         costly.dedup();
@@ -151,7 +188,7 @@ pub fn check_document(
             out.push(
                 crate::diag::Diagnostic::new(
                     codes::P005,
-                    format!("`/{re}/` gave up after 100,000 backtracking steps on `{}`; counted as no match", source.name()),
+                    format!("`/{re}/` gave up after {} backtracking steps on `{}`; counted as no match", eval::backtrack_limit(), source.name()),
                 )
                 .at(&policy.source, at)
                 .primary_message("too costly on this input")
