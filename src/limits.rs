@@ -20,8 +20,7 @@ pub struct Limits {
     pub regex_backtrack_limit: usize,
     /// Query steps and clauses one policy file may evaluate on one document (P008 beyond).
     pub policy_steps: u64,
-    /// Folders and files one run may visit while finding bundles and policy files, and
-    /// files it may load (F006 beyond).
+    /// Folder entries one run may read while finding bundles and policy files (F006 beyond).
     pub max_files: usize,
 }
 
