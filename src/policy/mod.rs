@@ -114,6 +114,26 @@ pub fn evaluate_bounded(
     (statuses, e.failures, e.exhausted)
 }
 
+/// P008: evaluating `policy` on the document `on` spent its budget in `rule` (empty: in the
+/// file's own `let`s).
+pub fn over_budget(policy: &Policy, rule: &str, on: &str) -> Diagnostic {
+    let (at, what) = match policy.file.rules.iter().find(|r| r.name == rule) {
+        Some(r) => (r.name_span.clone(), format!("rule `{rule}`")),
+        None => (0..0, "the file's `let` variables".to_string()),
+    };
+    Diagnostic::new(
+        crate::diag::codes::P008,
+        format!(
+            "evaluating `{}` on `{on}` stopped after {} steps, in {what}; it and the rules after it are undecided",
+            policy.source.name(),
+            eval::step_budget()
+        ),
+    )
+    .at(&policy.source, at)
+    .primary_message("the budget ran out here")
+    .help("narrow the queries with filters (`Resources.*[ Type == '...' ]`) instead of nesting wildcard blocks, or raise `limits.policy_steps` in proctor.toml")
+}
+
 /// The policies of a run and its waivers.
 pub struct Enforcement<'a> {
     pub policies: &'a [Policy],
@@ -158,24 +178,7 @@ pub fn check_document(
         eval::take_too_costly();
         let (_, failures, exhausted) = evaluate_bounded(policy, root);
         if let Some(rule) = exhausted {
-            let (at, what) = match policy.file.rules.iter().find(|r| r.name == rule) {
-                Some(r) => (r.name_span.clone(), format!("rule `{rule}`")),
-                None => (0..0, "the file's `let` variables".to_string()),
-            };
-            out.push(
-                crate::diag::Diagnostic::new(
-                    codes::P008,
-                    format!(
-                        "evaluating `{}` on `{}` stopped after {} steps, in {what}; it and the rules after it are undecided",
-                        policy.source.name(),
-                        source.name(),
-                        eval::step_budget()
-                    ),
-                )
-                .at(&policy.source, at)
-                .primary_message("the budget ran out here")
-                .help("narrow the queries with filters (`Resources.*[ Type == '...' ]`) instead of nesting wildcard blocks, or raise `limits.policy_steps` in proctor.toml"),
-            );
+            out.push(over_budget(policy, &rule, source.name()));
         }
         let mut costly = eval::take_too_costly();
         costly.sort();

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::eval::Status;
-use super::{Policy, evaluate};
+use super::{Policy, evaluate_bounded, over_budget};
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
 use crate::source::read_source;
@@ -90,7 +90,14 @@ pub fn run(
                 .and_then(Node::scalar_text)
                 .unwrap_or_else(|| "(unnamed)".into());
             let input = case.get("input").unwrap_or(&empty);
-            let (statuses, _) = evaluate(policy, input);
+            let (statuses, _, exhausted) = evaluate_bounded(policy, input);
+            if let Some(rule) = exhausted {
+                report.diagnostics.push(over_budget(
+                    policy,
+                    &rule,
+                    &format!("{shown} (case `{case_name}`)"),
+                ));
+            }
             let Some(expected) = case
                 .pointer(["expectations", "rules"])
                 .and_then(Node::as_map)
