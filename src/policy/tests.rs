@@ -1,9 +1,5 @@
-use pest::Parser;
-
-use super::parser::{PolicyParser, Rule};
-
 fn parses(text: &str) -> Result<(), String> {
-    PolicyParser::parse(Rule::file, text)
+    super::lower::parse_bounded(text)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -211,4 +207,59 @@ fn a_variable_used_only_in_a_message_is_used() {
         .map(|d| d.message.clone())
         .collect();
     assert_eq!(found, ["`unused` is never used"]);
+}
+
+fn parse_source(text: &str) -> (Option<super::ast::PolicyFile>, Vec<crate::diag::Diagnostic>) {
+    let src = crate::source::SourceFile::new("rules.guard", "rules.guard", text.to_string());
+    let mut diags = Vec::new();
+    let file = super::lower::parse(&src, &mut diags);
+    (file, diags)
+}
+
+#[test]
+fn a_file_that_makes_the_parser_backtrack_for_minutes_is_refused_at_once() {
+    // Found by the `policy` fuzz target: 3 KB that took 7 minutes to parse.
+    let text = include_str!("../../fuzz/regressions/policy/timeout-unclosed-brackets.guard");
+    let started = std::time::Instant::now();
+    let (file, diags) = parse_source(text);
+    assert!(file.is_none());
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].code.id, "P001");
+    assert!(
+        diags[0].message.contains("too broken"),
+        "{}",
+        diags[0].message
+    );
+    // Not a timing test: a bound far above the ~40 ms it takes, far below the 7 minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn deeply_nested_well_formed_files_stay_within_the_parse_budget() {
+    let n = super::lower::MAX_NESTING - 2;
+    let blocks = format!(
+        "rule deep {{\n{}Type exists\n{}}}\n",
+        "Resources.* {\n".repeat(n),
+        "}\n".repeat(n)
+    );
+    let filters = format!(
+        "rule deep {{\n  Resources{} exists\n}}\n",
+        ".*[ Properties".repeat(n / 2) + &" exists ]".repeat(n / 2)
+    );
+    let whens = format!(
+        "{}rule last when Resources exists {{ Resources exists }}\n",
+        (0..2000)
+            .map(|i| format!("rule r{i} when Resources.*[ Type == 'A' ].Properties.X exists {{\n  Resources.*.Properties.Tags[*].Key == /^a/ or Resources.*.Type IN ['a', 'b']\n}}\n"))
+            .collect::<String>()
+    );
+    for text in [blocks, filters, whens] {
+        let (file, diags) = parse_source(&text);
+        assert!(
+            diags.is_empty(),
+            "{:?}\n{}",
+            diags.first().map(|d| &d.message),
+            &text[..200.min(text.len())]
+        );
+        assert!(file.is_some());
+    }
 }
