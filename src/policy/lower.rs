@@ -92,12 +92,16 @@ pub(crate) fn parse_bounded(
     parsed
 }
 
-fn too_ambiguous(source: &Source, e: &pest::error::Error<R>) -> Diagnostic {
-    let at = match e.location {
+/// Where a pest error points.
+fn error_at(e: &pest::error::Error<R>) -> usize {
+    match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
-    };
-    let at = source.clamp(at);
+    }
+}
+
+fn too_ambiguous(source: &Source, e: &pest::error::Error<R>) -> Diagnostic {
+    let at = source.clamp(error_at(e));
     Diagnostic::new(
         codes::P001,
         "syntax error: the file is too broken to parse within proctor's budget",
@@ -108,10 +112,7 @@ fn too_ambiguous(source: &Source, e: &pest::error::Error<R>) -> Diagnostic {
 }
 
 fn syntax_error(source: &Source, e: &pest::error::Error<R>) -> Diagnostic {
-    let at = match e.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
+    let at = error_at(e);
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
