@@ -14,7 +14,6 @@
 //! reporters on those diagnostics. The CloudFormation checks that `proctor check` also runs on
 //! a plain template are timed too, for comparison.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,47 +21,9 @@ use std::time::{Duration, Instant};
 use proctor::policy::{self, Target, Waivers};
 use proctor::source::SourceFile;
 
-fn generate(n: usize) -> String {
-    let mut t = String::new();
-    let w = &mut t;
-    w.push_str("AWSTemplateFormatVersion: '2010-09-09'\n");
-    let _ = writeln!(
-        w,
-        "Description: >-\n  proctor policy benchmark: {n} S3 buckets, {n} SQS queues and {n} security groups,\n  every one of them failing at least one rule of the built-in pack"
-    );
-    w.push_str(
-        "Parameters:\n  Environment:\n    Type: String\n    Default: staging\n  VpcId:\n    Type: AWS::EC2::VPC::Id\n  DeadLetterQueueArn:\n    Type: String\n",
-    );
-    w.push_str("Resources:\n");
-    const TAGS: &str = "      Tags:\n        - Key: owner\n          Value: storefront-team\n        - Key: cost-center\n          Value: cc-1042\n";
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  AssetsBucket{i:04}:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n    Properties:\n      BucketName: !Sub 'acme-assets-{i:04}-${{Environment}}-${{AWS::AccountId}}'\n"
-        );
-        if i % 2 == 0 {
-            w.push_str("      VersioningConfiguration:\n        Status: Enabled\n");
-        }
-        w.push_str(TAGS);
-    }
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  JobsQueue{i:04}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'jobs-{i:04}-${{Environment}}'\n      VisibilityTimeout: 120\n      MessageRetentionPeriod: 1209600\n      RedrivePolicy:\n        deadLetterTargetArn: !Ref DeadLetterQueueArn\n        maxReceiveCount: 5\n"
-        );
-        w.push_str(TAGS);
-    }
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  WorkerSecurityGroup{i:04}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: worker {i:04}\n      VpcId: !Ref VpcId\n      SecurityGroupIngress:\n"
-        );
-        w.push_str("        - IpProtocol: tcp\n          FromPort: 443\n          ToPort: 443\n          CidrIp: 10.0.0.0/8\n");
-        w.push_str("        - IpProtocol: tcp\n          FromPort: 22\n          ToPort: 22\n          CidrIp: 0.0.0.0/0\n");
-    }
-    w.push_str("Outputs:\n  FirstBucket:\n    Value: !Ref AssetsBucket0000\n");
-    t
-}
+#[path = "support/template.rs"]
+mod template;
+use template::generate;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

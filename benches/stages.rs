@@ -34,7 +34,6 @@
 //! Criterion's `time:` line is a confidence interval of the mean; the median of each benchmark
 //! is in `target/criterion/<group>/<bench>/new/estimates.json` (`median.point_estimate`, ns).
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -55,6 +54,10 @@ use proctor::template::render::{
 };
 use proctor::yaml::{self, ParseOptions};
 
+#[path = "support/template.rs"]
+mod template;
+use template::generate;
+
 /// `cargo bench` passes `--bench`; `cargo test --all-targets` does not, and criterion then runs
 /// each routine once (its test mode). Small inputs keep that fast in a debug build.
 fn benching() -> bool {
@@ -74,51 +77,6 @@ fn fixture(rel: &str) -> Source {
     let path = root().join(rel);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     SourceFile::new(rel, path, text)
-}
-
-/// The template benches/policy_eval.rs and scripts/bench-policy generate: `n` S3 buckets
-/// without encryption or public access block (half without versioning), `n` SQS queues
-/// without server-side encryption and `n` security groups that open SSH to 0.0.0.0/0.
-fn generate(n: usize) -> String {
-    let mut t = String::new();
-    let w = &mut t;
-    w.push_str("AWSTemplateFormatVersion: '2010-09-09'\n");
-    let _ = writeln!(
-        w,
-        "Description: >-\n  proctor stage benchmark: {n} S3 buckets, {n} SQS queues and {n} security groups"
-    );
-    w.push_str(
-        "Parameters:\n  Environment:\n    Type: String\n    Default: staging\n  VpcId:\n    Type: AWS::EC2::VPC::Id\n  DeadLetterQueueArn:\n    Type: String\n",
-    );
-    w.push_str("Resources:\n");
-    const TAGS: &str = "      Tags:\n        - Key: owner\n          Value: storefront-team\n        - Key: cost-center\n          Value: cc-1042\n";
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  AssetsBucket{i:04}:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n    Properties:\n      BucketName: !Sub 'acme-assets-{i:04}-${{Environment}}-${{AWS::AccountId}}'\n"
-        );
-        if i % 2 == 0 {
-            w.push_str("      VersioningConfiguration:\n        Status: Enabled\n");
-        }
-        w.push_str(TAGS);
-    }
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  JobsQueue{i:04}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'jobs-{i:04}-${{Environment}}'\n      VisibilityTimeout: 120\n      MessageRetentionPeriod: 1209600\n      RedrivePolicy:\n        deadLetterTargetArn: !Ref DeadLetterQueueArn\n        maxReceiveCount: 5\n"
-        );
-        w.push_str(TAGS);
-    }
-    for i in 0..n {
-        let _ = write!(
-            w,
-            "  WorkerSecurityGroup{i:04}:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: worker {i:04}\n      VpcId: !Ref VpcId\n      SecurityGroupIngress:\n"
-        );
-        w.push_str("        - IpProtocol: tcp\n          FromPort: 443\n          ToPort: 443\n          CidrIp: 10.0.0.0/8\n");
-        w.push_str("        - IpProtocol: tcp\n          FromPort: 22\n          ToPort: 22\n          CidrIp: 0.0.0.0/0\n");
-    }
-    w.push_str("Outputs:\n  FirstBucket:\n    Value: !Ref AssetsBucket0000\n");
-    t
 }
 
 fn generated() -> Source {

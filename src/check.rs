@@ -504,12 +504,11 @@ fn dedup(v: &mut Vec<usize>) {
 /// Splits the command line's paths into folders to search and spec files.
 type Paths = Vec<(PathBuf, String)>;
 /// Why a path given on the command line cannot be read as a file.
-fn not_usable(path: &Path) -> &'static str {
-    match path.metadata() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file or folder",
-        Err(_) => "cannot be read",
-        Ok(m) if m.is_dir() => "is a folder, not a file",
-        Ok(_) => "is not a regular file (a pipe, socket or device)",
+fn not_usable(path: &Path) -> String {
+    match crate::source::regular_file(path) {
+        Err(kind) if kind.is_missing() => "no such file or folder".to_string(),
+        Err(crate::source::NotAFile::Io(_)) | Ok(_) => "cannot be read".to_string(),
+        Err(kind) => kind.phrase(),
     }
 }
 
@@ -1037,30 +1036,29 @@ fn check_deployment_spec(
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
     let shown = tidy(&spec_path.value.to_string_lossy());
-    let problem = match path.metadata() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some((
-            format!("spec `{shown}` does not exist"),
-            "create the spec, or correct the `spec` path (relative to proctor.toml)",
-        )),
-        Err(e) => Some((
-            format!(
-                "cannot read spec `{shown}`: {}",
-                crate::source::io_reason(&e)
+    if let Err(kind) = crate::source::regular_file(&path) {
+        use crate::source::NotAFile;
+        let (message, help) = match &kind {
+            k if k.is_missing() => (
+                format!("spec `{shown}` does not exist"),
+                "create the spec, or correct the `spec` path (relative to proctor.toml)",
             ),
-            "check that the spec is readable",
-        )),
-        Ok(m) if m.is_dir() => Some((
-            format!("spec `{shown}` is a folder, not a file"),
-            "name the spec file inside it in `spec` (relative to proctor.toml)",
-        )),
-        // A pipe would block the read for ever, a device could be read without end.
-        Ok(m) if !m.is_file() => Some((
-            format!("spec `{shown}` is not a regular file (a pipe, socket or device)"),
-            "replace it with a regular file, or correct the `spec` path",
-        )),
-        Ok(_) => None,
-    };
-    if let Some((message, help)) = problem {
+            NotAFile::Io(e) => (
+                format!(
+                    "cannot read spec `{shown}`: {}",
+                    crate::source::io_reason(e)
+                ),
+                "check that the spec is readable",
+            ),
+            NotAFile::Folder => (
+                format!("spec `{shown}` {}", kind.phrase()),
+                "name the spec file inside it in `spec` (relative to proctor.toml)",
+            ),
+            NotAFile::Special => (
+                format!("spec `{shown}` {}", kind.phrase()),
+                "replace it with a regular file, or correct the `spec` path",
+            ),
+        };
         r.diagnostics.push(
             Diagnostic::new(codes::F001, message)
                 .at(&cfg.source, spec_path.span.clone())

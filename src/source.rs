@@ -147,6 +147,41 @@ pub struct Located {
     pub span: Range<usize>,
 }
 
+/// Why a path cannot be read as a regular file.
+pub(crate) enum NotAFile {
+    /// It does not exist, or its metadata cannot be read.
+    Io(std::io::Error),
+    Folder,
+    /// A pipe, socket or device: a pipe would block a read for ever, a device could be read
+    /// without end.
+    Special,
+}
+
+impl NotAFile {
+    /// What the path is, after its name: "is a folder, not a file".
+    pub(crate) fn phrase(&self) -> String {
+        match self {
+            NotAFile::Io(e) => format!("cannot be read: {}", io_reason(e)),
+            NotAFile::Folder => "is a folder, not a file".to_string(),
+            NotAFile::Special => "is not a regular file (a pipe, socket or device)".to_string(),
+        }
+    }
+
+    pub(crate) fn is_missing(&self) -> bool {
+        matches!(self, NotAFile::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// The metadata of `path` (links followed) when it is a regular file; else why not.
+pub(crate) fn regular_file(path: &Path) -> Result<std::fs::Metadata, NotAFile> {
+    match std::fs::metadata(path) {
+        Err(e) => Err(NotAFile::Io(e)),
+        Ok(m) if m.is_dir() => Err(NotAFile::Folder),
+        Ok(m) if !m.is_file() => Err(NotAFile::Special),
+        Ok(m) => Ok(m),
+    }
+}
+
 /// Reads a text file for checking. Too large, unreadable, binary or non-UTF-8 files are
 /// diagnostics; a non-UTF-8 file's diagnostic points at its first bad byte.
 pub fn read_source(
@@ -174,23 +209,21 @@ fn read_checked(
         .at_file(&empty())
         .help("check that the file exists and is readable")
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
-    if meta.is_dir() {
-        return Err(
-            Diagnostic::new(codes::F001, format!("`{name}` is a folder, not a file"))
-                .at_file(&empty())
-                .help("name the file inside it"),
-        );
-    }
-    // A FIFO would block the read forever, a device could be read without end.
-    if !meta.is_file() {
-        return Err(Diagnostic::new(
-            codes::F001,
-            format!("`{name}` is not a regular file (a pipe, socket or device)"),
-        )
-        .at_file(&empty())
-        .help("replace it with a regular file"));
-    }
+    let meta = match regular_file(path) {
+        Ok(m) => m,
+        Err(NotAFile::Io(e)) => return Err(fail(&e)),
+        Err(kind) => {
+            let help = match kind {
+                NotAFile::Folder => "name the file inside it",
+                _ => "replace it with a regular file",
+            };
+            return Err(
+                Diagnostic::new(codes::F001, format!("`{name}` {}", kind.phrase()))
+                    .at_file(&empty())
+                    .help(help),
+            );
+        }
+    };
     if meta.len() > max_bytes {
         return Err(Diagnostic::new(
             codes::F003,

@@ -5,13 +5,13 @@
 //! arguments in its `args` file (one per line), or with `check` alone. The case must report
 //! its code; the valid workspace must report nothing.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::root;
 
 struct Run {
     code: i32,
@@ -55,14 +55,7 @@ fn case_args(dir: &Path) -> Vec<String> {
 }
 
 fn cases() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/cases"))
-        .expect("fixtures/cases exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+    support::case_dirs("fixtures/cases")
 }
 
 /// Times vary, and so do the places in proctor's source that an internal error (E001) names;

@@ -7,6 +7,8 @@
 //! run on it (the case's `args` file), so together they cover every code. The schemas are in
 //! tests/data (see its README for where they come from).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,19 +19,10 @@ use proctor::report::{github, json, junit, sarif};
 use proctor::source::SourceFile;
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::root;
 
 fn cases() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/cases"))
-        .expect("fixtures/cases exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+    support::case_dirs("fixtures/cases")
 }
 
 fn name_of(dir: &Path) -> String {

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
+use support::files;
+
 const SMALL: &[&str] = &["--bundles", "6", "--specs", "20", "--resources", "5"];
 
 /// Runs the generator into `out` with the small sizes and `args`; returns its summary line.
@@ -38,24 +40,6 @@ fn check(dir: &Path) -> (i32, serde_json::Value) {
 
 fn diagnostics(report: &serde_json::Value) -> &Vec<serde_json::Value> {
     report["diagnostics"].as_array().unwrap()
-}
-
-/// Every file under `dir`, by relative path.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]

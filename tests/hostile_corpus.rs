@@ -27,20 +27,20 @@
 //!   whose diagnostics may lack a file and line, or `stderr`: the command reports on standard
 //!   error only (`apply`, which has no JSON report), so its refusal is what is checked.
 
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use support::root;
 
 /// One run of proctor may take this long (a debug build, on a 2-core machine).
 const TIME_LIMIT: Duration = Duration::from_secs(20);
 
 /// The files that describe a case rather than belong to its workspace.
 const CASE_FILES: [&str; 4] = ["args", "generate", "valid", "unlocated"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 struct Run {
     code: Option<i32>,
@@ -369,14 +369,7 @@ fn check_case(
 }
 
 fn cases() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/hostile"))
-        .expect("fixtures/hostile exists")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
+    support::case_dirs("fixtures/hostile")
 }
 
 #[test]

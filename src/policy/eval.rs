@@ -274,11 +274,10 @@ pub struct Evaluator<'p, 'd> {
     scopes: Vec<Scope<'d>>,
     /// Rules by name (the first definition of a name, as before).
     by_name: HashMap<&'p str, &'p Rule>,
-    /// Query steps and clauses evaluated so far, against `budget`.
-    steps: u64,
-    budget: u64,
-    /// The budget ran out while evaluating this rule (`None` inside the file's own `let`s,
-    /// reported as an empty name); from then on every clause SKIPs at once.
+    /// Query steps and clauses this evaluation may still take (`limits.policy_steps`).
+    steps_left: u64,
+    /// The budget ran out while evaluating this rule (an empty name: in the file's own
+    /// `let`s); from then on every clause SKIPs at once.
     pub exhausted: Option<String>,
 }
 
@@ -297,8 +296,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             conversion_failed: false,
             scopes: vec![HashMap::new()],
             by_name: HashMap::new(),
-            steps: 0,
-            budget: STEP_BUDGET.load(std::sync::atomic::Ordering::Relaxed),
+            steps_left: step_budget(),
             exhausted: None,
         };
         for r in &file.rules {
@@ -330,12 +328,11 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         if self.exhausted.is_some() {
             return false;
         }
-        self.steps += 1;
-        if self.steps > self.budget {
-            let rule = self.in_progress.last().cloned().unwrap_or_default();
-            self.exhausted = Some(rule);
+        if self.steps_left == 0 {
+            self.exhausted = Some(self.in_progress.last().cloned().unwrap_or_default());
             return false;
         }
+        self.steps_left -= 1;
         true
     }
 
@@ -1413,7 +1410,7 @@ impl Matcher {
             return Some(Matcher::Linear(r));
         }
         fancy_regex::RegexBuilder::new(pattern)
-            .backtrack_limit(BACKTRACK_LIMIT.load(std::sync::atomic::Ordering::Relaxed))
+            .backtrack_limit(backtrack_limit())
             .build()
             .ok()
             .map(Matcher::Backtracking)

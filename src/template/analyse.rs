@@ -307,58 +307,67 @@ pub const MAX_EXPRESSION_DEPTH: usize = 250;
 /// bracket (a `,` or `:` starts a new element, so long lists and dicts are not deep).
 pub fn expression_depth(text: &str) -> Option<Span> {
     use machinery::Token;
-    // Per open bracket (the tag itself is the first): links in its current element.
-    let mut levels: Vec<usize> = Vec::new();
+    // Per open bracket (the tag itself is the first): links in its current element; and
+    // their sum plus the number of open levels, kept as it changes.
+    let mut links: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
     for token in machinery::tokenize(text, false, SyntaxConfig::default()) {
         let Ok((token, span)) = token else {
             return None; // the parser reports it
         };
+        let link = matches!(
+            token,
+            Token::Plus
+                | Token::Minus
+                | Token::Mul
+                | Token::Div
+                | Token::FloorDiv
+                | Token::Pow
+                | Token::Mod
+                | Token::Dot
+                | Token::Tilde
+                | Token::Assign
+                | Token::Pipe
+                | Token::Eq
+                | Token::Ne
+                | Token::Gt
+                | Token::Gte
+                | Token::Lt
+                | Token::Lte
+                | Token::BracketOpen
+                | Token::ParenOpen
+                | Token::BraceOpen
+                | Token::Ident("not" | "if" | "else" | "is" | "in" | "and" | "or")
+        );
+        if link && let Some(current) = links.last_mut() {
+            *current += 1;
+            depth += 1;
+        }
         match token {
-            Token::VariableStart | Token::BlockStart => levels = vec![0],
-            Token::VariableEnd | Token::BlockEnd | Token::TemplateData(_) => levels.clear(),
+            Token::VariableStart | Token::BlockStart => {
+                links = vec![0];
+                depth = 1;
+            }
+            Token::VariableEnd | Token::BlockEnd | Token::TemplateData(_) => {
+                links.clear();
+                depth = 0;
+            }
             Token::Comma | Token::Colon => {
-                if let Some(last) = levels.last_mut() {
-                    *last = 0;
+                if let Some(current) = links.last_mut() {
+                    depth -= *current;
+                    *current = 0;
                 }
             }
             Token::BracketOpen | Token::ParenOpen | Token::BraceOpen => {
-                if let Some(last) = levels.last_mut() {
-                    *last += 1;
-                }
-                levels.push(0);
+                links.push(0);
+                depth += 1;
             }
-            Token::BracketClose | Token::ParenClose | Token::BraceClose if levels.len() > 1 => {
-                levels.pop();
-            }
-            Token::Plus
-            | Token::Minus
-            | Token::Mul
-            | Token::Div
-            | Token::FloorDiv
-            | Token::Pow
-            | Token::Mod
-            | Token::Dot
-            | Token::Tilde
-            | Token::Assign
-            | Token::Pipe
-            | Token::Eq
-            | Token::Ne
-            | Token::Gt
-            | Token::Gte
-            | Token::Lt
-            | Token::Lte => {
-                if let Some(last) = levels.last_mut() {
-                    *last += 1;
-                }
-            }
-            Token::Ident("not" | "if" | "else" | "is" | "in" | "and" | "or") => {
-                if let Some(last) = levels.last_mut() {
-                    *last += 1;
-                }
+            Token::BracketClose | Token::ParenClose | Token::BraceClose if links.len() > 1 => {
+                depth -= links.pop().unwrap_or(0) + 1;
             }
             _ => {}
         }
-        if levels.len() + levels.iter().sum::<usize>() > MAX_EXPRESSION_DEPTH + 1 {
+        if depth > MAX_EXPRESSION_DEPTH + 1 {
             return Some(span);
         }
     }

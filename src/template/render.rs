@@ -468,15 +468,9 @@ pub fn render(
     renderer
         .render_value(template, ctx.to_value())
         .map_err(|e| {
-            let mut d = render_error(template, usage, ctx, origin, unit, &e, &renderer.limits);
-            if e.kind() == ErrorKind::WriteFailure
-                && let Some(span) = renderer.locate_overflow(template, ctx.to_value())
-            {
-                d = d
-                    .at(template, span)
-                    .primary_message("output grows past the limit here");
-            }
-            vec![d]
+            vec![render_error(
+                renderer, template, usage, ctx, origin, unit, &e,
+            )]
         })
 }
 
@@ -494,14 +488,15 @@ fn error_span(template: &Source, e: &minijinja::Error) -> Range<usize> {
 }
 
 fn render_error(
+    renderer: &Renderer,
     template: &Source,
     usage: &Usage,
     ctx: &Context,
     origin: Option<&InputOrigin>,
     unit: &str,
     e: &minijinja::Error,
-    limits: &RenderLimits,
 ) -> Diagnostic {
+    let limits = &renderer.limits;
     let span = error_span(template, e);
     let detail = e
         .detail()
@@ -543,18 +538,24 @@ fn render_error(
             ));
         }
         ErrorKind::WriteFailure => {
-            return Diagnostic::new(
+            let d = Diagnostic::new(
                 codes::T010,
                 format!(
                     "rendering {unit} produced more than {} bytes{suffix}",
                     limits.max_output_bytes
                 ),
             )
-            .at(template, span)
             .help(
                 "the template builds an enormous output; bound its loops, or raise \
                  `limits.max_rendered_bytes` in proctor.toml",
             );
+            // The writer's error has no position; find where the output was being produced.
+            return match renderer.locate_overflow(template, ctx.to_value()) {
+                Some(at) => d
+                    .at(template, at)
+                    .primary_message("output grows past the limit here"),
+                None => d.at(template, span),
+            };
         }
         _ if detail.contains("recursion") => {
             return Diagnostic::new(
