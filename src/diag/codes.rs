@@ -534,6 +534,12 @@ codes! {
         example: "Five nested `Resources.*` blocks on a template of 1,000 resources.",
         fix: "Narrow the queries with filters (`Resources.*[ Type == 'AWS::S3::Bucket' ]`) or `let` variables instead of nesting wildcards, or raise `limits.policy_steps` in proctor.toml.",
     }
+    P009 "policy-unevaluable" Error "policies" {
+        what: "A rule could not be evaluated on a document: a variable used as a key (`Parameters.%refs`) holds a value that is not a string, or a variable or rule the evaluation reached does not exist there.",
+        why: "cfn-guard stops the whole rule file with an error at such a rule; proctor counts that rule as failing, says why, and still evaluates the file's other rules.",
+        example: "`let refs = Resources.*.Properties.Password` (maps, not names) and then `Parameters.%refs`.",
+        fix: "Make the query select the values the rule means (`.Password.Ref`), or guard the clause with `when %refs !empty` and a type check.",
+    }
     P100 "policy-violation" Error "policies" {
         what: "A rule of an organisational policy FAILs on a deployment's rendered CloudFormation (or a plain template). The rule's own annotation (`# @severity: warning`) can make it a warning.",
         why: "Platform teams encode what every stack must satisfy (encryption, no public access, tags); a violation is reported before anything is deployed.",

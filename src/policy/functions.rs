@@ -1,10 +1,11 @@
 //! Guard's built-in functions. Each maps its query arguments' values; a value a function
-//! cannot take is left out (so a clause over it SKIPs), as in Guard.
+//! cannot take is left out, except that a `parse_*` function that cannot convert a value
+//! makes the clause unevaluatable, as in Guard.
 
 use std::rc::Rc;
 
 use super::ast::Literal;
-use super::eval::{Res, Val};
+use super::eval::{Halt, QR, Val};
 
 /// The functions and their arity, for load-time checks.
 pub const FUNCTIONS: &[(&str, usize)] = &[
@@ -26,70 +27,57 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
 ];
 
 /// A function's result: it behaves like data (`[*]` expands it).
-fn lit<'d>(l: Literal) -> Res<'d> {
-    Res::Resolved(Val::Data(Rc::new(l)), Rc::new(Vec::new()))
+fn lit<'d>(l: Literal) -> QR<'d> {
+    QR::Res(Val::Data(Rc::new(l)))
 }
 
-fn values<'a, 'd>(arg: Option<&'a Vec<Res<'d>>>) -> impl Iterator<Item = Rc<Literal>> + 'a {
+fn values<'a, 'd>(arg: Option<&'a Vec<QR<'d>>>) -> impl Iterator<Item = Rc<Literal>> + 'a {
     arg.into_iter().flatten().filter_map(|r| match r {
-        Res::Resolved(v, _) => Some(literal_of(v)),
-        Res::Unresolved { .. } => None,
+        QR::Lit(v) | QR::Res(v) => Some(v.literal()),
+        QR::Unres(_) => None,
     })
 }
 
-fn literal_of(v: &Val<'_>) -> Rc<Literal> {
-    match v {
-        Val::Lit(l) | Val::Data(l) => l.clone(),
-        Val::Doc(n) => Rc::new(super::eval::node_literal(n)),
-    }
-}
-
-fn strings<'a, 'd>(arg: Option<&'a Vec<Res<'d>>>) -> impl Iterator<Item = String> + 'a {
+fn strings<'a, 'd>(arg: Option<&'a Vec<QR<'d>>>) -> impl Iterator<Item = String> + 'a {
     values(arg).filter_map(|l| match l.as_ref() {
         Literal::String(s) => Some(s.clone()),
         _ => None,
     })
 }
 
-fn first_string(arg: Option<&Vec<Res<'_>>>) -> Option<String> {
+fn first_string(arg: Option<&Vec<QR<'_>>>) -> Option<String> {
     strings(arg).next()
 }
 
-fn first_int(arg: Option<&Vec<Res<'_>>>) -> Option<i64> {
+fn first_int(arg: Option<&Vec<QR<'_>>>) -> Option<i64> {
     values(arg).find_map(|l| match l.as_ref() {
         Literal::Int(i) => Some(*i),
         _ => None,
     })
 }
 
-/// Marks the unresolved value a failed conversion leaves: an error, not a missing value.
-pub const CONVERSION: &str = "conversion error: ";
-
-pub fn call<'d>(name: &str, args: &[Vec<Res<'d>>]) -> Vec<Res<'d>> {
+pub fn call<'d>(name: &str, args: &[Vec<QR<'d>>]) -> Result<Vec<QR<'d>>, Halt> {
     let out = call_inner(name, args);
-    // A value a `parse_*` function cannot convert is a conversion error: unresolved, so the
-    // clause over it FAILs (as in cfn-guard 3.2.1) instead of skipping.
+    // A value a `parse_*` function cannot convert makes the clause unevaluatable: it FAILs
+    // as an assertion (as in cfn-guard 3.2.1) instead of skipping.
     if name.starts_with("parse_") {
         let given = args.first().map_or(0, |a| {
-            a.iter().filter(|r| matches!(r, Res::Resolved(..))).count()
+            a.iter().filter(|r| !matches!(r, QR::Unres(_))).count()
         });
         if out.len() < given {
-            let mut out = out;
-            out.push(Res::Unresolved {
-                at: None,
-                why: format!("{CONVERSION}`{name}` cannot convert a value"),
-            });
-            return out;
+            return Err(Halt::Unevaluatable(format!(
+                "`{name}` cannot convert a value"
+            )));
         }
     }
-    out
+    Ok(out)
 }
 
-fn call_inner<'d>(name: &str, args: &[Vec<Res<'d>>]) -> Vec<Res<'d>> {
+fn call_inner<'d>(name: &str, args: &[Vec<QR<'d>>]) -> Vec<QR<'d>> {
     let a0 = args.first();
     match name {
         "count" => vec![lit(Literal::Int(a0.map_or(0, |v| {
-            v.iter().filter(|r| matches!(r, Res::Resolved(..))).count()
+            v.iter().filter(|r| !matches!(r, QR::Unres(_))).count()
         }) as i64))],
         "to_upper" => strings(a0)
             .map(|s| lit(Literal::String(s.to_uppercase())))

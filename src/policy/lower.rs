@@ -157,8 +157,12 @@ fn describe(r: R) -> Option<&'static str> {
         R::clause
         | R::cond_clause
         | R::access_clause
+        | R::query_clause
         | R::disjunction
         | R::cond_disjunction
+        | R::filter_clause
+        | R::filter_disjunction
+        | R::filter_conditions
         | R::conditions => "a clause",
         R::ident => "a name",
         R::message => "a message `<< ... >>`",
@@ -336,23 +340,7 @@ fn push_block_item(block: &mut Block, item: Pair<R>) {
                 .map(lower_clause)
                 .collect(),
         ),
-        R::when_block => {
-            let s = span(&item);
-            let mut conditions = Vec::new();
-            let mut body = Block::default();
-            for c in item.into_inner() {
-                match c.as_rule() {
-                    R::conditions => conditions = lower_conditions(c),
-                    R::body => body = lower_body(c),
-                    _ => {}
-                }
-            }
-            block.clauses.push(vec![Clause::When {
-                conditions,
-                body,
-                span: s,
-            }]);
-        }
+        R::when_block => block.clauses.push(vec![lower_when(item)]),
         _ => {}
     }
 }
@@ -391,7 +379,37 @@ fn lower_conditions(p: Pair<R>) -> Conjunction {
         .collect()
 }
 
-/// A `clause` or `cond_clause`: its one child is the real clause.
+fn lower_filter_conditions(p: Pair<R>) -> Conjunction {
+    p.into_inner()
+        .filter(|d| d.as_rule() == R::filter_disjunction)
+        .map(|d| {
+            d.into_inner()
+                .filter(|c| c.as_rule() == R::filter_clause)
+                .map(lower_clause)
+                .collect()
+        })
+        .collect()
+}
+
+fn lower_when(item: Pair<R>) -> Clause {
+    let s = span(&item);
+    let mut conditions = Vec::new();
+    let mut body = Block::default();
+    for c in item.into_inner() {
+        match c.as_rule() {
+            R::conditions => conditions = lower_conditions(c),
+            R::body => body = lower_body(c),
+            _ => {}
+        }
+    }
+    Clause::When {
+        conditions,
+        body,
+        span: s,
+    }
+}
+
+/// A `clause`, `cond_clause` or `filter_clause`: its one child is the real clause.
 fn lower_clause(p: Pair<R>) -> Clause {
     let s = span(&p);
     let Some(c) = p.into_inner().next() else {
@@ -404,8 +422,12 @@ fn lower_clause(p: Pair<R>) -> Clause {
     };
     match c.as_rule() {
         R::type_block => lower_type_block(c),
+        R::when_block => lower_when(c),
         R::access_clause => lower_access(c),
-        R::block_clause => {
+        R::query_clause if !c.clone().into_inner().any(|x| x.as_rule() == R::block_rest) => {
+            lower_access(c)
+        }
+        R::query_clause => {
             let s = span(&c);
             let mut some = false;
             let mut query = None;
@@ -415,8 +437,15 @@ fn lower_clause(p: Pair<R>) -> Clause {
                 match x.as_rule() {
                     R::kw_some => some = true,
                     R::query => query = Some(lower_query(x)),
-                    R::not_empty => not_empty = true,
-                    R::body => body = lower_body(x),
+                    R::block_rest => {
+                        for y in x.into_inner() {
+                            match y.as_rule() {
+                                R::not_empty => not_empty = true,
+                                R::body => body = lower_body(y),
+                                _ => {}
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -657,7 +686,7 @@ fn lower_part(y: Pair<R>) -> Part {
             for z in y.into_inner() {
                 match z.as_rule() {
                     R::ident => bind = Some(z.as_str().to_string()),
-                    R::conditions => conditions = lower_conditions(z),
+                    R::filter_conditions => conditions = lower_filter_conditions(z),
                     _ => {}
                 }
             }
@@ -668,7 +697,7 @@ fn lower_part(y: Pair<R>) -> Part {
             conditions: y
                 .into_inner()
                 .next()
-                .map(lower_conditions)
+                .map(lower_filter_conditions)
                 .unwrap_or_default(),
         },
         R::keys_filter => {

@@ -95,23 +95,49 @@ pub fn evaluate(
     policy: &Policy,
     root: &crate::yaml::Node,
 ) -> (Vec<(String, eval::Status)>, Vec<eval::Failure>) {
-    let (statuses, failures, _) = evaluate_bounded(policy, root);
-    (statuses, failures)
+    let e = evaluate_bounded(policy, root);
+    (e.statuses, e.failures)
 }
 
-/// [`evaluate`], and the rule the evaluation budget ran out in (`Some("")` for the file's own
-/// `let`s), if it did: that rule and the ones after it are undecided (they SKIP).
-pub fn evaluate_bounded(
-    policy: &Policy,
-    root: &crate::yaml::Node,
-) -> (
-    Vec<(String, eval::Status)>,
-    Vec<eval::Failure>,
-    Option<String>,
-) {
+/// One policy file evaluated on one document.
+pub struct Evaluation {
+    /// Every rule's status, in file order.
+    pub statuses: Vec<(String, eval::Status)>,
+    pub failures: Vec<eval::Failure>,
+    /// The rule the evaluation budget ran out in, if it did: that rule and the ones after it
+    /// are undecided (they SKIP).
+    pub exhausted: Option<String>,
+    /// Rules that could not be evaluated on the document (they FAIL), with why.
+    pub errors: Vec<(String, String)>,
+}
+
+/// [`evaluate`], with what stopped the evaluation early.
+pub fn evaluate_bounded(policy: &Policy, root: &crate::yaml::Node) -> Evaluation {
     let mut e = eval::Evaluator::new(&policy.file, root);
     let statuses = e.run();
-    (statuses, e.failures, e.exhausted)
+    Evaluation {
+        statuses,
+        failures: e.failures,
+        exhausted: e.exhausted,
+        errors: e.errors,
+    }
+}
+
+/// P009: a rule could not be evaluated on the document `on`.
+pub fn unevaluable(policy: &Policy, rule: &str, why: &str, on: &str) -> Diagnostic {
+    let at = policy
+        .file
+        .rules
+        .iter()
+        .find(|r| r.name == rule)
+        .map_or(0..0, |r| r.name_span.clone());
+    Diagnostic::new(
+        crate::diag::codes::P009,
+        format!("rule `{rule}` could not be evaluated on `{on}`: {why}"),
+    )
+    .at(&policy.source, at)
+    .primary_message("counted as FAIL")
+    .help("cfn-guard stops the rule file here; make the rule's queries select the values it compares (a variable used as a key must hold strings)")
 }
 
 /// P008: evaluating `policy` on the document `on` spent its budget in `rule` (empty: in the
@@ -176,9 +202,17 @@ pub fn check_document(
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
         eval::take_too_costly();
-        let (_, failures, exhausted) = evaluate_bounded(policy, root);
+        let Evaluation {
+            failures,
+            exhausted,
+            errors,
+            ..
+        } = evaluate_bounded(policy, root);
         if let Some(rule) = exhausted {
             out.push(over_budget(policy, &rule, source.name()));
+        }
+        for (rule, why) in &errors {
+            out.push(unevaluable(policy, rule, why, source.name()));
         }
         let mut costly = eval::take_too_costly();
         costly.sort();

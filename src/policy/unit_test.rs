@@ -90,7 +90,20 @@ pub fn run(
                 .and_then(Node::scalar_text)
                 .unwrap_or_else(|| "(unnamed)".into());
             let input = case.get("input").unwrap_or(&empty);
-            let (statuses, _, exhausted) = evaluate_bounded(policy, input);
+            let super::Evaluation {
+                statuses,
+                exhausted,
+                errors,
+                ..
+            } = evaluate_bounded(policy, input);
+            for (rule, why) in &errors {
+                report.diagnostics.push(super::unevaluable(
+                    policy,
+                    rule,
+                    why,
+                    &format!("{shown} (case `{case_name}`)"),
+                ));
+            }
             if let Some(rule) = exhausted {
                 report.diagnostics.push(over_budget(
                     policy,

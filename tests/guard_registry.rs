@@ -1,0 +1,322 @@
+//! Guard conformance on users' real files: the public Guard rules registry and public
+//! CloudFormation templates (`../shared/corpus`, or the folder in `PROCTOR_CORPUS`), against
+//! cfn-guard 3.2.1 in the same run.
+//!
+//! - `proctor policy test` meets every expectation of the registry's own suite, as
+//!   `cfn-guard test` does, and five flipped expectations fail it, named;
+//! - every registry rule, on every data file (each test case's input, each template of
+//!   `cloudformation-templates`), has the verdict `cfn-guard validate` gives it.
+//!
+//! Without the corpus the tests are skipped with a message, except under CI (`CI=true`),
+//! where a missing corpus fails them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proctor::limits::Limits;
+use proctor::policy::eval::Status;
+
+mod oracle;
+use oracle::{guard, guard_outcome, proctor_outcome, root};
+
+/// (data file, rule, reason) where proctor's verdict differs from cfn-guard's on purpose.
+const DELIBERATE: &[(&str, &str, &str)] = &[];
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("PROCTOR_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"));
+    if dir.join("guard-rules-registry/rules").is_dir() {
+        return Some(dir);
+    }
+    let why = format!(
+        "the public corpus is not at {} (set PROCTOR_CORPUS to its folder)",
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}: CI needs it");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
+
+#[test]
+fn registry_suite_meets_every_expectation() {
+    let Some(corpus) = corpus() else { return };
+    let rules = corpus.join("guard-rules-registry/rules");
+    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .current_dir(corpus.join("guard-rules-registry"))
+        .args(["policy", "test", "rules"])
+        .output()
+        .expect("proctor runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("P001"),
+        "a registry rule file was refused:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("209 rule files, 1694 cases: 1964 passed, 0 failed"),
+        "summary differs:\n{}",
+        stdout.lines().last().unwrap_or_default()
+    );
+    // cfn-guard, in the same run, counts the same expectations and meets them all.
+    let dir = rules.to_string_lossy().into_owned();
+    let (theirs, theirs_ok) = guard_outcome(&dir);
+    let (ours, ours_ok) = proctor_outcome(&dir);
+    assert!(theirs_ok && ours_ok);
+    assert_eq!(ours, theirs);
+    assert_eq!(theirs.1, 1964);
+}
+
+/// Flips the first expectation of a test file (PASS→FAIL, FAIL→SKIP, SKIP→PASS): the line,
+/// its rule, and the new value.
+fn flip_first(file: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut out = String::new();
+    let mut flipped = None;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        let status = ["PASS", "FAIL", "SKIP"]
+            .into_iter()
+            .find(|s| t.ends_with(&format!(": {s}")));
+        if flipped.is_none()
+            && let Some(s) = status
+        {
+            let rule = t.trim().trim_end_matches(&format!(": {s}")).to_string();
+            let new = match s {
+                "PASS" => "FAIL",
+                "FAIL" => "SKIP",
+                _ => "PASS",
+            };
+            out.push_str(&line.replacen(&format!(": {s}"), &format!(": {new}"), 1));
+            flipped = Some((rule, new.to_string()));
+        } else {
+            out.push_str(line);
+        }
+    }
+    std::fs::write(file, out).unwrap();
+    flipped.expect("the test file has an expectation")
+}
+
+#[test]
+fn flipped_expectations_fail_and_are_named() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("rules");
+    copy_tree(&corpus.join("guard-rules-registry/rules"), &copy);
+    let picks = [
+        "aws/amazon_s3/tests/s3_bucket_logging_enabled_tests.yml",
+        "aws/amazon_ec2/tests/restricted_ssh_tests.yml",
+        "aws/iam/tests/iam_no_inline_policy_check_tests.yml",
+        "aws/amazon_rds/tests/rds_storage_encrypted_tests.yml",
+        "aws/lambda/tests/lambda_function_public_access_prohibited_tests.yml",
+    ];
+    let mut flipped = Vec::new();
+    for p in picks {
+        let file = copy.join(p);
+        assert!(file.exists(), "{p} is not in the registry copy");
+        flipped.push(flip_first(&file));
+    }
+    let dir = copy.to_string_lossy().into_owned();
+    let ((theirs, _), theirs_ok) = guard_outcome(&dir);
+    let ((ours, _), ours_ok) = proctor_outcome(&dir);
+    assert!(
+        !theirs_ok && !ours_ok,
+        "five wrong expectations must fail the run"
+    );
+    assert_eq!(
+        ours, theirs,
+        "proctor and cfn-guard name different failures"
+    );
+    assert_eq!(ours.len(), 5, "{ours:#?}");
+    for (rule, new) in &flipped {
+        assert!(
+            ours.iter()
+                .any(|(_, r, expected, _)| r == rule && expected == new),
+            "the flipped expectation {rule}: {new} is not named in {ours:#?}"
+        );
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every registry test case's input as a JSON file of its own, for `cfn-guard validate`.
+fn extract_inputs(rules: &Path, into: &Path) -> usize {
+    std::fs::create_dir_all(into).unwrap();
+    let mut stack = vec![rules.to_path_buf()];
+    let mut n = 0;
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.parent().is_some_and(|d| d.ends_with("tests")) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let src = proctor::source::SourceFile::new("t", &f, text);
+        let mut diags = Vec::new();
+        let Some(doc) = proctor::cfn::parse_for_policies(&src, &mut diags) else {
+            continue;
+        };
+        for case in doc.as_seq().unwrap_or_default() {
+            let Some(input) = case.get("input") else {
+                continue;
+            };
+            let stem = f.file_stem().unwrap().to_string_lossy();
+            std::fs::write(
+                into.join(format!("{stem}-{n:04}.json")),
+                serde_json::to_string(&input.to_json()).unwrap(),
+            )
+            .unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// cfn-guard's verdicts: data file name → rule → status.
+fn guard_verdicts(rules: &Path, data: &Path) -> BTreeMap<String, BTreeMap<String, Status>> {
+    let out = Command::new(guard())
+        .args(["validate", "--structured", "-o", "json", "-S", "none", "-r"])
+        .arg(rules)
+        .arg("-d")
+        .arg(data)
+        .output()
+        .expect("cfn-guard runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-guard output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut all = BTreeMap::new();
+    for file in report.as_array().into_iter().flatten() {
+        let name = file["name"].as_str().unwrap_or_default().to_string();
+        let mut statuses = BTreeMap::new();
+        for r in file["compliant"].as_array().into_iter().flatten() {
+            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Pass);
+        }
+        for r in file["not_applicable"].as_array().into_iter().flatten() {
+            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Skip);
+        }
+        for r in file["not_compliant"].as_array().into_iter().flatten() {
+            statuses.insert(
+                r["Rule"]["name"].as_str().unwrap_or("").to_string(),
+                Status::Fail,
+            );
+        }
+        all.insert(name, statuses);
+    }
+    all
+}
+
+fn data_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| {
+                ["yaml", "yml", "json", "jsn", "template"].contains(&&*x.to_string_lossy())
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Compares proctor's verdict for every rule on every data file of `data` with cfn-guard's.
+fn compare(rules: &Path, data: &Path, differences: &mut Vec<String>) -> usize {
+    let theirs = guard_verdicts(rules, data);
+    let files = proctor::policy::files_in(rules, "rules");
+    let (policies, diags) = proctor::policy::load_all(&files, &Limits::default());
+    assert!(diags.is_empty(), "registry rule files refused: {diags:?}");
+    let mut compared = 0;
+    for path in data_files(data) {
+        let name = path.to_string_lossy().into_owned();
+        let Some(want) = theirs.get(&name) else {
+            // cfn-guard refused the data file (a map with a key that is not a string).
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let src = proctor::source::SourceFile::new("data", &path, text);
+        let mut d = Vec::new();
+        let Some(doc) = proctor::cfn::parse_for_policies(&src, &mut d) else {
+            differences.push(format!("{name}: proctor could not read it: {d:?}"));
+            continue;
+        };
+        let mut got = BTreeMap::new();
+        for p in &policies {
+            let (statuses, _) = proctor::policy::evaluate(p, &doc);
+            got.extend(statuses);
+        }
+        for (rule, w) in want {
+            compared += 1;
+            let g = got.get(rule);
+            if g != Some(w)
+                && !DELIBERATE
+                    .iter()
+                    .any(|(f, r, _)| name.ends_with(f) && r == rule)
+            {
+                differences.push(format!(
+                    "{name}: {rule}: cfn-guard {} proctor {}",
+                    w.as_str(),
+                    g.map_or("missing", |s| s.as_str())
+                ));
+            }
+        }
+    }
+    compared
+}
+
+#[test]
+fn registry_verdicts_equal_cfn_guard_on_every_data_file() {
+    let Some(corpus) = corpus() else { return };
+    let rules = corpus.join("guard-rules-registry/rules");
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("inputs");
+    let cases = extract_inputs(&rules, &inputs);
+    assert!(cases >= 1694, "registry test inputs: {cases}");
+    let mut differences = Vec::new();
+    let mut compared = compare(&rules, &inputs, &mut differences);
+    compared += compare(
+        &rules,
+        &corpus.join("cloudformation-templates"),
+        &mut differences,
+    );
+    assert!(compared > 300_000, "too few verdicts compared ({compared})");
+    assert!(
+        differences.is_empty(),
+        "{} of {compared} verdicts differ from cfn-guard 3.2.1:\n{}",
+        differences.len(),
+        differences
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
