@@ -352,7 +352,15 @@ fn lower_type_block(item: Pair<R>) -> Clause {
     let mut body = Block::default();
     for c in item.into_inner() {
         match c.as_rule() {
-            R::type_name => type_name = c.as_str().to_string(),
+            // Guard reads `AWS::X::Y::MODULE` as the module's type `AWS::X::Y`.
+            R::type_name => {
+                let t = c.as_str();
+                type_name = t
+                    .strip_suffix("::MODULE")
+                    .filter(|rest| rest.matches("::").count() == 2)
+                    .unwrap_or(t)
+                    .to_string()
+            }
             R::conditions => conditions = Some(lower_conditions(c)),
             R::body => body = lower_body(c),
             R::cond_clause => body.clauses.push(vec![lower_clause(c)]),
