@@ -111,6 +111,7 @@ fn main() {
     let target = Target {
         deployment: "template.yaml",
         waivers: &waivers,
+        verdicts: None,
         locate: &|_| None,
         fallback: None,
     };

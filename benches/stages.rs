@@ -518,6 +518,7 @@ fn policy_group(c: &mut Criterion) {
     let target = Target {
         deployment: "generated.yaml",
         waivers: &waivers,
+        verdicts: None,
         locate: &|_| None,
         fallback: None,
     };

@@ -83,6 +83,8 @@ pub struct Outcome {
     pub nothing_to_check: bool,
     /// proctor.toml as shown, and the sha256 of its text, when there is one.
     pub config: Option<(String, String)>,
+    /// Every policy rule's verdict on every document, sorted.
+    pub verdicts: Vec<crate::policy::RuleVerdict>,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -165,12 +167,16 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.diagnostics.extend(policy_diags);
     let waivers = crate::policy::Waivers::new(config.as_ref(), crate::config::Date::today());
     let cfn_checks = filter.any_enabled("C");
+    let verdicts = crate::policy::Verdicts::default();
     out.absorb(check_plain_templates(
         &plain_templates,
         &limits,
-        &policies,
-        &waivers,
-        cfn_checks,
+        &crate::policy::Enforcement {
+            policies: &policies,
+            waivers: &waivers,
+            verdicts: &verdicts,
+            cfn_checks,
+        },
     ));
     let explicit = !opts.paths.is_empty() || !opts.specs.is_empty();
 
@@ -384,11 +390,14 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         &crate::policy::Enforcement {
             policies: &policies,
             waivers: &waivers,
+            verdicts: &verdicts,
             cfn_checks,
         },
         &deployed,
     );
     out.diagnostics.extend(stage.diagnostics);
+    out.verdicts = verdicts.into_inner().unwrap_or_default();
+    out.verdicts.sort();
     out.diagnostics
         .extend(waivers.report(opts.paths.is_empty() && opts.specs.is_empty(), &policies));
     out.files += stage.files;
@@ -585,10 +594,9 @@ fn is_plain_template(path: &Path) -> bool {
 fn check_plain_templates(
     templates: &[(PathBuf, String)],
     limits: &Limits,
-    policies: &[crate::policy::Policy],
-    waivers: &crate::policy::Waivers,
-    cfn_checks: bool,
+    enforce: &crate::policy::Enforcement,
 ) -> SpecResult {
+    let (policies, waivers, cfn_checks) = (enforce.policies, enforce.waivers, enforce.cfn_checks);
     let results: Vec<Vec<Diagnostic>> = templates
         .par_iter()
         .map(|(path, shown)| {
@@ -610,6 +618,7 @@ fn check_plain_templates(
                             &crate::policy::Target {
                                 deployment: shown,
                                 waivers,
+                                verdicts: Some(enforce.verdicts),
                                 locate: &|_| None,
                                 fallback: None,
                             },

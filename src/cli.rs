@@ -287,7 +287,7 @@ fn render_format(
                 human_report(outcome, &Summary::of(diags), started, human)
             }
         }
-        Format::Json => report::json::render(diags),
+        Format::Json => report::json::render_check(diags, &outcome.verdicts),
         Format::Sarif => report::sarif::render(diags),
         Format::Github => report::github::render(diags),
         Format::Junit => report::junit::render(diags),
@@ -561,6 +561,12 @@ fn human_report(
     };
     let mut text = report::human::render(&outcome.diagnostics, human);
     text.push_str(&report::summary_line(&stats, summary));
+    if let Some(rules) = report::RuleCounts::of(&outcome.verdicts) {
+        text.push_str(&format!(
+            "; policy rules: {} passed, {} failed, {} skipped",
+            rules.passed, rules.failed, rules.skipped
+        ));
+    }
     text.push('\n');
     text
 }

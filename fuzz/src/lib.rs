@@ -199,6 +199,7 @@ fn target<'a>(waivers: &'a Waivers, locate: &'a policy::Locate<'a>) -> Target<'a
     Target {
         deployment: "fuzz",
         waivers,
+        verdicts: None,
         locate,
         fallback: None,
     }

@@ -160,10 +160,29 @@ pub fn over_budget(policy: &Policy, rule: &str, on: &str) -> Diagnostic {
     .help("narrow the queries with filters (`Resources.*[ Type == '...' ]`) instead of nesting wildcard blocks, or raise `limits.policy_steps` in proctor.toml")
 }
 
+/// One rule's verdict on one document, as cfn-guard's `validate` reports it (for the JSON
+/// report and the closing line).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleVerdict {
+    /// The document: a template as shown, or a deployment's rendered template.
+    pub data: String,
+    /// The deployment the document belongs to (the template itself for a plain one).
+    pub deployment: String,
+    /// The policy file, as shown.
+    pub policy: String,
+    pub rule: String,
+    pub status: eval::Status,
+}
+
+/// The verdicts of a run, collected from every thread.
+pub type Verdicts = std::sync::Mutex<Vec<RuleVerdict>>;
+
 /// The policies of a run and its waivers.
 pub struct Enforcement<'a> {
     pub policies: &'a [Policy],
     pub waivers: &'a Waivers,
+    /// Where each rule's verdict on each document goes.
+    pub verdicts: &'a Verdicts,
     /// Whether CloudFormation checks (C codes) run: not when `--ignore`/`--select` leave
     /// none of them enabled.
     pub cfn_checks: bool,
@@ -179,6 +198,8 @@ pub type Locate<'a> =
 pub struct Target<'a> {
     pub deployment: &'a str,
     pub waivers: &'a Waivers,
+    /// Where each rule's verdict goes, when the run reports verdicts.
+    pub verdicts: Option<&'a Verdicts>,
     pub locate: &'a Locate<'a>,
     pub fallback: Option<Source>,
 }
@@ -203,11 +224,22 @@ pub fn check_document(
     for policy in policies {
         eval::take_too_costly();
         let Evaluation {
+            statuses,
             failures,
             exhausted,
             errors,
-            ..
         } = evaluate_bounded(policy, root);
+        if let Some(verdicts) = target.verdicts
+            && let Ok(mut v) = verdicts.lock()
+        {
+            v.extend(statuses.into_iter().map(|(rule, status)| RuleVerdict {
+                data: source.name().to_string(),
+                deployment: target.deployment.to_string(),
+                policy: policy.source.name().to_string(),
+                rule,
+                status,
+            }));
+        }
         if let Some(rule) = exhausted {
             out.push(over_budget(policy, &rule, source.name()));
         }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::RuleCounts;
 use crate::diag::{Diagnostic, Summary};
 
 #[derive(Serialize)]
@@ -10,6 +11,9 @@ struct Report<'a> {
     version: u32,
     summary: JsonSummary,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// Each policy rule's verdict, per document and policy file (when policies ran).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    policy_results: Vec<PolicyResult<'a>>,
 }
 
 #[derive(Serialize)]
@@ -17,6 +21,17 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<RuleCounts>,
+}
+
+#[derive(Serialize)]
+struct PolicyResult<'a> {
+    data: &'a str,
+    deployment: &'a str,
+    policy: &'a str,
+    /// Rule name to PASS, FAIL or SKIP, sorted by name.
+    rules: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -35,13 +50,44 @@ struct JsonDiagnostic<'a> {
 }
 
 pub fn render(diags: &[Diagnostic]) -> String {
+    render_check(diags, &[])
+}
+
+/// Groups verdicts (sorted by document, then policy) per document and policy file.
+fn policy_results(verdicts: &[crate::policy::RuleVerdict]) -> Vec<PolicyResult<'_>> {
+    let mut out: Vec<PolicyResult<'_>> = Vec::new();
+    for v in verdicts {
+        let same = out.last().is_some_and(|r| {
+            r.data == v.data && r.deployment == v.deployment && r.policy == v.policy
+        });
+        if !same {
+            out.push(PolicyResult {
+                data: &v.data,
+                deployment: &v.deployment,
+                policy: &v.policy,
+                rules: serde_json::Map::new(),
+            });
+        }
+        if let Some(r) = out.last_mut() {
+            r.rules
+                .insert(v.rule.clone(), serde_json::Value::from(v.status.as_str()));
+        }
+    }
+    out
+}
+
+/// `proctor check --format json`: the diagnostics and, when policies ran, every rule's
+/// verdict on every document (comparable with `cfn-guard validate --structured`).
+pub fn render_check(diags: &[Diagnostic], verdicts: &[crate::policy::RuleVerdict]) -> String {
     let s = Summary::of(diags);
     let report = Report {
         version: 1,
+        policy_results: policy_results(verdicts),
         summary: JsonSummary {
             errors: s.errors,
             warnings: s.warnings,
             infos: s.infos,
+            rules: RuleCounts::of(verdicts),
         },
         diagnostics: diags
             .iter()

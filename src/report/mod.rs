@@ -8,6 +8,8 @@ pub mod sarif;
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::diag::Summary;
 
 /// What a run looked at, for the closing line.
@@ -37,4 +39,30 @@ pub fn summary_line(stats: &RunStats, summary: &Summary) -> String {
         stats.elapsed.as_millis(),
         counts.join(", ")
     )
+}
+
+/// Policy rules' verdicts counted over every document.
+#[derive(Serialize, Default, Clone, Copy, Debug)]
+pub struct RuleCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl RuleCounts {
+    pub fn of(verdicts: &[crate::policy::RuleVerdict]) -> Option<RuleCounts> {
+        use crate::policy::eval::Status;
+        if verdicts.is_empty() {
+            return None;
+        }
+        let mut c = RuleCounts::default();
+        for v in verdicts {
+            match v.status {
+                Status::Pass => c.passed += 1,
+                Status::Fail => c.failed += 1,
+                Status::Skip => c.skipped += 1,
+            }
+        }
+        Some(c)
+    }
 }

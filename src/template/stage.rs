@@ -452,6 +452,7 @@ fn validate(
             &crate::policy::Target {
                 deployment: &u.name,
                 waivers: enforce.waivers,
+                verdicts: Some(enforce.verdicts),
                 locate: &locate,
                 fallback,
             },

@@ -284,6 +284,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 QR::Lit(k) | QR::Res(k) => {
                     let names: Vec<Val<'d>> = if k.is_list() { k.items() } else { vec![k] };
                     for n in names {
+                        self.tick()?;
                         let Kind::Str(s) = n.view().kind() else {
                             return Err(Halt::Error(format!(
                                 "`%{name}` holds a value that is not a string, used as a key"
