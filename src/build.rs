@@ -49,6 +49,7 @@ fn waiting_reason(
     env: Option<&str>,
 ) -> String {
     let mut missing_env: Vec<&str> = Vec::new();
+    let mut undeclared: Vec<&str> = Vec::new();
     for piece in r.text.split(PLACEHOLDER_PREFIX).skip(1) {
         let path: &str = piece
             .split(|c: char| !(c.is_ascii_alphanumeric() || "._[]-".contains(c)))
@@ -59,6 +60,27 @@ fn waiting_reason(
         {
             missing_env.push(name);
         }
+        // Names Proton took as API arguments, which proctor.toml declares.
+        let key = match path {
+            "environment.account_id" => Some("`account_id` in the environment's [[environment]]"),
+            "service.branch_name" => Some("`branch` in the [[service]]"),
+            "service.repository_id" => Some("`repository_id` in the [[service]]"),
+            "service.repository_connection_arn" => {
+                Some("`repository_connection_arn` in the [[service]]")
+            }
+            _ => None,
+        };
+        if let Some(k) = key
+            && !undeclared.contains(&k)
+        {
+            undeclared.push(k);
+        }
+    }
+    if !undeclared.is_empty() {
+        return format!(
+            "its template reads names that proctor.toml does not declare: add {}",
+            undeclared.join(", ")
+        );
     }
     match (env, &r.service) {
         (Some(env), _)

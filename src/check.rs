@@ -329,11 +329,29 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line,
     // each checked once.
     let given_loaded: Vec<&Bundle> = given.iter().map(|ix| &loaded[ix].0).collect();
-    let mut standalone: Vec<(PathBuf, String, Option<&Bundle>)> = Vec::new();
+    let mut standalone: Vec<(PathBuf, String, SpecOwner)> = Vec::new();
     for b in owners_of_beside_specs(&given_loaded) {
-        standalone.extend(beside_specs(b).into_iter().map(|(p, s)| (p, s, Some(b))));
+        standalone.extend(
+            beside_specs(b)
+                .into_iter()
+                .map(|(p, s)| (p, s, SpecOwner::Bundle(b))),
+        );
     }
-    standalone.extend(spec_files.into_iter().map(|(p, s)| (p, s, None)));
+    // Without proctor.toml, specs in project-level `specs/` folders inside the checked folders.
+    if config.is_none() {
+        let inside: Vec<PathBuf> = (if explicit { &roots } else { &default_roots })
+            .iter()
+            .map(|(p, _)| key(p))
+            .collect();
+        for (p, s, bundles) in project_specs(&given_loaded, &inside) {
+            standalone.push((p, s, SpecOwner::Project(bundles)));
+        }
+    }
+    standalone.extend(
+        spec_files
+            .into_iter()
+            .map(|(p, s)| (p, s, SpecOwner::Given(given_loaded.clone()))),
+    );
     let mut seen = checked_specs;
     standalone.retain(|(p, _, _)| {
         let k = key(p);
@@ -343,9 +361,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     });
     let results: Vec<SpecResult> = standalone
         .par_iter()
-        .map(|(path, shown, owner)| {
-            check_standalone_spec(path, shown, *owner, &given_loaded, &limits)
-        })
+        .map(|(path, shown, owner)| check_standalone_spec(path, shown, owner, &limits))
         .collect();
     for r in results {
         out.absorb(r);
@@ -1082,58 +1098,196 @@ fn check_deployment_spec(
     r
 }
 
-fn check_standalone_spec<'a>(
+/// Which bundle checks a spec found on its own.
+enum SpecOwner<'a> {
+    /// A spec beside its bundle (`<template>/spec/`).
+    Bundle(&'a Bundle),
+    /// A spec in a project's `specs/` folder: one of the bundles under the project.
+    Project(Vec<&'a Bundle>),
+    /// A spec named on the command line: one of the bundles given with it.
+    Given(Vec<&'a Bundle>),
+}
+
+/// Project-level spec folders (`<project>/specs/*.yaml`, as AWS's samples keep them) above
+/// the given bundles, up to three folders up and inside one of the checked folders `inside`,
+/// each spec with the bundles under its project.
+fn project_specs<'a>(
+    bundles: &[&'a Bundle],
+    inside: &[PathBuf],
+) -> Vec<(PathBuf, String, Vec<&'a Bundle>)> {
+    let mut projects: Vec<(PathBuf, String)> = Vec::new();
+    for b in bundles {
+        let (mut dir, mut shown) = (b.dir.clone(), b.display.clone());
+        for _ in 0..3 {
+            let Some(parent) = dir.parent().map(Path::to_path_buf) else {
+                break;
+            };
+            if shown == "." || shown.is_empty() {
+                break;
+            }
+            shown = crate::paths::parent_display(&shown);
+            dir = parent;
+            let k = key(&dir);
+            if !inside.iter().any(|root| k.starts_with(root)) {
+                break;
+            }
+            if dir.join("specs").is_dir() && !projects.iter().any(|(d, _)| key(d) == k) {
+                projects.push((dir.clone(), shown.clone()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (dir, shown) in projects {
+        let project_key = key(&dir);
+        let under: Vec<&'a Bundle> = bundles
+            .iter()
+            .copied()
+            .filter(|b| key(&b.dir).starts_with(&project_key))
+            .collect();
+        let owners = owners_of_beside_specs(&under);
+        let folder = join_display(&shown, "specs");
+        for (path, name) in crate::paths::files_named(&dir.join("specs"), |n| {
+            n.ends_with(".yaml") || n.ends_with(".yml")
+        }) {
+            out.push((path, join_display(&folder, &name), owners.clone()));
+        }
+    }
+    out
+}
+
+fn check_standalone_spec(
     path: &Path,
     shown: &str,
-    owner: Option<&'a Bundle>,
-    given: &[&'a Bundle],
+    owner: &SpecOwner<'_>,
     limits: &Limits,
 ) -> SpecResult {
     let mut r = SpecResult::default();
     let Some(spec) = read_spec(path, shown, limits, &mut r) else {
         return r;
     };
-    let bundle = match owner {
-        Some(b) => b,
-        None => {
-            let fits: Vec<&'a Bundle> = given
-                .iter()
-                .copied()
-                .filter(|b| match spec.kind {
-                    SpecKind::Environment => b.kind.is_environment(),
-                    SpecKind::Service => b.kind == BundleKind::Service,
-                })
-                .collect();
-            match fits.as_slice() {
-                [one] => *one,
-                _ => {
-                    let why = if fits.is_empty() {
-                        format!(
-                            "no {} bundle was given",
-                            if spec.kind == SpecKind::Environment {
-                                "environment"
-                            } else {
-                                "service"
-                            }
-                        )
-                    } else {
-                        format!("{} bundles could own it", fits.len())
-                    };
-                    r.diagnostics.push(
-                        Diagnostic::new(codes::I014, format!("cannot tell which bundle checks this {}: {why}", spec.kind.keyword()))
-                            .at(&spec.source, spec.kind_span.clone())
-                            .help("name the bundle folder alone on the command line (`proctor check BUNDLE --spec SPEC`), or declare the deployment in proctor.toml"),
-                    );
-                    return r;
-                }
-            }
-        }
-    };
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    check_spec_against(&spec, bundle, Some(&name), None, &mut r);
+    let (candidates, place) = match owner {
+        SpecOwner::Bundle(b) => {
+            check_spec_against(&spec, b, Some(&name), None, &mut r);
+            return r;
+        }
+        SpecOwner::Project(c) => (c, "in its project"),
+        SpecOwner::Given(c) => (c, "given"),
+    };
+    let kind_word = if spec.kind == SpecKind::Environment {
+        "environment"
+    } else {
+        "service"
+    };
+    let (fits, other): (Vec<&Bundle>, Vec<&Bundle>) =
+        candidates.iter().copied().partition(|b| match spec.kind {
+            SpecKind::Environment => b.kind.is_environment(),
+            SpecKind::Service => b.kind == BundleKind::Service,
+        });
+    if fits.is_empty() {
+        let mut message = format!(
+            "no {kind_word} bundle {place} can check this {}",
+            spec.kind.keyword()
+        );
+        if !other.is_empty() {
+            let listed: Vec<String> = other
+                .iter()
+                .map(|b| {
+                    let kind = b.kind.describe();
+                    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("`{}` is {article} {kind} template", b.label())
+                })
+                .collect();
+            message.push_str(&format!(": {}", listed.join(", ")));
+        }
+        r.diagnostics.push(
+            Diagnostic::new(codes::I014, message)
+                .at(&spec.source, spec.kind_span.clone())
+                .help(format!("check the `proton:` kind (`{}` or `{}`), name the bundle folder alone on the command line (`proctor check BUNDLE --spec SPEC`), or declare the deployment in proctor.toml", SpecKind::Environment.keyword(), SpecKind::Service.keyword())),
+        );
+        return r;
+    }
+    if let [one] = fits.as_slice() {
+        check_spec_against(&spec, one, Some(&name), None, &mut r);
+        return r;
+    }
+    // Several could: the ones whose schema the spec satisfies, and of those the ones that
+    // declare the most of its inputs (the fewest unknown inputs).
+    let mut satisfied = Vec::new();
+    let mut rejected = Vec::new();
+    for b in &fits {
+        let mut trial = SpecResult::default();
+        check_spec_against(&spec, b, Some(&name), None, &mut trial);
+        match trial
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == crate::diag::Severity::Error)
+        {
+            None => {
+                let unknown = trial
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code.id == codes::I001.id)
+                    .count();
+                satisfied.push((*b, unknown));
+            }
+            Some(d) => rejected.push(format!("`{}`: {}", b.label(), d.message)),
+        }
+    }
+    let fewest = satisfied.iter().map(|(_, u)| *u).min().unwrap_or(0);
+    let satisfied: Vec<&Bundle> = satisfied
+        .into_iter()
+        .filter(|(_, u)| *u == fewest)
+        .map(|(b, _)| b)
+        .collect();
+    match satisfied.as_slice() {
+        [one] => check_spec_against(&spec, one, Some(&name), None, &mut r),
+        [] => r.diagnostics.push(
+            Diagnostic::new(
+                codes::I014,
+                format!(
+                    "this {} fits none of the {} {kind_word} bundles {place}: {}",
+                    spec.kind.keyword(),
+                    fits.len(),
+                    rejected.join("; ")
+                ),
+            )
+            .at(&spec.source, spec.kind_span.clone())
+            .help("correct the spec for the template it is meant for, or declare the deployment in proctor.toml"),
+        ),
+        several => {
+            for b in several {
+                check_spec_against(&spec, b, Some(&name), None, &mut r);
+            }
+            let labels: Vec<String> = several.iter().map(|b| format!("`{}`", b.label())).collect();
+            let section = if spec.kind == SpecKind::Environment { "environment" } else { "service" };
+            let others: Vec<String> = several[1..].iter().map(|b| format!("\"{}\"", b.label())).collect();
+            r.diagnostics.push(
+                Diagnostic::new(
+                    codes::I015,
+                    format!(
+                        "this {} fits {} {kind_word} bundles {place} ({}); checked against each",
+                        spec.kind.keyword(),
+                        several.len(),
+                        labels.join(", ")
+                    ),
+                )
+                .at(&spec.source, spec.kind_span.clone())
+                .help(format!(
+                    "say which one in proctor.toml:\n[[{section}]]\nname = \"{name}\"\ntemplate = \"{}\"   # or {}\nspec = \"{shown}\"",
+                    several[0].label(),
+                    others.join(", ")
+                )),
+            );
+        }
+    }
     r
 }
 

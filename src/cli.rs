@@ -212,6 +212,10 @@ struct RenderArgs {
     /// Print the context the template sees, as JSON, instead of the rendered template.
     #[arg(long)]
     context: bool,
+    /// The template to render the spec with (`name` or `name:major`), when several bundles
+    /// could take it (I015).
+    #[arg(long, value_name = "NAME[:MAJOR]")]
+    template: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -710,12 +714,20 @@ fn run_render(args: RenderArgs) -> ExitCode {
     };
     let is_spec = cwd.join(&args.target).is_file();
     let is_bundle = cwd.join(&args.target).is_dir();
+    let no_config = args.config.is_none() && crate::config::find(&cwd).is_none();
+    let paths = if is_spec && no_config {
+        // Without proctor.toml, the folder that holds the spec's folder: a template folder for
+        // `<template>/spec/x.yaml`, a project for `<project>/specs/x.yaml`, checked as
+        // `check` checks it.
+        let spec_dir = crate::paths::parent_display(args.target.trim_start_matches("./"));
+        vec![crate::paths::parent_display(&spec_dir)]
+    } else if is_spec || (is_bundle && no_config) {
+        vec![args.target.clone()]
+    } else {
+        Vec::new()
+    };
     let opts = CheckOptions {
-        paths: if is_spec {
-            vec![args.target.clone()]
-        } else {
-            Vec::new()
-        },
+        paths,
         specs: Vec::new(),
         config: args.config.clone(),
         policies: Vec::new(),
@@ -733,14 +745,21 @@ fn run_render(args: RenderArgs) -> ExitCode {
         Err(code) => return code,
     };
     let target = args.target.trim_start_matches("./");
+    let same_file = |shown: &str| {
+        shown == target
+            || shown.ends_with(&format!("/{target}"))
+            || (!shown.is_empty()
+                && std::fs::canonicalize(opts.cwd.join(shown)).ok()
+                    == std::fs::canonicalize(opts.cwd.join(target)).ok())
+    };
+    let bundle_prefix = format!("{}/", target.trim_end_matches('/'));
     let of_target = |r: &&crate::template::stage::Rendered| {
         if is_spec {
-            r.spec == target || r.spec.ends_with(&format!("/{target}"))
+            same_file(&r.spec)
         } else if is_bundle {
-            // A bundle folder: its units rendered with synthesized inputs (no spec uses it).
-            r.synthesized
-                && r.template
-                    .starts_with(&format!("{}/", target.trim_end_matches('/')))
+            // A bundle folder: its units, rendered from the specs beside it, or with
+            // synthesized inputs when no spec uses it.
+            r.template.starts_with(&bundle_prefix)
         } else {
             r.name == target && r.kind == UnitKind::Environment
                 || r.service.as_deref() == Some(target)
@@ -755,6 +774,19 @@ fn run_render(args: RenderArgs) -> ExitCode {
             (None, true) => r.kind == UnitKind::Pipeline,
             (None, false) => r.kind != UnitKind::Pipeline,
         })
+        .filter(|r| {
+            match args
+                .template
+                .as_deref()
+                .map(|t| t.split_once(':').unwrap_or((t, "")))
+            {
+                None => true,
+                Some((name, "")) => r.template_name == name,
+                Some((name, major)) => {
+                    r.template_name == name && r.template_version.split('.').next() == Some(major)
+                }
+            }
+        })
         .collect();
     match chosen.as_slice() {
         [one] => {
@@ -765,7 +797,30 @@ fn run_render(args: RenderArgs) -> ExitCode {
             } else {
                 print(&one.text);
             }
-            ExitCode::from(EXIT_OK)
+            // Like `helm template`, the render is printed whenever rendering succeeded; the
+            // findings on it (CloudFormation, policies) go to standard error and set the
+            // exit code.
+            let findings: Vec<crate::diag::Diagnostic> = outcome
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity != Severity::Info)
+                .filter(|d| {
+                    d.primary.as_ref().is_some_and(|p| {
+                        let file = p.at.source.name();
+                        file == one.template
+                            || (!one.spec.is_empty() && file == one.spec)
+                            || file.starts_with(&format!("{} [rendered", one.template))
+                    })
+                })
+                .collect();
+            if !findings.is_empty() {
+                eprint!("{}", report::human::render(&findings, human));
+            }
+            if findings.iter().any(|d| d.severity == Severity::Error) {
+                ExitCode::from(EXIT_FINDINGS)
+            } else {
+                ExitCode::from(EXIT_OK)
+            }
         }
         [] => {
             let errors: Vec<crate::diag::Diagnostic> = outcome
@@ -784,6 +839,28 @@ fn run_render(args: RenderArgs) -> ExitCode {
             eprintln!(
                 "proctor: no deployment named `{}` renders here (an environment or service in proctor.toml, or a spec file)",
                 args.target
+            );
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+        many if many
+            .iter()
+            .any(|r| r.template_name != many[0].template_name) =>
+        {
+            let mut templates: Vec<String> = many
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}",
+                        r.template_name,
+                        r.template_version.split('.').next().unwrap_or("")
+                    )
+                })
+                .collect();
+            templates.dedup();
+            eprintln!(
+                "proctor: `{}` fits several templates ({}); choose one with --template",
+                args.target,
+                templates.join(", ")
             );
             ExitCode::from(EXIT_CANNOT_RUN)
         }

@@ -350,8 +350,10 @@ fn with_broken_deployments(
 ) -> Diagnostic {
     let mut any = false;
     for (what, name, spec) in deployments {
+        // An input the new schema no longer declares (I001, a warning: Proton ignored it)
+        // breaks the deployment too: the value it set is dropped.
         let failing = outcome.diagnostics.iter().find(|x| {
-            x.severity == Severity::Error
+            (x.severity == Severity::Error || x.code.id == crate::diag::codes::I001.id)
                 && x.code.id.starts_with('I')
                 && x.primary
                     .as_ref()

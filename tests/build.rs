@@ -419,3 +419,49 @@ fn a_build_folder_with_a_file_it_did_not_build_is_refused() {
     let err = proctor::build::verify(&out).unwrap_err();
     assert!(err.contains("is not a regular file"), "{err}");
 }
+
+/// A pipeline that reads names Proton took as API arguments (the repository, each instance's
+/// account) renders with placeholders until proctor.toml declares them, and the build holds
+/// it back, naming the keys to add.
+#[test]
+fn a_pipeline_waits_for_the_names_proctor_toml_does_not_declare() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    support::copy_dir(&root().join("fixtures/workspace"), &ws);
+    support::edit(
+        &ws,
+        "templates/payments-svc/v1/pipeline_infrastructure/cloudformation.yaml",
+        "    Properties:\n      VersioningConfiguration:",
+        "    Properties:\n      Tags:\n        - Key: repository\n          Value: '{{ service.repository_id }}'\n      VersioningConfiguration:",
+    );
+    support::edit(
+        &ws,
+        "proctor.toml",
+        "repository_id = \"acme/payments\"\n",
+        "",
+    );
+    let run = build(&ws, &ws.join("build"));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "waiting: pipeline `payments`: its template reads names that proctor.toml does not declare: add `repository_id` in the [[service]]"
+        ),
+        "{stdout}"
+    );
+    // Declared, the pipeline waits only for what it waited for before: its instances' stacks.
+    support::edit(
+        &ws,
+        "proctor.toml",
+        "branch = \"main\"\n",
+        "branch = \"main\"\nrepository_id = \"acme/payments\"\n",
+    );
+    let run = build(&ws, &ws.join("build"));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(
+            "waiting: pipeline `payments`: apply the instances of service `payments` first"
+        ),
+        "{stdout}"
+    );
+}

@@ -154,6 +154,8 @@ fn every_example_spec_passes_proctor_check() {
                 bundle_path.as_os_str(),
                 "--spec".as_ref(),
                 file.as_os_str(),
+                // An unknown input is a warning (Proton ignored such inputs): a gate denies it.
+                "--deny-warnings".as_ref(),
             ],
         );
         assert_eq!(run.code, Some(1), "{name}: {}\n{broken}", run.stdout);

@@ -5,7 +5,8 @@
 //! - `proctor policy test` meets every expectation of the registry's own suite, as
 //!   `cfn-guard test` does, and five flipped expectations fail it, named;
 //! - every registry rule, on every data file (each test case's input, each template of
-//!   `cloudformation-templates`), has the verdict `cfn-guard validate` gives it.
+//!   `cloudformation-templates`, each render of the Proton samples' specs), has the verdict
+//!   `cfn-guard validate` gives it.
 //!
 //! Without the corpus the tests are skipped with a message, except under CI (`CI=true`),
 //! where a missing corpus fails them.
@@ -18,7 +19,9 @@ use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
 mod oracle;
-use oracle::{guard, guard_outcome, proctor_outcome, root};
+mod support;
+use oracle::{guard, guard_outcome, proctor_outcome};
+use support::corpus;
 
 /// (data file, rule, reason) where proctor's verdict differs from cfn-guard's on purpose.
 const DELIBERATE: &[(&str, &str, &str)] = &[];
@@ -29,25 +32,6 @@ const NOT_DATA: &[(&str, &str)] = &[(
     "a Kubernetes manifest of several YAML documents, not a template: proctor reports Y005; \
      cfn-guard reads the first document and SKIPs every rule",
 )];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROCTOR_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus"));
-    if dir.join("guard-rules-registry/rules").is_dir() {
-        // cfn-guard names data files by their canonical path.
-        return Some(std::fs::canonicalize(&dir).unwrap_or(dir));
-    }
-    let why = format!(
-        "the public corpus is not at {} (set PROCTOR_CORPUS to its folder)",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{why}: CI needs it");
-    }
-    eprintln!("skipped: {why}");
-    None
-}
 
 #[test]
 fn registry_suite_meets_every_expectation() {
@@ -325,6 +309,16 @@ fn registry_verdicts_equal_cfn_guard_on_every_data_file() {
         &corpus.join("cloudformation-templates"),
         &mut differences,
     );
+    // The Proton samples' renders, as `proctor render` prints them.
+    let (renders, missing) =
+        support::proton_sample_renders(&corpus.join("proton-cloudformation-samples"));
+    assert!(missing.is_empty() && renders.len() >= 40, "{missing:?}");
+    let rendered = tmp.path().join("proton-renders");
+    std::fs::create_dir_all(&rendered).unwrap();
+    for (i, r) in renders.iter().enumerate() {
+        std::fs::write(rendered.join(format!("render-{i:03}.yaml")), &r.text).unwrap();
+    }
+    compared += compare(&rules, &rendered, &mut differences);
     assert!(compared > 300_000, "too few verdicts compared ({compared})");
     assert!(
         differences.is_empty(),

@@ -11,9 +11,9 @@ use proctor::source::SourceFile;
 use proctor::template::env::RenderLimits;
 use proctor::template::render::render_json;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+
+use support::root;
 
 fn python() -> PathBuf {
     let py = root().join(".venv/bin/python");
@@ -166,4 +166,56 @@ fn proctor_render_of_each_fixture_deployment_equals_python() {
             "{args:?}: proctor render differs from Python Jinja2"
         );
     }
+}
+
+/// AWS's public Proton sample repository (`../shared/corpus/proton-cloudformation-samples`, or
+/// under `PROCTOR_CORPUS`): `proctor check` with no proctor.toml finds every spec and reports
+/// no error; every spec renders (each instance, and the pipeline where the template has one)
+/// with every bundle proctor checks it against, and each render equals Python Jinja2's on the
+/// context `render --context` prints.
+#[test]
+fn proton_samples_check_clean_and_render_as_python_does() {
+    let Some(corpus) = support::corpus() else {
+        return;
+    };
+    let samples = corpus.join("proton-cloudformation-samples");
+    let check = Command::new(env!("CARGO_BIN_EXE_proctor"))
+        .args(["check", "--color", "never"])
+        .current_dir(&samples)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    let closing = text.lines().last().unwrap_or_default();
+    assert!(
+        closing.contains("(24 bundles, 22 specs)") && closing.contains(": 0 errors"),
+        "{text}"
+    );
+    let (renders, missing) = support::proton_sample_renders(&samples);
+    assert!(missing.is_empty(), "did not render: {missing:#?}");
+    assert!(renders.len() >= 40, "only {} renders", renders.len());
+    let mut failures = Vec::new();
+    for r in &renders {
+        let ctx = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(ctx.path(), &r.context).unwrap();
+        let python = Command::new(python())
+            .arg(root().join("tests/jinja/reference_render.py"))
+            .arg(&r.template)
+            .arg(ctx.path())
+            .output()
+            .unwrap();
+        if !python.status.success() {
+            failures.push(format!(
+                "{:?}: Python failed: {}",
+                r.args,
+                String::from_utf8_lossy(&python.stderr)
+            ));
+        } else if python.stdout != r.text {
+            failures.push(format!(
+                "{:?}: proctor's render differs from Python Jinja2's",
+                r.args
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{} renders equal Python Jinja2's", renders.len());
 }

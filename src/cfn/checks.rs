@@ -324,6 +324,24 @@ impl Checker<'_> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("a resource has {}", list(RESOURCE_KEYS)),
                     };
+                    let is_sam = r
+                        .get("Type")
+                        .and_then(Node::as_str)
+                        .is_some_and(|t| t.starts_with("AWS::Serverless::"));
+                    if self.transformed && is_sam {
+                        // The SAM transform rewrites its resources and drops what it does not
+                        // know (cfn-lint only warns); the stack still deploys.
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::C003,
+                                format!("resource `{id}` has an attribute `{a}` that the SAM transform ignores"),
+                            )
+                            .at(self.source, ak.span.clone())
+                            .severity(crate::diag::Severity::Warning)
+                            .help(format!("{help} (for a function's description, use `Properties.Description`)")),
+                        );
+                        continue;
+                    }
                     self.report(
                         codes::C003,
                         format!("resource `{id}` has an unknown attribute `{a}`"),
@@ -508,7 +526,10 @@ impl Checker<'_> {
             (Value::String(s), Kind::Number) => s.trim().parse::<f64>().is_ok(),
             (Value::Bool(_), Kind::Boolean) => true,
             (Value::String(s), Kind::Boolean) => {
-                s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")
+                s.eq_ignore_ascii_case("true")
+                    || s.eq_ignore_ascii_case("false")
+                    // CloudFormation reads YAML 1.1, where a plain `Yes`, `off`... is a boolean.
+                    || (v.plain && crate::yaml::scalar::is_yaml11_bool(s))
             }
             _ => false,
         };

@@ -564,9 +564,9 @@ codes! {
         example: "A waiver of `PROCTOR-S3-004` on `dev` after versioning was enabled on every bucket of `dev`.",
         fix: "Delete the waiver, or correct its `rule`, `deployment` or `resource`.",
     }
-    I001 "unknown-input" Error "inputs" {
+    I001 "unknown-input" Warning "inputs" {
         what: "A spec sets an input that the template's schema does not declare.",
-        why: "The value would be ignored (or rejected by Proton); usually the name is misspelled.",
+        why: "The value has no effect, and usually the name is misspelled. A warning, not an error: Proton accepted and ignored inputs its schema does not declare (AWS's own sample specs set some), so such a spec deploys; `--deny-warnings` makes it fail a gate.",
         example: "`prot: 8080` when the schema declares `port`.",
         fix: "Correct the name (the help suggests the closest) or delete the input.",
     }
@@ -643,10 +643,16 @@ codes! {
         fix: "Deploy the instance to a compatible environment, or add the environment template to `compatible_environments`.",
     }
     I014 "no-bundle-for-spec" Error "inputs" {
-        what: "A spec given with `--spec` (or found on its own) cannot be matched with exactly one bundle.",
-        why: "A spec is checked against its template's schema; with none, or several candidates, proctor cannot choose.",
-        example: "`proctor check --spec dev.yaml templates/` where `templates/` holds two environment templates.",
+        what: "A spec found on its own (given with `--spec`, or in a project's `specs/` folder) matches no bundle: none of its kind is there, or its inputs fit none of their schemas (the message says why each was rejected).",
+        why: "A spec is checked against its template's schema; with no candidate, proctor cannot check it at all.",
+        example: "`proton: ServiceSpec` in `specs/` of a project that holds only an environment template.",
         fix: "Name the bundle folder alone on the command line, or declare the deployment in proctor.toml.",
+    }
+    I015 "ambiguous-spec-bundle" Info "inputs" {
+        what: "A spec found on its own (in a project's `specs/` folder, or given with `--spec`) satisfies the schemas of several bundles of its kind; it is checked against each.",
+        why: "Proton took the template as an API argument, so a repository does not say which template a spec is for; proctor checks every candidate rather than guess.",
+        example: "`specs/svc-spec.yaml` in a project with two service templates whose schemas both accept its inputs.",
+        fix: "Declare the deployment in proctor.toml with its `template` (the help shows the lines); then only that template checks the spec.",
     }
     V001 "breaking-change" Error "versions" {
         what: "A schema change inside an existing major version that a spec valid before may fail: an input removed, a required input added without a default, a type changed, enum values removed, a pattern or bound tightened, `nullable` made false, a pipeline added, a compatible environment dropped.",

@@ -220,7 +220,7 @@ pub fn compare_schemas(old: &InputSchema, new: &InputSchema) -> Vec<Change> {
             (Some(o), None) => cx.push(
                 Level::Breaking,
                 "remove an input type",
-                format!("`{key}` (`{}`) was removed: specs that give those inputs become invalid", o.name),
+                format!("`{key}` (`{}`) was removed: specs that give those inputs lose them", o.name),
                 &old.source,
                 o.span.clone(),
             ),
@@ -272,7 +272,7 @@ fn compare_object(cx: &mut Cx, old: Side, new: Side, path: &str) {
                 Level::Breaking,
                 "remove an input",
                 format!(
-                    "input `{}` was removed: specs that set it become invalid",
+                    "input `{}` was removed: specs that set it lose its value (Proton ignored inputs the schema does not declare)",
                     join(path, name)
                 ),
                 cx.old,

@@ -137,26 +137,44 @@ fn json(v: &Json) -> Value {
     Value::from(minijinja::value::Serde(v))
 }
 
-fn opt(s: &Option<String>) -> Value {
-    s.as_deref().map_or(Value::UNDEFINED, Value::from)
+/// A name Proton always supplied: its declared value, or a placeholder (as for outputs not
+/// deployed yet) when proctor.toml does not declare it, so that templates render as they
+/// did under Proton and the build waits for the declaration.
+fn supplied(s: &Option<String>, path: &str) -> Value {
+    match s {
+        Some(v) => Value::from(v.as_str()),
+        None => Value::from(format!("{PLACEHOLDER_PREFIX}{path}")),
+    }
 }
 
 fn service_value(s: &ServiceFacts) -> Value {
     map(vec![
         ("name", Value::from(s.name.as_str())),
-        ("branch_name", opt(&s.branch_name)),
+        (
+            "branch_name",
+            supplied(&s.branch_name, "service.branch_name"),
+        ),
         (
             "repository_connection_arn",
-            opt(&s.repository_connection_arn),
+            supplied(
+                &s.repository_connection_arn,
+                "service.repository_connection_arn",
+            ),
         ),
-        ("repository_id", opt(&s.repository_id)),
+        (
+            "repository_id",
+            supplied(&s.repository_id, "service.repository_id"),
+        ),
     ])
 }
 
 fn environment_value(e: &EnvironmentFacts) -> Value {
     map(vec![
         ("name", Value::from(e.name.as_str())),
-        ("account_id", opt(&e.account_id)),
+        (
+            "account_id",
+            supplied(&e.account_id, "environment.account_id"),
+        ),
         ("outputs", e.outputs.value()),
     ])
 }
@@ -254,6 +272,36 @@ impl Context {
                 ),
             ]),
         }
+    }
+
+    /// The context as `render --context` shows it: an output source that answers any name
+    /// (a stack whose template is unknown) lists the output names the template reads, so
+    /// that the JSON holds every value the render used.
+    pub fn listing<'a>(&self, read: impl Iterator<Item = &'a str>) -> Context {
+        let names: Vec<String> = read
+            .filter_map(|dotted| dotted.rsplit_once('.').map(|(_, n)| n.to_string()))
+            .collect();
+        let mut c = self.clone();
+        let fill = |o: &mut StackOutputs| {
+            if o.declared.is_none() {
+                let mut d = names.clone();
+                d.sort();
+                d.dedup();
+                o.declared = Some(d);
+            }
+        };
+        match &mut c {
+            Context::Environment { .. } => {}
+            Context::Component { environment, .. }
+            | Context::ServiceInstance { environment, .. } => fill(&mut environment.outputs),
+            Context::Pipeline { instances, .. } => {
+                for i in instances {
+                    fill(&mut i.outputs);
+                    fill(&mut i.environment.outputs);
+                }
+            }
+        }
+        c
     }
 
     /// Every stack output the template can see, by the dotted name templates use.
@@ -663,6 +711,37 @@ mod tests {
             },
             inputs,
         }
+    }
+
+    #[test]
+    fn names_proton_supplied_render_as_placeholders_when_undeclared() {
+        // AWS's sample pipelines trust every instance's account and read the repository.
+        let pipeline = Context::Pipeline {
+            service: ServiceFacts {
+                name: "api".into(),
+                branch_name: Some("main".into()),
+                ..Default::default()
+            },
+            inputs: serde_json::json!({}),
+            instances: vec![InstanceFacts {
+                name: "api-dev".into(),
+                inputs: serde_json::json!({}),
+                outputs: StackOutputs::default(),
+                environment: EnvironmentFacts {
+                    name: "dev".into(),
+                    ..Default::default()
+                },
+            }],
+        };
+        let out = render_text(
+            "{% for i in service_instances %}arn:aws:iam::{{ i.environment.account_id }}:root {% endfor %}{{ service.repository_id }} {{ service.repository_connection_arn }} {{ service.branch_name }}",
+            &pipeline,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "arn:aws:iam::proctor-placeholder:environment.account_id:root proctor-placeholder:service.repository_id proctor-placeholder:service.repository_connection_arn main"
+        );
     }
 
     #[test]

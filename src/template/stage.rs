@@ -159,7 +159,11 @@ pub fn run(
             text,
             synthesized,
             spec: u.spec.clone(),
-            context: serde_json::to_value(ctx.to_value()).unwrap_or(Json::Null),
+            context: serde_json::to_value(
+                ctx.listing(usage.output_refs.iter().map(|(_, n)| n.as_str()))
+                    .to_value(),
+            )
+            .unwrap_or(Json::Null),
         };
         Some((rendered, diags))
     };

@@ -6,7 +6,7 @@
 //! Scalars are resolved with the YAML 1.2 core schema. Where YAML 1.1 would read a plain
 //! scalar differently (`yes`, `on`, `0644`), [`ParseOptions::warn_yaml11`] adds a warning.
 
-mod scalar;
+pub mod scalar;
 pub mod shape;
 
 use std::collections::HashMap;

@@ -144,6 +144,35 @@ pub fn resolve_tagged(s: &str, tag: Option<&str>, plain: bool) -> Value {
     }
 }
 
+/// Whether YAML 1.1 (CloudFormation's reader) reads this plain scalar as a boolean: `yes`,
+/// `On`, `OFF`... as well as `true` and `false`.
+pub fn is_yaml11_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
 /// If YAML 1.1 reads this plain scalar differently from YAML 1.2, returns how each reads it.
 pub fn yaml11_difference(s: &str) -> Option<(&'static str, &'static str)> {
     match s {

@@ -115,3 +115,161 @@ pub fn case_dirs(corpus: &str) -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// The public corpus (`../shared/corpus`, or `PROCTOR_CORPUS`), canonical; `None` with a
+/// message when it is missing, except under CI (`CI=true`), where a missing corpus fails.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("PROCTOR_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"));
+    if dir.join("guard-rules-registry/rules").is_dir() {
+        // cfn-guard names data files by their canonical path.
+        return Some(std::fs::canonicalize(&dir).unwrap_or(dir));
+    }
+    let why = format!(
+        "the public corpus is not at {} (set PROCTOR_CORPUS to its folder)",
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}: CI needs it");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// One render of a spec of the Proton sample repository: `proctor render` arguments (run in
+/// the repository), the template file, the rendered text and the context it printed.
+pub struct SampleRender {
+    pub args: Vec<String>,
+    pub template: PathBuf,
+    pub text: Vec<u8>,
+    pub context: Vec<u8>,
+}
+
+/// Renders every spec of the Proton sample repository `samples` with `proctor render` (no
+/// proctor.toml): each instance, and the pipeline where the template has one, with each
+/// bundle of the spec's kind that could take it (`--template`). Also returns the units that
+/// rendered with none of them.
+pub fn proton_sample_renders(samples: &Path) -> (Vec<SampleRender>, Vec<String>) {
+    let proctor = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_proctor"))
+            .args(args)
+            .current_dir(samples)
+            .output()
+            .unwrap()
+    };
+    let mut specs = Vec::new();
+    let mut stack = vec![samples.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .parent()
+                .is_some_and(|f| f.ends_with("spec") || f.ends_with("specs"))
+                && p.extension().is_some_and(|x| x == "yaml")
+            {
+                specs.push(p);
+            }
+        }
+    }
+    specs.sort();
+    let bundles_under = |dir: &Path| -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            if d.join("schema/schema.yaml").is_file() {
+                out.push(d);
+                continue;
+            }
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let mut renders = Vec::new();
+    let mut missing = Vec::new();
+    for spec in &specs {
+        let rel = spec
+            .strip_prefix(samples)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(spec).unwrap();
+        let src = proctor::source::SourceFile::new(rel.clone(), spec.clone(), text);
+        let node = proctor::yaml::parse(&src, &Default::default(), &mut Vec::new()).unwrap();
+        let service = node.get("proton").and_then(|k| k.as_str()) == Some("ServiceSpec");
+        let owner_root = spec.parent().unwrap().parent().unwrap();
+        let role_of_kind = if service {
+            "instance_infrastructure"
+        } else {
+            "infrastructure"
+        };
+        let candidates: Vec<PathBuf> = bundles_under(owner_root)
+            .into_iter()
+            .filter(|b| b.join(role_of_kind).is_dir())
+            .collect();
+        let mut units: Vec<(Vec<String>, &str)> = Vec::new();
+        if service {
+            for i in node
+                .get("instances")
+                .and_then(|n| n.as_seq())
+                .unwrap_or_default()
+            {
+                let name = i.get("name").and_then(|n| n.scalar_text()).unwrap();
+                units.push((vec!["--instance".into(), name], "instance_infrastructure"));
+            }
+            units.push((vec!["--pipeline".into()], "pipeline_infrastructure"));
+        } else {
+            units.push((Vec::new(), "infrastructure"));
+        }
+        for (extra, role) in &units {
+            let mut rendered = 0;
+            for bundle in &candidates {
+                let template = bundle.join(role).join("cloudformation.yaml");
+                if !template.is_file() {
+                    continue;
+                }
+                let major = bundle.file_name().unwrap().to_string_lossy();
+                let name = bundle
+                    .parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy();
+                let label = format!("{name}:{}", major.trim_start_matches('v'));
+                let mut args: Vec<String> =
+                    vec!["render".into(), rel.clone(), "--template".into(), label];
+                args.extend(extra.iter().cloned());
+                let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+                let out = proctor(&argv);
+                if !out.status.success() {
+                    continue;
+                }
+                let mut with_context = argv.clone();
+                with_context.push("--context");
+                let ctx = proctor(&with_context);
+                assert!(ctx.status.success(), "{args:?} --context");
+                rendered += 1;
+                renders.push(SampleRender {
+                    args,
+                    template,
+                    text: out.stdout,
+                    context: ctx.stdout,
+                });
+            }
+            let has_role = candidates
+                .iter()
+                .any(|b| b.join(role).join("cloudformation.yaml").is_file());
+            if has_role && rendered == 0 {
+                missing.push(format!("{rel} {extra:?}"));
+            }
+        }
+    }
+    (renders, missing)
+}
