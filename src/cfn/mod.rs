@@ -33,6 +33,17 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("!Length", "Fn::Length"),
 ];
 
+/// Short forms of the functions of template `Rules`: CloudFormation knows them, but Guard's
+/// reader does not (policy data keeps their values without the tag).
+const RULES_SHORT_FORMS: &[(&str, &str)] = &[
+    ("!Contains", "Fn::Contains"),
+    ("!EachMemberEquals", "Fn::EachMemberEquals"),
+    ("!EachMemberIn", "Fn::EachMemberIn"),
+    ("!RefAll", "Fn::RefAll"),
+    ("!ValueOf", "Fn::ValueOf"),
+    ("!ValueOfAll", "Fn::ValueOfAll"),
+];
+
 /// Whether a file's text looks like a CloudFormation template (for plain templates given on
 /// the command line): `Resources` or `AWSTemplateFormatVersion` at the top level.
 pub fn looks_like_template(text: &str) -> bool {
@@ -117,7 +128,12 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
             value,
         };
     }
-    let Some((_, key)) = SHORT_FORMS.iter().find(|(t, _)| *t == tag) else {
+    let rules_forms: &[(&str, &str)] = if split_getatt { RULES_SHORT_FORMS } else { &[] };
+    let Some((_, key)) = SHORT_FORMS
+        .iter()
+        .chain(rules_forms)
+        .find(|(t, _)| *t == tag)
+    else {
         if !split_getatt {
             // Unknown tags: Guard drops the tag too (validation reports them).
             return Node {

@@ -486,6 +486,12 @@ codes! {
         example: "`RetentionInDays: 45` on an `AWS::Logs::LogGroup` (allowed: 1, 3, 5, 7, 14, 30, 60, ...).",
         fix: "Use one of the allowed values (the help lists them).",
     }
+    C021 "invalid-parameter" Error "cloudformation" {
+        what: "A template parameter is malformed: an unknown attribute, no `Type` or one CloudFormation does not know, or a `Default` outside its own `AllowedValues`, lengths or values.",
+        why: "CloudFormation rejects the template, or the stack, before any resource is made.",
+        example: "`Type: Strng`; `Default: xlarge` with `AllowedValues: [small, large]`.",
+        fix: "Correct the type (the help suggests the closest) or the default.",
+    }
     P001 "policy-syntax" Error "policies" {
         what: "A policy file is not valid in the Guard policy language.",
         why: "The file's rules cannot run; the other policy files still do.",
