@@ -26,6 +26,15 @@ const SECTIONS: &[&str] = &[
     "Globals",
 ];
 
+/// Transforms CloudFormation runs itself and whose effect proctor's checks allow for.
+const KNOWN_TRANSFORMS: &[&str] = &[
+    "AWS::Serverless-2016-10-31",
+    "AWS::LanguageExtensions",
+    "AWS::Include",
+    "AWS::CodeDeployBlueGreen",
+    "AWS::SecretsManager-2020-07-23",
+];
+
 const PARAMETER_KEYS: &[&str] = &[
     "Type",
     "Default",
@@ -146,6 +155,8 @@ struct Checker<'a> {
     uses: Uses,
     /// A transform (SAM, includes) rewrites the template: references cannot be checked.
     transformed: bool,
+    /// A transform proctor does not run (a macro): what it rewrites is not checked.
+    macro_transform: bool,
     diags: &'a mut Vec<Diagnostic>,
 }
 
@@ -164,6 +175,7 @@ pub fn check(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
         names: Names::default(),
         uses: Uses::default(),
         transformed: root.get("Transform").is_some(),
+        macro_transform: false,
         diags,
     };
     if source.text().len() > MAX_BODY_BYTES {
@@ -227,6 +239,7 @@ pub fn check(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+    c.transforms(root);
     c.collect_names(root);
     c.resources(root);
     c.conditions_section(root);
@@ -602,10 +615,41 @@ impl Checker<'_> {
         }
     }
 
+    /// The template's transforms: one proctor does not run (a macro) is named in an info, and
+    /// what it may rewrite (resource properties) is not checked.
+    fn transforms(&mut self, root: &Node) {
+        let Some(t) = root.get("Transform") else {
+            return;
+        };
+        let names: Vec<&Node> = match &t.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![t],
+        };
+        for n in names {
+            // `{Name: AWS::Include, Parameters: ...}` and plain names.
+            let name = n.get("Name").unwrap_or(n).as_str().unwrap_or_default();
+            if KNOWN_TRANSFORMS.contains(&name) || name.is_empty() {
+                continue;
+            }
+            self.macro_transform = true;
+            self.diags.push(
+                Diagnostic::new(
+                    codes::C022,
+                    format!("transform `{name}` is not run by proctor: the resource properties it may rewrite are not checked"),
+                )
+                .at(self.source, n.span.clone())
+                .help("proctor expands no macros; check the template CloudFormation receives after the macro (for example from the change set), or ignore C022 for this template"),
+            );
+        }
+    }
+
     /// Checks a resource against its type: the type exists, its properties exist and have the
     /// right kind and allowed values, and the required ones are there.
     fn resource_type(&mut self, id: &str, key: &Node, type_name: &str, r: &Node) {
         if !types::is_checked_namespace(type_name) {
+            return;
+        }
+        if self.macro_transform {
             return;
         }
         let type_node = r.get("Type").unwrap_or(key);

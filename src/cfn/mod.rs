@@ -143,6 +143,21 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
                 value,
             };
         }
+        if tag.starts_with("!Rain::") {
+            // A Rain directive: `rain` expands it before deploying; proctor does not run Rain.
+            diags.push(
+                Diagnostic::new(codes::C015, format!("`{tag}` is a Rain directive, which proctor does not expand"))
+                    .at(source, span.clone())
+                    .severity(crate::diag::Severity::Warning)
+                    .help("check the template `rain pkg` writes, or ignore C015 here; the value is left unchecked"),
+            );
+            return Node {
+                span,
+                tag: None,
+                plain,
+                value,
+            };
+        }
         let names: Vec<&str> = SHORT_FORMS.iter().map(|(t, _)| *t).collect();
         let help = match crate::diag::did_you_mean(&tag, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),

@@ -492,6 +492,12 @@ codes! {
         example: "`Type: Strng`; `Default: xlarge` with `AllowedValues: [small, large]`.",
         fix: "Correct the type (the help suggests the closest) or the default.",
     }
+    C022 "transform-not-run" Info "cloudformation" {
+        what: "A template declares a transform proctor does not run (a macro such as `PyPlate`, or a transform from an account): the resource properties it may rewrite are not checked.",
+        why: "A macro rewrites the template before CloudFormation reads it; checking the text before it would report what the macro fixes.",
+        example: "`Transform: [PyPlate]` with `Tags: |- #!PyPlate ...`.",
+        fix: "Nothing is wrong; to check what CloudFormation receives, check the processed template (from the change set).",
+    }
     P001 "policy-syntax" Error "policies" {
         what: "A policy file is not valid in the Guard policy language.",
         why: "The file's rules cannot run; the other policy files still do.",
