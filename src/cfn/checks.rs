@@ -1097,8 +1097,18 @@ impl Checker<'_> {
                     self.shape("Fn::Not", v, "a list of one condition");
                 }
             }
-            "Fn::GetAZs" | "Fn::ImportValue" | "Fn::Base64" | "Fn::Transform"
-            | "Fn::ToJsonString" | "Fn::Length" | "Fn::ForEach" => {}
+            "Fn::GetAZs" => {
+                if v.as_str().is_none() && !is_intrinsic(v) {
+                    self.shape(
+                        "Fn::GetAZs",
+                        v,
+                        "a region name (a string; `\"\"` for the stack's region) or `!Ref AWS::Region`",
+                    );
+                    return;
+                }
+            }
+            "Fn::ImportValue" | "Fn::Base64" | "Fn::Transform" | "Fn::ToJsonString"
+            | "Fn::Length" | "Fn::ForEach" => {}
             // The functions of template `Rules`.
             "Fn::Contains"
             | "Fn::EachMemberEquals"
