@@ -209,23 +209,11 @@ fn on_public_templates_every_proctor_error_is_a_cfn_lint_error() {
         return;
     };
     let dir = corpus.join("cloudformation-templates");
-    let mut files = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| {
-                ["yaml", "yml", "json", "template"].contains(&&*x.to_string_lossy())
-            }) && proctor::cfn::looks_like_template(
-                &std::fs::read_to_string(&p).unwrap_or_default(),
-            ) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = support::files_under(&dir, |p| {
+        p.extension()
+            .is_some_and(|x| ["yaml", "yml", "json", "template"].contains(&&*x.to_string_lossy()))
+            && proctor::cfn::looks_like_template(&std::fs::read_to_string(p).unwrap_or_default())
+    });
     assert!(files.len() >= 190, "{} templates", files.len());
 
     let out = Command::new(env!("CARGO_BIN_EXE_proctor"))

@@ -5,57 +5,23 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
 mod oracle;
-use oracle::{guard, root};
+use oracle::root;
 
 /// (folder, rule, data file, reason) where proctor differs from cfn-guard on purpose, named one
 /// by one so that any other difference fails the test. Empty: every result matches.
 const DELIBERATE: &[(&str, &str, &str, &str)] = &[];
 
-/// cfn-guard's per-rule statuses for one data file; `None` when cfn-guard rejects the data
-/// file itself (it only accepts string keys in maps; proctor reads other keys as their text,
-/// a deliberate difference).
-fn guard_statuses(guard: &Path, rules: &Path, data: &Path) -> Option<BTreeMap<String, Status>> {
-    let out = Command::new(guard)
-        .args([
-            "validate",
-            "--structured",
-            "-o",
-            "json",
-            "--show-summary",
-            "none",
-            "-r",
-        ])
-        .arg(rules)
-        .arg("-d")
-        .arg(data)
-        .output()
-        .expect("cfn-guard runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: cfn-guard output is not JSON ({e}): {}",
-            rules.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let file = &report[0];
-    let mut statuses = BTreeMap::new();
+/// cfn-guard's per-rule statuses for one data file (rule names without the file's prefix).
+fn guard_statuses(rules: &Path, data: &Path) -> Option<BTreeMap<String, Status>> {
+    let all = oracle::guard_validate(rules, data);
+    let file = all.into_values().next()?;
     let name = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
-    for r in file["compliant"].as_array().into_iter().flatten() {
-        statuses.insert(name(r.as_str().unwrap_or("")), Status::Pass);
-    }
-    for r in file["not_applicable"].as_array().into_iter().flatten() {
-        statuses.insert(name(r.as_str().unwrap_or("")), Status::Skip);
-    }
-    for r in file["not_compliant"].as_array().into_iter().flatten() {
-        statuses.insert(name(r["Rule"]["name"].as_str().unwrap_or("")), Status::Fail);
-    }
-    Some(statuses)
+    Some(file.into_iter().map(|(rule, s)| (name(&rule), s)).collect())
 }
 
 fn proctor_statuses(rules: &Path, data: &Path) -> Result<BTreeMap<String, Status>, String> {
@@ -114,7 +80,6 @@ fn per_rule_results_equal_cfn_guard() {
         "the differential corpus is missing ({} folders)",
         cases.len()
     );
-    let guard = guard();
     let mut differences = Vec::new();
     let mut compared = 0;
     for (rules, datas) in &cases {
@@ -128,7 +93,7 @@ fn per_rule_results_equal_cfn_guard() {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let Some(want) = guard_statuses(&guard, rules, data) else {
+            let Some(want) = guard_statuses(rules, data) else {
                 continue;
             };
             let got = match proctor_statuses(rules, data) {

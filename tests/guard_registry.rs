@@ -20,7 +20,7 @@ use proctor::policy::eval::Status;
 
 mod oracle;
 mod support;
-use oracle::{guard, guard_outcome, proctor_outcome};
+use oracle::{guard_outcome, proctor_outcome};
 use support::corpus;
 
 /// (data file, rule, reason) where proctor's verdict differs from cfn-guard's on purpose.
@@ -148,20 +148,8 @@ fn copy_tree(from: &Path, to: &Path) {
 /// Every registry test case's input as a JSON file of its own, for `cfn-guard validate`.
 fn extract_inputs(rules: &Path, into: &Path) -> usize {
     std::fs::create_dir_all(into).unwrap();
-    let mut stack = vec![rules.to_path_buf()];
     let mut n = 0;
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.parent().is_some_and(|d| d.ends_with("tests")) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = support::files_under(rules, |p| p.parent().is_some_and(|d| d.ends_with("tests")));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         let src = proctor::source::SourceFile::new("t", &f, text);
@@ -185,64 +173,17 @@ fn extract_inputs(rules: &Path, into: &Path) -> usize {
     n
 }
 
-/// cfn-guard's verdicts: data file name → rule → status.
-fn guard_verdicts(rules: &Path, data: &Path) -> BTreeMap<String, BTreeMap<String, Status>> {
-    let out = Command::new(guard())
-        .args(["validate", "--structured", "-o", "json", "-S", "none", "-r"])
-        .arg(rules)
-        .arg("-d")
-        .arg(data)
-        .output()
-        .expect("cfn-guard runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "cfn-guard output is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut all = BTreeMap::new();
-    for file in report.as_array().into_iter().flatten() {
-        let name = file["name"].as_str().unwrap_or_default().to_string();
-        let mut statuses = BTreeMap::new();
-        for r in file["compliant"].as_array().into_iter().flatten() {
-            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Pass);
-        }
-        for r in file["not_applicable"].as_array().into_iter().flatten() {
-            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Skip);
-        }
-        for r in file["not_compliant"].as_array().into_iter().flatten() {
-            statuses.insert(
-                r["Rule"]["name"].as_str().unwrap_or("").to_string(),
-                Status::Fail,
-            );
-        }
-        all.insert(name, statuses);
-    }
-    all
-}
-
 fn data_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| {
-                ["yaml", "yml", "json", "jsn", "template"].contains(&&*x.to_string_lossy())
-            }) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    support::files_under(dir, |p| {
+        p.extension().is_some_and(|x| {
+            ["yaml", "yml", "json", "jsn", "template"].contains(&&*x.to_string_lossy())
+        })
+    })
 }
 
 /// Compares proctor's verdict for every rule on every data file of `data` with cfn-guard's.
 fn compare(rules: &Path, data: &Path, differences: &mut Vec<String>) -> usize {
-    let theirs = guard_verdicts(rules, data);
+    let theirs = oracle::guard_validate(rules, data);
     let files = proctor::policy::files_in(rules, "rules");
     let (policies, diags) = proctor::policy::load_all(&files, &Limits::default());
     assert!(diags.is_empty(), "registry rule files refused: {diags:?}");
@@ -367,7 +308,7 @@ fn check_reports_cfn_guards_verdicts_through_the_cli() {
         })
         .collect();
     assert!(templates.len() >= 200, "{} templates", templates.len());
-    let theirs = guard_verdicts(&rules, &cfn_dir);
+    let theirs = oracle::guard_validate(&rules, &cfn_dir);
     let run = |format: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_proctor"));
         cmd.args(["check", "--select", "P", "--color", "never", "--policy"])

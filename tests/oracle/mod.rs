@@ -117,3 +117,48 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
     let to = s[from..].find(end).map(|i| from + i).unwrap_or(s.len());
     &s[from..to]
 }
+
+/// `cfn-guard validate --structured -o json` of rule files on data files: each data file's
+/// name (as cfn-guard gives it: the canonical path) → rule name → PASS, FAIL or SKIP.
+#[allow(dead_code)]
+pub fn guard_validate(
+    rules: &std::path::Path,
+    data: &std::path::Path,
+) -> std::collections::BTreeMap<
+    String,
+    std::collections::BTreeMap<String, proctor::policy::eval::Status>,
+> {
+    use proctor::policy::eval::Status;
+    let out = Command::new(guard())
+        .args(["validate", "--structured", "-o", "json", "-S", "none", "-r"])
+        .arg(rules)
+        .arg("-d")
+        .arg(data)
+        .output()
+        .expect("cfn-guard runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-guard output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let mut all = std::collections::BTreeMap::new();
+    for file in report.as_array().into_iter().flatten() {
+        let name = file["name"].as_str().unwrap_or_default().to_string();
+        let mut statuses = std::collections::BTreeMap::new();
+        for r in file["compliant"].as_array().into_iter().flatten() {
+            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Pass);
+        }
+        for r in file["not_applicable"].as_array().into_iter().flatten() {
+            statuses.insert(r.as_str().unwrap_or("").to_string(), Status::Skip);
+        }
+        for r in file["not_compliant"].as_array().into_iter().flatten() {
+            statuses.insert(
+                r["Rule"]["name"].as_str().unwrap_or("").to_string(),
+                Status::Fail,
+            );
+        }
+        all.insert(name, statuses);
+    }
+    all
+}

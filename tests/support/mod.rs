@@ -86,22 +86,34 @@ pub fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-/// Every file under `dir`, by relative path.
-pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
+/// The files under `dir` (every level) that `keep` accepts, sorted.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
+            } else if keep(&p) {
+                out.push(p);
             }
         }
     }
+    out.sort();
     out
+}
+
+/// Every file under `dir`, by relative path.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_under(dir, |_| true)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&p).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 /// The folders of a case corpus (`fixtures/cases`, `fixtures/hostile`), sorted.
@@ -158,23 +170,11 @@ pub fn proton_sample_renders(samples: &Path) -> (Vec<SampleRender>, Vec<String>)
             .output()
             .unwrap()
     };
-    let mut specs = Vec::new();
-    let mut stack = vec![samples.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .parent()
-                .is_some_and(|f| f.ends_with("spec") || f.ends_with("specs"))
-                && p.extension().is_some_and(|x| x == "yaml")
-            {
-                specs.push(p);
-            }
-        }
-    }
-    specs.sort();
+    let specs = files_under(samples, |p| {
+        p.parent()
+            .is_some_and(|f| f.ends_with("spec") || f.ends_with("specs"))
+            && p.extension().is_some_and(|x| x == "yaml")
+    });
     let bundles_under = |dir: &Path| -> Vec<PathBuf> {
         let mut out = Vec::new();
         let mut stack = vec![dir.to_path_buf()];

@@ -168,6 +168,15 @@ fn invert<'d>(o: Outcome<'d>, op: Op, lhs_len: usize, rhs_len: usize) -> Outcome
     }
 }
 
+/// A set comparison: it passes when nothing is left in `diff`.
+fn set_outcome<'d>(diff: Vec<Val<'d>>, lhs: Vec<Val<'d>>, rhs: Vec<Val<'d>>) -> Outcome<'d> {
+    if diff.is_empty() {
+        Outcome::Pass(Cmp::Set { diff, lhs, rhs })
+    } else {
+        Outcome::Fail(Cmp::Set { diff, lhs, rhs })
+    }
+}
+
 /// The single literal of a side (a rule's literal, or a variable bound to one), if that is
 /// all it holds.
 fn single_literal<'a, 'd>(side: &'a [QR<'d>]) -> Option<&'a Val<'d>> {
@@ -272,19 +281,7 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                     .cloned()
                     .collect()
             };
-            out.push(if diff.is_empty() {
-                Outcome::Pass(Cmp::Set {
-                    diff,
-                    lhs: left,
-                    rhs: right,
-                })
-            } else {
-                Outcome::Fail(Cmp::Set {
-                    diff,
-                    lhs: left,
-                    rhs: right,
-                })
-            });
+            out.push(set_outcome(diff, left, right));
         }
     }
     out
@@ -376,20 +373,7 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                     .into_iter()
                     .filter(|v| !right.iter().any(|x| loose_eq(x.view(), v.view())))
                     .collect();
-                let lhs = vec![l.clone()];
-                out.push(if diff.is_empty() {
-                    Outcome::Pass(Cmp::Set {
-                        diff,
-                        lhs,
-                        rhs: right,
-                    })
-                } else {
-                    Outcome::Fail(Cmp::Set {
-                        diff,
-                        lhs,
-                        rhs: right,
-                    })
-                });
+                out.push(set_outcome(diff, vec![l.clone()], right));
             } else {
                 for r in &right {
                     out.push(contained_in(l, r));
@@ -427,19 +411,7 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                 })
                 .cloned()
                 .collect();
-            out.push(if diff.is_empty() {
-                Outcome::Pass(Cmp::Set {
-                    diff,
-                    lhs: left,
-                    rhs: right,
-                })
-            } else {
-                Outcome::Fail(Cmp::Set {
-                    diff,
-                    lhs: left,
-                    rhs: right,
-                })
-            });
+            out.push(set_outcome(diff, left, right));
         }
     }
     out
