@@ -634,10 +634,8 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                         };
                         match empty {
                             Ok(e) => out.push(((e != *op_not) != not, at_of(r))),
-                            Err(e) if role == Role::Assertion => {
-                                let _ = e;
-                                out.push((false, at_of(r)));
-                            }
+                            // `empty` on a number: an assertion fails, a gate passes it up.
+                            Err(_) if role == Role::Assertion => out.push((false, at_of(r))),
                             Err(e) => return Err(e),
                         }
                     }
