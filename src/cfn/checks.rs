@@ -162,6 +162,12 @@ struct Checker<'a> {
 
 /// Checks a parsed template (long form).
 pub fn check(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
+    let start = diags.len();
+    check_template(source, root, diags);
+    super::lint_config::apply(root, diags, start);
+}
+
+fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
     let Some(top) = root.as_map() else {
         diags.push(
             Diagnostic::new(codes::C001, format!("a CloudFormation template must be a mapping, found {}", root.kind_name()))

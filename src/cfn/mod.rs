@@ -3,6 +3,7 @@
 //! structure and references.
 
 pub mod checks;
+mod lint_config;
 pub mod types;
 
 use crate::diag::{Diagnostic, codes};

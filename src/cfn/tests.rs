@@ -112,3 +112,47 @@ fn ten_thousand_resources_in_a_chain_are_bounded() {
 }
 
 use std::collections::BTreeSet;
+
+#[test]
+fn cfn_lint_ignore_checks_silence_the_matching_codes() {
+    let resource = |metadata: &str| {
+        format!(
+            r#"
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue{metadata}
+    Properties:
+      VisibilityTimeout: soon
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      FifoTopic: maybe
+"#
+        )
+    };
+    let codes = |text: &str| -> Vec<(&'static str, String)> {
+        check_text(text)
+            .into_iter()
+            .filter(|(c, _)| *c == "C019")
+            .collect()
+    };
+    // Without configuration: both wrong values.
+    assert_eq!(codes(&resource("")).len(), 2);
+    // The queue silences E3012 (cfn-lint's property types): only the topic's value is left.
+    let silenced = resource(
+        "\n    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [E3012]",
+    );
+    assert_eq!(codes(&silenced), vec![("C019", "maybe".to_string())]);
+    // A prefix at the top level silences the whole family everywhere.
+    let top = format!(
+        "Metadata:\n  cfn-lint:\n    config:\n      ignore_checks:\n        - E3\n{}",
+        resource("")
+    );
+    assert!(codes(&top).is_empty());
+    // Another rule silences nothing here.
+    let other = format!(
+        "Metadata:\n  cfn-lint:\n    config:\n      ignore_checks: [W2001]\n{}",
+        resource("")
+    );
+    assert_eq!(codes(&other).len(), 2);
+}
