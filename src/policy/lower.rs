@@ -375,24 +375,13 @@ fn lower_type_block(item: Pair<R>) -> Clause {
     }
 }
 
+/// A rule's or a `when`'s conditions, or a filter's clauses: disjunctions of clauses, ANDed.
 fn lower_conditions(p: Pair<R>) -> Conjunction {
     p.into_inner()
-        .filter(|d| d.as_rule() == R::cond_disjunction)
+        .filter(|d| matches!(d.as_rule(), R::cond_disjunction | R::filter_disjunction))
         .map(|d| {
             d.into_inner()
-                .filter(|c| c.as_rule() == R::cond_clause)
-                .map(lower_clause)
-                .collect()
-        })
-        .collect()
-}
-
-fn lower_filter_conditions(p: Pair<R>) -> Conjunction {
-    p.into_inner()
-        .filter(|d| d.as_rule() == R::filter_disjunction)
-        .map(|d| {
-            d.into_inner()
-                .filter(|c| c.as_rule() == R::filter_clause)
+                .filter(|c| matches!(c.as_rule(), R::cond_clause | R::filter_clause))
                 .map(lower_clause)
                 .collect()
         })
@@ -694,7 +683,7 @@ fn lower_part(y: Pair<R>) -> Part {
             for z in y.into_inner() {
                 match z.as_rule() {
                     R::ident => bind = Some(z.as_str().to_string()),
-                    R::filter_conditions => conditions = lower_filter_conditions(z),
+                    R::filter_conditions => conditions = lower_conditions(z),
                     _ => {}
                 }
             }
@@ -705,7 +694,7 @@ fn lower_part(y: Pair<R>) -> Part {
             conditions: y
                 .into_inner()
                 .next()
-                .map(lower_filter_conditions)
+                .map(lower_conditions)
                 .unwrap_or_default(),
         },
         R::keys_filter => {
