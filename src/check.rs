@@ -1267,7 +1267,6 @@ fn check_standalone_spec(
                 check_spec_against(&spec, b, Some(&name), None, &mut r);
             }
             let labels: Vec<String> = several.iter().map(|b| format!("`{}`", b.label())).collect();
-            let section = if spec.kind == SpecKind::Environment { "environment" } else { "service" };
             let others: Vec<String> = several[1..].iter().map(|b| format!("\"{}\"", b.label())).collect();
             r.diagnostics.push(
                 Diagnostic::new(
@@ -1281,7 +1280,7 @@ fn check_standalone_spec(
                 )
                 .at(&spec.source, spec.kind_span.clone())
                 .help(format!(
-                    "say which one in proctor.toml:\n[[{section}]]\nname = \"{name}\"\ntemplate = \"{}\"   # or {}\nspec = \"{shown}\"",
+                    "say which one in proctor.toml:\n[[{kind_word}]]\nname = \"{name}\"\ntemplate = \"{}\"   # or {}\nspec = \"{shown}\"",
                     several[0].label(),
                     others.join(", ")
                 )),

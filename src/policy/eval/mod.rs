@@ -247,13 +247,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 fails += 1;
             }
         }
-        Ok(if fails > 0 {
-            Status::Fail
-        } else if passes > 0 {
-            Status::Pass
-        } else {
-            Status::Skip
-        })
+        Ok(all_of(passes, fails))
     }
 
     fn clause(&mut self, c: &'p Clause, this: &Val<'d>, role: Role) -> Eval<Status> {
@@ -355,20 +349,10 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 },
             }
         }
-        let status = if !query.some {
-            if fails > 0 {
-                Status::Fail
-            } else if passes > 0 {
-                Status::Pass
-            } else {
-                Status::Skip
-            }
-        } else if passes > 0 {
-            Status::Pass
-        } else if fails > 0 {
-            Status::Fail
+        let status = if query.some {
+            some_of(passes, fails)
         } else {
-            Status::Skip
+            all_of(passes, fails)
         };
         if status != Status::Fail {
             self.failures.truncate(mark);
@@ -417,13 +401,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 Status::Skip => {}
             }
         }
-        let status = if fails > 0 {
-            Status::Fail
-        } else if passes > 0 {
-            Status::Pass
-        } else {
-            Status::Skip
-        };
+        let status = all_of(passes, fails);
         if status != Status::Fail {
             self.failures.truncate(mark);
         }
@@ -787,6 +765,28 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         }
         out.push_str(rest);
         out
+    }
+}
+
+/// All must hold: any failure fails; else any pass passes; else nothing applied (SKIP).
+fn all_of(passes: usize, fails: usize) -> Status {
+    if fails > 0 {
+        Status::Fail
+    } else if passes > 0 {
+        Status::Pass
+    } else {
+        Status::Skip
+    }
+}
+
+/// One must hold (`some`): any pass passes; else any failure fails; else SKIP.
+fn some_of(passes: usize, fails: usize) -> Status {
+    if passes > 0 {
+        Status::Pass
+    } else if fails > 0 {
+        Status::Fail
+    } else {
+        Status::Skip
     }
 }
 
