@@ -109,6 +109,36 @@ const PREPROCESSED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Lines where cfn-lint reports an error and proctor deliberately reports the same mistake
+/// once, elsewhere: (case, line, cfn-lint rule, why).
+const REPORTED_ONCE: &[(&str, u64, &str, &str)] = &[
+    (
+        "C018-nested-mistakes",
+        11,
+        "E3003",
+        "`Statuz` is one mistake: proctor reports the misspelled key (line 12, did you mean `Status`?), not also the missing `Status`",
+    ),
+    (
+        "C018-nested-mistakes",
+        43,
+        "E3012",
+        "`KeySchema` is a list or a mapping: proctor reports the list item's missing `KeyType` (line 44), not also that the list fits neither form",
+    ),
+    ("C018-nested-mistakes", 43, "E3018", "as above"),
+    (
+        "C025-conflicting-properties",
+        10,
+        "E3020",
+        "one finding per pair of exclusive properties, at the key written second (cfn-lint reports each key)",
+    ),
+    (
+        "C025-conflicting-properties",
+        20,
+        "E3014",
+        "one finding when two of a `requiredXor` set are present, at the second (cfn-lint reports each key)",
+    ),
+];
+
 #[test]
 fn proctor_reports_every_cfn_lint_error_on_the_same_line() {
     let corpus = broken_corpus();
@@ -128,7 +158,10 @@ fn proctor_reports_every_cfn_lint_error_on_the_same_line() {
                 continue;
             }
             compared += 1;
-            if !ours.contains(&line) {
+            let once = REPORTED_ONCE.iter().any(|(case, l, r, _)| {
+                *l == line && *r == rule && file.parent().is_some_and(|d| d.ends_with(case))
+            });
+            if !ours.contains(&line) && !once {
                 missed.push(format!(
                     "{}:{line}: cfn-lint {rule}",
                     file.strip_prefix(root()).unwrap_or(file).display()
@@ -304,7 +337,7 @@ fn on_public_templates_every_proctor_error_is_a_cfn_lint_error() {
         preprocessed.len()
     );
     assert!(
-        found >= 35,
-        "proctor finds fewer of cfn-lint's errors than before: {found} of {structural}"
+        found >= 34 && found * 10 >= structural * 9,
+        "proctor finds fewer of cfn-lint's errors than before: {found} of {structural} (at least 34 and 90%)"
     );
 }

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
-use super::types::{self, Kind};
+use super::types;
+use super::{schema, validate};
 use crate::diag::{Code, Diagnostic, codes, did_you_mean};
 use crate::source::Source;
 use crate::yaml::shape::list;
@@ -659,7 +660,7 @@ impl Checker<'_> {
             return;
         }
         let type_node = r.get("Type").unwrap_or(key);
-        let Some(ty) = types::lookup(type_name) else {
+        if types::lookup(type_name).is_none() {
             let help = match did_you_mean(type_name, types::names()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "see the CloudFormation resource type reference".to_string(),
@@ -671,144 +672,17 @@ impl Checker<'_> {
                 &help,
             );
             return;
+        }
+        let Some(schema) = schema::lookup(type_name) else {
+            return;
         };
         let props = r.get("Properties");
-        let entries = props.and_then(Node::as_map).unwrap_or(&[]);
-        // Properties chosen by an intrinsic (`Properties: !If [...]`) cannot be checked.
-        if props.is_some_and(is_intrinsic) {
-            return;
-        }
-        for (pk, pv) in entries {
-            let name = pk.scalar_text().unwrap_or_default();
-            let Some(spec) = ty.properties.get(&name) else {
-                let help = match did_you_mean(&name, ty.properties.keys().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "see the properties of `{type_name}` in the CloudFormation reference"
-                    ),
-                };
-                self.report(
-                    codes::C017,
-                    format!("`{type_name}` has no property `{name}`"),
-                    pk.span.clone(),
-                    &help,
-                );
-                continue;
-            };
-            self.value_kind(&name, pv, spec.kind, spec.allowed.as_deref(), type_name);
-            if let (Some(items), Value::Seq(values)) = (spec.items, &pv.value) {
-                for item in values {
-                    self.value_kind(&name, item, items, None, type_name);
-                }
-            }
-        }
-        let has_if = entries
-            .iter()
-            .any(|(_, v)| is_intrinsic(v) && v.get("Fn::If").is_some());
-        for req in &ty.required {
-            if !entries.iter().any(|(k, _)| k.as_str() == Some(req)) && !has_if {
-                let at = props
-                    .and_then(|_| r.entry("Properties"))
-                    .map_or(key.span.clone(), |(k, _)| k.span.clone());
-                self.report(
-                    codes::C018,
-                    format!(
-                        "resource `{id}` (`{type_name}`) is missing the required property `{req}`"
-                    ),
-                    at,
-                    &format!("add `{req}` under `Properties`"),
-                );
-            }
-        }
-    }
-
-    /// A value's kind against the kind its property expects (and its allowed values).
-    fn value_kind(
-        &mut self,
-        name: &str,
-        v: &Node,
-        want: Kind,
-        allowed: Option<&[String]>,
-        type_name: &str,
-    ) {
-        if v.is_null() || want == Kind::Any {
-            return;
-        }
-        if is_intrinsic(v) {
-            // Functions that only produce text cannot fill a list or a mapping.
-            let key = v.as_map().and_then(|m| m[0].0.as_str()).unwrap_or("");
-            if matches!(want, Kind::Array | Kind::Object)
-                && matches!(key, "Fn::Sub" | "Fn::Join" | "Fn::Base64")
-            {
-                self.report(
-                    codes::C019,
-                    format!(
-                        "`{name}` must be {}, but `{key}` produces a string",
-                        want.name()
-                    ),
-                    v.span.clone(),
-                    &format!("write {}", want.name()),
-                );
-            }
-            return;
-        }
-        let text = v.scalar_text();
-        if text
-            .as_deref()
-            .is_some_and(|t| t.starts_with(crate::template::render::PLACEHOLDER_PREFIX))
-        {
-            return;
-        }
-        let ok = match (&v.value, want) {
-            (Value::Map(_), Kind::Object) | (Value::Seq(_), Kind::Array) => true,
-            (Value::Map(_) | Value::Seq(_), _) | (_, Kind::Object | Kind::Array) => false,
-            (_, Kind::String) => true,
-            (Value::Int(_), Kind::Integer | Kind::Number) | (Value::Float(_), Kind::Number) => true,
-            (Value::Float(f), Kind::Integer) => f.fract() == 0.0,
-            (Value::String(s), Kind::Integer) => s.trim().parse::<i64>().is_ok(),
-            (Value::String(s), Kind::Number) => s.trim().parse::<f64>().is_ok(),
-            (Value::Bool(_), Kind::Boolean) => true,
-            (Value::String(s), Kind::Boolean) => {
-                s.eq_ignore_ascii_case("true")
-                    || s.eq_ignore_ascii_case("false")
-                    // CloudFormation reads YAML 1.1, where a plain `Yes`, `off`... is a boolean.
-                    || (v.plain && crate::yaml::scalar::is_yaml11_bool(s))
-            }
-            _ => false,
-        };
-        if !ok {
-            self.report(
-                codes::C019,
-                format!(
-                    "`{name}` of `{type_name}` must be {}, found {}",
-                    want.name(),
-                    v.kind_name()
-                ),
-                v.span.clone(),
-                &format!("write {}", want.name()),
-            );
-            return;
-        }
-        if let (Some(allowed), Some(t)) = (allowed, text)
-            && !allowed.contains(&t)
-        {
-            let refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
-            let help = match did_you_mean(&t, refs.iter().copied()) {
-                Some(s) => format!(
-                    "did you mean `{s}`? The allowed values are {}",
-                    list(&refs[..refs.len().min(20)])
-                ),
-                None => format!(
-                    "the allowed values are {}",
-                    list(&refs[..refs.len().min(20)])
-                ),
-            };
-            self.report(
-                codes::C020,
-                format!("`{t}` is not an allowed value of `{name}`"),
-                v.span.clone(),
-                &help,
-            );
+        let at = props
+            .and_then(|_| r.entry("Properties"))
+            .map_or(key, |(k, _)| k);
+        let findings = validate::properties(self.source.text(), &schema, type_name, id, at, props);
+        for f in findings {
+            self.report(f.code, f.message, f.span, &f.help);
         }
     }
 
@@ -1013,6 +887,39 @@ impl Checker<'_> {
         );
     }
 
+    /// An argument of a function that is wrong in itself (a type, a range).
+    fn argument(&mut self, name: &str, node: &Node, what: String, help: &str) {
+        self.report(
+            codes::C015,
+            format!("`{name}` {what}"),
+            node.span.clone(),
+            help,
+        );
+    }
+
+    /// An argument that must be a list: a literal list or a function that can give one.
+    fn list_argument(&mut self, name: &str, node: &Node, what: &str) {
+        // Functions that only ever give text.
+        let text_function = node
+            .as_map()
+            .and_then(|m| m.first())
+            .and_then(|(k, _)| k.as_str())
+            .is_some_and(|k| matches!(k, "Fn::Sub" | "Fn::Join" | "Fn::Base64"));
+        let wrong = if is_intrinsic(node) {
+            text_function
+        } else {
+            !matches!(node.value, Value::Seq(_))
+        };
+        if wrong {
+            self.argument(
+                name,
+                node,
+                format!("takes {what}, not {}", if is_intrinsic(node) { "a string" } else { node.kind_name() }),
+                "write a list (`[a, b]`), or a function that gives one (`!Ref` of a list parameter, `!Split`, `!GetAZs`)",
+            );
+        }
+    }
+
     fn depend(&mut self, ctx: Ctx<'_>, target: &str) {
         if let Ctx::Resource(from) = ctx
             && self.names.resources.contains_key(target)
@@ -1060,31 +967,141 @@ impl Checker<'_> {
                 return;
             }
             "Fn::FindInMap" => self.find_in_map(v, ctx),
-            "Fn::Join" => {
-                if !(arity(2) && items.is_some_and(|i| i[0].as_str().is_some())) {
-                    self.shape(
-                        "Fn::Join",
+            "Fn::Join" => match items {
+                Some([delimiter, values]) if delimiter.as_str().is_some() => {
+                    self.list_argument("Fn::Join", values, "a list of the values to join");
+                    for item in values.as_seq().unwrap_or_default() {
+                        if !is_intrinsic(item)
+                            && matches!(item.value, Value::Map(_) | Value::Seq(_))
+                        {
+                            self.argument(
+                                "Fn::Join",
+                                item,
+                                format!("joins text, not {}", item.kind_name()),
+                                "write a string or a function that gives one",
+                            );
+                        }
+                    }
+                }
+                _ => self.shape(
+                    "Fn::Join",
+                    v,
+                    "a list of two: a delimiter string and a list of values",
+                ),
+            },
+            "Fn::Select" => match items {
+                Some([index, list]) => {
+                    let n = literal_int(index);
+                    if n == Some(None) {
+                        self.argument(
+                            "Fn::Select",
+                            index,
+                            format!(
+                                "takes an index (an integer), not `{}`",
+                                index
+                                    .scalar_text()
+                                    .unwrap_or_else(|| index.kind_name().to_string())
+                            ),
+                            "write the position of the item, from 0",
+                        );
+                    }
+                    self.list_argument("Fn::Select", list, "a list to select from");
+                    if let (Some(Some(i)), Some(values)) = (n, list.as_seq())
+                        && (i < 0 || i as usize >= values.len())
+                    {
+                        self.argument(
+                            "Fn::Select",
+                            index,
+                            format!(
+                                "index {i} is outside the list, which has {} item{}",
+                                values.len(),
+                                if values.len() == 1 { "" } else { "s" }
+                            ),
+                            &format!(
+                                "write an index from 0 to {}",
+                                values.len().saturating_sub(1)
+                            ),
+                        );
+                    }
+                }
+                _ => self.shape("Fn::Select", v, "a list of two: an index and a list"),
+            },
+            "Fn::Split" => match items {
+                Some([delimiter, source]) => {
+                    if delimiter.as_str().is_none() {
+                        self.argument(
+                            "Fn::Split",
+                            delimiter,
+                            format!(
+                                "splits on a delimiter string, not {}",
+                                delimiter.kind_name()
+                            ),
+                            "write the delimiter as a string",
+                        );
+                    }
+                    if !is_intrinsic(source)
+                        && matches!(source.value, Value::Map(_) | Value::Seq(_))
+                    {
+                        self.argument(
+                            "Fn::Split",
+                            source,
+                            format!("splits a string, not {}", source.kind_name()),
+                            "write a string or a function that gives one",
+                        );
+                    }
+                }
+                _ => self.shape("Fn::Split", v, "a list of two: a delimiter and a string"),
+            },
+            "Fn::Cidr" => match items {
+                Some([_, count, bits]) => {
+                    if let Some(Some(c)) =
+                        literal_int(count).filter(|c| !c.is_some_and(|c| (1..=256).contains(&c)))
+                    {
+                        self.argument(
+                            "Fn::Cidr",
+                            count,
+                            format!("makes 1 to 256 CIDR blocks, not {c}"),
+                            "write a count from 1 to 256",
+                        );
+                    } else if literal_int(count) == Some(None) {
+                        self.argument(
+                            "Fn::Cidr",
+                            count,
+                            "takes a count (an integer)".to_string(),
+                            "write a count from 1 to 256",
+                        );
+                    }
+                    if let Some(Some(b)) =
+                        literal_int(bits).filter(|b| !b.is_some_and(|b| (1..=128).contains(&b)))
+                    {
+                        self.argument(
+                            "Fn::Cidr",
+                            bits,
+                            format!("takes 1 to 128 subnet bits, not {b}"),
+                            "write the number of host bits of each block (8 for a /24 in IPv4)",
+                        );
+                    } else if literal_int(bits) == Some(None) {
+                        self.argument(
+                            "Fn::Cidr",
+                            bits,
+                            "takes the subnet bits (an integer)".to_string(),
+                            "write the number of host bits of each block (8 for a /24 in IPv4)",
+                        );
+                    }
+                }
+                _ => self.shape(
+                    "Fn::Cidr",
+                    v,
+                    "a list of three: an IP block, a count and the CIDR bits",
+                ),
+            },
+            "Fn::Base64" => {
+                if !is_intrinsic(v) && matches!(v.value, Value::Map(_) | Value::Seq(_)) {
+                    self.argument(
+                        "Fn::Base64",
                         v,
-                        "a list of two: a delimiter string and a list of values",
-                    );
-                }
-            }
-            "Fn::Select" => {
-                if !arity(2) {
-                    self.shape("Fn::Select", v, "a list of two: an index and a list");
-                }
-            }
-            "Fn::Split" => {
-                if !arity(2) {
-                    self.shape("Fn::Split", v, "a list of two: a delimiter and a string");
-                }
-            }
-            "Fn::Cidr" => {
-                if !arity(3) {
-                    self.shape(
-                        "Fn::Cidr",
-                        v,
-                        "a list of three: an IP block, a count and the CIDR bits",
+                        format!("encodes a string, not {}", v.kind_name()),
+                        "write a string or a function that gives one (`!Sub`, `!Join`)",
                     );
                 }
             }
@@ -1113,8 +1130,8 @@ impl Checker<'_> {
                     return;
                 }
             }
-            "Fn::ImportValue" | "Fn::Base64" | "Fn::Transform" | "Fn::ToJsonString"
-            | "Fn::Length" | "Fn::ForEach" => {}
+            "Fn::ImportValue" | "Fn::Transform" | "Fn::ToJsonString" | "Fn::Length"
+            | "Fn::ForEach" => {}
             // The functions of template `Rules`.
             "Fn::Contains"
             | "Fn::EachMemberEquals"
@@ -1545,6 +1562,19 @@ impl Checker<'_> {
             );
         }
     }
+}
+
+/// An integer argument: `Some(Some(n))` for a literal integer (or digits in a string),
+/// `Some(None)` for a literal that is not one, `None` for a function (unknown).
+fn literal_int(node: &Node) -> Option<Option<i64>> {
+    if is_intrinsic(node) {
+        return None;
+    }
+    Some(match &node.value {
+        Value::Int(i) => Some(*i),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 /// Whether a node is a one-key mapping naming an intrinsic function.

@@ -4,7 +4,9 @@
 
 pub mod checks;
 mod lint_config;
+pub mod schema;
 pub mod types;
+pub mod validate;
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
@@ -103,6 +105,23 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
         ),
         v => v,
     };
+    if split_getatt
+        && tag.is_none()
+        && let Value::Map(entries) = &value
+        && let [(k, _)] = entries.as_slice()
+        && let Some(name) = k
+            .as_str()
+            .filter(|n| n.starts_with("Rain::") || n.starts_with("Fn::Rain::"))
+    {
+        // The JSON form of a Rain directive (`{"Rain::Embed": "handler.py"}`).
+        diags.push(rain_directive(source, name, span.clone()));
+        return Node {
+            span,
+            tag: Some(format!("!{}", name.trim_start_matches("Fn::"))),
+            plain,
+            value,
+        };
+    }
     let Some(tag) = tag else {
         return Node {
             span,
@@ -145,16 +164,11 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
             };
         }
         if tag.starts_with("!Rain::") {
-            // A Rain directive: `rain` expands it before deploying; proctor does not run Rain.
-            diags.push(
-                Diagnostic::new(codes::C015, format!("`{tag}` is a Rain directive, which proctor does not expand"))
-                    .at(source, span.clone())
-                    .severity(crate::diag::Severity::Warning)
-                    .help("check the template `rain pkg` writes, or ignore C015 here; the value is left unchecked"),
-            );
+            diags.push(rain_directive(source, &tag, span.clone()));
+            // The tag stays: the value is unknown to the checks.
             return Node {
                 span,
-                tag: None,
+                tag: Some(tag),
                 plain,
                 value,
             };
@@ -171,7 +185,7 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
         );
         return Node {
             span,
-            tag: None,
+            tag: Some(tag),
             plain,
             value,
         };
@@ -201,6 +215,17 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
         plain: false,
         value: Value::Map(vec![(string_node(key, &span), inner)]),
     }
+}
+
+/// A Rain directive: `rain` expands it before deploying; proctor does not run Rain.
+fn rain_directive(source: &Source, name: &str, span: std::ops::Range<usize>) -> Diagnostic {
+    Diagnostic::new(
+        codes::C015,
+        format!("`{name}` is a Rain directive, which proctor does not expand"),
+    )
+    .at(source, span)
+    .severity(crate::diag::Severity::Warning)
+    .help("check the template `rain pkg` writes, or ignore C015 here; the value is left unchecked")
 }
 
 fn string_node(s: &str, span: &std::ops::Range<usize>) -> Node {

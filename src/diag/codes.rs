@@ -498,6 +498,24 @@ codes! {
         example: "`Transform: [PyPlate]` with `Tags: |- #!PyPlate ...`.",
         fix: "Nothing is wrong; to check what CloudFormation receives, check the processed template (from the change set).",
     }
+    C023 "value-out-of-range" Error "cloudformation" {
+        what: "A property's value breaks a bound its type sets: a string too short or too long, a number out of its range, a list with too few or too many items or the same item twice, a mapping with too many keys.",
+        why: "CloudFormation passes the value to the resource's service, which rejects it: the stack fails and rolls back at deploy time.",
+        example: "`MemorySize: 100000` on an `AWS::Lambda::Function` (at most 32768).",
+        fix: "Bring the value within the bound the message names.",
+    }
+    C024 "value-does-not-match-pattern" Error "cloudformation" {
+        what: "A property's value does not have the shape its type requires: it fails the property's pattern, or is not the IP address, network (CIDR with zero host bits) or date the property takes.",
+        why: "The resource's service rejects the value at deploy time.",
+        example: "`CidrIp: 10.0.0.1/8` (a network is written with its first address: `10.0.0.0/8`).",
+        fix: "Write the value in the shape the help shows.",
+    }
+    C025 "conflicting-properties" Error "cloudformation" {
+        what: "A value matches none of the alternative forms its property accepts, or more than one where exactly one is allowed; or it sets properties that exclude each other.",
+        why: "The resource's schema says the forms are exclusive; CloudFormation rejects the resource.",
+        example: "An `AWS::EC2::NetworkInterface` with both `Ipv6AddressCount` and `Ipv6Addresses`.",
+        fix: "Keep one of the alternatives; the help names the closest form's first mistake.",
+    }
     P001 "policy-syntax" Error "policies" {
         what: "A policy file is not valid in the Guard policy language.",
         why: "The file's rules cannot run; the other policy files still do.",
