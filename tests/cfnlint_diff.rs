@@ -120,11 +120,10 @@ const REPORTED_ONCE: &[(&str, u64, &str, &str)] = &[
     ),
     (
         "C018-nested-mistakes",
-        43,
-        "E3012",
-        "`KeySchema` is a list or a mapping: proctor reports the list item's missing `KeyType` (line 44), not also that the list fits neither form",
+        44,
+        "E3003",
+        "`KeySchema` is a list or a mapping: the list item's missing `KeyType` is reported on the `KeySchema` line (line 43), where cfn-lint reports that the list fits neither form",
     ),
-    ("C018-nested-mistakes", 43, "E3018", "as above"),
     (
         "C025-conflicting-properties",
         10,

@@ -653,10 +653,16 @@ impl Checker<'_> {
     /// Checks a resource against its type: the type exists, its properties exist and have the
     /// right kind and allowed values, and the required ones are there.
     fn resource_type(&mut self, id: &str, key: &Node, type_name: &str, r: &Node) {
-        if !types::is_checked_namespace(type_name) {
+        if self.macro_transform {
             return;
         }
-        if self.macro_transform {
+        // Custom resources follow `AWS::CloudFormation::CustomResource` (a `ServiceToken`,
+        // then any properties the provider reads).
+        if type_name.starts_with("Custom::") || type_name == "AWS::CloudFormation::CustomResource" {
+            self.properties(id, key, "AWS::CloudFormation::CustomResource", type_name, r);
+            return;
+        }
+        if !types::is_checked_namespace(type_name) {
             return;
         }
         let type_node = r.get("Type").unwrap_or(key);
@@ -673,7 +679,12 @@ impl Checker<'_> {
             );
             return;
         }
-        let Some(schema) = schema::lookup(type_name) else {
+        self.properties(id, key, type_name, type_name, r);
+    }
+
+    /// Validates a resource's `Properties` against the schema of `schema_type`.
+    fn properties(&mut self, id: &str, key: &Node, schema_type: &str, type_name: &str, r: &Node) {
+        let Some(schema) = schema::lookup(schema_type) else {
             return;
         };
         let props = r.get("Properties");
@@ -933,12 +944,20 @@ impl Checker<'_> {
     }
 
     fn intrinsic(&mut self, key: &str, key_node: &Node, v: &Node, whole: &Node, ctx: Ctx<'_>) {
+        // A malformed call is reported at the function's name when its arguments start on a
+        // later line (`Fn::Join:` then a block list), where cfn-lint reports it.
+        let below = self
+            .source
+            .text()
+            .get(key_node.span.end..v.span.start)
+            .is_some_and(|t| t.contains('\n'));
+        let at = if below { key_node } else { v };
         let items = v.as_seq();
         let arity = |n: usize| items.is_some_and(|i| i.len() == n);
         match key {
             "Ref" => match v.as_str() {
                 Some(target) => self.reference(target, v.span.clone(), ctx),
-                None => self.shape("Ref", v, "a logical id or pseudo parameter (a string)"),
+                None => self.shape("Ref", at, "a logical id or pseudo parameter (a string)"),
             },
             "Fn::GetAtt" => self.get_att(v, ctx),
             "Fn::Sub" => self.sub(v, ctx),
@@ -946,7 +965,7 @@ impl Checker<'_> {
                 if !arity(3) {
                     self.shape(
                         "Fn::If",
-                        v,
+                        at,
                         "a list of three: a condition name, the value if true, the value if false",
                     );
                     if let Some(first) = items
@@ -985,7 +1004,7 @@ impl Checker<'_> {
                 }
                 _ => self.shape(
                     "Fn::Join",
-                    v,
+                    at,
                     "a list of two: a delimiter string and a list of values",
                 ),
             },
@@ -1024,7 +1043,7 @@ impl Checker<'_> {
                         );
                     }
                 }
-                _ => self.shape("Fn::Select", v, "a list of two: an index and a list"),
+                _ => self.shape("Fn::Select", at, "a list of two: an index and a list"),
             },
             "Fn::Split" => match items {
                 Some([delimiter, source]) => {
@@ -1050,7 +1069,7 @@ impl Checker<'_> {
                         );
                     }
                 }
-                _ => self.shape("Fn::Split", v, "a list of two: a delimiter and a string"),
+                _ => self.shape("Fn::Split", at, "a list of two: a delimiter and a string"),
             },
             "Fn::Cidr" => match items {
                 Some([_, count, bits]) => {
@@ -1091,7 +1110,7 @@ impl Checker<'_> {
                 }
                 _ => self.shape(
                     "Fn::Cidr",
-                    v,
+                    at,
                     "a list of three: an IP block, a count and the CIDR bits",
                 ),
             },
@@ -1107,24 +1126,24 @@ impl Checker<'_> {
             }
             "Fn::Equals" => {
                 if !arity(2) {
-                    self.shape("Fn::Equals", v, "a list of two values to compare");
+                    self.shape("Fn::Equals", at, "a list of two values to compare");
                 }
             }
             "Fn::And" | "Fn::Or" => {
                 if !items.is_some_and(|i| (2..=10).contains(&i.len())) {
-                    self.shape(key, v, "a list of 2 to 10 conditions");
+                    self.shape(key, at, "a list of 2 to 10 conditions");
                 }
             }
             "Fn::Not" => {
                 if !arity(1) {
-                    self.shape("Fn::Not", v, "a list of one condition");
+                    self.shape("Fn::Not", at, "a list of one condition");
                 }
             }
             "Fn::GetAZs" => {
                 if v.as_str().is_none() && !is_intrinsic(v) {
                     self.shape(
                         "Fn::GetAZs",
-                        v,
+                        at,
                         "a region name (a string; `\"\"` for the stack's region) or `!Ref AWS::Region`",
                     );
                     return;

@@ -198,6 +198,11 @@ impl<'a, 'n> Walk<'a, 'n> {
             self.function(node, id, site, hops, out);
             return;
         }
+        // `Key:` with nothing after it: cfn-lint leaves it to other rules, and so does proctor.
+        if v.is_null() {
+            self.unknown = true;
+            return;
+        }
         // A value a preprocessor replaces (a Rain directive, an unknown tag), or text
         // CloudFormation resolves.
         if v.tag.as_deref().is_some_and(|t| !t.starts_with("!!"))
@@ -260,10 +265,12 @@ impl<'a, 'n> Walk<'a, 'n> {
         {
             for branch in [yes, no] {
                 if !is_no_value(branch) {
+                    // A branch's mistakes are reported at the key that holds the `Fn::If`
+                    // when the branch starts below it (as cfn-lint reports them).
                     self.check(
                         id,
                         Site {
-                            key: None,
+                            key: site.key,
                             value: branch,
                         },
                         hops,
@@ -914,9 +921,17 @@ impl<'a, 'n> Walk<'a, 'n> {
             })
             .collect();
         if fitting.len() == 1 {
-            let (alt, _) = fitting[0];
-            let alt = *alt;
-            self.check(alt, site, hops + 1, out);
+            // The value's mistakes in the one form its kind fits, reported on the line of the
+            // property that has the alternatives (where cfn-lint reports a failed `oneOf`).
+            let at = self.value_span(site);
+            let fit = fitting[0].0;
+            let Some(index) = failures.iter().position(|(alt, _)| *alt == fit) else {
+                return;
+            };
+            for mut f in failures.swap_remove(index).1 {
+                f.span = at.clone();
+                out.push(f);
+            }
             return;
         }
         let best = failures
