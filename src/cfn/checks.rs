@@ -158,14 +158,51 @@ struct Checker<'a> {
     transformed: bool,
     /// A transform proctor does not run (a macro): what it rewrites is not checked.
     macro_transform: bool,
+    /// The SAM transform is declared: `AWS::Serverless::*` resources are checked.
+    sam_transform: bool,
     diags: &'a mut Vec<Diagnostic>,
 }
 
 /// Checks a parsed template (long form).
 pub fn check(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
     let start = diags.len();
-    check_template(source, root, diags);
+    match super::foreach::expand(root) {
+        Some(expanded) => {
+            check_template(source, &expanded.root, diags);
+            fragment_findings(&expanded.names, diags, start);
+        }
+        None => check_template(source, root, diags),
+    }
     super::lint_config::apply(root, diags, start);
+}
+
+/// The findings in an `Fn::ForEach` fragment, once: each copy's finding is at the same place,
+/// so the copies' logical ids are written back as the fragment writes them (`${Name}Queue`)
+/// and the repeats dropped.
+fn fragment_findings(names: &[(String, String)], diags: &mut Vec<Diagnostic>, start: usize) {
+    if names.is_empty() {
+        return;
+    }
+    let mut seen: Vec<(&'static str, Option<Range<usize>>, String)> = Vec::new();
+    let mut kept = Vec::with_capacity(diags.len() - start);
+    for mut d in diags.drain(start..) {
+        for (made, written) in names {
+            let quoted = format!("`{made}`");
+            if d.message.contains(&quoted) {
+                d.message = d.message.replace(&quoted, &format!("`{written}`"));
+            }
+        }
+        let key = (
+            d.code.id,
+            d.primary.as_ref().map(|l| l.at.span.clone()),
+            d.message.clone(),
+        );
+        if !seen.contains(&key) {
+            seen.push(key);
+            kept.push(d);
+        }
+    }
+    diags.extend(kept);
 }
 
 fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
@@ -183,6 +220,13 @@ fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
         uses: Uses::default(),
         transformed: root.get("Transform").is_some(),
         macro_transform: false,
+        sam_transform: root.get("Transform").is_some_and(|t| match &t.value {
+            Value::String(s) => s == "AWS::Serverless-2016-10-31",
+            Value::Seq(items) => items
+                .iter()
+                .any(|i| i.as_str() == Some("AWS::Serverless-2016-10-31")),
+            _ => false,
+        }),
         diags,
     };
     if source.text().len() > MAX_BODY_BYTES {
@@ -660,6 +704,14 @@ impl Checker<'_> {
         // then any properties the provider reads).
         if type_name.starts_with("Custom::") || type_name == "AWS::CloudFormation::CustomResource" {
             self.properties(id, key, "AWS::CloudFormation::CustomResource", type_name, r);
+            return;
+        }
+        // SAM's resources, as the SAM translator's schema defines them, where the template
+        // declares the transform that expands them.
+        if type_name.starts_with("AWS::Serverless::") {
+            if self.sam_transform {
+                self.properties(id, key, type_name, type_name, r);
+            }
             return;
         }
         if !types::is_checked_namespace(type_name) {

@@ -3,6 +3,7 @@
 //! structure and references.
 
 pub mod checks;
+mod foreach;
 mod lint_config;
 pub mod schema;
 pub mod types;

@@ -913,13 +913,33 @@ impl<'a, 'n> Walk<'a, 'n> {
         }
         // The alternatives whose type fits the value: when only one does, its mistakes are
         // the value's mistakes.
-        let fitting: Vec<&(Id, Vec<Finding>)> = failures
+        let mut fitting: Vec<&(Id, Vec<Finding>)> = failures
             .iter()
             .filter(|(alt, _)| {
                 let t = self.resolved_types(self.schema.node(*alt), hops);
                 t == 0 || matches_type(t, site.value)
             })
             .collect();
+        // Alternatives told apart by a `Type` key (SAM's event sources: `Type: S3`, `Type:
+        // Schedule`...): the one the value names is the one it meant.
+        if let Some(kind) = site.value.get("Type").and_then(Node::as_str) {
+            let named: Vec<&(Id, Vec<Finding>)> = fitting
+                .iter()
+                .copied()
+                .filter(|(alt, _)| self.names_type(*alt, kind, hops))
+                .collect();
+            if named.len() == 1 {
+                // Named by the value itself: its mistakes are reported where they are.
+                let fit = named[0].0;
+                if let Some(index) = failures.iter().position(|(alt, _)| *alt == fit) {
+                    out.extend(failures.swap_remove(index).1);
+                }
+                return;
+            }
+            if !named.is_empty() {
+                fitting = named;
+            }
+        }
         if fitting.len() == 1 {
             // The value's mistakes in the one form its kind fits, reported on the line of the
             // property that has the alternatives (where cfn-lint reports a failed `oneOf`).
@@ -953,6 +973,25 @@ impl<'a, 'n> Walk<'a, 'n> {
             ),
             help,
         );
+    }
+
+    /// Whether an alternative's `Type` property allows exactly `kind` (through `$ref`s).
+    fn names_type(&self, id: Id, kind: &str, hops: u8) -> bool {
+        if hops > MAX_HOPS {
+            return false;
+        }
+        let node = self.schema.node(id);
+        if let Some(t) = node.property("Type") {
+            let t = self.schema.node(t);
+            let t = t.reference.map_or(t, |r| self.schema.node(r));
+            return t
+                .enumeration
+                .as_deref()
+                .is_some_and(|e| e.iter().any(|v| v.as_str() == Some(kind)))
+                || t.constant.as_ref().and_then(J::as_str) == Some(kind);
+        }
+        node.reference
+            .is_some_and(|r| self.names_type(r, kind, hops + 1))
     }
 
     fn trial(&mut self, id: Id, site: Site<'n>, hops: u8) -> Trial {
