@@ -57,13 +57,122 @@ pub enum Format {
 #[derive(Debug)]
 pub struct Pattern {
     pub source: Box<str>,
-    compiled: OnceLock<Option<Matcher>>,
+    compiled: OnceLock<Arc<Compiled>>,
 }
 
 #[derive(Debug)]
 enum Matcher {
     Plain(regex::Regex),
     Fancy(fancy_regex::Regex),
+}
+
+/// A pattern's compiled forms: for ASCII text, the pattern with Unicode classes narrowed
+/// to ASCII (`\p{L}` is `A-Za-z` there), which builds in a fraction of the time; the full
+/// pattern is compiled only when a value has other characters. Shared by every schema node
+/// and type with the same pattern text.
+#[derive(Debug)]
+struct Compiled {
+    ascii: Option<regex::Regex>,
+    full: OnceLock<Option<Matcher>>,
+    source: Box<str>,
+}
+
+impl Compiled {
+    fn search(&self, text: &str) -> Option<bool> {
+        if text.is_ascii()
+            && let Some(re) = &self.ascii
+        {
+            return Some(re.is_match(text));
+        }
+        match self.full.get_or_init(|| compile(&self.source)).as_ref()? {
+            Matcher::Plain(re) => Some(re.is_match(text)),
+            Matcher::Fancy(re) => re.is_match(text).ok(),
+        }
+    }
+}
+
+fn compiled(source: &str) -> Arc<Compiled> {
+    type Patterns = Mutex<HashMap<Box<str>, Arc<Compiled>>>;
+    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(p) = patterns.lock()
+        && let Some(hit) = p.get(source)
+    {
+        return hit.clone();
+    }
+    let ascii = ascii_version(source).and_then(|src| {
+        regex::RegexBuilder::new(&relax_counts(&src))
+            .unicode(false)
+            .size_limit(1 << 20)
+            .build()
+            .ok()
+    });
+    let made = Arc::new(Compiled {
+        ascii,
+        full: OnceLock::new(),
+        source: source.into(),
+    });
+    if let Ok(mut p) = patterns.lock() {
+        p.insert(source.into(), made.clone());
+    }
+    made
+}
+
+/// The pattern for ASCII text: `\p{L}`, `\p{N}`, `\p{Z}`, `\p{Lu}`, `\p{Ll}` as their ASCII
+/// members, `\Z` as `\z`. `None` when the pattern has another Unicode property (it is then
+/// always matched in full).
+fn ascii_version(src: &str) -> Option<String> {
+    let mut out = String::with_capacity(src.len());
+    let mut in_class = false;
+    let mut rest = src;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            let after = &rest[1..];
+            if let Some(body) = after
+                .strip_prefix("p{")
+                .or_else(|| after.strip_prefix("P{"))
+            {
+                if after.starts_with('P') {
+                    return None;
+                }
+                let end = body.find('}')?;
+                let members = match &body[..end] {
+                    "L" => "A-Za-z",
+                    "Lu" => "A-Z",
+                    "Ll" => "a-z",
+                    "N" | "Nd" => "0-9",
+                    "Z" | "Zs" => " ",
+                    _ => return None,
+                };
+                if in_class {
+                    out.push_str(members);
+                } else {
+                    out.push('[');
+                    out.push_str(members);
+                    out.push(']');
+                }
+                rest = &body[end + 1..];
+                continue;
+            }
+            if let Some(tail) = after.strip_prefix('Z') {
+                out.push_str("\\z");
+                rest = tail;
+                continue;
+            }
+            let next = after.chars().next().map_or(0, char::len_utf8);
+            out.push_str(&rest[..1 + next]);
+            rest = &after[next..];
+            continue;
+        }
+        if c == '[' {
+            in_class = true;
+        } else if c == ']' {
+            in_class = false;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Some(out)
 }
 
 impl Pattern {
@@ -78,26 +187,79 @@ impl Pattern {
     /// also matches before a final newline, which block scalars end with. `None` when the
     /// pattern cannot be compiled or the match gives up (backtracking limit).
     pub fn is_match(&self, text: &str) -> Option<bool> {
-        let matcher = self.compiled.get_or_init(|| {
-            let src = self.source.replace("\\Z", "\\z");
-            if let Ok(re) = regex::RegexBuilder::new(&src).size_limit(1 << 20).build() {
-                return Some(Matcher::Plain(re));
-            }
-            fancy_regex::RegexBuilder::new(&src)
-                .backtrack_limit(100_000)
-                .build()
-                .ok()
-                .map(Matcher::Fancy)
-        });
-        let search = |t: &str| match matcher.as_ref()? {
-            Matcher::Plain(re) => Some(re.is_match(t)),
-            Matcher::Fancy(re) => re.is_match(t).ok(),
-        };
+        let compiled = self.compiled.get_or_init(|| compiled(&self.source));
+        let search = |t: &str| compiled.search(t);
         match search(text)? {
             false if text.ends_with('\n') => search(&text[..text.len() - 1]),
             found => Some(found),
         }
     }
+}
+
+/// Compiles a schema pattern. Counted repetitions above 16 (`[a-z]{1,255}`) are relaxed to
+/// `{m,}` with `m` at most 16: they are what makes a regex expensive to build (one copy of
+/// the repeated part per count), and the relaxed pattern accepts more, so a value it rejects
+/// is rejected by the schema too: a relaxation can hide a too-long value, never invent an
+/// error. Lengths are also checked by `maxLength`.
+fn compile(source: &str) -> Option<Matcher> {
+    let src = relax_counts(&source.replace("\\Z", "\\z"));
+    if let Ok(re) = regex::RegexBuilder::new(&src).size_limit(1 << 20).build() {
+        return Some(Matcher::Plain(re));
+    }
+    fancy_regex::RegexBuilder::new(&src)
+        .backtrack_limit(100_000)
+        .build()
+        .ok()
+        .map(Matcher::Fancy)
+}
+
+/// `{m,n}`, `{m,}` and `{m}` with a count above 16 become `{min(m, 16),}`; escaped braces
+/// (`\{`) and braces inside a class (`[{}]`) are left alone.
+fn relax_counts(src: &str) -> String {
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let (mut i, mut in_class) = (0, false);
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            // An escape: copied as is (one char after the backslash, which may be multi-byte).
+            let next = src[i + 1..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&src[i..i + 1 + next]);
+            i += 1 + next;
+            continue;
+        }
+        if c == b'[' {
+            in_class = true;
+        } else if c == b']' {
+            in_class = false;
+        } else if c == b'{' && !in_class {
+            let close = src[i..].find('}').map(|j| i + j);
+            if let Some(end) = close {
+                let inner = &src[i + 1..end];
+                let (lo, hi) = inner.split_once(',').unwrap_or((inner, inner));
+                let digits = |t: &str| !t.is_empty() && t.bytes().all(|d| d.is_ascii_digit());
+                if digits(lo) && (hi.is_empty() || digits(hi)) {
+                    let m: usize = lo.parse().unwrap_or(0);
+                    let n: usize = if hi.is_empty() {
+                        m
+                    } else {
+                        hi.parse().unwrap_or(usize::MAX)
+                    };
+                    if m > 16 || n > 16 {
+                        out.push_str(&format!("{{{},}}", m.min(16)));
+                    } else {
+                        out.push_str(&src[i..=end]);
+                    }
+                    i = end + 1;
+                    continue;
+                }
+            }
+        }
+        let ch = src[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&src[i..i + ch]);
+        i += ch;
+    }
+    out
 }
 
 /// One subschema, reduced to the keywords proctor validates.
@@ -421,6 +583,31 @@ mod tests {
         assert!(s.node(target).property("Status").is_some());
         assert_eq!(&*s.node(target).required[0], "Status");
         assert!(lookup("AWS::S3::Buckett").is_none());
+    }
+
+    #[test]
+    fn large_counts_are_relaxed_to_a_superset() {
+        assert_eq!(relax_counts("^[a-z]{1,255}$"), "^[a-z]{1,}$");
+        assert_eq!(relax_counts("^[0-9]{12}$"), "^[0-9]{12}$");
+        assert_eq!(relax_counts("^a{20}$"), "^a{16,}$");
+        assert_eq!(relax_counts("^x{2,}$"), "^x{2,}$");
+        assert_eq!(relax_counts(r"^\{100}[{]{300}$"), r"^\{100}[{]{16,}$");
+        assert_eq!(relax_counts("é{1,64}"), "é{1,}");
+        assert_eq!(
+            ascii_version(r"^[\p{L}\p{Z}_]+\Z").as_deref(),
+            Some(r"^[A-Za-z _]+\z")
+        );
+        assert_eq!(ascii_version(r"\p{N}+").as_deref(), Some("[0-9]+"));
+        assert_eq!(ascii_version(r"\p{Greek}"), None);
+        let p = Pattern::new(r"^[\p{L}\p{N}]+$");
+        assert_eq!(p.is_match("abc9"), Some(true));
+        assert_eq!(p.is_match("ab-c"), Some(false));
+        assert_eq!(p.is_match("Ωmega"), Some(true));
+        assert_eq!(p.is_match("Ω-mega"), Some(false));
+        let p = Pattern::new("^[a-z]{1,3}$");
+        assert_eq!(p.is_match("abcd"), Some(false));
+        let p = Pattern::new("^[a-z]{1,64}$");
+        assert_eq!(p.is_match("ABC"), Some(false));
     }
 
     #[test]
