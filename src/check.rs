@@ -165,7 +165,14 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         })
         .collect();
     out.diagnostics.extend(policy_diags);
-    let waivers = crate::policy::Waivers::new(config.as_ref(), crate::config::Date::today());
+    let waivers = crate::policy::Waivers::new(
+        config
+            .as_ref()
+            .map(|c| c.waivers.clone())
+            .unwrap_or_default(),
+        config.as_ref().map(|c| c.source.clone()),
+        crate::policy::waiver::Date::today(),
+    );
     let cfn_checks = filter.any_enabled("C");
     let verdicts = crate::policy::Verdicts::default();
     out.absorb(check_plain_templates(
@@ -952,7 +959,7 @@ fn key(p: &Path) -> PathBuf {
 /// The catalog index of the bundle a deployment's `template` names.
 fn resolve(
     cfg: &Config,
-    template: &config::At<TemplateRef>,
+    template: &crate::source::At<TemplateRef>,
     catalog: &mut Catalog,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<usize> {
@@ -1052,7 +1059,7 @@ fn read_spec(path: &Path, shown: &str, limits: &Limits, r: &mut SpecResult) -> O
 
 fn check_deployment_spec(
     cfg: &Config,
-    spec_path: &config::At<PathBuf>,
+    spec_path: &crate::source::At<PathBuf>,
     limits: &Limits,
     bundle: &Bundle,
     environment: Option<&str>,

@@ -9,7 +9,8 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
-use crate::source::Source;
+pub use crate::policy::waiver::{Date, Waiver};
+use crate::source::{At, Source};
 
 pub const FILE_NAME: &str = "proctor.toml";
 
@@ -98,23 +99,6 @@ struct RawService {
     repository_connection_arn: Option<String>,
 }
 
-/// A value from proctor.toml with where it was written.
-#[derive(Clone, Debug)]
-pub struct At<T> {
-    pub value: T,
-    pub span: Range<usize>,
-}
-
-impl<T> At<T> {
-    fn from(s: Spanned<T>) -> Self {
-        let span = s.span();
-        At {
-            value: s.into_inner(),
-            span,
-        }
-    }
-}
-
 /// Which bundle a deployment uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateRef {
@@ -162,74 +146,6 @@ pub struct Config {
     pub environments: Vec<EnvironmentDeployment>,
     pub services: Vec<ServiceDeployment>,
     pub waivers: Vec<Waiver>,
-}
-
-/// `[[waiver]]`: an accepted policy finding, with who accepted it, why, and until when.
-#[derive(Clone, Debug)]
-pub struct Waiver {
-    /// A rule's `@id` or its name.
-    pub rule: At<String>,
-    /// A deployment's name (environment, service instance, service for its pipeline, component), or
-    /// a plain template's path as given.
-    pub deployment: At<String>,
-    /// A resource's logical id; without it, every finding of the rule on the deployment.
-    pub resource: Option<At<String>>,
-    pub reason: String,
-    pub owner: String,
-    /// The last day the waiver holds.
-    pub expires: At<Date>,
-}
-
-/// A calendar date, ordered. The default (year 0) is before every waiver's date.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-impl Date {
-    /// Today in UTC, or `PROCTOR_TODAY` (`YYYY-MM-DD`) when set, for reproducible runs.
-    pub fn today() -> Date {
-        if let Some(d) = std::env::var("PROCTOR_TODAY")
-            .ok()
-            .and_then(|v| Date::parse(&v))
-        {
-            return d;
-        }
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Date::from_days((secs / 86_400) as i64)
-    }
-
-    pub fn parse(text: &str) -> Option<Date> {
-        let mut parts = text.trim().splitn(3, '-');
-        let year = parts.next()?.parse().ok()?;
-        let month = parts.next()?.parse().ok()?;
-        let day = parts.next()?.parse().ok()?;
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
-    }
-
-    /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-    fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-        Date { year, month, day }
-    }
 }
 
 /// proctor.toml in `start` or the nearest folder above it.
@@ -303,7 +219,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         v.unwrap_or_default()
             .into_iter()
             .map(|s| {
-                let a = At::from(s);
+                let a = at(s);
                 At {
                     value: PathBuf::from(a.value),
                     span: a.span,
@@ -376,9 +292,9 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         };
         if ok {
             cfg.waivers.push(Waiver {
-                rule: At::from(w.rule),
-                deployment: At::from(w.deployment),
-                resource: w.resource.map(At::from),
+                rule: at(w.rule),
+                deployment: at(w.deployment),
+                resource: w.resource.map(at),
                 reason: w.reason.into_inner(),
                 owner: w.owner.into_inner(),
                 expires: At {
@@ -409,7 +325,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
     }
     let mut names: std::collections::HashMap<String, Range<usize>> = Default::default();
     for e in raw.environment {
-        let name = At::from(e.name);
+        let name = at(e.name);
         check_deployment_name(source, &name, "environment", &mut names, diags);
         if let Some(a) = &e.account_id
             && !(a.get_ref().len() == 12 && a.get_ref().bytes().all(|b| b.is_ascii_digit()))
@@ -420,7 +336,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
                     .help("write the account id as a string of 12 digits, e.g. `account_id = \"111122223333\"`"),
             );
         }
-        let Some(template) = template_ref(source, At::from(e.template), diags) else {
+        let Some(template) = template_ref(source, at(e.template), diags) else {
             continue;
         };
         cfg.environments.push(EnvironmentDeployment {
@@ -432,9 +348,9 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
     }
     names.clear();
     for s in raw.service {
-        let name = At::from(s.name);
+        let name = at(s.name);
         check_deployment_name(source, &name, "service", &mut names, diags);
-        let Some(template) = template_ref(source, At::from(s.template), diags) else {
+        let Some(template) = template_ref(source, at(s.template), diags) else {
             continue;
         };
         cfg.services.push(ServiceDeployment {
@@ -450,7 +366,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
 }
 
 fn path_at(s: Spanned<String>) -> At<PathBuf> {
-    let a = At::from(s);
+    let a = at(s);
     At {
         value: PathBuf::from(a.value),
         span: a.span,
@@ -546,6 +462,12 @@ impl std::fmt::Display for TemplateRef {
             TemplateRef::Path(p) => write!(f, "{}", p.display()),
         }
     }
+}
+
+/// A TOML value with where it was written.
+fn at<T>(s: Spanned<T>) -> At<T> {
+    let span = s.span();
+    At::new(s.into_inner(), span)
 }
 
 #[cfg(test)]

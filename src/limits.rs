@@ -40,10 +40,27 @@ impl Default for Limits {
     }
 }
 
+/// Work limits for one template render.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderLimits {
+    /// minijinja instructions one render may execute.
+    pub fuel: u64,
+    /// Deepest nesting of macro calls and recursive loops.
+    pub recursion: usize,
+    /// Largest rendered output, in bytes.
+    pub max_output_bytes: usize,
+}
+
+impl Default for RenderLimits {
+    fn default() -> Self {
+        Limits::default().render()
+    }
+}
+
 impl Limits {
     /// The limits of one template render.
-    pub fn render(&self) -> crate::template::env::RenderLimits {
-        crate::template::env::RenderLimits {
+    pub fn render(&self) -> RenderLimits {
+        RenderLimits {
             fuel: self.template_fuel,
             recursion: self.template_recursion,
             max_output_bytes: self.max_rendered_bytes,

@@ -296,3 +296,16 @@ mod tests {
         assert_eq!(f.line_col(999), (4, 2));
     }
 }
+
+/// A value with where it was written (in proctor.toml, a spec...).
+#[derive(Clone, Debug)]
+pub struct At<T> {
+    pub value: T,
+    pub span: Range<usize>,
+}
+
+impl<T> At<T> {
+    pub fn new(value: T, span: Range<usize>) -> Self {
+        At { value, span }
+    }
+}

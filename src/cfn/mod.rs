@@ -13,6 +13,10 @@ use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
 use crate::yaml::{self, Node, ParseOptions, Value};
 
+/// Placeholder values of outputs that are unknown before a stack is deployed start with this,
+/// so that later stages can recognise them.
+pub const PLACEHOLDER_PREFIX: &str = "proctor-placeholder:";
+
 /// Short-form tags and the long-form keys they stand for.
 const SHORT_FORMS: &[(&str, &str)] = &[
     ("!Ref", "Ref"),

@@ -110,7 +110,7 @@ fn is_no_value(v: &Node) -> bool {
 
 /// A string CloudFormation resolves before the resource sees it.
 fn is_unresolved_text(s: &str) -> bool {
-    s.starts_with(crate::template::render::PLACEHOLDER_PREFIX) || s.contains("{{resolve:")
+    s.starts_with(super::PLACEHOLDER_PREFIX) || s.contains("{{resolve:")
 }
 
 impl<'a, 'n> Walk<'a, 'n> {

@@ -5,9 +5,76 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::{Config, Date, Waiver};
 use crate::diag::{Diagnostic, codes};
-use crate::source::Source;
+use crate::source::{At, Source};
+
+/// `[[waiver]]`: an accepted policy finding, with who accepted it, why, and until when.
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    /// A rule's `@id` or its name.
+    pub rule: At<String>,
+    /// A deployment's name (environment, service instance, service for its pipeline, component), or
+    /// a plain template's path as given.
+    pub deployment: At<String>,
+    /// A resource's logical id; without it, every finding of the rule on the deployment.
+    pub resource: Option<At<String>>,
+    pub reason: String,
+    pub owner: String,
+    /// The last day the waiver holds.
+    pub expires: At<Date>,
+}
+
+/// A calendar date, ordered. The default (year 0) is before every waiver's date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Date {
+    /// Today in UTC, or `PROCTOR_TODAY` (`YYYY-MM-DD`) when set, for reproducible runs.
+    pub fn today() -> Date {
+        if let Some(d) = std::env::var("PROCTOR_TODAY")
+            .ok()
+            .and_then(|v| Date::parse(&v))
+        {
+            return d;
+        }
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days((secs / 86_400) as i64)
+    }
+
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year = parts.next()?.parse().ok()?;
+        let month = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+
+    /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    pub(crate) fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+}
 
 /// The waivers of a run, with what the run did with them (shared across threads).
 #[derive(Debug, Default)]
@@ -31,12 +98,12 @@ pub enum Verdict<'a> {
 }
 
 impl Waivers {
-    pub fn new(config: Option<&Config>, today: Date) -> Waivers {
-        let list = config.map(|c| c.waivers.clone()).unwrap_or_default();
+    /// The waivers `list`, written in `source` (proctor.toml), judged on `today`.
+    pub fn new(list: Vec<Waiver>, source: Option<Source>, today: Date) -> Waivers {
         Waivers {
             used: list.iter().map(|_| AtomicBool::new(false)).collect(),
             seen: list.iter().map(|_| AtomicBool::new(false)).collect(),
-            source: config.map(|c| c.source.clone()),
+            source,
             today,
             list,
         }

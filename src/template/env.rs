@@ -7,26 +7,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use super::{proton_filters as proton, python};
 
-/// Work limits for one render.
-#[derive(Clone, Copy, Debug)]
-pub struct RenderLimits {
-    /// minijinja instructions one render may execute.
-    pub fuel: u64,
-    /// Deepest nesting of macro calls and recursive loops.
-    pub recursion: usize,
-    /// Largest rendered output, in bytes.
-    pub max_output_bytes: usize,
-}
-
-impl Default for RenderLimits {
-    fn default() -> Self {
-        RenderLimits {
-            fuel: 5_000_000,
-            recursion: 64,
-            max_output_bytes: 10 * 1024 * 1024,
-        }
-    }
-}
+pub use crate::limits::RenderLimits;
 
 /// Every filter name templates may use, for static checks (minijinja's builtins plus ours).
 pub const PROTON_FILTERS: &[&str] = &[

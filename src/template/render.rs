@@ -15,9 +15,7 @@ use super::proton_filters::indent_markers;
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
 
-/// Placeholder values of outputs that are unknown before a stack is deployed start with this,
-/// so that later stages can recognise them.
-pub const PLACEHOLDER_PREFIX: &str = "proctor-placeholder:";
+pub use crate::cfn::PLACEHOLDER_PREFIX;
 
 /// A stack's outputs as a template sees them: the values known before deployment, and a
 /// placeholder for any other name.
