@@ -76,64 +76,75 @@ fn codes_in(json: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// One run per case folder through `insta::glob!`: every case's snapshots (`human@CASE`,
+/// `json@CASE`) are compared and every mismatch is reported at the end, not only the first;
+/// the checks that are not snapshots (the code is reported, the exit code) are collected the
+/// same way.
 #[test]
 fn every_case_reports_its_code_and_matches_its_snapshots() {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root().join("tests/snapshots/cases"));
     settings.set_prepend_module_to_snapshot(false);
+    let failures = std::cell::RefCell::new(Vec::new());
     settings.bind(|| {
-        for dir in cases() {
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            let code = name.split('-').next().unwrap().to_string();
-            let args = case_args(&dir);
-
-            let human = proctor(&dir, &args);
-            let mut json_args = args.clone();
-            json_args.extend(["--format".to_string(), "json".to_string()]);
-            let json = proctor(&dir, &json_args);
-            let parsed: serde_json::Value =
-                serde_json::from_str(&json.stdout).unwrap_or_else(|e| {
-                    panic!("{name}: JSON output does not parse: {e}\n{}", json.stdout)
-                });
-
-            let found = codes_in(&parsed);
-            assert!(
-                found.contains(&code),
-                "{name}: expected {code}, got {found:?}\n{}",
-                human.stdout
-            );
-            assert_eq!(human.code, json.code, "{name}: both formats exit alike");
-            let errors = parsed["summary"]["errors"].as_u64().unwrap();
-            let expected_exit = if code == "W001" {
-                2
-            } else if code == "E001" {
-                3
-            } else if errors > 0 {
-                1
-            } else {
-                0
-            };
-            assert_eq!(
-                human.code, expected_exit,
-                "{name}: exit code\n{}{}",
-                human.stdout, human.stderr
-            );
-
-            let shown = format!(
-                "$ proctor {}\nexit: {}\n{}{}",
-                args.join(" "),
-                human.code,
-                redact_time(&human.stdout),
-                if human.stderr.is_empty() {
-                    String::new()
-                } else {
-                    format!("--- stderr\n{}", human.stderr)
-                }
-            );
-            insta::assert_snapshot!(format!("{name}.human"), shown);
-            insta::assert_snapshot!(format!("{name}.json"), redact_time(&json.stdout));
-        }
+        insta::glob!("../fixtures/cases", "*-*", |dir| {
+            if dir.is_dir()
+                && let Err(e) = run_case(dir)
+            {
+                failures.borrow_mut().push(e);
+            }
+        });
     });
+    let failures = failures.into_inner();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Runs one case in both formats, snapshots both, and checks the code and the exit code.
+fn run_case(dir: &Path) -> Result<(), String> {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let code = name.split('-').next().unwrap().to_string();
+    let args = case_args(dir);
+
+    let human = proctor(dir, &args);
+    let mut json_args = args.clone();
+    json_args.extend(["--format".to_string(), "json".to_string()]);
+    let json = proctor(dir, &json_args);
+    let shown = format!(
+        "$ proctor {}\nexit: {}\n{}{}",
+        args.join(" "),
+        human.code,
+        redact_time(&human.stdout),
+        if human.stderr.is_empty() {
+            String::new()
+        } else {
+            format!("--- stderr\n{}", human.stderr)
+        }
+    );
+    insta::assert_snapshot!("human", shown);
+    insta::assert_snapshot!("json", redact_time(&json.stdout));
+
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout)
+        .map_err(|e| format!("{name}: JSON output does not parse: {e}\n{}", json.stdout))?;
+    let found = codes_in(&parsed);
+    if !found.contains(&code) {
+        return Err(format!("{name}: expected {code}, got {found:?}\n{}", human.stdout));
+    }
+    if human.code != json.code {
+        return Err(format!("{name}: exit {} in human output, {} in JSON", human.code, json.code));
+    }
+    let errors = parsed["summary"]["errors"].as_u64().unwrap_or(0);
+    let expected_exit = match code.as_str() {
+        "W001" => 2,
+        "E001" => 3,
+        _ => i32::from(errors > 0),
+    };
+    if human.code != expected_exit {
+        return Err(format!(
+            "{name}: exit {} (expected {expected_exit})\n{}{}",
+            human.code, human.stdout, human.stderr
+        ));
+    }
+    Ok(())
 }
 
 #[test]
