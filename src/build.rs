@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 
+use crate::cfn::PLACEHOLDER_PREFIX;
 use crate::check::{Outcome, UnitKind};
 use crate::diag::Severity;
-use crate::template::render::PLACEHOLDER_PREFIX;
+use crate::source::sha256;
 
 /// The build record's file name, inside the build folder.
 pub const RECORD: &str = "proctor-build.json";
@@ -23,13 +23,6 @@ pub struct Plan {
     pub record: Json,
     /// Units left out until a stack they read is deployed: (unit, what to apply first).
     pub waiting: Vec<(String, String)>,
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {

@@ -130,7 +130,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.config = config.as_ref().map(|c| {
         (
             c.source.name().to_string(),
-            crate::build::sha256(c.source.text().as_bytes()),
+            crate::source::sha256(c.source.text().as_bytes()),
         )
     });
     let limits = config
@@ -160,7 +160,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .map(|p| {
             (
                 p.source.name().to_string(),
-                crate::build::sha256(p.source.text().as_bytes()),
+                crate::source::sha256(p.source.text().as_bytes()),
             )
         })
         .collect();
@@ -230,10 +230,16 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     // Deployments: each one's bundle, resolved once, and whether this run checks it.
     let mut deployments = Deployments::default();
     if let Some(cfg) = &config {
-        let spec_keys: Vec<PathBuf> = spec_files.iter().map(|(p, _)| key(p)).collect();
-        let root_keys: Vec<PathBuf> = roots.iter().map(|(r, _)| key(r)).collect();
+        let spec_keys: Vec<PathBuf> = spec_files
+            .iter()
+            .map(|(p, _)| crate::paths::identity(p))
+            .collect();
+        let root_keys: Vec<PathBuf> = roots
+            .iter()
+            .map(|(r, _)| crate::paths::identity(r))
+            .collect();
         let selected = |bundle: usize, spec: &Path| {
-            let spec = key(&cfg.root.join(spec));
+            let spec = crate::paths::identity(&cfg.root.join(spec));
             !explicit
                 || given.contains(&bundle)
                 || spec_keys.contains(&spec)
@@ -330,7 +336,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
             .iter()
             .map(|e| &e.spec.value)
             .chain(cfg.services.iter().map(|s| &s.spec.value));
-        checked_specs.extend(specs.map(|s| key(&cfg.root.join(s))));
+        checked_specs.extend(specs.map(|s| crate::paths::identity(&cfg.root.join(s))));
     }
 
     // Specs beside bundles (`<template>/spec/*.yaml`), and specs named on the command line,
@@ -348,7 +354,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     if config.is_none() {
         let inside: Vec<PathBuf> = (if explicit { &roots } else { &default_roots })
             .iter()
-            .map(|(p, _)| key(p))
+            .map(|(p, _)| crate::paths::identity(p))
             .collect();
         for (p, s, bundles) in project_specs(&given_loaded, &inside) {
             standalone.push((p, s, SpecOwner::Project(bundles)));
@@ -361,7 +367,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     );
     let mut seen = checked_specs;
     standalone.retain(|(p, _, _)| {
-        let k = key(p);
+        let k = crate::paths::identity(p);
         let fresh = !seen.contains(&k);
         seen.push(k);
         fresh
@@ -486,7 +492,7 @@ struct Catalog {
 impl Catalog {
     /// The folder's index, adding it if it is new.
     fn insert(&mut self, dir: BundleDir) -> usize {
-        let k = key(&dir.path);
+        let k = crate::paths::identity(&dir.path);
         if let Some(&ix) = self.index.get(&k) {
             return ix;
         }
@@ -551,12 +557,12 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
     for p in &opts.paths {
         let path = opts.cwd.join(p);
         if path.is_dir() {
-            roots.push((path, tidy(p)));
+            roots.push((path, crate::paths::tidy(p)));
         } else if path.is_file() {
             if is_plain_template(&path) {
-                templates.push((path, tidy(p)));
+                templates.push((path, crate::paths::tidy(p)));
             } else {
-                spec_files.push((path, tidy(p)));
+                spec_files.push((path, crate::paths::tidy(p)));
             }
         } else {
             return Err(Fatal::Usage(format!("`{p}`: {}", not_usable(&path))));
@@ -567,7 +573,7 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
         if !path.is_file() {
             return Err(Fatal::Usage(format!("--spec `{s}`: {}", not_usable(&path))));
         }
-        spec_files.push((path, tidy(s)));
+        spec_files.push((path, crate::paths::tidy(s)));
     }
     Ok((roots, spec_files, templates))
 }
@@ -582,7 +588,7 @@ fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, F
             if path.is_dir() {
                 out.extend(crate::policy::files_in(
                     &path,
-                    &tidy(&p.value.to_string_lossy()),
+                    &crate::paths::tidy(&p.value.to_string_lossy()),
                 ));
             }
         }
@@ -590,9 +596,9 @@ fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, F
     for p in &opts.policies {
         let path = opts.cwd.join(p);
         if path.is_file() {
-            out.push((path, tidy(p)));
+            out.push((path, crate::paths::tidy(p)));
         } else if path.is_dir() {
-            out.extend(crate::policy::files_in(&path, &tidy(p)));
+            out.extend(crate::policy::files_in(&path, &crate::paths::tidy(p)));
         } else {
             return Err(Fatal::Usage(format!(
                 "--policy `{p}`: {}",
@@ -669,7 +675,7 @@ fn owners_of_beside_specs<'a>(bundles: &[&'a Bundle]) -> Vec<&'a Bundle> {
         match b.major {
             None => out.push(*b),
             Some(m) => {
-                let parent = key(b.dir.parent().unwrap_or(&b.dir));
+                let parent = crate::paths::identity(b.dir.parent().unwrap_or(&b.dir));
                 let entry = newest.entry(parent).or_insert(*b);
                 if entry.major.is_some_and(|e| e < m) {
                     *entry = *b;
@@ -685,7 +691,7 @@ fn owners_of_beside_specs<'a>(bundles: &[&'a Bundle]) -> Vec<&'a Bundle> {
 
 /// Type-checks one spec in isolation: a bug in proctor while doing it is that spec's E001.
 fn isolated_spec(cfg: &Config, spec: &Path, f: impl FnOnce() -> SpecResult) -> SpecResult {
-    let shown = tidy(&spec.to_string_lossy());
+    let shown = crate::paths::tidy(&spec.to_string_lossy());
     match crate::diag::isolate::isolated(&format!("checking the spec `{shown}`"), f) {
         Ok(r) => r,
         Err(d) => {
@@ -742,11 +748,19 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
     let root = config
         .as_ref()
         .map_or_else(|| opts.cwd.clone(), |c| c.root.clone());
-    let root_key = key(&root);
+    let root_key = crate::paths::identity(&root);
     let policy_dirs: Vec<PathBuf> = config
         .iter()
-        .flat_map(|c| c.policies.iter().map(|p| key(&c.root.join(&p.value))))
-        .chain(opts.policies.iter().map(|p| key(&opts.cwd.join(p))))
+        .flat_map(|c| {
+            c.policies
+                .iter()
+                .map(|p| crate::paths::identity(&c.root.join(&p.value)))
+        })
+        .chain(
+            opts.policies
+                .iter()
+                .map(|p| crate::paths::identity(&opts.cwd.join(p))),
+        )
         .collect();
     let specs: Vec<PathBuf> = config
         .iter()
@@ -755,7 +769,7 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
                 .iter()
                 .map(|e| &e.spec.value)
                 .chain(c.services.iter().map(|s| &s.spec.value))
-                .map(|s| key(&c.root.join(s)))
+                .map(|s| crate::paths::identity(&c.root.join(s)))
         })
         .collect();
     let mut paths: Vec<String> = Vec::new();
@@ -769,7 +783,7 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
         if !path.is_file() {
             continue;
         }
-        let k = key(&path);
+        let k = crate::paths::identity(&path);
         let name = k.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name == config::FILE_NAME {
             return Affected::Everything(format!("{shown} changed"));
@@ -783,7 +797,7 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
             return Affected::Everything(format!("policy {shown} changed"));
         }
         if specs.contains(&k) {
-            push(tidy(shown));
+            push(crate::paths::tidy(shown));
             continue;
         }
         // The nearest enclosing bundle; for `<template>/spec/x.yaml`, the template's folder.
@@ -791,20 +805,22 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
         let mut dir = path.parent().map(Path::to_path_buf);
         let mut depth = 0;
         while let (Some(d), Some(sd)) = (dir.clone(), shown_dir.clone()) {
-            if depth > 16 || !key(&d).starts_with(&root_key) && !d.starts_with(&opts.cwd) {
+            if depth > 16
+                || !crate::paths::identity(&d).starts_with(&root_key) && !d.starts_with(&opts.cwd)
+            {
                 break;
             }
             let beside = d.file_name().is_some_and(|n| n == "spec")
                 && d.parent()
                     .is_some_and(|t| !bundle::discover(t, "").is_empty());
             if bundle::discover::is_bundle(&d) {
-                push(tidy(&sd.to_string_lossy()));
+                push(crate::paths::tidy(&sd.to_string_lossy()));
                 break;
             }
             if beside {
-                let t = sd
-                    .parent()
-                    .map_or(".".to_string(), |t| tidy(&t.to_string_lossy()));
+                let t = sd.parent().map_or(".".to_string(), |t| {
+                    crate::paths::tidy(&t.to_string_lossy())
+                });
                 push(if t.is_empty() { ".".into() } else { t });
                 break;
             }
@@ -873,8 +889,11 @@ fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Diagnostic>)>,
         .parent()
         .map_or_else(|| opts.cwd.clone(), Path::to_path_buf);
     let shown = opts.config.as_deref().map_or_else(
-        || pathdiff(&path, &opts.cwd).unwrap_or_else(|| config::FILE_NAME.to_string()),
-        tidy,
+        || {
+            crate::paths::relative_below(&path, &opts.cwd)
+                .unwrap_or_else(|| config::FILE_NAME.to_string())
+        },
+        crate::paths::tidy,
     );
     let source = read_source(&path, &shown, Limits::default().max_file_bytes)
         .map_err(|d| Fatal::Config(vec![*d]))?;
@@ -885,75 +904,22 @@ fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Diagnostic>)>,
     }
 }
 
-/// `a/b/proctor.toml` relative to `base`, when it is below it.
-fn pathdiff(path: &Path, base: &Path) -> Option<String> {
-    path.strip_prefix(base)
-        .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-}
-
 /// The folders a check with no paths looks in.
 fn workspace_roots(config: Option<&Config>, opts: &CheckOptions) -> Vec<(PathBuf, String)> {
     match config {
         Some(cfg) if !cfg.templates.is_empty() => cfg
             .templates
             .iter()
-            .map(|t| (cfg.root.join(&t.value), tidy(&t.value.to_string_lossy())))
+            .map(|t| {
+                (
+                    cfg.root.join(&t.value),
+                    crate::paths::tidy(&t.value.to_string_lossy()),
+                )
+            })
             .collect(),
         Some(cfg) => vec![(cfg.root.clone(), ".".to_string())],
         None => vec![(opts.cwd.clone(), ".".to_string())],
     }
-}
-
-/// A path as users wrote it, without `./` or a trailing `/`.
-pub(crate) fn tidy(p: &str) -> String {
-    let mut s = p.replace('\\', "/");
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest.to_string();
-    }
-    while s.len() > 1 && s.ends_with('/') {
-        s.pop();
-    }
-    if s.is_empty() { ".".to_string() } else { s }
-}
-
-/// A comparable identity for a path (its real path when it exists).
-///
-/// Folders are resolved once per thread and cached: a workspace of a thousand specs in a few
-/// folders costs a few `canonicalize` calls (each a `readlink` per path component), plus one
-/// `lstat` per file to follow a file that is itself a symlink.
-fn key(p: &Path) -> PathBuf {
-    use std::cell::RefCell;
-    thread_local! {
-        static DIRS: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
-        static FILES: RefCell<HashMap<PathBuf, PathBuf>> = RefCell::new(HashMap::new());
-    }
-    if let Some(k) = FILES.with(|f| f.borrow().get(p).cloned()) {
-        return k;
-    }
-    let whole = || p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let k = match (p.parent(), p.file_name()) {
-        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
-            let dir = DIRS.with(|d| {
-                d.borrow_mut()
-                    .entry(parent.to_path_buf())
-                    .or_insert_with(|| {
-                        parent
-                            .canonicalize()
-                            .unwrap_or_else(|_| parent.to_path_buf())
-                    })
-                    .clone()
-            });
-            let full = dir.join(name);
-            match std::fs::symlink_metadata(&full) {
-                Ok(m) if m.file_type().is_symlink() => full.canonicalize().unwrap_or(full),
-                _ => full,
-            }
-        }
-        _ => whole(),
-    };
-    FILES.with(|f| f.borrow_mut().insert(p.to_path_buf(), k.clone()));
-    k
 }
 
 /// The catalog index of the bundle a deployment's `template` names.
@@ -970,7 +936,7 @@ fn resolve(
             bundle::discover::is_bundle(&path).then(|| {
                 catalog.insert(BundleDir {
                     path,
-                    display: tidy(&p.to_string_lossy()),
+                    display: crate::paths::tidy(&p.to_string_lossy()),
                 })
             })
         }
@@ -1067,7 +1033,7 @@ fn check_deployment_spec(
 ) -> SpecResult {
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
-    let shown = tidy(&spec_path.value.to_string_lossy());
+    let shown = crate::paths::tidy(&spec_path.value.to_string_lossy());
     if let Err(kind) = crate::source::regular_file(&path) {
         use crate::source::NotAFile;
         let (message, help) = match &kind {
@@ -1134,22 +1100,24 @@ fn project_specs<'a>(
             }
             shown = crate::paths::parent_display(&shown);
             dir = parent;
-            let k = key(&dir);
+            let k = crate::paths::identity(&dir);
             if !inside.iter().any(|root| k.starts_with(root)) {
                 break;
             }
-            if dir.join("specs").is_dir() && !projects.iter().any(|(d, _)| key(d) == k) {
+            if dir.join("specs").is_dir()
+                && !projects.iter().any(|(d, _)| crate::paths::identity(d) == k)
+            {
                 projects.push((dir.clone(), shown.clone()));
             }
         }
     }
     let mut out = Vec::new();
     for (dir, shown) in projects {
-        let project_key = key(&dir);
+        let project_key = crate::paths::identity(&dir);
         let under: Vec<&'a Bundle> = bundles
             .iter()
             .copied()
-            .filter(|b| key(&b.dir).starts_with(&project_key))
+            .filter(|b| crate::paths::identity(&b.dir).starts_with(&project_key))
             .collect();
         let owners = owners_of_beside_specs(&under);
         let folder = join_display(&shown, "specs");

@@ -1,7 +1,8 @@
-//! Display names for paths: what users see in diagnostics, with `/` separators; and the
-//! budget of folder entries one run's walks may visit.
+//! Display names for paths: what users see in diagnostics, with `/` separators; comparable
+//! identities of paths; and the budget of folder entries one run's walks may visit.
 
 use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
 
 thread_local! {
     /// Folder entries the walks of this thread may still visit (`limits.max_files`).
@@ -133,6 +134,64 @@ pub fn normalize(p: &std::path::Path) -> std::path::PathBuf {
         return std::path::PathBuf::from(".");
     }
     out.iter().collect()
+}
+
+/// `a/b/proctor.toml` relative to `base`, when it is below it.
+pub fn relative_below(path: &Path, base: &Path) -> Option<String> {
+    path.strip_prefix(base)
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+}
+
+/// A path as users wrote it, without `./` or a trailing `/`.
+pub fn tidy(p: &str) -> String {
+    let mut s = p.replace('\\', "/");
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest.to_string();
+    }
+    while s.len() > 1 && s.ends_with('/') {
+        s.pop();
+    }
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+/// A comparable identity for a path (its real path when it exists).
+///
+/// Folders are resolved once per thread and cached: a workspace of a thousand specs in a few
+/// folders costs a few `canonicalize` calls (each a `readlink` per path component), plus one
+/// `lstat` per file to follow a file that is itself a symlink.
+pub fn identity(p: &Path) -> PathBuf {
+    use std::cell::RefCell;
+    thread_local! {
+        static DIRS: RefCell<std::collections::HashMap<PathBuf, PathBuf>> = RefCell::new(std::collections::HashMap::new());
+        static FILES: RefCell<std::collections::HashMap<PathBuf, PathBuf>> = RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(k) = FILES.with(|f| f.borrow().get(p).cloned()) {
+        return k;
+    }
+    let whole = || p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let k = match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            let dir = DIRS.with(|d| {
+                d.borrow_mut()
+                    .entry(parent.to_path_buf())
+                    .or_insert_with(|| {
+                        parent
+                            .canonicalize()
+                            .unwrap_or_else(|_| parent.to_path_buf())
+                    })
+                    .clone()
+            });
+            let full = dir.join(name);
+            match std::fs::symlink_metadata(&full) {
+                Ok(m) if m.file_type().is_symlink() => full.canonicalize().unwrap_or(full),
+                _ => full,
+            }
+        }
+        _ => whole(),
+    };
+    FILES.with(|f| f.borrow_mut().insert(p.to_path_buf(), k.clone()));
+    k
 }
 
 #[cfg(test)]

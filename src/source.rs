@@ -309,3 +309,12 @@ impl<T> At<T> {
         At { value, span }
     }
 }
+
+/// The SHA-256 of some bytes, in lowercase hex (build records, the inputs a check read).
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

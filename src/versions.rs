@@ -261,7 +261,7 @@ pub fn gate(opts: &CheckOptions, outcome: &Outcome, rev: &str) -> Result<GateRep
     let mut report = GateReport::default();
     let mut changed: Vec<String> = Vec::new();
     for folder in &folders {
-        for dir in bundle::discover(&root.join(folder), &crate::check::tidy(folder)) {
+        for dir in bundle::discover(&root.join(folder), &crate::paths::tidy(folder)) {
             let rel = dir
                 .path
                 .strip_prefix(&root)
@@ -328,7 +328,7 @@ fn deployments_of(
         }
         TemplateRef::Path(p) => cfg.root.join(p).canonicalize().ok() == b.dir.canonicalize().ok(),
     };
-    let shown = |p: &Path| crate::check::tidy(&p.to_string_lossy());
+    let shown = |p: &Path| crate::paths::tidy(&p.to_string_lossy());
     cfg.environments
         .iter()
         .filter(|e| uses(&e.template.value))

@@ -42,7 +42,7 @@ fn the_workspace_builds_reproducibly_with_a_verifiable_record() {
     let acme = std::fs::read(root().join("fixtures/workspace/policies/acme.guard")).unwrap();
     assert_eq!(
         policies[0]["sha256"].as_str().unwrap(),
-        proctor::build::sha256(&acme)
+        proctor::source::sha256(&acme)
     );
     let units = record["units"].as_array().unwrap();
     assert!(
@@ -56,7 +56,7 @@ fn the_workspace_builds_reproducibly_with_a_verifiable_record() {
         let bytes = std::fs::read(a.join(art["path"].as_str().unwrap())).unwrap();
         assert_eq!(
             art["sha256"].as_str().unwrap(),
-            proctor::build::sha256(&bytes)
+            proctor::source::sha256(&bytes)
         );
         for input in u["inputs"].as_array().unwrap() {
             let bytes = std::fs::read(
@@ -67,7 +67,7 @@ fn the_workspace_builds_reproducibly_with_a_verifiable_record() {
             .unwrap();
             assert_eq!(
                 input["sha256"].as_str().unwrap(),
-                proctor::build::sha256(&bytes)
+                proctor::source::sha256(&bytes)
             );
         }
     }
@@ -163,7 +163,7 @@ fn json_artifacts_use_long_forms() {
         .unwrap();
     assert_eq!(
         dev["artifact"]["sha256"].as_str().unwrap(),
-        proctor::build::sha256(text.as_bytes())
+        proctor::source::sha256(text.as_bytes())
     );
 }
 

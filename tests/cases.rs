@@ -127,10 +127,16 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("{name}: JSON output does not parse: {e}\n{}", json.stdout))?;
     let found = codes_in(&parsed);
     if !found.contains(&code) {
-        return Err(format!("{name}: expected {code}, got {found:?}\n{}", human.stdout));
+        return Err(format!(
+            "{name}: expected {code}, got {found:?}\n{}",
+            human.stdout
+        ));
     }
     if human.code != json.code {
-        return Err(format!("{name}: exit {} in human output, {} in JSON", human.code, json.code));
+        return Err(format!(
+            "{name}: exit {} in human output, {} in JSON",
+            human.code, json.code
+        ));
     }
     let errors = parsed["summary"]["errors"].as_u64().unwrap_or(0);
     let expected_exit = match code.as_str() {
