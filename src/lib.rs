@@ -26,5 +26,6 @@ pub mod source;
 pub mod spec;
 pub mod state;
 pub mod template;
+pub mod text;
 pub mod versions;
 pub mod yaml;

@@ -950,94 +950,11 @@ impl Checker<'_> {
         );
     }
 
-    /// An argument of a function that is wrong in itself (a type, a range).
-    fn argument(&mut self, name: &str, node: &Node, what: String, help: &str) {
-        self.report(
-            codes::C015,
-            format!("`{name}` {what}"),
-            node.span.clone(),
-            help,
-        );
-    }
-
-    /// An argument that must be a list: a literal list or a function that can give one.
-    fn list_argument(&mut self, name: &str, node: &Node, what: &str) {
-        // Functions that only ever give text.
-        let text_function = node
-            .as_map()
-            .and_then(|m| m.first())
-            .and_then(|(k, _)| k.as_str())
-            .is_some_and(|k| matches!(k, "Fn::Sub" | "Fn::Join" | "Fn::Base64"));
-        let wrong = if is_intrinsic(node) {
-            text_function
-        } else {
-            !matches!(node.value, Value::Seq(_))
-        };
-        if wrong {
-            self.argument(
-                name,
-                node,
-                format!("takes {what}, not {}", if is_intrinsic(node) { "a string" } else { node.kind_name() }),
-                "write a list (`[a, b]`), or a function that gives one (`!Ref` of a list parameter, `!Split`, `!GetAZs`)",
-            );
-        }
-    }
-
-    fn depend(&mut self, ctx: Ctx<'_>, target: &str) {
-        if let Ctx::Resource(from) = ctx
-            && self.names.resources.contains_key(target)
-        {
-            self.uses
-                .edges
-                .entry(from.to_string())
-                .or_default()
-                .insert(target.to_string());
-        }
-    }
-
-    fn intrinsic(&mut self, key: &str, key_node: &Node, v: &Node, whole: &Node, ctx: Ctx<'_>) {
-        // A malformed call is reported at the function's name when its arguments start on a
-        // later line (`Fn::Join:` then a block list), where cfn-lint reports it.
-        let below = self
-            .source
-            .text()
-            .get(key_node.span.end..v.span.start)
-            .is_some_and(|t| t.contains('\n'));
-        let at = if below { key_node } else { v };
+    /// The arguments of the functions that take or give lists: `Fn::Join`, `Fn::Select`,
+    /// `Fn::Split`, `Fn::Cidr`, `Fn::Base64`. `at` is where a malformed call is reported.
+    fn list_function(&mut self, key: &str, v: &Node, at: &Node) {
         let items = v.as_seq();
-        let arity = |n: usize| items.is_some_and(|i| i.len() == n);
         match key {
-            "Ref" => match v.as_str() {
-                Some(target) => self.reference(target, v.span.clone(), ctx),
-                None => self.shape("Ref", at, "a logical id or pseudo parameter (a string)"),
-            },
-            "Fn::GetAtt" => self.get_att(v, ctx),
-            "Fn::Sub" => self.sub(v, ctx),
-            "Fn::If" => {
-                if !arity(3) {
-                    self.shape(
-                        "Fn::If",
-                        at,
-                        "a list of three: a condition name, the value if true, the value if false",
-                    );
-                    if let Some(first) = items
-                        .and_then(|i| i.first())
-                        .filter(|f| f.as_str().is_some())
-                    {
-                        self.condition_name(first, "`Fn::If` condition");
-                    }
-                } else if let Some(items) = items {
-                    self.condition_name(&items[0], "`Fn::If` condition");
-                    self.walk(&items[1], ctx);
-                    self.walk(&items[2], ctx);
-                }
-                return;
-            }
-            "Condition" => {
-                self.condition_name(v, "`Condition` function");
-                return;
-            }
-            "Fn::FindInMap" => self.find_in_map(v, ctx),
             "Fn::Join" => match items {
                 Some([delimiter, values]) if delimiter.as_str().is_some() => {
                     self.list_argument("Fn::Join", values, "a list of the values to join");
@@ -1166,15 +1083,110 @@ impl Checker<'_> {
                     "a list of three: an IP block, a count and the CIDR bits",
                 ),
             },
-            "Fn::Base64" => {
-                if !is_intrinsic(v) && matches!(v.value, Value::Map(_) | Value::Seq(_)) {
-                    self.argument(
-                        "Fn::Base64",
-                        v,
-                        format!("encodes a string, not {}", v.kind_name()),
-                        "write a string or a function that gives one (`!Sub`, `!Join`)",
+            "Fn::Base64"
+                if !is_intrinsic(v) && matches!(v.value, Value::Map(_) | Value::Seq(_)) =>
+            {
+                self.argument(
+                    "Fn::Base64",
+                    v,
+                    format!("encodes a string, not {}", v.kind_name()),
+                    "write a string or a function that gives one (`!Sub`, `!Join`)",
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// An argument of a function that is wrong in itself (a type, a range).
+    fn argument(&mut self, name: &str, node: &Node, what: String, help: &str) {
+        self.report(
+            codes::C015,
+            format!("`{name}` {what}"),
+            node.span.clone(),
+            help,
+        );
+    }
+
+    /// An argument that must be a list: a literal list or a function that can give one.
+    fn list_argument(&mut self, name: &str, node: &Node, what: &str) {
+        // Functions that only ever give text.
+        let text_function = node
+            .as_map()
+            .and_then(|m| m.first())
+            .and_then(|(k, _)| k.as_str())
+            .is_some_and(|k| matches!(k, "Fn::Sub" | "Fn::Join" | "Fn::Base64"));
+        let wrong = if is_intrinsic(node) {
+            text_function
+        } else {
+            !matches!(node.value, Value::Seq(_))
+        };
+        if wrong {
+            self.argument(
+                name,
+                node,
+                format!("takes {what}, not {}", if is_intrinsic(node) { "a string" } else { node.kind_name() }),
+                "write a list (`[a, b]`), or a function that gives one (`!Ref` of a list parameter, `!Split`, `!GetAZs`)",
+            );
+        }
+    }
+
+    fn depend(&mut self, ctx: Ctx<'_>, target: &str) {
+        if let Ctx::Resource(from) = ctx
+            && self.names.resources.contains_key(target)
+        {
+            self.uses
+                .edges
+                .entry(from.to_string())
+                .or_default()
+                .insert(target.to_string());
+        }
+    }
+
+    fn intrinsic(&mut self, key: &str, key_node: &Node, v: &Node, whole: &Node, ctx: Ctx<'_>) {
+        // A malformed call is reported at the function's name when its arguments start on a
+        // later line (`Fn::Join:` then a block list), where cfn-lint reports it.
+        let below = self
+            .source
+            .text()
+            .get(key_node.span.end..v.span.start)
+            .is_some_and(|t| t.contains('\n'));
+        let at = if below { key_node } else { v };
+        let items = v.as_seq();
+        let arity = |n: usize| items.is_some_and(|i| i.len() == n);
+        match key {
+            "Ref" => match v.as_str() {
+                Some(target) => self.reference(target, v.span.clone(), ctx),
+                None => self.shape("Ref", at, "a logical id or pseudo parameter (a string)"),
+            },
+            "Fn::GetAtt" => self.get_att(v, ctx),
+            "Fn::Sub" => self.sub(v, ctx),
+            "Fn::If" => {
+                if !arity(3) {
+                    self.shape(
+                        "Fn::If",
+                        at,
+                        "a list of three: a condition name, the value if true, the value if false",
                     );
+                    if let Some(first) = items
+                        .and_then(|i| i.first())
+                        .filter(|f| f.as_str().is_some())
+                    {
+                        self.condition_name(first, "`Fn::If` condition");
+                    }
+                } else if let Some(items) = items {
+                    self.condition_name(&items[0], "`Fn::If` condition");
+                    self.walk(&items[1], ctx);
+                    self.walk(&items[2], ctx);
                 }
+                return;
+            }
+            "Condition" => {
+                self.condition_name(v, "`Condition` function");
+                return;
+            }
+            "Fn::FindInMap" => self.find_in_map(v, ctx),
+            "Fn::Join" | "Fn::Select" | "Fn::Split" | "Fn::Cidr" | "Fn::Base64" => {
+                self.list_function(key, v, at);
             }
             "Fn::Equals" => {
                 if !arity(2) {

@@ -17,8 +17,8 @@ use serde_json::Value as J;
 
 use super::checks::is_intrinsic;
 use super::schema::{Additional, Format, Id, Schema, SchemaNode, ty};
-use crate::diag::{Code, codes, did_you_mean};
-use crate::yaml::shape::list;
+use crate::diag::{Code, codes};
+use crate::text::{did_you_mean, list};
 use crate::yaml::{Node, Value};
 
 /// A mistake found in a resource's properties.
@@ -333,58 +333,47 @@ impl<'a, 'n> Walk<'a, 'n> {
         entries: &'n [(Node, Node)],
         out: &mut Vec<Finding>,
     ) {
-        // Keys present, `!Ref AWS::NoValue` ones left out. An `Fn::If` value may be absent too,
-        // and `Fn::Transform` may add keys: the keywords about which keys are present are then
-        // undecided.
-        let mut present: Vec<&str> = Vec::with_capacity(entries.len());
-        let mut undecided = false;
-        for (k, val) in entries {
-            let Some(name) = k.as_str() else { continue };
-            if name == "Fn::Transform" {
-                undecided = true;
-                continue;
-            }
-            if is_no_value(val) {
-                continue;
-            }
-            if is_intrinsic(val) && val.get("Fn::If").is_some() {
-                undecided = true;
-            }
-            present.push(name);
+        let (present, undecided) = present_keys(entries);
+        let misspelled = self.object_keys(node, entries, out);
+        // Which keys are present is undecided: the keywords about it are not checked.
+        if undecided {
+            self.unknown = true;
+            return;
         }
-        // Names the unknown keys look like misspellings of: a required key written `Statuz`
-        // is one mistake (the unknown key), not also a missing `Status`.
-        let mut misspelled: Vec<&str> = Vec::new();
+        self.required_keys(node, site, &present, &misspelled, out);
+        self.key_sets(node, site, entries, &present, out);
+        self.exclusions(node, entries, &present, out);
+        self.property_count(node, site, present.len() as u64, out);
+    }
+
+    /// Each key's value against its property, and the keys the object does not have. Returns
+    /// the names the unknown keys look like misspellings of: a required key written `Statuz`
+    /// is one mistake (the unknown key), not also a missing `Status`.
+    fn object_keys(
+        &mut self,
+        node: &'a SchemaNode,
+        entries: &'n [(Node, Node)],
+        out: &mut Vec<Finding>,
+    ) -> Vec<&'a str> {
+        let mut misspelled: Vec<&'a str> = Vec::new();
         for (k, val) in entries {
             let Some(name) = k.as_str() else { continue };
             if name == "Fn::Transform" || is_no_value(val) {
                 continue;
             }
+            let site = Site {
+                key: Some(k),
+                value: val,
+            };
             let mut matched = false;
             if let Some(p) = node.property(name) {
                 matched = true;
-                self.descend(
-                    Seg::Key(name),
-                    p,
-                    Site {
-                        key: Some(k),
-                        value: val,
-                    },
-                    out,
-                );
+                self.descend(Seg::Key(name), p, site, out);
             }
             for (pattern, p) in &node.pattern_properties {
                 if pattern.is_match(name) != Some(false) {
                     matched = true;
-                    self.descend(
-                        Seg::Key(name),
-                        *p,
-                        Site {
-                            key: Some(k),
-                            value: val,
-                        },
-                        out,
-                    );
+                    self.descend(Seg::Key(name), *p, site, out);
                 }
             }
             if matched {
@@ -392,48 +381,56 @@ impl<'a, 'n> Walk<'a, 'n> {
             }
             match node.additional {
                 Additional::Allowed => {}
-                Additional::Schema(p) => self.descend(
-                    Seg::Key(name),
-                    p,
-                    Site {
-                        key: Some(k),
-                        value: val,
-                    },
-                    out,
-                ),
+                Additional::Schema(p) => self.descend(Seg::Key(name), p, site, out),
                 Additional::Forbidden => {
-                    let candidates = node.properties.iter().map(|(n, _)| &**n);
-                    let suggestion = did_you_mean(name, candidates);
-                    if let Some(s) = suggestion {
+                    if let Some(s) = self.unknown_key(node, k, name, out) {
                         misspelled.push(s);
                     }
-                    let help = match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None if node.properties.is_empty() => "remove it".to_string(),
-                        None => {
-                            let names: Vec<&str> =
-                                node.properties.iter().take(12).map(|(n, _)| &**n).collect();
-                            let more = if node.properties.len() > 12 {
-                                ", ..."
-                            } else {
-                                ""
-                            };
-                            format!("the properties here are {}{more}", list(&names))
-                        }
-                    };
-                    let message = if self.path.is_empty() {
-                        format!("`{}` has no property `{name}`", self.type_name)
-                    } else {
-                        format!("{} has no property `{name}`", self.subject())
-                    };
-                    self.push(out, codes::C017, k.span.clone(), message, help);
                 }
             }
         }
-        if undecided {
-            self.unknown = true;
-            return;
-        }
+        misspelled
+    }
+
+    /// Reports a key the object does not allow; returns the property it looks like.
+    fn unknown_key(
+        &self,
+        node: &'a SchemaNode,
+        k: &Node,
+        name: &str,
+        out: &mut Vec<Finding>,
+    ) -> Option<&'a str> {
+        let suggestion = did_you_mean(name, node.properties.iter().map(|(n, _)| &**n));
+        let help = match suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if node.properties.is_empty() => "remove it".to_string(),
+            None => {
+                let names: Vec<&str> = node.properties.iter().take(12).map(|(n, _)| &**n).collect();
+                let more = if node.properties.len() > 12 {
+                    ", ..."
+                } else {
+                    ""
+                };
+                format!("the properties here are {}{more}", list(&names))
+            }
+        };
+        let message = if self.path.is_empty() {
+            format!("`{}` has no property `{name}`", self.type_name)
+        } else {
+            format!("{} has no property `{name}`", self.subject())
+        };
+        self.push(out, codes::C017, k.span.clone(), message, help);
+        suggestion
+    }
+
+    fn required_keys(
+        &self,
+        node: &SchemaNode,
+        site: Site<'_>,
+        present: &[&str],
+        misspelled: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
         let has = |n: &str| present.contains(&n);
         for req in &node.required {
             if !has(req) && !misspelled.contains(&&**req) {
@@ -457,6 +454,18 @@ impl<'a, 'n> Walk<'a, 'n> {
                 self.push(out, codes::C018, self.object_span(site), message, help);
             }
         }
+    }
+
+    /// `requiredXor`, `requiredOr` and `dependentRequired`.
+    fn key_sets(
+        &self,
+        node: &SchemaNode,
+        site: Site<'_>,
+        entries: &[(Node, Node)],
+        present: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
+        let has = |n: &str| present.contains(&n);
         let names = |set: &[Box<str>]| list(&set.iter().map(|s| &**s).collect::<Vec<_>>());
         if !node.required_xor.is_empty() {
             let set: Vec<&Box<str>> = node.required_xor.iter().filter(|n| has(n)).collect();
@@ -523,6 +532,17 @@ impl<'a, 'n> Walk<'a, 'n> {
                 );
             }
         }
+    }
+
+    /// `dependentExcluded`.
+    fn exclusions(
+        &self,
+        node: &SchemaNode,
+        entries: &[(Node, Node)],
+        present: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
+        let has = |n: &str| present.contains(&n);
         // Exclusions are usually written both ways (`A` excludes `B`, `B` excludes `A`): one
         // finding per pair, at the key written second.
         let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -562,7 +582,16 @@ impl<'a, 'n> Walk<'a, 'n> {
                 format!("remove `{x}` or `{y}`"),
             );
         }
-        let count = present.len() as u64;
+    }
+
+    /// `minProperties` and `maxProperties`.
+    fn property_count(
+        &self,
+        node: &SchemaNode,
+        site: Site<'_>,
+        count: u64,
+        out: &mut Vec<Finding>,
+    ) {
         if let Some(min) = node.min_properties.filter(|m| count < *m) {
             self.push(
                 out,
@@ -846,6 +875,22 @@ impl<'a, 'n> Walk<'a, 'n> {
             }
             return;
         }
+        if !self.key_set_alternatives(alts, exactly, valid, site, out) {
+            self.no_alternative(alts, failures, site, hops, out);
+        }
+    }
+
+    /// Alternatives that only differ in which keys are required (`oneOf` of `required` sets):
+    /// reported as keys to add or to remove. Returns false when the alternatives are not such
+    /// sets and nothing was reported.
+    fn key_set_alternatives(
+        &self,
+        alts: &[Id],
+        exactly: bool,
+        valid: usize,
+        site: Site<'_>,
+        out: &mut Vec<Finding>,
+    ) -> bool {
         // Alternatives that only differ in which keys are required.
         let key_sets: Option<Vec<&[Box<str>]>> = alts
             .iter()
@@ -890,7 +935,7 @@ impl<'a, 'n> Walk<'a, 'n> {
                 ),
             };
             self.push(out, codes::C025, self.object_span(site), message, help);
-            return;
+            return true;
         }
         if let Some(sets) = &key_sets {
             self.push(
@@ -909,8 +954,21 @@ impl<'a, 'n> Walk<'a, 'n> {
                 ),
                 format!("add {}", describe(sets)),
             );
-            return;
+            return true;
         }
+        false
+    }
+
+    /// No alternative fits: the mistakes of the one the value names (by its `Type`) or whose
+    /// kind it has, else one finding naming the closest form's first mistake.
+    fn no_alternative(
+        &self,
+        alts: &[Id],
+        mut failures: Vec<(Id, Vec<Finding>)>,
+        site: Site<'_>,
+        hops: u8,
+        out: &mut Vec<Finding>,
+    ) {
         // The alternatives whose type fits the value: when only one does, its mistakes are
         // the value's mistakes.
         let mut fitting: Vec<&(Id, Vec<Finding>)> = failures
@@ -1007,6 +1065,28 @@ impl<'a, 'n> Walk<'a, 'n> {
             Trial::Valid
         }
     }
+}
+
+/// The keys present in an object, `!Ref AWS::NoValue` ones left out; and whether that set is
+/// undecided (an `Fn::If` value may be absent, `Fn::Transform` may add keys).
+fn present_keys(entries: &[(Node, Node)]) -> (Vec<&str>, bool) {
+    let mut present: Vec<&str> = Vec::with_capacity(entries.len());
+    let mut undecided = false;
+    for (k, val) in entries {
+        let Some(name) = k.as_str() else { continue };
+        if name == "Fn::Transform" {
+            undecided = true;
+            continue;
+        }
+        if is_no_value(val) {
+            continue;
+        }
+        if is_intrinsic(val) && val.get("Fn::If").is_some() {
+            undecided = true;
+        }
+        present.push(name);
+    }
+    (present, undecided)
 }
 
 fn plural(n: u64) -> &'static str {

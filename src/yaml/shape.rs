@@ -88,12 +88,4 @@ pub fn missing_key(
         .help(format!("add it, for example:\n{example}"))
 }
 
-/// "`a`, `b` and `c`".
-pub fn list(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
-    match quoted.len() {
-        0 => String::new(),
-        1 => quoted[0].clone(),
-        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
-    }
-}
+pub use crate::text::list;
