@@ -1,5 +1,6 @@
 //! The command line: parse arguments, run a stage, print through a reporter, pick the exit
 //! code. The only module that knows about output formats and the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;

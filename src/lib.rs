@@ -6,6 +6,9 @@
 //! No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
 //! `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Checking never prints, and the compiler (clippy) holds every module to it; `cli` is the
+// one module that writes to the terminal, and allows it.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod apply;
 pub mod build;
