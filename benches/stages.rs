@@ -512,7 +512,7 @@ fn policy_group(c: &mut Criterion) {
     let large = generated();
     let data = proctor::cfn::parse_for_policies(&large, &mut Vec::new())
         .expect("the generated template parses");
-    let policies = policy::builtin::load();
+    let policies = policy::builtin::load(&proctor::limits::Limits::default());
     assert!(!policies.is_empty());
     let waivers = Waivers::default();
     let target = Target {
@@ -526,7 +526,9 @@ fn policy_group(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("policy");
     g.sampling_mode(SamplingMode::Flat);
-    g.bench_function("load_builtin_pack", |b| b.iter(policy::builtin::load));
+    g.bench_function("load_builtin_pack", |b| {
+        b.iter(|| policy::builtin::load(&proctor::limits::Limits::default()))
+    });
     g.throughput(bytes(&large));
     g.bench_function(format!("parse_for_policies/{name}"), |b| {
         b.iter(|| proctor::cfn::parse_for_policies(black_box(&large), &mut Vec::new()))

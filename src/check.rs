@@ -137,7 +137,6 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
     crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
-    crate::policy::eval::set_step_budget(limits.policy_steps);
     crate::paths::set_walk_budget(limits.max_files);
     let filter = config
         .as_ref()
@@ -152,7 +151,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     };
     let (mut policies, policy_diags) = crate::policy::load_all(&policy_files, &limits);
     if filter.any_enabled("P") && config.as_ref().is_some_and(|c| c.builtin_policies) {
-        policies.extend(crate::policy::builtin::load());
+        policies.extend(crate::policy::builtin::load(&limits));
     }
     out.files += policy_files.len();
     out.policies = policies

@@ -107,7 +107,7 @@ impl Fixed {
             ),
             policy_source,
             policy_root,
-            builtin: policy::builtin::load(),
+            builtin: policy::builtin::load(&Limits::default()),
         }
     }
 
@@ -220,7 +220,11 @@ pub fn policy_rules(text: &str) -> Vec<Diagnostic> {
         .any(|d| d.severity == proctor::diag::Severity::Error);
     diags.extend(lints);
     if runs {
-        let policies = [Policy { source: src, file }];
+        let policies = [Policy {
+            source: src,
+            file,
+            steps: Limits::default().policy_steps,
+        }];
         let waivers = Waivers::default();
         let locate = |_: &Range<usize>| None;
         diags.extend(policy::check_document(

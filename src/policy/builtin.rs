@@ -34,14 +34,18 @@ const PACK: &[(&str, &str)] = &[
     ),
 ];
 
-/// The pack, parsed. Its files are tested to parse (a failure here is a bug, so such a file
-/// is left out rather than reported as the user's mistake).
-pub fn load() -> Vec<Policy> {
+/// The pack, parsed, with the run's `limits`. Its files are tested to parse (a failure here
+/// is a bug, so such a file is left out rather than reported as the user's mistake).
+pub fn load(limits: &crate::limits::Limits) -> Vec<Policy> {
     PACK.iter()
         .filter_map(|(name, text)| {
             let source = SourceFile::new(format!("<builtin>/{name}"), *name, (*text).to_string());
             let file = lower::parse(&source, &mut Vec::new())?;
-            Some(Policy { source, file })
+            Some(Policy {
+                source,
+                file,
+                steps: limits.policy_steps,
+            })
         })
         .collect()
 }
@@ -59,6 +63,9 @@ mod tests {
             let lints = crate::policy::lints::check(&file.unwrap(), &src);
             assert!(lints.is_empty(), "{name}: {lints:?}");
         }
-        assert_eq!(super::load().len(), super::PACK.len());
+        assert_eq!(
+            super::load(&crate::limits::Limits::default()).len(),
+            super::PACK.len()
+        );
     }
 }

@@ -26,6 +26,8 @@ use crate::source::{Source, read_source};
 pub struct Policy {
     pub source: Source,
     pub file: ast::PolicyFile,
+    /// Query steps and clauses the file may take on one document (`[limits] policy_steps`).
+    pub steps: u64,
 }
 
 /// Loads policy files in parallel. A file with a syntax error is reported and left out; the
@@ -42,7 +44,11 @@ pub fn load_all(files: &[(PathBuf, String)], limits: &Limits) -> (Vec<Policy>, V
                         .iter()
                         .any(|d| d.severity == crate::diag::Severity::Error);
                     diags.extend(found);
-                    runs.then_some(Policy { source, file })
+                    runs.then_some(Policy {
+                        source,
+                        file,
+                        steps: limits.policy_steps,
+                    })
                 }),
                 Err(d) => {
                     diags.push(*d);
@@ -113,7 +119,7 @@ pub struct Evaluation {
 
 /// [`evaluate`], with what stopped the evaluation early.
 pub fn evaluate_bounded(policy: &Policy, root: &crate::yaml::Node) -> Evaluation {
-    let mut e = eval::Evaluator::new(&policy.file, root);
+    let mut e = eval::Evaluator::new(&policy.file, root, policy.steps);
     let statuses = e.run();
     Evaluation {
         statuses,
@@ -152,7 +158,7 @@ pub fn over_budget(policy: &Policy, rule: &str, on: &str) -> Diagnostic {
         format!(
             "evaluating `{}` on `{on}` stopped after {} steps, in {what}; it and the rules after it are undecided",
             policy.source.name(),
-            eval::step_budget()
+            policy.steps
         ),
     )
     .at(&policy.source, at)

@@ -182,6 +182,7 @@ fn messages_interpolate_the_failing_value_and_variables() {
     let policy = crate::policy::Policy {
         source: rules,
         file,
+        steps: crate::limits::Limits::default().policy_steps,
     };
     let (_, failures) = crate::policy::evaluate(&policy, &root);
     assert_eq!(failures.len(), 1, "{failures:?}");

@@ -121,7 +121,9 @@ pub struct Evaluator<'p, 'd> {
 }
 
 impl<'p, 'd> Evaluator<'p, 'd> {
-    pub fn new(file: &'p PolicyFile, root: &'d Node) -> Self {
+    /// An evaluation of `file` on `root` that may take `steps` query steps and clauses
+    /// (`[limits] policy_steps`).
+    pub fn new(file: &'p PolicyFile, root: &'d Node, steps: u64) -> Self {
         Evaluator {
             file,
             root,
@@ -137,7 +139,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             failures: Vec::new(),
             current_rule: Vec::new(),
             quiet: 0,
-            steps_left: step_budget(),
+            steps_left: steps.max(1),
             exhausted: None,
             errors: Vec::new(),
         }
@@ -858,16 +860,3 @@ fn unary(r: &QR<'_>, op: UnaryOp) -> Eval<bool> {
 }
 
 pub use text::clause_text;
-
-/// Query steps and clauses one policy file may evaluate on one document: `[limits]
-/// policy_steps`, set once per run before policies run.
-static STEP_BUDGET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(10_000_000);
-
-pub fn set_step_budget(steps: u64) {
-    STEP_BUDGET.store(steps.max(1), std::sync::atomic::Ordering::Relaxed);
-}
-
-/// The evaluation budget in force, for messages.
-pub fn step_budget() -> u64 {
-    STEP_BUDGET.load(std::sync::atomic::Ordering::Relaxed)
-}
