@@ -72,7 +72,11 @@ fn main() {
     let source = SourceFile::new("template.yaml", "template.yaml", text);
 
     let root_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let files = policy::files_in(&root_dir.join("policies"), "policies");
+    let files = policy::files_in(
+        &root_dir.join("policies"),
+        "policies",
+        &proctor::paths::WalkBudget::unlimited(),
+    );
     let (policies, load_diags) = policy::load_all(&files, &proctor::limits::Limits::default());
     assert!(
         load_diags.is_empty(),

@@ -137,7 +137,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         .as_ref()
         .map_or_else(Limits::default, |c| c.limits.clone());
     crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
-    crate::paths::set_walk_budget(limits.max_files);
+    // Every walk of the run (bundles, policy files) shares one budget of folder entries.
+    let walk = crate::paths::WalkBudget::new(limits.max_files);
     let filter = config
         .as_ref()
         .map_or_else(Default::default, |c| c.filter.clone())
@@ -145,7 +146,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
     // With every policy code disabled, no policy is loaded or evaluated.
     let policy_files = if filter.any_enabled("P") {
-        policy_paths(opts, config.as_ref())?
+        policy_paths(opts, config.as_ref(), &walk)?
     } else {
         Vec::new()
     };
@@ -192,7 +193,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let default_roots = workspace_roots(config.as_ref(), opts);
     let mut given: Vec<usize> = Vec::new();
     for (path, shown) in if explicit { &roots } else { &default_roots } {
-        let found = bundle::discover(path, shown);
+        let found = bundle::discover(path, shown, &walk);
         if found.is_empty() && (config.is_none() || explicit) {
             let dir = SourceFile::new(shown.clone(), path.clone(), String::new());
             out.diagnostics.push(
@@ -206,12 +207,12 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     dedup(&mut given);
     if config.is_some() && explicit {
         for (path, shown) in &default_roots {
-            for d in bundle::discover(path, shown) {
+            for d in bundle::discover(path, shown, &walk) {
                 catalog.insert(d);
             }
         }
     }
-    if let Some(folder) = crate::paths::take_walk_stopped() {
+    if let Some(folder) = walk.stopped() {
         let dir = SourceFile::new(folder.clone(), out.root.join(&folder), String::new());
         out.diagnostics.push(
             Diagnostic::new(
@@ -579,7 +580,11 @@ fn command_line_paths(opts: &CheckOptions) -> Result<(Paths, Paths, Paths), Fata
 
 /// The policy files to load: proctor.toml's `[workspace] policies` folders and `--policy`
 /// (files as given, folders searched for `*.guard`).
-fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, Fatal> {
+fn policy_paths(
+    opts: &CheckOptions,
+    config: Option<&Config>,
+    walk: &crate::paths::WalkBudget,
+) -> Result<Paths, Fatal> {
     let mut out = Vec::new();
     if let Some(cfg) = config {
         for p in &cfg.policies {
@@ -588,6 +593,7 @@ fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, F
                 out.extend(crate::policy::files_in(
                     &path,
                     &crate::paths::tidy(&p.value.to_string_lossy()),
+                    walk,
                 ));
             }
         }
@@ -597,7 +603,7 @@ fn policy_paths(opts: &CheckOptions, config: Option<&Config>) -> Result<Paths, F
         if path.is_file() {
             out.push((path, crate::paths::tidy(p)));
         } else if path.is_dir() {
-            out.extend(crate::policy::files_in(&path, &crate::paths::tidy(p)));
+            out.extend(crate::policy::files_in(&path, &crate::paths::tidy(p), walk));
         } else {
             return Err(Fatal::Usage(format!(
                 "--policy `{p}`: {}",
@@ -744,6 +750,9 @@ pub fn affected(opts: &CheckOptions) -> Result<Affected, Fatal> {
 }
 
 fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
+    let walk = crate::paths::WalkBudget::new(
+        config.map_or_else(|| Limits::default().max_files, |c| c.limits.max_files),
+    );
     let root = config
         .as_ref()
         .map_or_else(|| opts.cwd.clone(), |c| c.root.clone());
@@ -811,7 +820,7 @@ fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Affected {
             }
             let beside = d.file_name().is_some_and(|n| n == "spec")
                 && d.parent()
-                    .is_some_and(|t| !bundle::discover(t, "").is_empty());
+                    .is_some_and(|t| !bundle::discover(t, "", &walk).is_empty());
             if bundle::discover::is_bundle(&d) {
                 push(crate::paths::tidy(&sd.to_string_lossy()));
                 break;

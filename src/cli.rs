@@ -906,11 +906,16 @@ fn run_policy_test(paths: Vec<String>, outputs: Vec<Output>) -> ExitCode {
         paths
     };
     let limits = crate::limits::Limits::default();
+    let walk = crate::paths::WalkBudget::new(limits.max_files);
     let mut files = Vec::new();
     for p in &paths {
         let path = std::path::PathBuf::from(p);
         if path.is_dir() {
-            files.extend(crate::policy::files_in(&path, p.trim_end_matches('/')));
+            files.extend(crate::policy::files_in(
+                &path,
+                p.trim_end_matches('/'),
+                &walk,
+            ));
         } else if path.is_file() {
             files.push((path, p.clone()));
         } else {

@@ -96,7 +96,8 @@ fn load_bundle(opts: &DocsOptions) -> Result<Bundle, String> {
     if !path.exists() {
         return Err(format!("`{shown}` does not exist"));
     }
-    let dirs = bundle::discover(&path, &shown);
+    let walk = crate::paths::WalkBudget::new(crate::limits::Limits::default().max_files);
+    let dirs = bundle::discover(&path, &shown, &walk);
     let dir = match dirs.as_slice() {
         [one] => one,
         [] => {

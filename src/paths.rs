@@ -1,41 +1,49 @@
 //! Display names for paths: what users see in diagnostics, with `/` separators; comparable
 //! identities of paths; and the budget of folder entries one run's walks may visit.
 
-use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-thread_local! {
-    /// Folder entries the walks of this thread may still visit (`limits.max_files`).
-    static WALK_LEFT: Cell<usize> = const { Cell::new(usize::MAX) };
-    /// The folder a walk stopped in when the budget ran out.
-    static WALK_STOPPED: RefCell<Option<String>> = const { RefCell::new(None) };
+/// The folder entries the walks of one run may visit (`limits.max_files`), shared by all of
+/// them (and their threads); the caller makes one per run and passes it to every walk.
+#[derive(Debug)]
+pub struct WalkBudget {
+    left: AtomicUsize,
+    /// The first folder a walk stopped in when the budget ran out.
+    stopped: Mutex<Option<String>>,
 }
 
-/// Starts a run's walk budget: `entries` folder entries, on this thread.
-pub fn set_walk_budget(entries: usize) {
-    WALK_LEFT.with(|w| w.set(entries));
-    WALK_STOPPED.with(|s| s.borrow_mut().take());
-}
-
-/// Counts one entry of the folder `shown`; `false` once the budget is spent (the walk must
-/// stop; the first folder it stopped in is kept for [`take_walk_stopped`]).
-pub fn visit(shown: &str) -> bool {
-    WALK_LEFT.with(|w| {
-        let left = w.get();
-        if left == 0 {
-            WALK_STOPPED.with(|s| {
-                s.borrow_mut().get_or_insert_with(|| shown.to_string());
-            });
-            return false;
+impl WalkBudget {
+    pub fn new(entries: usize) -> WalkBudget {
+        WalkBudget {
+            left: AtomicUsize::new(entries),
+            stopped: Mutex::new(None),
         }
-        w.set(left - 1);
-        true
-    })
-}
+    }
 
-/// The folder where a walk of this run stopped for the budget, if one did.
-pub fn take_walk_stopped() -> Option<String> {
-    WALK_STOPPED.with(|s| s.borrow_mut().take())
+    /// No limit (tests and tools that walk folders they chose).
+    pub fn unlimited() -> WalkBudget {
+        WalkBudget::new(usize::MAX)
+    }
+
+    /// Counts one entry of the folder `shown`; `false` once the budget is spent (the walk
+    /// must stop; the first folder it stopped in is kept for [`WalkBudget::stopped`]).
+    pub fn visit(&self, shown: &str) -> bool {
+        let spent = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
+            .is_err();
+        if spent && let Ok(mut s) = self.stopped.lock() {
+            s.get_or_insert_with(|| shown.to_string());
+        }
+        !spent
+    }
+
+    /// The folder where a walk stopped for the budget, if one did.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().ok().and_then(|s| s.clone())
+    }
 }
 
 /// `dir` + `/` + `rel`, without a leading `./`.

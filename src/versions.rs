@@ -152,7 +152,8 @@ impl Old {
 
 /// Loads the bundle at `path` (the first one found), reporting nothing.
 fn load_bundle(path: &Path, display: &str, limits: &Limits) -> Option<(Bundle, bool)> {
-    let dir = bundle::discover(path, display).into_iter().next()?;
+    let walk = crate::paths::WalkBudget::new(limits.max_files);
+    let dir = bundle::discover(path, display, &walk).into_iter().next()?;
     let mut diags = Vec::new();
     let b = bundle::load(&dir, limits, &mut diags);
     let broken = diags.iter().any(|d| d.severity == Severity::Error);
@@ -258,10 +259,11 @@ pub fn gate(opts: &CheckOptions, outcome: &Outcome, rev: &str) -> Result<GateRep
     };
     let old = materialize(&root, rev, &folders)?;
     let limits = Limits::default();
+    let walk = crate::paths::WalkBudget::new(limits.max_files);
     let mut report = GateReport::default();
     let mut changed: Vec<String> = Vec::new();
     for folder in &folders {
-        for dir in bundle::discover(&root.join(folder), &crate::paths::tidy(folder)) {
+        for dir in bundle::discover(&root.join(folder), &crate::paths::tidy(folder), &walk) {
             let rel = dir
                 .path
                 .strip_prefix(&root)

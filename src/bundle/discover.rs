@@ -29,7 +29,7 @@ pub fn is_bundle(dir: &Path) -> bool {
 
 /// Every bundle at or below `root`, in a stable order. Hidden folders, build output and
 /// symlinked folders are not entered (a symlink loop cannot trap the walk).
-pub fn discover(root: &Path, display: &str) -> Vec<BundleDir> {
+pub fn discover(root: &Path, display: &str, walk: &crate::paths::WalkBudget) -> Vec<BundleDir> {
     // Given an infrastructure or schema folder, the bundle is its parent.
     let leaf = root.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if (INFRA_FOLDERS.contains(&leaf) || leaf == "schema")
@@ -63,7 +63,7 @@ pub fn discover(root: &Path, display: &str) -> Vec<BundleDir> {
         };
         let mut children: Vec<(PathBuf, String)> = entries
             .flatten()
-            .take_while(|_| crate::paths::visit(&shown))
+            .take_while(|_| walk.visit(&shown))
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let is_real_dir = e.file_type().is_ok_and(|t| t.is_dir());

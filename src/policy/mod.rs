@@ -68,7 +68,11 @@ pub fn load_all(files: &[(PathBuf, String)], limits: &Limits) -> (Vec<Policy>, V
 }
 
 /// `*.guard` files in a folder (not in its `tests/` folders), sorted.
-pub fn files_in(dir: &Path, shown: &str) -> Vec<(PathBuf, String)> {
+pub fn files_in(
+    dir: &Path,
+    shown: &str,
+    walk: &crate::paths::WalkBudget,
+) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), shown.to_string(), 0)];
     while let Some((d, s, depth)) = stack.pop() {
@@ -76,7 +80,7 @@ pub fn files_in(dir: &Path, shown: &str) -> Vec<(PathBuf, String)> {
             continue;
         };
         for e in entries.flatten() {
-            if !crate::paths::visit(&s) {
+            if !walk.visit(&s) {
                 break;
             }
             let name = e.file_name().to_string_lossy().into_owned();
