@@ -220,13 +220,7 @@ fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
         uses: Uses::default(),
         transformed: root.get("Transform").is_some(),
         macro_transform: false,
-        sam_transform: root.get("Transform").is_some_and(|t| match &t.value {
-            Value::String(s) => s == "AWS::Serverless-2016-10-31",
-            Value::Seq(items) => items
-                .iter()
-                .any(|i| i.as_str() == Some("AWS::Serverless-2016-10-31")),
-            _ => false,
-        }),
+        sam_transform: super::declares_transform(root, "AWS::Serverless-2016-10-31"),
         diags,
     };
     if source.text().len() > MAX_BODY_BYTES {

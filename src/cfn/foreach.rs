@@ -24,13 +24,7 @@ pub struct Expanded {
 /// Expands the loops of a template that declares `AWS::LanguageExtensions`; `None` when
 /// there is nothing to expand.
 pub fn expand(root: &Node) -> Option<Expanded> {
-    let declared = root.get("Transform").is_some_and(|t| match &t.value {
-        Value::String(s) => s == "AWS::LanguageExtensions",
-        Value::Seq(items) => items
-            .iter()
-            .any(|i| i.as_str() == Some("AWS::LanguageExtensions")),
-        _ => false,
-    });
+    let declared = super::declares_transform(root, "AWS::LanguageExtensions");
     if !declared || !has_loop(root, 0) {
         return None;
     }

@@ -17,6 +17,15 @@ use crate::yaml::{self, Node, ParseOptions, Value};
 /// so that later stages can recognise them.
 pub const PLACEHOLDER_PREFIX: &str = "proctor-placeholder:";
 
+/// Whether a template's `Transform` (a name or a list of names) declares `name`.
+pub fn declares_transform(root: &Node, name: &str) -> bool {
+    root.get("Transform").is_some_and(|t| match &t.value {
+        Value::String(s) => s == name,
+        Value::Seq(items) => items.iter().any(|i| i.as_str() == Some(name)),
+        _ => false,
+    })
+}
+
 /// Short-form tags and the long-form keys they stand for.
 const SHORT_FORMS: &[(&str, &str)] = &[
     ("!Ref", "Ref"),

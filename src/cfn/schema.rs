@@ -492,25 +492,12 @@ fn index() -> Option<(&'static str, &'static [u8])> {
 /// The compressed document of a type, by binary search over the index lines.
 fn find(type_name: &str) -> Option<&'static [u8]> {
     let (index, blobs) = index()?;
-    let body = index.find('\n').map_or(index.len(), |i| i + 1);
-    let (mut lo, mut hi) = (body, index.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let start = index[lo..mid].rfind('\n').map_or(lo, |i| lo + i + 1);
-        let end = index[start..].find('\n').map_or(index.len(), |i| start + i);
-        let mut fields = index[start..end].split('\t');
-        let name = fields.next().unwrap_or("");
-        match name.as_bytes().cmp(type_name.as_bytes()) {
-            std::cmp::Ordering::Equal => {
-                let offset: usize = fields.next()?.parse().ok()?;
-                let len: usize = fields.next()?.parse().ok()?;
-                return blobs.get(offset..offset.checked_add(len)?);
-            }
-            std::cmp::Ordering::Less => lo = end + 1,
-            std::cmp::Ordering::Greater => hi = start,
-        }
-    }
-    None
+    let mut fields = super::types::sorted_line(index, type_name)?
+        .split('\t')
+        .skip(1);
+    let offset: usize = fields.next()?.parse().ok()?;
+    let len: usize = fields.next()?.parse().ok()?;
+    blobs.get(offset..offset.checked_add(len)?)
 }
 
 type Cache = Mutex<HashMap<String, Option<Arc<Schema>>>>;

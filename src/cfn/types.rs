@@ -103,16 +103,23 @@ pub fn is_checked_namespace(type_name: &str) -> bool {
 
 /// The line of a type, by binary search over the sorted text (the header line excluded).
 fn find_line(type_name: &str) -> Option<&'static str> {
-    let body_start = DATA.find('\n').map_or(DATA.len(), |i| i + 1);
-    let (mut lo, mut hi) = (body_start, DATA.len());
+    sorted_line(DATA, type_name)
+}
+
+/// The line of `text` whose first tab-separated field is `name`, by binary search: the lines
+/// after the first (a header) are sorted by that field in byte order. Shared by the summary
+/// (`resources.tsv`) and the schemas' index (`schemas.bin`).
+pub(super) fn sorted_line<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let body_start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let (mut lo, mut hi) = (body_start, text.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         // The start of the line containing `mid`.
-        let start = DATA[lo..mid].rfind('\n').map_or(lo, |i| lo + i + 1);
-        let end = DATA[start..].find('\n').map_or(DATA.len(), |i| start + i);
-        let line = &DATA[start..end];
-        let name = line.split('\t').next().unwrap_or("");
-        match name.as_bytes().cmp(type_name.as_bytes()) {
+        let start = text[lo..mid].rfind('\n').map_or(lo, |i| lo + i + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = &text[start..end];
+        let first = line.split('\t').next().unwrap_or("");
+        match first.as_bytes().cmp(name.as_bytes()) {
             std::cmp::Ordering::Equal => return Some(line),
             std::cmp::Ordering::Less => lo = end + 1,
             std::cmp::Ordering::Greater => hi = start,
