@@ -93,10 +93,10 @@ fn main() {
     let mut rows: Vec<(&str, Duration, Duration, String)> = Vec::new();
 
     let (med, min, data) = time(iterations, || {
-        proctor::cfn::parse_for_policies(&source, &mut Vec::new())
+        proctor::policy::data::parse(&source, &mut Vec::new())
     });
     let data = data.expect("the template parses");
-    rows.push(("parse_for_policies", med, min, String::new()));
+    rows.push(("policy::data::parse", med, min, String::new()));
 
     let (med, min, failures) = time(iterations, || {
         policies

@@ -26,7 +26,7 @@
 //! - `cfn_validate`: `cfn::parse` + `cfn::checks::check` on rendered units and on the generated
 //!   template; `checks_only` leaves the parse out.
 //! - `policy`: the built-in pack (`policy::builtin::load`) on the generated template:
-//!   `cfn::parse_for_policies` (the data policies see), `policy::evaluate` of every rule, and
+//!   `policy::data::parse` (the data policies see), `policy::evaluate` of every rule, and
 //!   `policy::check_document` (evaluation + P100 diagnostics).
 //! - `pipeline`: `check::run` on fixtures/workspace and fixtures/deploy, end to end (config,
 //!   discovery, bundles, specs, analysis, render, CloudFormation checks, policies).
@@ -510,7 +510,7 @@ fn cfn_validate(c: &mut Criterion) {
 
 fn policy_group(c: &mut Criterion) {
     let large = generated();
-    let data = proctor::cfn::parse_for_policies(&large, &mut Vec::new())
+    let data = proctor::policy::data::parse(&large, &mut Vec::new())
         .expect("the generated template parses");
     let policies = policy::builtin::load(&proctor::limits::Limits::default());
     assert!(!policies.is_empty());
@@ -530,8 +530,8 @@ fn policy_group(c: &mut Criterion) {
         b.iter(|| policy::builtin::load(&proctor::limits::Limits::default()))
     });
     g.throughput(bytes(&large));
-    g.bench_function(format!("parse_for_policies/{name}"), |b| {
-        b.iter(|| proctor::cfn::parse_for_policies(black_box(&large), &mut Vec::new()))
+    g.bench_function(format!("policy_data_parse/{name}"), |b| {
+        b.iter(|| proctor::policy::data::parse(black_box(&large), &mut Vec::new()))
     });
     g.bench_function(format!("evaluate/{name}"), |b| {
         b.iter(|| {

@@ -12,7 +12,8 @@ use crate::config::{self, Config, TemplateRef};
 use crate::diag::{Diagnostic, codes, did_you_mean};
 use crate::limits::Limits;
 use crate::paths::join_display;
-use crate::source::{Source, SourceFile, read_source};
+use crate::files::read_source;
+use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
 
 #[derive(Clone, Debug, Default)]
@@ -543,9 +544,9 @@ fn dedup(v: &mut Vec<usize>) {
 type Paths = Vec<(PathBuf, String)>;
 /// Why a path given on the command line cannot be read as a file.
 fn not_usable(path: &Path) -> String {
-    match crate::source::regular_file(path) {
+    match crate::files::regular_file(path) {
         Err(kind) if kind.is_missing() => "no such file or folder".to_string(),
-        Err(crate::source::NotAFile::Io(_)) | Ok(_) => "cannot be read".to_string(),
+        Err(crate::files::NotAFile::Io(_)) | Ok(_) => "cannot be read".to_string(),
         Err(kind) => kind.phrase(),
     }
 }
@@ -643,7 +644,7 @@ fn check_plain_templates(
                         crate::cfn::checks::check(&source, &root, &mut diags);
                     }
                     if !policies.is_empty()
-                        && let Some(data) = crate::cfn::parse_for_policies(&source, &mut Vec::new())
+                        && let Some(data) = crate::policy::data::parse(&source, &mut Vec::new())
                     {
                         diags.extend(crate::policy::check_document(
                             policies,
@@ -1042,8 +1043,8 @@ fn check_deployment_spec(
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
     let shown = crate::paths::tidy(&spec_path.value.to_string_lossy());
-    if let Err(kind) = crate::source::regular_file(&path) {
-        use crate::source::NotAFile;
+    if let Err(kind) = crate::files::regular_file(&path) {
+        use crate::files::NotAFile;
         let (message, help) = match &kind {
             k if k.is_missing() => (
                 format!("spec `{shown}` does not exist"),
@@ -1052,7 +1053,7 @@ fn check_deployment_spec(
             NotAFile::Io(e) => (
                 format!(
                     "cannot read spec `{shown}`: {}",
-                    crate::source::io_reason(e)
+                    crate::files::io_reason(e)
                 ),
                 "check that the spec is readable",
             ),

@@ -20,6 +20,7 @@ pub mod config;
 pub mod diag;
 pub mod diff;
 pub mod docs;
+pub mod files;
 pub mod limits;
 pub mod paths;
 pub mod policy;

@@ -34,7 +34,7 @@ fn proctor_statuses(rules: &Path, data: &Path) -> Result<BTreeMap<String, Status
     let text = std::fs::read_to_string(data).map_err(|e| e.to_string())?;
     let src = proctor::source::SourceFile::new("data", data, text);
     let mut diags = Vec::new();
-    let doc = proctor::cfn::parse_for_policies(&src, &mut diags)
+    let doc = proctor::policy::data::parse(&src, &mut diags)
         .ok_or_else(|| format!("data does not parse: {diags:?}"))?;
     let (statuses, _) = proctor::policy::evaluate(&policies[0], &doc);
     Ok(statuses.into_iter().collect())

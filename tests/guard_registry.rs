@@ -154,7 +154,7 @@ fn extract_inputs(rules: &Path, into: &Path) -> usize {
         let text = std::fs::read_to_string(&f).unwrap();
         let src = proctor::source::SourceFile::new("t", &f, text);
         let mut diags = Vec::new();
-        let Some(doc) = proctor::cfn::parse_for_policies(&src, &mut diags) else {
+        let Some(doc) = proctor::policy::data::parse(&src, &mut diags) else {
             continue;
         };
         for case in doc.as_seq().unwrap_or_default() {
@@ -199,7 +199,7 @@ fn compare(rules: &Path, data: &Path, differences: &mut Vec<String>) -> usize {
         let text = std::fs::read_to_string(&path).unwrap();
         let src = proctor::source::SourceFile::new("data", &path, text);
         let mut d = Vec::new();
-        let Some(doc) = proctor::cfn::parse_for_policies(&src, &mut d) else {
+        let Some(doc) = proctor::policy::data::parse(&src, &mut d) else {
             if !NOT_DATA.iter().any(|(f, _)| name.ends_with(f)) {
                 differences.push(format!("{name}: proctor could not read it: {d:?}"));
             }

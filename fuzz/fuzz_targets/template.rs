@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(
     init: proctor_fuzz::init(),
     |data: &[u8]| {
-        // proctor reads only UTF-8 files (`source::read_source` reports the others).
+        // proctor reads only UTF-8 files (`files::read_source` reports the others).
         if let Ok(text) = std::str::from_utf8(data) {
             proctor_fuzz::assert_sound(&proctor_fuzz::template(text));
         }

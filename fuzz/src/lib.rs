@@ -93,7 +93,7 @@ impl Fixed {
             POLICY_TEMPLATE.replace("Outputs:\n", &format!("{POLICY_TEMPLATE_EXTRA}Outputs:\n"));
         let policy_source = SourceFile::new("fixed-template.yaml", "fixed-template.yaml", text);
         let mut diags = Vec::new();
-        let policy_root = proctor::cfn::parse_for_policies(&policy_source, &mut diags)
+        let policy_root = proctor::policy::data::parse(&policy_source, &mut diags)
             .expect("the fixed template parses");
         assert!(diags.is_empty(), "{diags:?}");
         Fixed {
@@ -242,7 +242,7 @@ pub fn policy_template(text: &str) -> Vec<Diagnostic> {
     let fixed = &*FIXED;
     let src = source("template.yaml", text);
     let mut diags = Vec::new();
-    let Some(root) = proctor::cfn::parse_for_policies(&src, &mut diags) else {
+    let Some(root) = proctor::policy::data::parse(&src, &mut diags) else {
         return diags;
     };
     let waivers = Waivers::default();

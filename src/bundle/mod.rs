@@ -15,7 +15,8 @@ pub use registration::EnvTemplateRef;
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
 use crate::schema::{InputSchema, InputType};
-use crate::source::{Source, SourceFile, read_source};
+use crate::files::read_source;
+use crate::source::{Source, SourceFile};
 use crate::yaml;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

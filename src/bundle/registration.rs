@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
-use crate::source::{Source, read_source};
+use crate::files::read_source;
+use crate::source::Source;
 use crate::yaml::shape::{check_keys, expect_map};
 
 /// `fargate-env:1` as written in a registration file.

@@ -50,8 +50,7 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("!Length", "Fn::Length"),
 ];
 
-/// Short forms of the functions of template `Rules`: CloudFormation knows them, but Guard's
-/// reader does not (policy data keeps their values without the tag).
+/// Short forms of the functions of template `Rules`.
 const RULES_SHORT_FORMS: &[(&str, &str)] = &[
     ("!Contains", "Fn::Contains"),
     ("!EachMemberEquals", "Fn::EachMemberEquals"),
@@ -80,24 +79,12 @@ pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
         ..ParseOptions::default()
     };
     let node = yaml::parse(source, &opts, diags)?;
-    Some(long_form(source, node, true, diags))
-}
-
-/// Parses a template into the long form policies see, exactly as Guard reads it: like
-/// [`parse`], except that `!GetAtt A.B` stays the string `A.B`.
-pub fn parse_for_policies(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
-    let opts = ParseOptions {
-        warn_yaml11: false,
-        guard_scalars: true,
-        ..ParseOptions::default()
-    };
-    let node = yaml::parse(source, &opts, diags)?;
-    Some(long_form(source, node, false, diags))
+    Some(long_form(source, node, diags))
 }
 
 /// Replaces short-form tags with long-form mappings, recursively; the depth is bounded by the
 /// YAML front end's depth limit.
-fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Diagnostic>) -> Node {
+fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
     let Node {
         span,
         tag,
@@ -108,19 +95,18 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
         Value::Seq(items) => Value::Seq(
             items
                 .into_iter()
-                .map(|n| long_form(source, n, split_getatt, diags))
+                .map(|n| long_form(source, n, diags))
                 .collect(),
         ),
         Value::Map(entries) => Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (k, long_form(source, v, split_getatt, diags)))
+                .map(|(k, v)| (k, long_form(source, v, diags)))
                 .collect(),
         ),
         v => v,
     };
-    if split_getatt
-        && tag.is_none()
+    if tag.is_none()
         && let Value::Map(entries) = &value
         && let [(k, _)] = entries.as_slice()
         && let Some(name) = k
@@ -152,31 +138,11 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
             value,
         };
     }
-    // Guard (policy data) keeps these as plain values, dropping the tag.
-    if !split_getatt && ["!Cidr", "!Length", "!Transform", "!ToJsonString"].contains(&tag.as_str())
-    {
-        return Node {
-            span,
-            tag: None,
-            plain,
-            value,
-        };
-    }
-    let rules_forms: &[(&str, &str)] = if split_getatt { RULES_SHORT_FORMS } else { &[] };
     let Some((_, key)) = SHORT_FORMS
         .iter()
-        .chain(rules_forms)
+        .chain(RULES_SHORT_FORMS)
         .find(|(t, _)| *t == tag)
     else {
-        if !split_getatt {
-            // Unknown tags: Guard drops the tag too (validation reports them).
-            return Node {
-                span,
-                tag: None,
-                plain,
-                value,
-            };
-        }
         if tag.starts_with("!Rain::") {
             diags.push(rain_directive(source, &tag, span.clone()));
             // The tag stays: the value is unknown to the checks.
@@ -212,7 +178,7 @@ fn long_form(source: &Source, node: Node, split_getatt: bool, diags: &mut Vec<Di
     };
     // `!GetAtt A.B.C` is `Fn::GetAtt: [A, B.C]`.
     let inner = match (*key, &inner.value) {
-        ("Fn::GetAtt", Value::String(s)) if split_getatt => match s.split_once('.') {
+        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
             Some((res, attr)) => Node {
                 span: span.clone(),
                 tag: None,

@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod builtin;
+pub mod data;
 pub mod eval;
 pub mod functions;
 pub mod lints;
@@ -19,7 +20,8 @@ use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
-use crate::source::{Source, read_source};
+use crate::files::read_source;
+use crate::source::Source;
 
 /// A loaded policy file: its source and its lowered rules.
 #[derive(Debug)]

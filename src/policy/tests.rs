@@ -178,7 +178,7 @@ fn messages_interpolate_the_failing_value_and_variables() {
         "t.yaml",
         "Resources:\n  A:\n    Properties:\n      Size: huge\n".to_string(),
     );
-    let root = crate::cfn::parse_for_policies(&data, &mut diags).unwrap();
+    let root = crate::policy::data::parse(&data, &mut diags).unwrap();
     let policy = crate::policy::Policy {
         source: rules,
         file,

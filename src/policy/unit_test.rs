@@ -10,7 +10,7 @@ use super::eval::Status;
 use super::{Policy, evaluate_bounded, over_budget};
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
-use crate::source::read_source;
+use crate::files::read_source;
 use crate::yaml::Node;
 
 /// One expectation of a test file: a rule's status in a case, expected and got.
@@ -73,7 +73,7 @@ pub fn run(
             }
         };
         let mut diags = Vec::new();
-        let Some(root) = crate::cfn::parse_for_policies(&source, &mut diags) else {
+        let Some(root) = crate::policy::data::parse(&source, &mut diags) else {
             report.diagnostics.extend(diags);
             continue;
         };

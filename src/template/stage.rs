@@ -21,7 +21,8 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
 use crate::schema::InputType;
-use crate::source::{Source, read_source};
+use crate::files::read_source;
+use crate::source::Source;
 
 /// One template of a bundle, read and analysed.
 struct Analysed {
@@ -432,7 +433,7 @@ fn validate(
         crate::cfn::checks::check(&rendered, &root, &mut diags);
     }
     if !enforce.policies.is_empty()
-        && let Some(data) = crate::cfn::parse_for_policies(&rendered, &mut Vec::new())
+        && let Some(data) = crate::policy::data::parse(&rendered, &mut Vec::new())
     {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
         // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.

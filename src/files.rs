@@ -1,0 +1,139 @@
+//! Reading files for checking: the one place a path becomes a [`Source`], or a diagnostic
+//! that says why it cannot (missing, a folder, a pipe, too large, binary, not UTF-8).
+
+use std::path::Path;
+
+use crate::diag::{Diagnostic, codes};
+use crate::source::{Source, SourceFile};
+
+/// Why a path cannot be read as a regular file.
+pub enum NotAFile {
+    /// It does not exist, or its metadata cannot be read.
+    Io(std::io::Error),
+    Folder,
+    /// A pipe, socket or device: a pipe would block a read for ever, a device could be read
+    /// without end.
+    Special,
+}
+
+impl NotAFile {
+    /// What the path is, after its name: "is a folder, not a file".
+    pub fn phrase(&self) -> String {
+        match self {
+            NotAFile::Io(e) => format!("cannot be read: {}", io_reason(e)),
+            NotAFile::Folder => "is a folder, not a file".to_string(),
+            NotAFile::Special => "is not a regular file (a pipe, socket or device)".to_string(),
+        }
+    }
+
+    pub fn is_missing(&self) -> bool {
+        matches!(self, NotAFile::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// The metadata of `path` (links followed) when it is a regular file; else why not.
+pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, NotAFile> {
+    match std::fs::metadata(path) {
+        Err(e) => Err(NotAFile::Io(e)),
+        Ok(m) if m.is_dir() => Err(NotAFile::Folder),
+        Ok(m) if !m.is_file() => Err(NotAFile::Special),
+        Ok(m) => Ok(m),
+    }
+}
+
+/// Reads a text file for checking. Too large, unreadable, binary or non-UTF-8 files are
+/// diagnostics; a non-UTF-8 file's diagnostic points at its first bad byte.
+pub fn read_source(
+    path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Source, Box<Diagnostic>> {
+    read_checked(path, name, max_bytes).map_err(Box::new)
+}
+
+// Boxed once, at the public boundary.
+#[allow(clippy::result_large_err)]
+fn read_checked(
+    path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Source, Diagnostic> {
+    let empty = || SourceFile::new(name, path, String::new());
+    let fail = |e: &std::io::Error| {
+        Diagnostic::new(
+            codes::F001,
+            format!("cannot read `{name}`: {}", io_reason(e)),
+        )
+        .at_file(&empty())
+        .help("check that the file exists and is readable")
+    };
+    let meta = match regular_file(path) {
+        Ok(m) => m,
+        Err(NotAFile::Io(e)) => return Err(fail(&e)),
+        Err(kind) => {
+            let help = match kind {
+                NotAFile::Folder => "name the file inside it",
+                _ => "replace it with a regular file",
+            };
+            return Err(
+                Diagnostic::new(codes::F001, format!("`{name}` {}", kind.phrase()))
+                    .at_file(&empty())
+                    .help(help),
+            );
+        }
+    };
+    if meta.len() > max_bytes {
+        return Err(Diagnostic::new(
+            codes::F003,
+            format!(
+                "`{name}` is {} bytes, over the limit of {max_bytes} bytes",
+                meta.len()
+            ),
+        )
+        .at_file(&empty())
+        .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+    // The file may have grown since the metadata was read.
+    if bytes.len() as u64 > max_bytes {
+        return Err(Diagnostic::new(
+            codes::F003,
+            format!("`{name}` is over the limit of {max_bytes} bytes"),
+        )
+        .at_file(&empty()));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => match text.find('\0') {
+            None => Ok(SourceFile::new(name, path, text)),
+            Some(at) => {
+                let src = SourceFile::new(name, path, text);
+                Err(Diagnostic::new(
+                    codes::F002,
+                    format!("`{name}` contains a NUL byte: it looks like a binary file"),
+                )
+                .at(&src, at..at + 1)
+                .help("proctor reads text files only; remove the file or save it as UTF-8 text"))
+            }
+        },
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let src = SourceFile::new(name, path, text);
+            Err(
+                Diagnostic::new(codes::F002, format!("`{name}` is not valid UTF-8"))
+                    .at(&src, at..src.clamp(at + 1))
+                    .primary_message("first invalid byte here")
+                    .help("save the file as UTF-8"),
+            )
+        }
+    }
+}
+
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
