@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value as Json, json};
 
 use crate::cfn::PLACEHOLDER_PREFIX;
-use crate::check::{Outcome, UnitKind};
+use crate::check::Outcome;
+use crate::unit::UnitKind;
 use crate::diag::Severity;
 use crate::source::sha256;
 
@@ -38,7 +39,7 @@ fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
 /// first, or the outputs a deployed stack lacks.
 fn waiting_reason(
     outcome: &Outcome,
-    r: &crate::template::stage::Rendered,
+    r: &crate::unit::Rendered,
     env: Option<&str>,
 ) -> String {
     let mut missing_env: Vec<&str> = Vec::new();

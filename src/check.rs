@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde_json::Value as Json;
 
 use crate::bundle::{self, Bundle, BundleDir, BundleKind};
 use crate::config::{self, Config, TemplateRef};
@@ -15,6 +14,7 @@ use crate::paths::join_display;
 use crate::files::read_source;
 use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
+use crate::unit::{Rendered, Unit, UnitKind};
 
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
@@ -34,35 +34,6 @@ pub struct CheckOptions {
     pub changed: bool,
 }
 
-/// What a deployment unit is, for later stages (rendering, policies).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnitKind {
-    Environment,
-    ServiceInstance,
-    Pipeline,
-    Component,
-}
-
-/// One deployment unit whose inputs were checked: what later stages render.
-#[derive(Clone, Debug)]
-pub struct Unit {
-    pub kind: UnitKind,
-    /// The environment, instance or service name.
-    pub name: String,
-    /// The service, for instances and pipelines.
-    pub service: Option<String>,
-    /// The bundle folder, as shown.
-    pub bundle: String,
-    /// The spec, as shown.
-    pub spec: String,
-    /// Spec values with the schema's defaults filled in.
-    pub inputs: Json,
-    /// A service instance's environment.
-    pub environment: Option<String>,
-    /// Where each input's value was written, to name it in render errors.
-    pub origin: Option<crate::template::render::InputOrigin>,
-}
-
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
@@ -71,7 +42,7 @@ pub struct Outcome {
     pub specs: usize,
     pub units: Vec<Unit>,
     /// The CloudFormation each unit rendered to (units that failed to render are left out).
-    pub rendered: Vec<crate::template::stage::Rendered>,
+    pub rendered: Vec<Rendered>,
     /// The policies that ran: name as shown and sha256 of their text.
     pub policies: Vec<(String, String)>,
     /// The folder shown paths are relative to: the workspace root, or the current folder.
@@ -410,7 +381,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
     let deployed = out.deployed.clone();
-    let stage = crate::template::stage::run(
+    let stage = crate::stage::run(
         &checked,
         &broken,
         &related,

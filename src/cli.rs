@@ -708,7 +708,7 @@ fn run_apply(_: ApplyArgs) -> ExitCode {
 }
 
 fn run_render(args: RenderArgs) -> ExitCode {
-    use crate::check::UnitKind;
+    use crate::unit::UnitKind;
     let Ok(cwd) = std::env::current_dir() else {
         eprintln!("proctor: cannot read the current folder");
         return ExitCode::from(EXIT_CANNOT_RUN);
@@ -754,7 +754,7 @@ fn run_render(args: RenderArgs) -> ExitCode {
                     == std::fs::canonicalize(opts.cwd.join(target)).ok())
     };
     let bundle_prefix = format!("{}/", target.trim_end_matches('/'));
-    let of_target = |r: &&crate::template::stage::Rendered| {
+    let of_target = |r: &&crate::unit::Rendered| {
         if is_spec {
             same_file(&r.spec)
         } else if is_bundle {
@@ -766,9 +766,9 @@ fn run_render(args: RenderArgs) -> ExitCode {
                 || r.service.as_deref() == Some(target)
         }
     };
-    let candidates: Vec<&crate::template::stage::Rendered> =
+    let candidates: Vec<&crate::unit::Rendered> =
         outcome.rendered.iter().filter(of_target).collect();
-    let chosen: Vec<&&crate::template::stage::Rendered> = candidates
+    let chosen: Vec<&&crate::unit::Rendered> = candidates
         .iter()
         .filter(|r| match (&args.instance, args.pipeline) {
             (Some(i), _) => r.kind == UnitKind::ServiceInstance && &r.name == i,

@@ -756,7 +756,7 @@ fn example_spec(b: &Bundle) -> Result<Option<(String, String)>, String> {
         BundleKind::Environment | BundleKind::CustomerManagedEnvironment => {
             let ty = b.environment_type().ok_or_else(|| missing("environment"))?;
             doc.insert("proton".into(), Json::from("EnvironmentSpec"));
-            doc.insert("spec".into(), crate::template::stage::synthesize(ty));
+            doc.insert("spec".into(), crate::schema::sample::synthesize(ty));
             parts.push((ty, vec!["spec"]));
             String::new()
         }
@@ -765,7 +765,7 @@ fn example_spec(b: &Bundle) -> Result<Option<(String, String)>, String> {
             let mut instance = Map::new();
             instance.insert("name".into(), Json::from(instance_name(&b.template_name)));
             instance.insert("environment".into(), Json::from(EXAMPLE_ENVIRONMENT));
-            instance.insert("spec".into(), crate::template::stage::synthesize(ty));
+            instance.insert("spec".into(), crate::schema::sample::synthesize(ty));
             doc.insert("proton".into(), Json::from("ServiceSpec"));
             doc.insert(
                 "instances".into(),
@@ -773,7 +773,7 @@ fn example_spec(b: &Bundle) -> Result<Option<(String, String)>, String> {
             );
             parts.push((ty, vec!["instances", "0", "spec"]));
             if let Some(pipe) = b.pipeline_type() {
-                doc.insert("pipeline".into(), crate::template::stage::synthesize(pipe));
+                doc.insert("pipeline".into(), crate::schema::sample::synthesize(pipe));
                 parts.push((pipe, vec!["pipeline"]));
             }
             let envs: Vec<String> = b

@@ -379,12 +379,12 @@ fn with_broken_deployments(
     d
 }
 
-fn kind_word(k: crate::check::UnitKind) -> &'static str {
+fn kind_word(k: crate::unit::UnitKind) -> &'static str {
     match k {
-        crate::check::UnitKind::Environment => "environment",
-        crate::check::UnitKind::ServiceInstance => "service instance",
-        crate::check::UnitKind::Pipeline => "pipeline",
-        crate::check::UnitKind::Component => "component",
+        crate::unit::UnitKind::Environment => "environment",
+        crate::unit::UnitKind::ServiceInstance => "service instance",
+        crate::unit::UnitKind::Pipeline => "pipeline",
+        crate::unit::UnitKind::Component => "component",
     }
 }
 
@@ -502,7 +502,7 @@ fn render_changes(
             continue; // an unparsable rendering is reported by the check itself
         };
         let label = match &new.service {
-            Some(s) if new.kind == crate::check::UnitKind::ServiceInstance => {
+            Some(s) if new.kind == crate::unit::UnitKind::ServiceInstance => {
                 format!("service instance `{s}/{}`", new.name)
             }
             _ => format!("{} `{}`", kind_word(new.kind), new.name),

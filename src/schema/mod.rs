@@ -2,6 +2,7 @@
 //! lint it, convert each type to JSON Schema draft 4, and compile it once for checking specs.
 
 mod convert;
+pub mod sample;
 
 use std::ops::Range;
 

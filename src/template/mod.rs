@@ -6,4 +6,3 @@ pub mod env;
 pub mod proton_filters;
 pub mod python;
 pub mod render;
-pub mod stage;

@@ -11,16 +11,17 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde_json::Value as Json;
 
-use super::analyse::{self, Namespaces, OutputNames, Usage};
-use super::render::{
+use crate::template::analyse::{self, Namespaces, OutputNames, Usage};
+use crate::template::render::{
     self, Context, EnvironmentFacts, InputOrigin, InstanceFacts, ServiceFacts, StackOutputs,
 };
 use crate::bundle::{Bundle, BundleKind, Engine, Role};
-use crate::check::{Unit, UnitKind};
+use crate::unit::{Rendered, Unit, UnitKind};
 use crate::config::Config;
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
 use crate::schema::InputType;
+use crate::schema::sample::synthesize;
 use crate::files::read_source;
 use crate::source::Source;
 
@@ -31,27 +32,6 @@ struct Analysed {
     source: Source,
     /// `None` when the template does not parse (reported).
     usage: Option<Usage>,
-}
-
-/// A unit's rendered CloudFormation.
-#[derive(Clone, Debug)]
-pub struct Rendered {
-    pub kind: UnitKind,
-    /// Environment, instance or service name.
-    pub name: String,
-    pub service: Option<String>,
-    /// The template file, as shown.
-    pub template: String,
-    pub text: String,
-    /// The inputs were synthesized (no spec uses the bundle).
-    pub synthesized: bool,
-    /// The spec, as shown (empty when synthesized).
-    pub spec: String,
-    /// The context the template saw, as JSON (outputs not yet deployed are placeholders).
-    pub context: Json,
-    /// The template's name and version (`fargate-env`, `1` or `1.2`).
-    pub template_name: String,
-    pub template_version: String,
 }
 
 #[derive(Debug, Default)]
@@ -1133,147 +1113,4 @@ fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
         }
     }
     out
-}
-
-/// Inputs that satisfy the schema as far as it can be read: defaults, then for required inputs
-/// an example, the first enum value, or a value within the bounds.
-pub fn synthesize(ty: &InputType) -> Json {
-    let mut obj = serde_json::Map::new();
-    let required: Vec<&str> = ty.json["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Json::as_str).collect())
-        .unwrap_or_default();
-    if let Some(props) = ty.json["properties"].as_object() {
-        for (name, prop) in props {
-            let example = ty
-                .node
-                .pointer(["properties", name.as_str(), "example"])
-                .map(crate::yaml::Node::to_json);
-            if let Some(d) = prop.get("default") {
-                obj.insert(name.clone(), d.clone());
-            } else if required.contains(&name.as_str()) {
-                obj.insert(name.clone(), example.unwrap_or_else(|| sample(prop, 0)));
-            }
-        }
-    }
-    Json::Object(obj)
-}
-
-fn sample(prop: &Json, depth: usize) -> Json {
-    if let Some(first) = prop["enum"].as_array().and_then(|e| e.first()) {
-        return first.clone();
-    }
-    if let Some(d) = prop.get("default") {
-        return d.clone();
-    }
-    let ty = match &prop["type"] {
-        Json::Array(ts) => ts
-            .first()
-            .and_then(Json::as_str)
-            .unwrap_or("string")
-            .to_string(),
-        t => t.as_str().unwrap_or("string").to_string(),
-    };
-    match ty.as_str() {
-        "number" | "integer" => {
-            let min = prop["minimum"].as_f64().unwrap_or(1.0).max(1.0);
-            let max = prop["maximum"].as_f64().unwrap_or(f64::MAX);
-            Json::from(min.min(max) as i64)
-        }
-        "boolean" => Json::Bool(false),
-        "array" if depth < 8 => {
-            let n = prop["minItems"].as_u64().unwrap_or(0) as usize;
-            Json::Array(
-                (0..n.min(16))
-                    .map(|_| sample(&prop["items"], depth + 1))
-                    .collect(),
-            )
-        }
-        "object" if depth < 8 => {
-            let mut obj = serde_json::Map::new();
-            if let (Some(props), Some(req)) =
-                (prop["properties"].as_object(), prop["required"].as_array())
-            {
-                for r in req.iter().filter_map(Json::as_str) {
-                    if let Some(p) = props.get(r) {
-                        obj.insert(r.to_string(), sample(p, depth + 1));
-                    }
-                }
-            }
-            Json::Object(obj)
-        }
-        _ => Json::String(sample_string(prop)),
-    }
-}
-
-/// A string within the property's lengths that matches its `pattern` when one of a few
-/// usual shapes does (a word, digits, a name with a hyphen, an ARN, an email, a CIDR, ...);
-/// otherwise `sample` of the right length (the caller's check reports the mismatch).
-fn sample_string(prop: &Json) -> String {
-    let min = prop["minLength"].as_u64().unwrap_or(0) as usize;
-    let max = prop["maxLength"].as_u64().map_or(64, |m| m as usize).max(1);
-    let fit = |base: &str| -> String {
-        let mut s: String = base
-            .chars()
-            .cycle()
-            .take(min.max(base.chars().count()).min(64))
-            .collect();
-        s.truncate(s.char_indices().nth(max).map_or(s.len(), |(i, _)| i));
-        s
-    };
-    let Some(pattern) = prop["pattern"].as_str() else {
-        return fit("sample");
-    };
-    let Ok(re) = regex::Regex::new(pattern) else {
-        return fit("sample");
-    };
-    const CANDIDATES: &[&str] = &[
-        "sample",
-        "sample-1",
-        "Sample",
-        "SAMPLE",
-        "1",
-        "10",
-        "0",
-        "a",
-        "sample_1",
-        "sample.example",
-        "sample@example.com",
-        "https://example.com",
-        "/sample",
-        "10.0.0.0/16",
-        "10.0.0.0",
-        "us-east-1",
-        "111122223333",
-        "arn:aws:iam::111122223333:role/sample",
-        "sample:1",
-        "v1",
-        "1.0.0",
-        "t3.micro",
-    ];
-    CANDIDATES
-        .iter()
-        .map(|c| fit(c))
-        .find(|c| re.is_match(c) && c.chars().count() >= min && c.chars().count() <= max)
-        .unwrap_or_else(|| fit("sample"))
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    #[test]
-    fn sample_strings_follow_patterns_and_lengths() {
-        let s = |p: serde_json::Value| super::sample_string(&p);
-        assert_eq!(s(json!({})), "sample");
-        assert_eq!(s(json!({"pattern": "^[0-9]+$"})), "1");
-        assert_eq!(s(json!({"pattern": "^[0-9]{12}$"})), "111122223333");
-        assert_eq!(
-            s(json!({"pattern": "^arn:aws:iam::"})),
-            "arn:aws:iam::111122223333:role/sample"
-        );
-        assert_eq!(s(json!({"minLength": 8})), "samplesa");
-        assert_eq!(s(json!({"maxLength": 3})), "sam");
-        assert_eq!(s(json!({"pattern": "^[A-Z]+$", "maxLength": 4})), "SAMP");
-    }
 }
