@@ -1,37 +1,24 @@
 //! proctor: compile, check and deploy AWS Proton-format template bundles.
 //!
-//! The library is the whole pipeline; the binary (`main.rs`) only calls [`cli::main`].
-//! Checking code never prints: it returns [`diag::Diagnostic`]s, which [`report`] renders.
-//!
-//! No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
-//! `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
+//! This root crate is the command line: argument parsing and commands ([`cli`]), the
+//! reporters that turn diagnostics into text, JSON, SARIF and JUnit ([`report`]), and
+//! `proctor apply` on the AWS SDK ([`apply`]). The binary (`main.rs`) only calls
+//! [`cli::main`]. The checking pipeline is in the workspace's other crates, re-exported here
+//! under the module names the tests, benchmarks and fuzz targets use.
+
+// No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
+// `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-// Checking never prints, and the compiler (clippy) holds every module to it; `cli` is the
-// one module that writes to the terminal, and allows it.
+// Only `cli` writes to the terminal, and allows it; the reporters return text.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod apply;
-pub mod build;
-pub mod bundle;
-pub mod cfn;
-pub mod check;
 pub mod cli;
-pub mod config;
-pub mod diag;
-pub mod diff;
-pub mod docs;
-pub mod files;
-pub mod limits;
-pub mod paths;
-pub mod policy;
 pub mod report;
-pub mod schema;
-pub mod source;
-pub mod spec;
-pub mod stage;
-pub mod state;
-pub mod template;
-pub mod text;
-pub mod unit;
-pub mod versions;
-pub mod yaml;
+
+pub use proctor_cfn as cfn;
+pub use proctor_core::{diag, files, limits, paths, source, text, yaml};
+pub use proctor_guard as policy;
+pub use proctor_model::{bundle, schema, spec};
+pub use proctor_pipeline::{build, check, config, diff, docs, stage, state, unit, versions};
+pub use proctor_template as template;

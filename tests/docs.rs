@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 fn render() -> String {
     let mut out = String::from(
-        "# Diagnostic codes\n\nGenerated from `src/diag/codes.rs` by `tests/docs.rs`; do not edit by hand.\n\
+        "# Diagnostic codes\n\nGenerated from `crates/core/src/diag/codes.rs` by `tests/docs.rs`; do not edit by hand.\n\
          `proctor explain CODE` prints the same text.\n\n| code | name | severity | what it checks |\n|---|---|---|---|\n",
     );
     for c in proctor::diag::codes::ALL {

@@ -12,7 +12,17 @@ use miette::{
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{Source, SourceFile};
 
-impl SourceCode for SourceFile {
+/// A source file as miette reads it.
+struct Snippet(Source);
+
+impl std::ops::Deref for Snippet {
+    type Target = SourceFile;
+    fn deref(&self) -> &SourceFile {
+        &self.0
+    }
+}
+
+impl SourceCode for Snippet {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -102,7 +112,7 @@ struct View<'a> {
     d: &'a Diagnostic,
     note: bool,
     /// The file whose snippet is shown, if any.
-    source: Option<Source>,
+    source: Option<Snippet>,
     /// Where the problem is when there is no snippet to show it in.
     location: Option<String>,
     labels: Vec<&'a Label>,
@@ -120,6 +130,7 @@ impl<'a> View<'a> {
             .filter(|s| {
                 primary.is_some_and(|p| line_length(s, p.at.span.start) <= MAX_SNIPPET_LINE)
             });
+        let source = source.map(Snippet);
         let location = match (primary, &source) {
             (Some(p), None) if p.at.source.text().is_empty() => {
                 Some(p.at.source.name().to_string())
@@ -133,7 +144,7 @@ impl<'a> View<'a> {
         let same = |l: &&Label| {
             source
                 .as_ref()
-                .is_some_and(|s| std::sync::Arc::ptr_eq(s, &l.at.source))
+                .is_some_and(|s| std::sync::Arc::ptr_eq(&s.0, &l.at.source))
         };
         let labels = d.labels.iter().filter(same).collect();
         let mut related: Vec<View<'a>> = d
@@ -154,7 +165,9 @@ impl<'a> View<'a> {
     }
 
     fn note(d: &'a Diagnostic, l: &'a Label) -> Self {
-        let source = Some(l.at.source.clone()).filter(|s| !s.text().is_empty());
+        let source = Some(l.at.source.clone())
+            .filter(|s| !s.text().is_empty())
+            .map(Snippet);
         let location = source.is_none().then(|| l.at.source.name().to_string());
         View {
             d,
@@ -219,7 +232,7 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s.as_ref() as &dyn SourceCode)
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -933,7 +933,7 @@ Resources:
   }
 }"#;
         let text = render(&changes(old, new));
-        insta::with_settings!({snapshot_path => "../../tests/snapshots/resources", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => "../../../../tests/snapshots/resources", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!("render_realistic", text);
         });
     }

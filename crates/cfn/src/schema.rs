@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value as J;
 
-static BLOB: &[u8] = include_bytes!("../../data/cfn/schemas.bin");
+static BLOB: &[u8] = include_bytes!("../../../data/cfn/schemas.bin");
 const MAGIC: &[u8] = b"proctor-cfn-schemas 1\n";
 
 /// Index of a node in a [`Schema`]'s arena.

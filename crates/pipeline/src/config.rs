@@ -483,22 +483,6 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates_from_day_counts() {
-        let d = |y, m, day| Date {
-            year: y,
-            month: m,
-            day,
-        };
-        assert_eq!(Date::from_days(0), d(1970, 1, 1));
-        assert_eq!(Date::from_days(20_783), d(2026, 11, 26));
-        assert_eq!(Date::from_days(11_016), d(2000, 2, 29));
-        assert_eq!(Date::from_days(11_017), d(2000, 3, 1));
-        assert_eq!(Date::from_days(19_782), d(2024, 2, 29));
-        assert_eq!(Date::parse("2027-03-31"), Some(d(2027, 3, 31)));
-        assert_eq!(Date::parse("2027-13-01"), None);
-    }
-
-    #[test]
     fn waivers_need_a_date_and_non_empty_fields() {
         let (cfg, diags) = parse_text(
             "[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \"why\"\nowner = \"me\"\nexpires = 2027-03-31\n\n[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \" \"\nowner = \"me\"\nexpires = 2027-03-31\n\n[[waiver]]\nrule = \"R\"\ndeployment = \"dev\"\nreason = \"why\"\nowner = \"me\"\nexpires = 2027-03-31T10:00:00Z\n",

@@ -9,7 +9,7 @@
 
 use super::value::{Kind, Val};
 use super::{Eval, Evaluator, Halt, QR, Role, Status, Unres};
-use crate::policy::ast::{Part, Query, Rhs};
+use crate::ast::{Part, Query, Rhs};
 
 /// The part before the one being resolved, as far as filters care.
 #[derive(Clone, Copy, PartialEq)]

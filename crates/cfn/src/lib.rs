@@ -2,6 +2,16 @@
 //! forms (`!Ref`, `!GetAtt`, ...) into long forms with their spans, and validate the template's
 //! structure and references.
 
+//!
+//! It knows nothing of bundles, Jinja, policies, the CLI or AWS.
+
+// No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
+// `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+// The core modules, under the names every crate of the workspace uses.
+use proctor_core::{diag, source, text, yaml};
+
 pub mod checks;
 mod foreach;
 mod lint_config;
@@ -11,7 +21,7 @@ pub mod validate;
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
-use crate::yaml::{self, Node, ParseOptions, Value};
+use crate::yaml::{Node, ParseOptions, Value};
 
 /// Placeholder values of outputs that are unknown before a stack is deployed start with this,
 /// so that later stages can recognise them.

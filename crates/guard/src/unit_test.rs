@@ -73,7 +73,7 @@ pub fn run(
             }
         };
         let mut diags = Vec::new();
-        let Some(root) = crate::policy::data::parse(&source, &mut diags) else {
+        let Some(root) = crate::data::parse(&source, &mut diags) else {
             report.diagnostics.extend(diags);
             continue;
         };

@@ -1,6 +1,6 @@
 //! Rules' clauses and values in Guard's own words, for labels and messages.
 
-use crate::policy::ast::*;
+use crate::ast::*;
 
 pub fn query_text(q: &Query) -> String {
     let mut s = String::new();

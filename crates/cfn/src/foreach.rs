@@ -229,7 +229,7 @@ mod tests {
 
     fn parse(text: &str) -> Node {
         let src = SourceFile::new("t.yaml", "t.yaml", text.to_string());
-        crate::cfn::parse(&src, &mut Vec::new()).unwrap()
+        crate::parse(&src, &mut Vec::new()).unwrap()
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
-static DATA: &str = include_str!("../../data/cfn/resources.tsv");
+static DATA: &str = include_str!("../../../data/cfn/resources.tsv");
 
 /// The kind of a property's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

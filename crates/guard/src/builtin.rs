@@ -7,30 +7,30 @@ use crate::source::SourceFile;
 const PACK: &[(&str, &str)] = &[
     (
         "databases.guard",
-        include_str!("../../policies/databases.guard"),
+        include_str!("../../../policies/databases.guard"),
     ),
     (
         "encryption.guard",
-        include_str!("../../policies/encryption.guard"),
+        include_str!("../../../policies/encryption.guard"),
     ),
-    ("iam.guard", include_str!("../../policies/iam.guard")),
-    ("lambda.guard", include_str!("../../policies/lambda.guard")),
+    ("iam.guard", include_str!("../../../policies/iam.guard")),
+    ("lambda.guard", include_str!("../../../policies/lambda.guard")),
     (
         "logging.guard",
-        include_str!("../../policies/logging.guard"),
+        include_str!("../../../policies/logging.guard"),
     ),
     (
         "network.guard",
-        include_str!("../../policies/network.guard"),
+        include_str!("../../../policies/network.guard"),
     ),
-    ("s3.guard", include_str!("../../policies/s3.guard")),
+    ("s3.guard", include_str!("../../../policies/s3.guard")),
     (
         "secrets.guard",
-        include_str!("../../policies/secrets.guard"),
+        include_str!("../../../policies/secrets.guard"),
     ),
     (
         "tagging.guard",
-        include_str!("../../policies/tagging.guard"),
+        include_str!("../../../policies/tagging.guard"),
     ),
 ];
 
@@ -60,7 +60,7 @@ mod tests {
             let file = super::lower::parse(&src, &mut diags);
             assert!(file.is_some(), "{name}: {diags:?}");
             // No load-time finding either, not even a warning: the pack is the example.
-            let lints = crate::policy::lints::check(&file.unwrap(), &src);
+            let lints = crate::lints::check(&file.unwrap(), &src);
             assert!(lints.is_empty(), "{name}: {lints:?}");
         }
         assert_eq!(

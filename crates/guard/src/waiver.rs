@@ -252,3 +252,24 @@ pub fn resource_at<'a>(
         .find(|(k, r)| k.span.start <= span.start && span.end <= r.span.end)
         .and_then(|(k, _)| k.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Date;
+
+    #[test]
+    fn civil_dates_from_day_counts() {
+        let d = |y, m, day| Date {
+            year: y,
+            month: m,
+            day,
+        };
+        assert_eq!(Date::from_days(0), d(1970, 1, 1));
+        assert_eq!(Date::from_days(20_783), d(2026, 11, 26));
+        assert_eq!(Date::from_days(11_016), d(2000, 2, 29));
+        assert_eq!(Date::from_days(11_017), d(2000, 3, 1));
+        assert_eq!(Date::from_days(19_782), d(2024, 2, 29));
+        assert_eq!(Date::parse("2027-03-31"), Some(d(2027, 3, 31)));
+        assert_eq!(Date::parse("2027-13-01"), None);
+    }
+}

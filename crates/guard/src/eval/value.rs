@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::policy::ast::{Literal, RangeLit};
+use crate::ast::{Literal, RangeLit};
 use crate::yaml::{Node, Value as Y};
 
 /// A value: a node of the data, or one a rule or a function made.

@@ -1,6 +1,17 @@
 //! Organisational policies in the Guard-compatible language: parse (pest), lower to a typed
 //! syntax tree, check at load time, evaluate with Guard's PASS/FAIL/SKIP semantics.
 
+//!
+//! A third party can use this crate alone: it knows nothing of bundles, templates, the CLI or
+//! AWS, and reads its data documents itself ([`data`]).
+
+// No `unwrap` or `expect` outside tests: what a file can cause is a diagnostic. The few
+// `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+// The core modules, under the names every crate of the workspace uses.
+use proctor_core::{diag, files, limits, paths, source, yaml};
+
 pub mod ast;
 pub mod builtin;
 pub mod data;

@@ -4,7 +4,7 @@
 
 use super::value::{Kind, Val, compare_eq, compare_values, loose_eq};
 use super::{QR, Unres};
-use crate::policy::ast::CmpOp;
+use crate::ast::CmpOp;
 use std::cmp::Ordering;
 
 /// The comparison family of an operator; `!=` is `==` negated, `NOT IN` is `IN` negated.

@@ -33,8 +33,8 @@ fn syntax_errors_are_errors() {
 }
 
 mod lowering {
-    use crate::policy::ast::*;
-    use crate::policy::lower::parse;
+    use crate::ast::*;
+    use crate::lower::parse;
     use crate::source::SourceFile;
 
     fn lower(text: &str) -> PolicyFile {
@@ -172,19 +172,19 @@ fn messages_interpolate_the_failing_value_and_variables() {
         "let allowed = ['small', 'large']\nrule sizes {\n  Resources.*.Properties.Size IN %allowed\n    << {{value}} is not one of {{%allowed}}; {{resolve:ssm:x}} and {{%unknown}} stay >>\n}\n".to_string(),
     );
     let mut diags = Vec::new();
-    let file = crate::policy::lower::parse(&rules, &mut diags).unwrap();
+    let file = crate::lower::parse(&rules, &mut diags).unwrap();
     let data = SourceFile::new(
         "t.yaml",
         "t.yaml",
         "Resources:\n  A:\n    Properties:\n      Size: huge\n".to_string(),
     );
-    let root = crate::policy::data::parse(&data, &mut diags).unwrap();
-    let policy = crate::policy::Policy {
+    let root = crate::data::parse(&data, &mut diags).unwrap();
+    let policy = crate::Policy {
         source: rules,
         file,
         steps: crate::limits::Limits::default().policy_steps,
     };
-    let (_, failures) = crate::policy::evaluate(&policy, &root);
+    let (_, failures) = crate::evaluate(&policy, &root);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(
         failures[0].message.as_deref().map(str::trim),
@@ -202,8 +202,8 @@ fn a_variable_used_only_in_a_message_is_used() {
         "let env = proctor.deployment.environment\nlet unused = Resources\nrule r {\n  Resources exists << in {{%env}} >>\n}\n".to_string(),
     );
     let mut diags = Vec::new();
-    let file = crate::policy::lower::parse(&src, &mut diags).unwrap();
-    let found: Vec<String> = crate::policy::lints::check(&file, &src)
+    let file = crate::lower::parse(&src, &mut diags).unwrap();
+    let found: Vec<String> = crate::lints::check(&file, &src)
         .iter()
         .map(|d| d.message.clone())
         .collect();
@@ -220,7 +220,7 @@ fn parse_source(text: &str) -> (Option<super::ast::PolicyFile>, Vec<crate::diag:
 #[test]
 fn a_file_that_makes_the_parser_backtrack_for_minutes_is_refused_at_once() {
     // Found by the `policy` fuzz target: 3 KB that took 7 minutes to parse.
-    let text = include_str!("../../fuzz/regressions/policy/timeout-unclosed-brackets.guard");
+    let text = include_str!("../../../fuzz/regressions/policy/timeout-unclosed-brackets.guard");
     let started = std::time::Instant::now();
     let (file, diags) = parse_source(text);
     assert!(file.is_none());
