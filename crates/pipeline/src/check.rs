@@ -14,6 +14,7 @@ use crate::paths::join_display;
 use crate::files::read_source;
 use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
+use crate::stage;
 use crate::unit::{Rendered, Unit, UnitKind};
 
 #[derive(Clone, Debug, Default)]
@@ -381,28 +382,37 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
     let deployed = out.deployed.clone();
-    let stage = crate::stage::run(
-        &checked,
-        &broken,
-        &related,
-        &out.units,
-        config.as_ref(),
-        &limits,
-        &crate::policy::Enforcement {
-            policies: &policies,
-            waivers: &waivers,
-            verdicts: &verdicts,
-            cfn_checks,
+    let enforce = crate::policy::Enforcement {
+        policies: &policies,
+        waivers: &waivers,
+        verdicts: &verdicts,
+        cfn_checks,
+    };
+    let analysis = stage::analyse::run(&checked, &related, &limits);
+    out.files += analysis.templates.len();
+    let rendering = stage::render::run(
+        &stage::render::Inputs {
+            bundles: &checked,
+            broken: &broken,
+            related: &related,
+            units: &out.units,
+            config: config.as_ref(),
+            limits: &limits,
+            deployed: &deployed,
         },
-        &deployed,
+        &analysis.templates,
     );
-    out.diagnostics.extend(stage.diagnostics);
+    let validation = stage::validate::run(&rendering.units, &limits, &enforce, config.as_ref());
+    let mut found = analysis.diagnostics;
+    found.extend(rendering.diagnostics);
+    found.extend(validation);
+    stage::dedup(&mut found);
+    out.diagnostics.extend(found);
     out.verdicts = verdicts.into_inner().unwrap_or_default();
     out.verdicts.sort();
     out.diagnostics
         .extend(waivers.report(opts.paths.is_empty() && opts.specs.is_empty(), &policies));
-    out.files += stage.files;
-    out.rendered = stage.rendered;
+    out.rendered = rendering.units.into_iter().map(|u| u.rendered).collect();
 
     // Inline suppressions in the specs and templates this run read. Unused ones are reported
     // on full runs only: a narrowed run may not render the deployment a suppression is for.

@@ -1,0 +1,411 @@
+//! The analysis stage: every Jinja CloudFormation template of the checked bundles is read and
+//! checked statically (every reference resolves against the bundle's schema and the outputs
+//! its environment declares), with the template lints that need no rendering: dynamic
+//! references in Jinja braces (T006), Jinja in YAML comments (T007), string inputs pasted
+//! unquoted (T008), inputs no template reads (T004).
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use rayon::prelude::*;
+use regex::Regex;
+
+use crate::bundle::{Bundle, BundleKind, Engine, Role};
+use crate::diag::{Diagnostic, codes};
+use crate::files::read_source;
+use crate::limits::Limits;
+use crate::schema::InputType;
+use crate::source::Source;
+use crate::template::analyse::{self, Namespaces, OutputNames, Usage};
+
+/// One template of a bundle, read and analysed.
+pub struct Analysed {
+    pub bundle: usize,
+    pub role: Role,
+    pub source: Source,
+    /// `None` when the template does not parse (reported).
+    pub usage: Option<Usage>,
+}
+
+/// What the analysis stage found.
+#[derive(Default)]
+pub struct Analysis {
+    pub templates: Vec<Analysed>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Analyses every Jinja CloudFormation template of `bundles` (the ones this run checks), in
+/// parallel. `related` are other loaded bundles (environment templates that services declare
+/// compatible), read for the outputs they declare.
+pub fn run(bundles: &[&Bundle], related: &[&Bundle], limits: &Limits) -> Analysis {
+    let jobs: Vec<(usize, Role, &crate::bundle::TemplateFile)> = bundles
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| {
+            b.infrastructure.iter().flat_map(move |inf| {
+                inf.templates
+                    .iter()
+                    .filter(|t| t.engine == Engine::JinjaCloudFormation && t.path.is_some())
+                    .map(move |t| (i, inf.role, t))
+            })
+        })
+        .collect();
+    let analysed: Vec<(Option<Analysed>, Vec<Diagnostic>)> = jobs
+        .par_iter()
+        .map(|&(i, role, t)| {
+            let mut diags = Vec::new();
+            let job = Job {
+                bundles,
+                related,
+                limits,
+            };
+            let a = job.template(i, role, t, &mut diags);
+            (a, diags)
+        })
+        .collect();
+    let mut out = Analysis::default();
+    for (a, diags) in analysed {
+        out.diagnostics.extend(diags);
+        out.templates.extend(a);
+    }
+    for (i, b) in bundles.iter().enumerate() {
+        unused_inputs(
+            b,
+            out.templates.iter().filter(|t| t.bundle == i),
+            &mut out.diagnostics,
+        );
+    }
+    out
+}
+
+/// What analysing one template needs to know of the run.
+struct Job<'a> {
+    bundles: &'a [&'a Bundle],
+    related: &'a [&'a Bundle],
+    limits: &'a Limits,
+}
+
+impl Job<'_> {
+    fn template(
+        &self,
+        index: usize,
+        role: Role,
+        t: &crate::bundle::TemplateFile,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Analysed> {
+        let b = self.bundles[index];
+        let limits = self.limits;
+        let path = t.path.as_ref()?;
+        let source = match read_source(path, &t.display, limits.max_file_bytes) {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(*d);
+                return None;
+            }
+        };
+        let names = |ty: Option<&InputType>| ty.map(|t| t.properties.clone());
+        let ns = Namespaces {
+            environment_inputs: names(b.environment_type()),
+            service_inputs: names(b.service_type()),
+            pipeline_inputs: names(b.pipeline_type()),
+            environment_outputs: if b.kind == BundleKind::Service {
+                compatible_outputs(b, self.related, self.bundles, limits)
+            } else {
+                None
+            },
+            instance_outputs: b
+                .infrastructure
+                .iter()
+                .find(|i| i.role == Role::ServiceInstance)
+                .and_then(|i| i.templates.first()?.path.as_ref())
+                .and_then(|p| read_source(p, "", limits.max_file_bytes).ok())
+                .map(|s| {
+                    analyse::declared_outputs(s.text(), &format!("{} (instance template)", b.label()))
+                }),
+        };
+        let raw = raw_regions(source.text());
+        let consumed = dynamic_references(&source, &raw, diags);
+        comments(&source, &raw, diags);
+        let mut parse_diags = Vec::new();
+        let errors_before = diags
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .count();
+        let usage = analyse::parse(&source, &mut parse_diags)
+            .map(|ast| analyse::check(&source, &ast, role, &ns, diags));
+        // A template with static errors is not rendered: its render errors would repeat them.
+        let usage = usage.filter(|_| {
+            diags
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .count()
+                == errors_before
+        });
+        // A `{{resolve:...}}` is also a Jinja syntax error; T006 says it better.
+        parse_diags.retain(|d| {
+            let line = d
+                .primary
+                .as_ref()
+                .map_or(0, |p| source.line_col(p.at.span.start).0);
+            !consumed.contains(&line)
+        });
+        diags.extend(parse_diags);
+        if let Some(u) = &usage {
+            unquoted_inputs(&source, u, b, role, diags);
+        }
+        Some(Analysed {
+            bundle: index,
+            role,
+            source,
+            usage,
+        })
+    }
+}
+
+/// The outputs the compatible environment templates of a service bundle declare (union).
+pub(crate) fn compatible_outputs(
+    b: &Bundle,
+    related: &[&Bundle],
+    bundles: &[&Bundle],
+    limits: &Limits,
+) -> Option<OutputNames> {
+    let mut out: Option<OutputNames> = None;
+    for c in &b.compatible_environments {
+        let env = related.iter().chain(bundles).find(|e| {
+            e.kind == BundleKind::Environment
+                && e.template_name == c.name
+                && e.major.unwrap_or(1) == c.major
+        })?;
+        let t = env
+            .infrastructure
+            .iter()
+            .flat_map(|i| &i.templates)
+            .find_map(|t| t.path.as_ref())?;
+        let text = read_source(t, "", limits.max_file_bytes).ok()?;
+        let names = analyse::declared_outputs(text.text(), &env.label());
+        let o = out.get_or_insert_with(|| OutputNames {
+            from: names.from.clone(),
+            ..OutputNames::default()
+        });
+        o.names.extend(names.names);
+        o.dynamic |= names.dynamic;
+        if o.from != names.from {
+            o.from = format!("{}, {}", o.from, names.from);
+        }
+    }
+    out
+}
+
+// Constant patterns: `expect` cannot fail on any input.
+#[allow(clippy::expect_used)]
+static RAW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}").expect("valid regex")
+});
+#[allow(clippy::expect_used)]
+static RESOLVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{\s*resolve:[^}]*\}\}").expect("valid regex"));
+
+fn raw_regions(text: &str) -> Vec<Range<usize>> {
+    RAW.find_iter(text).map(|m| m.range()).collect()
+}
+
+fn inside(raw: &[Range<usize>], at: usize) -> bool {
+    raw.iter().any(|r| r.contains(&at))
+}
+
+/// `{{resolve:...}}` outside `{% raw %}`: the lines it stands on.
+fn dynamic_references(
+    source: &Source,
+    raw: &[Range<usize>],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    let mut lines = Vec::new();
+    for m in RESOLVE.find_iter(source.text()) {
+        if inside(raw, m.start()) {
+            continue;
+        }
+        lines.push(source.line_col(m.start()).0);
+        diags.push(
+            Diagnostic::new(
+                codes::T006,
+                "CloudFormation dynamic reference inside Jinja braces",
+            )
+            .at(source, m.range())
+            .primary_message("Jinja reads this as an expression; Proton rendered it as nothing")
+            .help(format!(
+                "wrap it so that Jinja leaves it alone: `{{% raw %}}{}{{% endraw %}}`",
+                m.as_str()
+            )),
+        );
+    }
+    lines
+}
+
+/// Jinja inside YAML comments runs anyway: info, once per line.
+fn comments(source: &Source, raw: &[Range<usize>], diags: &mut Vec<Diagnostic>) {
+    let text = source.text();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(hash) = yaml_comment_start(line) {
+            let rest = &line[hash..];
+            if let Some(j) = rest.find("{{").or_else(|| rest.find("{%"))
+                && !inside(raw, offset + hash + j)
+                && !RESOLVE.is_match(&rest[j..])
+            {
+                let start = offset + hash + j;
+                let end = rest[j..].find(['}']).map_or(start + 2, |e| {
+                    (start + e + 2).min(offset + line.trim_end().len())
+                });
+                diags.push(
+                    Diagnostic::new(codes::T007, "Jinja inside a YAML comment is still rendered")
+                        .at(source, start..end.max(start + 2))
+                        .help("use a Jinja comment `{# ... #}` if it should not run"),
+                );
+            }
+        }
+        offset += line.len();
+    }
+}
+
+/// Where a YAML comment starts on a line: `#` at the start or after white space, outside
+/// quotes and Jinja braces.
+fn yaml_comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let (mut single, mut double, mut braces) = (false, false, 0i32);
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'\'' if !double && braces == 0 => single = !single,
+            b'"' if !single && braces == 0 => double = !double,
+            b'{' => braces += 1,
+            b'}' => braces -= 1,
+            b'#' if !single
+                && !double
+                && braces <= 0
+                && (i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t') =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A string input pasted as an unquoted YAML value: `Key: {{ x.inputs.name }}`.
+fn unquoted_inputs(
+    source: &Source,
+    usage: &Usage,
+    b: &Bundle,
+    role: Role,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let ty = match role {
+        Role::Environment => b.environment_type(),
+        Role::Pipeline => b.pipeline_type(),
+        _ => b.service_type(),
+    };
+    let Some(ty) = ty else { return };
+    let text = source.text();
+    let mut seen = Vec::new();
+    for (range, name) in &usage.input_refs {
+        let prop = &ty.json["properties"][name.as_str()];
+        let is_free_string = prop["type"] == "string" && prop.get("enum").is_none();
+        if !is_free_string || seen.contains(name) {
+            continue;
+        }
+        let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[range.end..]
+            .find('\n')
+            .map_or(text.len(), |i| range.end + i);
+        let before = &text[line_start..range.start];
+        let Some(open) = before.rfind("{{") else {
+            continue;
+        };
+        let after = &text[range.end..line_end];
+        let Some(close) = after.find("}}") else {
+            continue;
+        };
+        let prefix = before[..open].trim_end();
+        let expression = &after[..close];
+        let rest = after[close + 2..].trim();
+        let value_position =
+            prefix.ends_with(':') || prefix.ends_with(": -") || prefix.trim_start() == "-";
+        if value_position && !expression.contains('|') && (rest.is_empty() || rest.starts_with('#'))
+        {
+            seen.push(name.clone());
+            let start = line_start + open;
+            let end = range.end + close + 2;
+            diags.push(
+                Diagnostic::new(
+                    codes::T008,
+                    format!("string input `{name}` is pasted as an unquoted YAML value"),
+                )
+                .at(source, start..end)
+                .primary_message("a value with `: `, `#`, a leading `*`, or `yes` changes the YAML")
+                .help(format!(
+                    "quote it: `'{}'`, or emit JSON: `{{{{{}| tojson }}}}`",
+                    &text[start..end],
+                    &text[start + 2..end - 2]
+                )),
+            );
+        }
+    }
+}
+
+/// T004: inputs no template of the bundle reads.
+fn unused_inputs<'a>(
+    b: &Bundle,
+    templates: impl Iterator<Item = &'a Analysed>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let templates: Vec<&Analysed> = templates.collect();
+    if templates.is_empty() || templates.iter().any(|t| t.usage.is_none()) {
+        return;
+    }
+    let Some(schema) = &b.schema else { return };
+    let kinds: [(&'static str, Option<&InputType>); 3] = [
+        ("environment", b.environment_type()),
+        ("service", b.service_type()),
+        ("pipeline", b.pipeline_type()),
+    ];
+    let roles = |kind: &str| match kind {
+        "environment" => Role::Environment,
+        "pipeline" => Role::Pipeline,
+        _ => Role::ServiceInstance,
+    };
+    for (kind, ty) in kinds {
+        let Some(ty) = ty else { continue };
+        // No template of that role (reported elsewhere, e.g. B005): nothing can use the inputs.
+        if !templates.iter().any(|t| t.role == roles(kind)) {
+            continue;
+        }
+        if templates
+            .iter()
+            .filter_map(|t| t.usage.as_ref())
+            .any(|u| u.dynamic.contains(kind))
+        {
+            continue;
+        }
+        let Some(props) = ty
+            .node
+            .get("properties")
+            .and_then(crate::yaml::Node::as_map)
+        else {
+            continue;
+        };
+        for (k, _) in props {
+            let name = k.scalar_text().unwrap_or_default();
+            let used = templates
+                .iter()
+                .filter_map(|t| t.usage.as_ref())
+                .any(|u| u.inputs.contains(&(kind, name.clone())));
+            if !used {
+                diags.push(
+                    Diagnostic::new(codes::T004, format!("input `{name}` of `{}` is not used by any template", ty.name))
+                        .at(&schema.source, k.span.clone())
+                        .help("use it in a template, or remove it from the schema (in a new major version if specs set it)"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,500 @@
+//! The render stage: every deployment unit is rendered, in dependency order: environments
+//! first, so that service instances see their environment's known outputs; then instances,
+//! so that pipelines see theirs; then pipelines and components. Bundles that no spec uses
+//! are rendered with inputs synthesized from their schema. Only rendering happens here:
+//! whether the CloudFormation is valid is the validation stage's question.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use super::analyse::{Analysed, compatible_outputs};
+use super::{account_id, template_identity, unit_label};
+use crate::bundle::{Bundle, BundleKind, Role};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::limits::Limits;
+use crate::schema::InputType;
+use crate::schema::sample::synthesize;
+use crate::source::Source;
+use crate::state::State;
+use crate::template::analyse;
+use crate::template::render::{
+    self, Context, EnvironmentFacts, InputOrigin, InstanceFacts, ServiceFacts, StackOutputs,
+};
+use crate::unit::{Rendered, Unit, UnitKind};
+
+/// What the render stage reads.
+pub struct Inputs<'a> {
+    /// The bundles this run checks.
+    pub bundles: &'a [&'a Bundle],
+    /// `broken[i]`: bundle `i` has errors of its own. It is analysed but not rendered, since
+    /// its render errors would only repeat them.
+    pub broken: &'a [bool],
+    /// Other loaded bundles (environment templates that services declare compatible).
+    pub related: &'a [&'a Bundle],
+    /// The units whose specs were checked.
+    pub units: &'a [Unit],
+    pub config: Option<&'a Config>,
+    pub limits: &'a Limits,
+    /// The outputs of stacks already applied.
+    pub deployed: &'a State,
+}
+
+/// One unit that rendered, with what the validation stage needs to check it and to move its
+/// findings back to the template.
+pub struct RenderedUnit {
+    pub rendered: Rendered,
+    pub unit: Unit,
+    pub template: Source,
+    pub context: Context,
+    /// `false` when rendering hit a bug (E001): there is nothing to validate.
+    pub validate: bool,
+}
+
+/// What the render stage produced.
+#[derive(Default)]
+pub struct Rendering {
+    /// Units that rendered, environments first. Those that failed to render are left out
+    /// (their diagnostics say why).
+    pub units: Vec<RenderedUnit>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Renders every unit of `inputs` with the templates the analysis stage read.
+pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
+    let stage = Stage {
+        inputs,
+        templates,
+        renderer: render::Renderer::new(inputs.limits.render()),
+    };
+    let mut units: Vec<Unit> = inputs.units.to_vec();
+    units.extend(synthesized_units(inputs.bundles, &units));
+    let of_kind = |kind| -> Vec<&Unit> { units.iter().filter(|u| u.kind == kind).collect() };
+    let mut out = Rendering::default();
+
+    let environments = of_kind(UnitKind::Environment);
+    let results = environments
+        .par_iter()
+        .map(|u| stage.render_one(u, stage.environment_context(u), Role::Environment))
+        .collect();
+    let rendered = out.keep(results);
+    let env_outputs = stage.environment_outputs(&environments, &out.units[rendered]);
+
+    let instances = of_kind(UnitKind::ServiceInstance);
+    let results = instances
+        .par_iter()
+        .map(|u| {
+            let ctx = stage.instance_context(u, &env_outputs);
+            stage.render_one(u, ctx, Role::ServiceInstance)
+        })
+        .collect();
+    let rendered = out.keep(results);
+    let rendered_instances = &out.units[rendered.clone()];
+
+    let results = of_kind(UnitKind::Pipeline)
+        .par_iter()
+        .map(|u| {
+            let ctx = stage.pipeline_context(u, &instances, rendered_instances, &env_outputs);
+            stage.render_one(u, ctx, Role::Pipeline)
+        })
+        .collect();
+    out.keep(results);
+
+    let results = of_kind(UnitKind::Component)
+        .par_iter()
+        .map(|u| stage.render_one(u, stage.component_context(u), Role::Component))
+        .collect();
+    out.keep(results);
+    out
+}
+
+type Outcome = Option<(RenderedUnit, Vec<Diagnostic>)>;
+
+impl Rendering {
+    /// Keeps the units that rendered (`proctor render` prints them even when the
+    /// CloudFormation has findings) and every diagnostic; returns where the kept units are.
+    fn keep(&mut self, results: Vec<Outcome>) -> Range<usize> {
+        let start = self.units.len();
+        for (r, diags) in results.into_iter().flatten() {
+            let rendered =
+                !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'));
+            self.diagnostics.extend(diags);
+            if rendered {
+                self.units.push(r);
+            }
+        }
+        start..self.units.len()
+    }
+}
+
+/// The render stage's view of the run.
+struct Stage<'a> {
+    inputs: &'a Inputs<'a>,
+    templates: &'a [Analysed],
+    renderer: render::Renderer,
+}
+
+impl Stage<'_> {
+    /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
+    /// broken or the template did not parse.
+    fn find(&self, bundle: &str, role: Role) -> Option<&Analysed> {
+        let bi = self.inputs.bundles.iter().position(|b| b.display == bundle)?;
+        if self.inputs.broken.get(bi).copied().unwrap_or(false) {
+            return None;
+        }
+        self.templates
+            .iter()
+            .find(|t| t.bundle == bi && t.role == role && t.usage.is_some())
+    }
+
+    /// Renders one unit. A bug while rendering it is that unit's E001; the others go on.
+    fn render_one(&self, u: &Unit, ctx: Context, role: Role) -> Outcome {
+        let what = format!("rendering {}", unit_label(u));
+        let template = self.find(&u.bundle, role)?.source.clone();
+        match crate::diag::isolate::isolated(&what, || self.render_unit(u, ctx, role)) {
+            Ok(r) => r,
+            Err(d) => {
+                let unit = Rendered {
+                    kind: u.kind,
+                    name: u.name.clone(),
+                    service: u.service.clone(),
+                    template: template.name().to_string(),
+                    text: String::new(),
+                    synthesized: u.origin.as_ref().is_some_and(|o| o.synthesized),
+                    spec: u.spec.clone(),
+                    context: Json::Null,
+                    template_name: String::new(),
+                    template_version: String::new(),
+                };
+                let d = d.at(&template, 0..0);
+                let unit = RenderedUnit {
+                    rendered: unit,
+                    unit: u.clone(),
+                    template,
+                    context: Context::Environment {
+                        environment: EnvironmentFacts::default(),
+                        inputs: Json::Null,
+                    },
+                    validate: false,
+                };
+                Some((unit, vec![d]))
+            }
+        }
+    }
+
+    fn render_unit(&self, u: &Unit, ctx: Context, role: Role) -> Outcome {
+        // A failpoint for the tests of E001, in debug builds only: PROCTOR_FAILPOINT=render:NAME.
+        if cfg!(debug_assertions)
+            && std::env::var("PROCTOR_FAILPOINT").is_ok_and(|f| f == format!("render:{}", u.name))
+        {
+            panic!("failpoint render:{} (a simulated bug)", u.name);
+        }
+        let t = self.find(&u.bundle, role)?;
+        let usage = t.usage.as_ref()?;
+        let label = unit_label(u);
+        let origin = u.origin.as_ref();
+        let rendered = render::render(&self.renderer, &t.source, usage, &ctx, origin, &label);
+        let (text, diags, validate) = match rendered {
+            Ok(text) => (text, Vec::new(), true),
+            Err(diags) => (String::new(), diags, false),
+        };
+        let (template_name, template_version) = template_identity(u, self.inputs.config);
+        let listing = ctx.listing(usage.output_refs.iter().map(|(_, n)| n.as_str()));
+        let rendered = Rendered {
+            template_name,
+            template_version,
+            kind: u.kind,
+            name: u.name.clone(),
+            service: u.service.clone(),
+            template: t.source.name().to_string(),
+            text,
+            synthesized: origin.is_some_and(|o| o.synthesized),
+            spec: u.spec.clone(),
+            context: serde_json::to_value(listing.to_value()).unwrap_or(Json::Null),
+        };
+        let unit = RenderedUnit {
+            rendered,
+            unit: u.clone(),
+            template: t.source.clone(),
+            context: ctx,
+            validate,
+        };
+        Some((unit, diags))
+    }
+
+    fn environment_context(&self, u: &Unit) -> Context {
+        Context::Environment {
+            environment: EnvironmentFacts {
+                name: u.name.clone(),
+                account_id: account_id(self.inputs.config, &u.name),
+                outputs: StackOutputs::default(),
+            },
+            inputs: u.inputs.clone(),
+        }
+    }
+
+    /// Each environment's outputs: the known values of its rendered template, and the names it
+    /// declares (unknown until deployed).
+    fn environment_outputs(
+        &self,
+        environments: &[&Unit],
+        rendered: &[RenderedUnit],
+    ) -> BTreeMap<String, StackOutputs> {
+        environments
+            .iter()
+            .filter_map(|u| {
+                let text = &rendered.iter().find(|r| r.unit.name == u.name)?.rendered.text;
+                let declared = self.find(&u.bundle, Role::Environment).map(|t| {
+                    analyse::declared_outputs(t.source.text(), "")
+                        .names
+                        .into_iter()
+                        .collect()
+                });
+                let deployed = self.inputs.deployed.environment_outputs(&u.name);
+                let outputs = StackOutputs {
+                    path: "environment.outputs".into(),
+                    known: with_deployed(known_outputs(text), deployed),
+                    declared,
+                };
+                Some((u.name.clone(), outputs))
+            })
+            .collect()
+    }
+
+    /// The environment `name` as a service of `service_bundle` sees it: its rendered outputs
+    /// when this run renders it, else the outputs its compatible templates declare.
+    fn environment_facts(
+        &self,
+        name: &str,
+        service_bundle: &str,
+        env_outputs: &BTreeMap<String, StackOutputs>,
+    ) -> EnvironmentFacts {
+        let Inputs {
+            bundles,
+            related,
+            limits,
+            ..
+        } = self.inputs;
+        let outputs = match env_outputs.get(name) {
+            Some(outputs) => outputs.clone(),
+            None => StackOutputs {
+                path: "environment.outputs".into(),
+                known: with_deployed(Vec::new(), self.inputs.deployed.environment_outputs(name)),
+                declared: bundles
+                    .iter()
+                    .find(|b| b.display == service_bundle)
+                    .and_then(|b| compatible_outputs(b, related, bundles, limits))
+                    .filter(|o| !o.dynamic)
+                    .map(|o| o.names.into_iter().collect()),
+            },
+        };
+        EnvironmentFacts {
+            name: name.to_string(),
+            account_id: account_id(self.inputs.config, name),
+            outputs,
+        }
+    }
+
+    fn instance_context(&self, u: &Unit, env_outputs: &BTreeMap<String, StackOutputs>) -> Context {
+        let env_name = u.environment.clone().unwrap_or_default();
+        Context::ServiceInstance {
+            environment: self.environment_facts(&env_name, &u.bundle, env_outputs),
+            service: service_facts(self.inputs.config, u.service.as_deref().unwrap_or_default()),
+            instance: u.name.clone(),
+            inputs: u.inputs.clone(),
+        }
+    }
+
+    /// A pipeline sees every instance of its service, with the outputs each rendered.
+    fn pipeline_context(
+        &self,
+        u: &Unit,
+        instances: &[&Unit],
+        rendered: &[RenderedUnit],
+        env_outputs: &BTreeMap<String, StackOutputs>,
+    ) -> Context {
+        let declared = self.find(&u.bundle, Role::ServiceInstance).map(|t| {
+            analyse::declared_outputs(t.source.text(), "")
+                .names
+                .into_iter()
+                .collect::<Vec<_>>()
+        });
+        let instances = instances
+            .iter()
+            .filter(|i| i.bundle == u.bundle && i.service == u.service)
+            .map(|i| {
+                let text = rendered
+                    .iter()
+                    .find(|r| r.unit.name == i.name && r.unit.service == i.service)
+                    .map_or("", |r| r.rendered.text.as_str());
+                let service = i.service.as_deref().unwrap_or_default();
+                let deployed = self.inputs.deployed.instance_outputs(service, &i.name);
+                let env_name = i.environment.as_deref().unwrap_or_default();
+                InstanceFacts {
+                    name: i.name.clone(),
+                    inputs: i.inputs.clone(),
+                    outputs: StackOutputs {
+                        path: format!("service_instances[{}].outputs", i.name),
+                        known: with_deployed(known_outputs(text), deployed),
+                        declared: declared.clone(),
+                    },
+                    environment: self.environment_facts(env_name, &i.bundle, env_outputs),
+                }
+            })
+            .collect();
+        Context::Pipeline {
+            service: service_facts(self.inputs.config, u.service.as_deref().unwrap_or_default()),
+            inputs: u.inputs.clone(),
+            instances,
+        }
+    }
+
+    /// A component's instance is unknown until it is attached: its inputs render as
+    /// placeholders.
+    fn component_context(&self, u: &Unit) -> Context {
+        let any = |path: &str| StackOutputs {
+            path: path.into(),
+            known: Vec::new(),
+            declared: None,
+        };
+        let env_name = u.environment.as_deref().unwrap_or_default();
+        let deployed = self.inputs.deployed.environment_outputs(env_name);
+        Context::Component {
+            name: u.name.clone(),
+            environment: EnvironmentFacts {
+                name: env_name.to_string(),
+                account_id: None,
+                outputs: StackOutputs {
+                    known: with_deployed(Vec::new(), deployed),
+                    ..any("environment.outputs")
+                },
+            },
+            service: u.service.clone().unwrap_or_default(),
+            instance: format!("{}-instance", u.service.as_deref().unwrap_or_default()),
+            instance_inputs: any("service_instance.inputs"),
+        }
+    }
+}
+
+fn service_facts(config: Option<&Config>, name: &str) -> ServiceFacts {
+    let s = config.and_then(|c| c.services.iter().find(|s| s.name.value == name));
+    ServiceFacts {
+        name: name.to_string(),
+        branch_name: s.and_then(|s| s.branch.clone()),
+        repository_connection_arn: s.and_then(|s| s.repository_connection_arn.clone()),
+        repository_id: s.and_then(|s| s.repository_id.clone()),
+    }
+}
+
+/// The outputs known from the rendered template, with the values a deployed stack reported
+/// taking their place (a deployed stack's outputs are the truth).
+fn with_deployed(
+    mut known: Vec<(String, String)>,
+    deployed: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<(String, String)> {
+    if let Some(d) = deployed {
+        known.retain(|(k, _)| !d.contains_key(k));
+        known.extend(d.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    known
+}
+
+/// Outputs whose `Value` rendered to a plain string are known before deployment.
+fn known_outputs(rendered: &str) -> Vec<(String, String)> {
+    let source = crate::source::SourceFile::new("rendered", "rendered", rendered.to_string());
+    let Some(root) = crate::yaml::parse(
+        &source,
+        &crate::yaml::ParseOptions::default(),
+        &mut Vec::new(),
+    ) else {
+        return Vec::new();
+    };
+    let Some(outputs) = root.get("Outputs").and_then(crate::yaml::Node::as_map) else {
+        return Vec::new();
+    };
+    outputs
+        .iter()
+        .filter_map(|(k, v)| {
+            let value = v.get("Value")?;
+            let text = value.as_str().filter(|_| value.tag.is_none())?;
+            let name = k.scalar_text()?;
+            (!text.starts_with(render::PLACEHOLDER_PREFIX)).then(|| (name, text.to_string()))
+        })
+        .collect()
+}
+
+/// Units for bundles no spec uses: inputs synthesized from the schema, so that a template pull
+/// request is rendered (and later validated) too.
+fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
+    let mut out = Vec::new();
+    for b in bundles {
+        if units.iter().any(|u| u.bundle == b.display) {
+            continue;
+        }
+        let origin = Some(InputOrigin {
+            spec: b.schema.as_ref().map_or_else(
+                || crate::source::SourceFile::new("", "", String::new()),
+                |s| s.source.clone(),
+            ),
+            values: Vec::new(),
+            synthesized: true,
+        });
+        let unit = |kind,
+                    name: &str,
+                    service: Option<String>,
+                    env: Option<String>,
+                    ty: Option<&InputType>| Unit {
+            kind,
+            name: name.to_string(),
+            service,
+            bundle: b.display.clone(),
+            spec: String::new(),
+            inputs: ty.map_or(Json::Object(Default::default()), synthesize),
+            environment: env,
+            origin: origin.clone(),
+        };
+        match b.kind {
+            // Without its input type (reported) there is nothing to synthesize from.
+            BundleKind::Environment if b.environment_type().is_none() => {}
+            BundleKind::Service if b.service_type().is_none() => {}
+            BundleKind::Environment => out.push(unit(
+                UnitKind::Environment,
+                &format!("{}-sample", b.template_name),
+                None,
+                None,
+                b.environment_type(),
+            )),
+            BundleKind::Component => out.push(unit(
+                UnitKind::Component,
+                &format!("{}-sample", b.template_name),
+                Some("sample-service".into()),
+                Some("sample-environment".into()),
+                None,
+            )),
+            BundleKind::Service => {
+                let service = Some(format!("{}-sample", b.template_name));
+                out.push(unit(
+                    UnitKind::ServiceInstance,
+                    &format!("{}-sample-instance", b.template_name),
+                    service.clone(),
+                    Some("sample-environment".into()),
+                    b.service_type(),
+                ));
+                if b.has_pipeline() {
+                    out.push(unit(
+                        UnitKind::Pipeline,
+                        &format!("{}-sample", b.template_name),
+                        service,
+                        None,
+                        b.pipeline_type(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

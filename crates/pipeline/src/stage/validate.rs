@@ -1,0 +1,257 @@
+//! The validation stage: each rendered unit's CloudFormation is parsed and checked
+//! (structure, references, resource schemas) and the policies are evaluated over it, with the
+//! deployment's metadata and inputs under the `proctor` root key. A finding on rendered text
+//! is moved to the template line that produced it, with the rendered line as a note.
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use super::render::RenderedUnit;
+use super::{account_id, short_label, template_identity, unit_label};
+use crate::config::Config;
+use crate::diag::{Diagnostic, codes};
+use crate::limits::Limits;
+use crate::source::Source;
+use crate::template::render::{self, Context};
+use crate::unit::{Unit, UnitKind};
+
+/// Validates every unit that rendered, in parallel. A bug while checking one unit is that
+/// unit's E001; the others go on.
+pub fn run(
+    units: &[RenderedUnit],
+    limits: &Limits,
+    enforce: &crate::policy::Enforcement,
+    config: Option<&Config>,
+) -> Vec<Diagnostic> {
+    let renderer = render::Renderer::new(limits.render());
+    let results: Vec<Vec<Diagnostic>> = units
+        .par_iter()
+        .filter(|r| r.validate)
+        .map(|r| {
+            let what = format!("checking the CloudFormation of {}", unit_label(&r.unit));
+            let check = || {
+                validate(
+                    &renderer,
+                    &r.template,
+                    &r.context,
+                    &r.rendered.text,
+                    &r.unit,
+                    enforce,
+                    config,
+                )
+            };
+            crate::diag::isolate::isolated(&what, check)
+                .unwrap_or_else(|d| vec![d.at(&r.template, 0..0)])
+        })
+        .collect();
+    results.into_iter().flatten().collect()
+}
+
+/// Validates a unit's rendered CloudFormation. Findings are moved to the template line the
+/// rendered text came from, with the rendered line as a note.
+fn validate(
+    renderer: &render::Renderer,
+    template: &Source,
+    ctx: &Context,
+    text: &str,
+    u: &Unit,
+    enforce: &crate::policy::Enforcement,
+    config: Option<&Config>,
+) -> Vec<Diagnostic> {
+    let name = format!("{} [rendered for {}]", template.name(), short_label(u));
+    let rendered = crate::source::SourceFile::new(name, template.path(), text.to_string());
+    let mut diags = Vec::new();
+    if text.trim().is_empty() {
+        diags.push(
+            Diagnostic::new(codes::C002, format!("the template renders to nothing for {}", unit_label(u)))
+                .at(template, 0..0)
+                .help("a stack needs at least one resource; check the template's conditions for this deployment"),
+        );
+        return diags;
+    }
+    if let Some(root) = crate::cfn::parse(&rendered, &mut diags)
+        && enforce.cfn_checks
+    {
+        crate::cfn::checks::check(&rendered, &root, &mut diags);
+    }
+    if !enforce.policies.is_empty()
+        && let Some(data) = crate::policy::data::parse(&rendered, &mut Vec::new())
+    {
+        // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
+        // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
+        let base = rendered.text().len() + 1;
+        let (data, names) = with_proctor_root(data, u, config, base);
+        let locate = |span: &std::ops::Range<usize>| {
+            let origin = u.origin.as_ref().filter(|o| !o.synthesized)?;
+            let name = names.get(span.start.checked_sub(base)?)?;
+            let (_, at) = origin.values.iter().find(|(n, _)| n == name)?;
+            Some((origin.spec.clone(), at.clone()))
+        };
+        let fallback = u
+            .origin
+            .as_ref()
+            .filter(|o| !o.synthesized)
+            .map(|o| o.spec.clone());
+        diags.extend(crate::policy::check_document(
+            enforce.policies,
+            &rendered,
+            &data,
+            &crate::policy::Target {
+                deployment: &u.name,
+                waivers: enforce.waivers,
+                verdicts: Some(enforce.verdicts),
+                locate: &locate,
+                fallback,
+            },
+        ));
+    }
+    if diags.is_empty() {
+        return diags;
+    }
+    let map = render::source_map(renderer, template, ctx);
+    diags
+        .into_iter()
+        .map(|d| relocate(d, template, &rendered, map.as_ref()))
+        .collect()
+}
+
+/// Adds the `proctor` root key that policies read beside the CloudFormation: the deployment's
+/// metadata and the developer's effective inputs (policy-language.md §6).
+fn with_proctor_root(
+    mut data: crate::yaml::Node,
+    u: &Unit,
+    config: Option<&Config>,
+    base: usize,
+) -> (crate::yaml::Node, Vec<String>) {
+    let kind = match u.kind {
+        UnitKind::Environment => "environment",
+        UnitKind::ServiceInstance => "service_instance",
+        UnitKind::Pipeline => "pipeline",
+        UnitKind::Component => "component",
+    };
+    let environment = match u.kind {
+        UnitKind::Environment => Some(u.name.clone()),
+        _ => u.environment.clone(),
+    };
+    let mut deployment = serde_json::json!({
+        "kind": kind,
+        "name": u.name,
+        "template": u.bundle,
+    });
+    if let Some(e) = &environment {
+        deployment["environment"] = Json::String(e.clone());
+        if let Some(a) = environment.as_deref().and_then(|e| account_id(config, e)) {
+            deployment["account_id"] = Json::String(a);
+        }
+    }
+    if let Some(s) = &u.service {
+        deployment["service"] = Json::String(s.clone());
+    }
+    let (name, version) = template_identity(u, config);
+    deployment["template_name"] = Json::String(name);
+    deployment["template_version"] = Json::String(version);
+    let at = |j: &Json| json_node(j, base..base);
+    let mut names = Vec::new();
+    let inputs = match &u.inputs {
+        Json::Object(o) => {
+            let entries = o
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| {
+                    names.push(k.clone());
+                    (
+                        at(&Json::String(k.clone())),
+                        json_node(v, base + i..base + i + 1),
+                    )
+                })
+                .collect();
+            crate::yaml::Node {
+                span: base..base,
+                tag: None,
+                plain: false,
+                value: crate::yaml::Value::Map(entries),
+            }
+        }
+        other => at(other),
+    };
+    let extra = crate::yaml::Node {
+        span: base..base,
+        tag: None,
+        plain: false,
+        value: crate::yaml::Value::Map(vec![
+            (at(&Json::String("deployment".into())), at(&deployment)),
+            (at(&Json::String("inputs".into())), inputs),
+        ]),
+    };
+    if let crate::yaml::Value::Map(entries) = &mut data.value {
+        entries.push((at(&Json::String("proctor".into())), extra));
+    }
+    (data, names)
+}
+
+/// A JSON value as a YAML node with no place in any file.
+fn json_node(j: &Json, span: std::ops::Range<usize>) -> crate::yaml::Node {
+    use crate::yaml::{Node, Value};
+    let value = match j {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Array(a) => Value::Seq(a.iter().map(|v| json_node(v, span.clone())).collect()),
+        Json::Object(o) => Value::Map(
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        json_node(&Json::String(k.clone()), span.clone()),
+                        json_node(v, span.clone()),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        span,
+        tag: None,
+        plain: false,
+        value,
+    }
+}
+
+/// Moves a finding on rendered text to the template span it came from.
+fn relocate(
+    d: Diagnostic,
+    template: &Source,
+    rendered: &Source,
+    map: Option<&render::SourceMap>,
+) -> Diagnostic {
+    let Some(primary) = d.primary.clone() else {
+        return d;
+    };
+    if !std::sync::Arc::ptr_eq(&primary.at.source, rendered) {
+        return d;
+    }
+    let Some(span) = map.and_then(|m| m.template_span(&primary.at.span)) else {
+        return d;
+    };
+    let mut moved = Diagnostic {
+        primary: None,
+        labels: Vec::new(),
+        ..d.clone()
+    }
+    .at(template, span);
+    if let Some(m) = primary.message {
+        moved = moved.primary_message(m);
+    }
+    moved = moved.label(rendered, primary.at.span, "rendered as");
+    for l in d.labels {
+        match (&l.message, map.and_then(|m| m.template_span(&l.at.span))) {
+            (Some(msg), Some(s)) if std::sync::Arc::ptr_eq(&l.at.source, rendered) => {
+                moved = moved.label(template, s, msg.clone())
+            }
+            _ => moved.labels.push(l),
+        }
+    }
+    moved
+}
