@@ -343,42 +343,8 @@ fn apply_unit(
         u.kind.replace('_', " "),
         unit_label(u)
     );
-    let existing = api.describe_stack(stack)?;
-    let kind = match &existing {
-        None => ChangeSetKind::Create,
-        // A stack created by a change set that was never executed.
-        Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
-        Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "ROLLBACK_FAILED" => {
-            return Err(Error::Refused(format!(
-                "stack `{stack}` is {} after a failed first deployment and cannot be updated; delete it (`aws cloudformation delete-stack --stack-name {stack}`) and apply again",
-                s.status
-            )));
-        }
-        Some(s) if s.status.ends_with("_IN_PROGRESS") => {
-            return Err(Error::Refused(format!(
-                "stack `{stack}` is busy ({}); wait until CloudFormation has finished, then apply again",
-                s.status
-            )));
-        }
-        Some(_) => ChangeSetKind::Update,
-    };
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let req = ChangeSetRequest {
-        stack: stack.to_string(),
-        name: format!("proctor-{}-{millis}", &u.sha256[..12.min(u.sha256.len())]),
-        kind,
-        template_body: u.text.clone(),
-        description: format!(
-            "proctor {}: {} {} {}",
-            env!("CARGO_PKG_VERSION"),
-            u.template,
-            u.template_version,
-            &u.sha256[..12.min(u.sha256.len())]
-        ),
-        tags: tags(u),
-    };
+    let kind = change_set_kind(stack, api.describe_stack(stack)?.as_ref())?;
+    let req = change_set_request(u, kind);
     let id = api.create_change_set(&req)?;
     // Leaves no trace of a change set that will not run: deletes it, and the empty stack
     // CloudFormation made for it when the stack is new.
@@ -434,7 +400,7 @@ fn apply_unit(
             return Ok(Outcome::Declined);
         }
     }
-    let mut seen: HashSet<String> = api.stack_events(stack)?.into_iter().map(|e| e.id).collect();
+    let seen: HashSet<String> = api.stack_events(stack)?.into_iter().map(|e| e.id).collect();
     set_in_flight(
         IN_FLIGHT
             .lock()
@@ -446,6 +412,64 @@ fn apply_unit(
             }),
     );
     api.execute_change_set(stack, &id)?;
+    let (last, failures) = watch(api, stack, seen, opts.poll, out)?;
+    finished(state_file, u, last, &failures, out)
+}
+
+/// How to change `stack`, given what CloudFormation has: create it, update it, or refuse (a
+/// stack that cannot be updated, or one that is busy).
+fn change_set_kind(stack: &str, existing: Option<&Stack>) -> Result<ChangeSetKind, Error> {
+    Ok(match existing {
+        None => ChangeSetKind::Create,
+        // A stack created by a change set that was never executed.
+        Some(s) if s.status == "REVIEW_IN_PROGRESS" => ChangeSetKind::Create,
+        Some(s) if s.status == "ROLLBACK_COMPLETE" || s.status == "ROLLBACK_FAILED" => {
+            return Err(Error::Refused(format!(
+                "stack `{stack}` is {} after a failed first deployment and cannot be updated; delete it (`aws cloudformation delete-stack --stack-name {stack}`) and apply again",
+                s.status
+            )));
+        }
+        Some(s) if s.status.ends_with("_IN_PROGRESS") => {
+            return Err(Error::Refused(format!(
+                "stack `{stack}` is busy ({}); wait until CloudFormation has finished, then apply again",
+                s.status
+            )));
+        }
+        Some(_) => ChangeSetKind::Update,
+    })
+}
+
+/// The change set for unit `u`: named after its artifact's hash, described with the template
+/// version it was built from, tagged for tracing.
+fn change_set_request(u: &VerifiedUnit, kind: ChangeSetKind) -> ChangeSetRequest {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    ChangeSetRequest {
+        stack: u.stack.clone(),
+        name: format!("proctor-{}-{millis}", &u.sha256[..12.min(u.sha256.len())]),
+        kind,
+        template_body: u.text.clone(),
+        description: format!(
+            "proctor {}: {} {} {}",
+            env!("CARGO_PKG_VERSION"),
+            u.template,
+            u.template_version,
+            &u.sha256[..12.min(u.sha256.len())]
+        ),
+        tags: tags(u),
+    }
+}
+
+/// Follows the stack until CloudFormation is done with it, printing each new event; returns
+/// the stack as it ended and the failures that carry a reason.
+fn watch(
+    api: &dyn Api,
+    stack: &str,
+    mut seen: HashSet<String>,
+    poll: std::time::Duration,
+    out: &mut dyn Write,
+) -> Result<(Stack, Vec<Event>), Error> {
     let mut failures: Vec<Event> = Vec::new();
     let last = loop {
         let s = api.describe_stack(stack)?;
@@ -475,7 +499,7 @@ fn apply_unit(
             }
         }
         match s {
-            Some(s) if s.status.ends_with("_IN_PROGRESS") => std::thread::sleep(opts.poll),
+            Some(s) if s.status.ends_with("_IN_PROGRESS") => std::thread::sleep(poll),
             Some(s) => break s,
             None => {
                 break Stack {
@@ -485,6 +509,19 @@ fn apply_unit(
             }
         }
     };
+    Ok((last, failures))
+}
+
+/// Records a deployed stack's outputs and says how it ended; a failed one with its first
+/// failures.
+fn finished(
+    state_file: &Path,
+    u: &VerifiedUnit,
+    last: Stack,
+    failures: &[Event],
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let stack = u.stack.as_str();
     if matches!(
         last.status.as_str(),
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
@@ -512,7 +549,7 @@ fn apply_unit(
         let _ = writeln!(out, "  reason: {r}");
     }
     // The first failure is the cause; the rest are usually cancellations it set off.
-    for e in &failures {
+    for e in failures {
         let _ = writeln!(
             out,
             "  failed: {} ({}): {}",
@@ -525,7 +562,6 @@ fn apply_unit(
         status: last.status,
     })
 }
-
 /// The tags every stack gets: what it was built from, so that a stack in the console can be
 /// traced back to a template version and a deployment.
 fn tags(u: &VerifiedUnit) -> Vec<(String, String)> {

@@ -43,21 +43,13 @@ pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, NotAFile> {
 
 /// Reads a text file for checking. Too large, unreadable, binary or non-UTF-8 files are
 /// diagnostics; a non-UTF-8 file's diagnostic points at its first bad byte.
-pub fn read_source(
-    path: &Path,
-    name: &str,
-    max_bytes: u64,
-) -> Result<Source, Box<Diagnostic>> {
+pub fn read_source(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Box<Diagnostic>> {
     read_checked(path, name, max_bytes).map_err(Box::new)
 }
 
 // Boxed once, at the public boundary.
 #[allow(clippy::result_large_err)]
-fn read_checked(
-    path: &Path,
-    name: &str,
-    max_bytes: u64,
-) -> Result<Source, Diagnostic> {
+fn read_checked(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Diagnostic> {
     let empty = || SourceFile::new(name, path, String::new());
     let fail = |e: &std::io::Error| {
         Diagnostic::new(
@@ -136,4 +128,3 @@ pub fn io_reason(e: &std::io::Error) -> String {
         _ => e.to_string(),
     }
 }
-

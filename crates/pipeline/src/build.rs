@@ -8,9 +8,9 @@ use serde_json::{Value as Json, json};
 
 use crate::cfn::PLACEHOLDER_PREFIX;
 use crate::check::Outcome;
-use crate::unit::UnitKind;
 use crate::diag::Severity;
 use crate::source::sha256;
+use crate::unit::UnitKind;
 
 /// The build record's file name, inside the build folder.
 pub const RECORD: &str = "proctor-build.json";
@@ -37,11 +37,7 @@ fn kind_folder(kind: UnitKind) -> (&'static str, &'static str) {
 
 /// Why a unit whose template reads outputs that are not known yet waits: the stacks to apply
 /// first, or the outputs a deployed stack lacks.
-fn waiting_reason(
-    outcome: &Outcome,
-    r: &crate::unit::Rendered,
-    env: Option<&str>,
-) -> String {
+fn waiting_reason(outcome: &Outcome, r: &crate::unit::Rendered, env: Option<&str>) -> String {
     let mut missing_env: Vec<&str> = Vec::new();
     let mut undeclared: Vec<&str> = Vec::new();
     for piece in r.text.split(PLACEHOLDER_PREFIX).skip(1) {

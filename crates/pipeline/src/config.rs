@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diag::filter::CodeFilter;
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
 pub use crate::policy::waiver::{Date, Waiver};
@@ -166,8 +167,32 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// Parses proctor.toml. `None` means the file cannot be used at all (TOML syntax or shape);
 /// a `Config` may still come with diagnostics about its values.
 pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Option<Config> {
-    let raw: RawConfig = match toml::from_str(source.text()) {
-        Ok(r) => r,
+    let raw = read_toml(source, diags)?;
+    let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
+        v.unwrap_or_default().into_iter().map(path_at).collect()
+    };
+    let mut cfg = Config {
+        source: source.clone(),
+        root: root.to_path_buf(),
+        templates: paths(raw.workspace.templates),
+        policies: paths(raw.workspace.policies),
+        builtin_policies: raw.policies.builtin.unwrap_or(false),
+        filter: code_filter(raw.check, source, diags),
+        limits: limits(&raw.limits),
+        environments: Vec::new(),
+        services: Vec::new(),
+        waivers: waivers(raw.waiver, source, diags),
+    };
+    check_folders(&cfg, diags);
+    cfg.environments = environments(raw.environment, source, diags);
+    cfg.services = services(raw.service, source, diags);
+    Some(cfg)
+}
+
+/// proctor.toml's tables as written; W001 when it is not TOML or not of the right shape.
+fn read_toml(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<RawConfig> {
+    match toml::from_str(source.text()) {
+        Ok(r) => Some(r),
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
@@ -183,63 +208,41 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
                     .at(source, span)
                     .help(help),
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// `[limits]`, each missing key at its default, the depths clamped to what proctor can run.
+fn limits(raw: &RawLimits) -> Limits {
     let defaults = Limits::default();
-    let limits = Limits {
-        max_file_bytes: raw.limits.max_file_bytes.unwrap_or(defaults.max_file_bytes),
+    Limits {
+        max_file_bytes: raw.max_file_bytes.unwrap_or(defaults.max_file_bytes),
         max_yaml_depth: raw
-            .limits
             .max_yaml_depth
             .unwrap_or(defaults.max_yaml_depth)
             .clamp(1, 10_000),
-        max_alias_nodes: raw
-            .limits
-            .max_alias_nodes
-            .unwrap_or(defaults.max_alias_nodes),
-        template_fuel: raw.limits.template_fuel.unwrap_or(defaults.template_fuel),
+        max_alias_nodes: raw.max_alias_nodes.unwrap_or(defaults.max_alias_nodes),
+        template_fuel: raw.template_fuel.unwrap_or(defaults.template_fuel),
         template_recursion: raw
-            .limits
             .template_recursion
             .unwrap_or(defaults.template_recursion)
             .clamp(1, 1_000),
         max_rendered_bytes: raw
-            .limits
             .max_rendered_bytes
             .unwrap_or(defaults.max_rendered_bytes),
         regex_backtrack_limit: raw
-            .limits
             .regex_backtrack_limit
             .unwrap_or(defaults.regex_backtrack_limit),
-        policy_steps: raw.limits.policy_steps.unwrap_or(defaults.policy_steps),
-        max_files: raw.limits.max_files.unwrap_or(defaults.max_files),
-    };
-    let paths = |v: Option<Vec<Spanned<String>>>| -> Vec<At<PathBuf>> {
-        v.unwrap_or_default()
-            .into_iter()
-            .map(|s| {
-                let a = at(s);
-                At {
-                    value: PathBuf::from(a.value),
-                    span: a.span,
-                }
-            })
-            .collect()
-    };
-    let mut cfg = Config {
-        source: source.clone(),
-        root: root.to_path_buf(),
-        templates: paths(raw.workspace.templates),
-        policies: paths(raw.workspace.policies),
-        builtin_policies: raw.policies.builtin.unwrap_or(false),
-        filter: crate::diag::filter::CodeFilter::default(),
-        limits,
-        environments: Vec::new(),
-        services: Vec::new(),
-        waivers: Vec::new(),
-    };
-    for (key, entries) in [("select", raw.check.select), ("ignore", raw.check.ignore)] {
+        policy_steps: raw.policy_steps.unwrap_or(defaults.policy_steps),
+        max_files: raw.max_files.unwrap_or(defaults.max_files),
+    }
+}
+
+/// `[check] select` and `ignore`; W001 for an entry that names no code.
+fn code_filter(check: RawCheck, source: &Source, diags: &mut Vec<Diagnostic>) -> CodeFilter {
+    let mut filter = CodeFilter::default();
+    for (key, entries) in [("select", check.select), ("ignore", check.ignore)] {
         let mut kept = Vec::new();
         for e in entries.unwrap_or_default() {
             match crate::diag::filter::check_entry(e.get_ref()) {
@@ -252,11 +255,18 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             }
         }
         match key {
-            "select" => cfg.filter.select = kept,
-            _ => cfg.filter.ignore = kept,
+            "select" => filter.select = kept,
+            _ => filter.ignore = kept,
         }
     }
-    for w in raw.waiver {
+    filter
+}
+
+/// `[[waiver]]` tables; W001 for an empty field or an expiry that is not a date (that waiver
+/// is left out).
+fn waivers(raw: Vec<RawWaiver>, source: &Source, diags: &mut Vec<Diagnostic>) -> Vec<Waiver> {
+    let mut out = Vec::new();
+    for w in raw {
         let mut ok = true;
         for (key, v) in [
             ("rule", &w.rule),
@@ -291,7 +301,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             continue;
         };
         if ok {
-            cfg.waivers.push(Waiver {
+            out.push(Waiver {
                 rule: at(w.rule),
                 deployment: at(w.deployment),
                 resource: w.resource.map(at),
@@ -304,6 +314,12 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             });
         }
     }
+    out
+}
+
+/// W005: `[workspace]` folders that do not exist.
+fn check_folders(cfg: &Config, diags: &mut Vec<Diagnostic>) {
+    let (source, root) = (&cfg.source, &cfg.root);
     for (key, folders) in [("templates", &cfg.templates), ("policies", &cfg.policies)] {
         for f in folders.iter().filter(|f| !root.join(&f.value).is_dir()) {
             diags.push(
@@ -323,8 +339,17 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             );
         }
     }
+}
+
+/// `[[environment]]` tables; one whose template reference cannot be read is left out.
+fn environments(
+    raw: Vec<RawEnvironment>,
+    source: &Source,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<EnvironmentDeployment> {
     let mut names: std::collections::HashMap<String, Range<usize>> = Default::default();
-    for e in raw.environment {
+    let mut out = Vec::new();
+    for e in raw {
         let name = at(e.name);
         check_deployment_name(source, &name, "environment", &mut names, diags);
         if let Some(a) = &e.account_id
@@ -339,21 +364,31 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         let Some(template) = template_ref(source, at(e.template), diags) else {
             continue;
         };
-        cfg.environments.push(EnvironmentDeployment {
+        out.push(EnvironmentDeployment {
             name,
             template,
             spec: path_at(e.spec),
             account_id: e.account_id.map(Spanned::into_inner),
         });
     }
-    names.clear();
-    for s in raw.service {
+    out
+}
+
+/// `[[service]]` tables; one whose template reference cannot be read is left out.
+fn services(
+    raw: Vec<RawService>,
+    source: &Source,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ServiceDeployment> {
+    let mut names: std::collections::HashMap<String, Range<usize>> = Default::default();
+    let mut out = Vec::new();
+    for s in raw {
         let name = at(s.name);
         check_deployment_name(source, &name, "service", &mut names, diags);
         let Some(template) = template_ref(source, at(s.template), diags) else {
             continue;
         };
-        cfg.services.push(ServiceDeployment {
+        out.push(ServiceDeployment {
             name,
             template,
             spec: path_at(s.spec),
@@ -362,7 +397,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
             repository_connection_arn: s.repository_connection_arn,
         });
     }
-    Some(cfg)
+    out
 }
 
 fn path_at(s: Spanned<String>) -> At<PathBuf> {

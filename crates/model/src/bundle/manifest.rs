@@ -111,6 +111,8 @@ pub fn read(
     out
 }
 
+/// One entry of `templates`: its engine and the template file it names. `None` when the entry
+/// is unusable (reported).
 fn read_entry(
     src: &Source,
     item: &Node,
@@ -133,6 +135,61 @@ fn read_entry(
         "a template entry",
         diags,
     );
+    let engine = read_engine(src, item, diags)?;
+    let Some(file_node) = item.get("file") else {
+        if engine == Engine::JinjaCloudFormation {
+            diags.push(missing_key(
+                src,
+                item.span.clone(),
+                "file",
+                "the template entry",
+                "file: \"cloudformation.yaml\"",
+            ));
+        }
+        return Some(TemplateFile {
+            path: None,
+            display: String::new(),
+            engine,
+            file_span: item.span.clone(),
+        });
+    };
+    let file = expect_str(file_node, src, "`file`", diags)?;
+    let span = file_node.span.clone();
+    let display = crate::paths::join_display(&crate::paths::parent_display(src.name()), file);
+    if engine != Engine::JinjaCloudFormation && (file == "*" || file.contains('*')) {
+        return Some(TemplateFile {
+            path: None,
+            display,
+            engine,
+            file_span: span,
+        });
+    }
+    let path = match inside(manifest_dir, bundle_root, file) {
+        Ok(p) => p,
+        Err(why) => {
+            diags.push(
+                Diagnostic::new(codes::B002, format!("`{file}` is outside the bundle: {why}"))
+                    .at(src, span)
+                    .help("keep the template inside the bundle and name it relative to the manifest, e.g. `cloudformation.yaml`"),
+            );
+            return None;
+        }
+    };
+    if !check_file(src, &path, file, &display, span.clone(), max_bytes, diags) {
+        return None;
+    }
+    Some(TemplateFile {
+        path: Some(path),
+        display,
+        engine,
+        file_span: span,
+    })
+}
+
+/// The entry's rendering engine (`rendering_engine`, or its old name `engine`) with its
+/// `template_language`. `None` when it is missing or unknown (reported); an engine proctor
+/// does not compile is noted.
+fn read_engine(src: &Source, item: &Node, diags: &mut Vec<Diagnostic>) -> Option<Engine> {
     let engine_node = match (item.entry("rendering_engine"), item.entry("engine")) {
         (Some((_, v)), _) => Some(v),
         (None, Some((k, v))) => {
@@ -187,56 +244,32 @@ fn read_entry(
                 .help("proctor still checks this bundle's schema and specs; it renders and validates Jinja CloudFormation only"),
         );
     }
-    let Some(file_node) = item.get("file") else {
-        if engine == Engine::JinjaCloudFormation {
-            diags.push(missing_key(
-                src,
-                item.span.clone(),
-                "file",
-                "the template entry",
-                "file: \"cloudformation.yaml\"",
-            ));
-        }
-        return Some(TemplateFile {
-            path: None,
-            display: String::new(),
-            engine,
-            file_span: item.span.clone(),
-        });
-    };
-    let file = expect_str(file_node, src, "`file`", diags)?;
-    let span = file_node.span.clone();
-    let display = crate::paths::join_display(&crate::paths::parent_display(src.name()), file);
-    if engine != Engine::JinjaCloudFormation && (file == "*" || file.contains('*')) {
-        return Some(TemplateFile {
-            path: None,
-            display,
-            engine,
-            file_span: span,
-        });
-    }
-    let path = match inside(manifest_dir, bundle_root, file) {
-        Ok(p) => p,
-        Err(why) => {
-            diags.push(
-                Diagnostic::new(codes::B002, format!("`{file}` is outside the bundle: {why}"))
-                    .at(src, span)
-                    .help("keep the template inside the bundle and name it relative to the manifest, e.g. `cloudformation.yaml`"),
-            );
-            return None;
-        }
-    };
-    match std::fs::metadata(&path) {
+    Some(engine)
+}
+
+/// Checks the template file at `path` (named `file` in the manifest, at `span`): it exists,
+/// is a file, and is no larger than `max_bytes`. Returns false when there is no template
+/// file there (reported); one that is too large is reported, and kept.
+fn check_file(
+    src: &Source,
+    path: &Path,
+    file: &str,
+    display: &str,
+    span: Range<usize>,
+    max_bytes: u64,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    match std::fs::metadata(path) {
         Err(_) => {
             diags.push(
                 Diagnostic::new(
                     codes::B001,
                     format!("the manifest names `{file}`, which does not exist"),
                 )
-                .at(src, span.clone())
+                .at(src, span)
                 .help(format!("create `{display}` or correct the file name")),
             );
-            return None;
+            return false;
         }
         Ok(m) if m.is_dir() => {
             diags.push(
@@ -244,10 +277,10 @@ fn read_entry(
                     codes::B001,
                     format!("`{file}` is a folder, not a template file"),
                 )
-                .at(src, span.clone())
+                .at(src, span)
                 .help("name the template file inside it"),
             );
-            return None;
+            return false;
         }
         Ok(m) if m.len() > max_bytes => diags.push(
             Diagnostic::new(
@@ -257,17 +290,12 @@ fn read_entry(
                     m.len()
                 ),
             )
-            .at(src, span.clone())
+            .at(src, span)
             .help("split the template, or move large inline content (policies, scripts) out of it"),
         ),
         Ok(_) => {}
     }
-    Some(TemplateFile {
-        path: Some(path),
-        display,
-        engine,
-        file_span: span,
-    })
+    true
 }
 
 /// Resolves `file` relative to the manifest's folder, refusing anything that leaves the

@@ -13,9 +13,9 @@ pub use manifest::{Engine, TemplateFile};
 pub use registration::EnvTemplateRef;
 
 use crate::diag::{Diagnostic, codes};
+use crate::files::read_source;
 use crate::limits::Limits;
 use crate::schema::{InputSchema, InputType};
-use crate::files::read_source;
 use crate::source::{Source, SourceFile};
 use crate::yaml;
 

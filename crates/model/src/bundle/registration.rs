@@ -5,8 +5,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, codes};
-use crate::limits::Limits;
 use crate::files::read_source;
+use crate::limits::Limits;
 use crate::source::Source;
 use crate::yaml::shape::{check_keys, expect_map};
 

@@ -86,6 +86,9 @@ impl<'a> Converter<'a> {
             .unwrap_or_default();
         for (k, v) in entries {
             let key = k.scalar_text().unwrap_or_default();
+            if self.constraint(&key, v, &mut out) || self.subschemas(&key, v, &mut out) {
+                continue;
+            }
             match key.as_str() {
                 "type" => self.type_keyword(v, &mut out),
                 "nullable" => match v.value {
@@ -96,122 +99,7 @@ impl<'a> Converter<'a> {
                         "write `nullable: true`",
                     ),
                 },
-                "enum" => match v.as_seq() {
-                    Some(items) if !items.is_empty() => {
-                        out.insert(key, Json::Array(items.iter().map(Node::to_json).collect()));
-                    }
-                    _ => self.invalid(
-                        v,
-                        "`enum` must be a non-empty list".into(),
-                        "write the allowed values as a list: `enum: [small, medium, large]`",
-                    ),
-                },
-                "pattern" => self.pattern(v, &mut out),
-                "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
-                | "maxProperties" => match v.value {
-                    Value::Int(i) if i >= 0 => {
-                        out.insert(key, Json::from(i));
-                    }
-                    _ => self.invalid(
-                        v,
-                        format!("`{key}` must be a non-negative integer"),
-                        "write a whole number such as `1`",
-                    ),
-                },
-                "minimum" | "maximum" => match v.value {
-                    Value::Int(_) | Value::Float(_) => {
-                        out.insert(key, v.to_json());
-                    }
-                    _ => self.invalid(
-                        v,
-                        format!("`{key}` must be a number"),
-                        "write a number such as `0`",
-                    ),
-                },
-                "multipleOf" => match v.value {
-                    Value::Int(i) if i > 0 => {
-                        out.insert(key, Json::from(i));
-                    }
-                    Value::Float(f) if f > 0.0 => {
-                        out.insert(key, v.to_json());
-                    }
-                    _ => self.invalid(
-                        v,
-                        "`multipleOf` must be a number greater than 0".into(),
-                        "write a positive number such as `2`",
-                    ),
-                },
-                "exclusiveMinimum" | "exclusiveMaximum" => match v.value {
-                    Value::Bool(b) => {
-                        out.insert(key, Json::Bool(b));
-                    }
-                    _ => {
-                        let bound = if key == "exclusiveMinimum" {
-                            "minimum"
-                        } else {
-                            "maximum"
-                        };
-                        self.invalid(
-                            v,
-                            format!("`{key}` must be `true` or `false` in OpenAPI 3.0"),
-                            &format!("write `{bound}: N` with `{key}: true`; the numeric form is from later JSON Schema drafts"),
-                        );
-                    }
-                },
-                "uniqueItems" => match v.value {
-                    Value::Bool(b) => {
-                        out.insert(key, Json::Bool(b));
-                    }
-                    _ => self.invalid(
-                        v,
-                        "`uniqueItems` must be `true` or `false`".into(),
-                        "write `uniqueItems: true`",
-                    ),
-                },
                 "required" => self.required(v, &declared, node, &mut out),
-                "items" => {
-                    let items = self.schema_object(v, false);
-                    out.insert(key, items);
-                }
-                "properties" => match v.as_map() {
-                    Some(props) => {
-                        let mut m = Map::new();
-                        for (pk, pv) in props {
-                            let schema = self.schema_object(pv, false);
-                            m.insert(pk.scalar_text().unwrap_or_default(), schema);
-                        }
-                        out.insert(key, Json::Object(m));
-                    }
-                    None => self.invalid(
-                        v,
-                        "`properties` must be a mapping of names to schemas".into(),
-                        "write `properties: {name: {type: string}}`",
-                    ),
-                },
-                "additionalProperties" => match v.value {
-                    Value::Bool(b) => {
-                        out.insert(key, Json::Bool(b));
-                    }
-                    _ => {
-                        let s = self.schema_object(v, false);
-                        out.insert(key, s);
-                    }
-                },
-                "allOf" | "anyOf" | "oneOf" => match v.as_seq() {
-                    Some(items) if !items.is_empty() => {
-                        let list = items.iter().map(|i| self.schema_object(i, false)).collect();
-                        out.insert(key, Json::Array(list));
-                    }
-                    _ => self.invalid(
-                        v,
-                        format!("`{key}` must be a non-empty list of schemas"),
-                        "write a list of Schema Objects",
-                    ),
-                },
-                "not" => {
-                    let s = self.schema_object(v, false);
-                    out.insert(key, s);
-                }
                 "default" => {
                     default = Some(v);
                     out.insert(key, v.to_json());
@@ -229,23 +117,178 @@ impl<'a> Converter<'a> {
                     "write the referenced schema inline",
                 ),
                 _ if key.starts_with("x-") => {}
-                _ => {
-                    let mut d = Diagnostic::new(
-                        codes::S005,
-                        format!("`{key}` is not an OpenAPI 3.0 schema keyword"),
-                    )
-                    .at(self.source, k.span.clone())
-                    .primary_message("ignored: it checks nothing");
-                    d = match did_you_mean(&key, KEYWORDS.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("delete it, or prefix it with `x-` if it is an extension"),
-                    };
-                    self.diags.push(d);
-                }
+                _ => self.unknown_keyword(k, &key),
             }
         }
-        if input_type
-            && let Some(Json::String(t)) = out.get("type")
+        if input_type {
+            self.input_type_object(node, &out);
+        }
+        if nullable {
+            allow_null(&mut out);
+        }
+        let json = Json::Object(out);
+        if let Some(d) = default {
+            self.check_default(d, &json);
+        }
+        json
+    }
+
+    /// The keywords that constrain a value (`enum`, `pattern`, lengths, bounds, counts,
+    /// `uniqueItems`): copied into `out` when well-formed, else reported. Returns false when
+    /// `key` is not one of them.
+    fn constraint(&mut self, key: &str, v: &Node, out: &mut Map<String, Json>) -> bool {
+        match key {
+            "enum" => match v.as_seq() {
+                Some(items) if !items.is_empty() => {
+                    out.insert(
+                        key.into(),
+                        Json::Array(items.iter().map(Node::to_json).collect()),
+                    );
+                }
+                _ => self.invalid(
+                    v,
+                    "`enum` must be a non-empty list".into(),
+                    "write the allowed values as a list: `enum: [small, medium, large]`",
+                ),
+            },
+            "pattern" => self.pattern(v, out),
+            "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties"
+            | "maxProperties" => match v.value {
+                Value::Int(i) if i >= 0 => {
+                    out.insert(key.into(), Json::from(i));
+                }
+                _ => self.invalid(
+                    v,
+                    format!("`{key}` must be a non-negative integer"),
+                    "write a whole number such as `1`",
+                ),
+            },
+            "minimum" | "maximum" => match v.value {
+                Value::Int(_) | Value::Float(_) => {
+                    out.insert(key.into(), v.to_json());
+                }
+                _ => self.invalid(
+                    v,
+                    format!("`{key}` must be a number"),
+                    "write a number such as `0`",
+                ),
+            },
+            "multipleOf" => match v.value {
+                Value::Int(i) if i > 0 => {
+                    out.insert(key.into(), Json::from(i));
+                }
+                Value::Float(f) if f > 0.0 => {
+                    out.insert(key.into(), v.to_json());
+                }
+                _ => self.invalid(
+                    v,
+                    "`multipleOf` must be a number greater than 0".into(),
+                    "write a positive number such as `2`",
+                ),
+            },
+            "exclusiveMinimum" | "exclusiveMaximum" => match v.value {
+                Value::Bool(b) => {
+                    out.insert(key.into(), Json::Bool(b));
+                }
+                _ => {
+                    let bound = if key == "exclusiveMinimum" {
+                        "minimum"
+                    } else {
+                        "maximum"
+                    };
+                    self.invalid(
+                        v,
+                        format!("`{key}` must be `true` or `false` in OpenAPI 3.0"),
+                        &format!("write `{bound}: N` with `{key}: true`; the numeric form is from later JSON Schema drafts"),
+                    );
+                }
+            },
+            "uniqueItems" => match v.value {
+                Value::Bool(b) => {
+                    out.insert(key.into(), Json::Bool(b));
+                }
+                _ => self.invalid(
+                    v,
+                    "`uniqueItems` must be `true` or `false`".into(),
+                    "write `uniqueItems: true`",
+                ),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// The keywords that hold schemas of their own (`items`, `properties`,
+    /// `additionalProperties`, `allOf`, `anyOf`, `oneOf`, `not`): converted into `out`.
+    /// Returns false when `key` is not one of them.
+    fn subschemas(&mut self, key: &str, v: &Node, out: &mut Map<String, Json>) -> bool {
+        match key {
+            "items" => {
+                let items = self.schema_object(v, false);
+                out.insert(key.into(), items);
+            }
+            "properties" => match v.as_map() {
+                Some(props) => {
+                    let mut m = Map::new();
+                    for (pk, pv) in props {
+                        let schema = self.schema_object(pv, false);
+                        m.insert(pk.scalar_text().unwrap_or_default(), schema);
+                    }
+                    out.insert(key.into(), Json::Object(m));
+                }
+                None => self.invalid(
+                    v,
+                    "`properties` must be a mapping of names to schemas".into(),
+                    "write `properties: {name: {type: string}}`",
+                ),
+            },
+            "additionalProperties" => match v.value {
+                Value::Bool(b) => {
+                    out.insert(key.into(), Json::Bool(b));
+                }
+                _ => {
+                    let s = self.schema_object(v, false);
+                    out.insert(key.into(), s);
+                }
+            },
+            "allOf" | "anyOf" | "oneOf" => match v.as_seq() {
+                Some(items) if !items.is_empty() => {
+                    let list = items.iter().map(|i| self.schema_object(i, false)).collect();
+                    out.insert(key.into(), Json::Array(list));
+                }
+                _ => self.invalid(
+                    v,
+                    format!("`{key}` must be a non-empty list of schemas"),
+                    "write a list of Schema Objects",
+                ),
+            },
+            "not" => {
+                let s = self.schema_object(v, false);
+                out.insert(key.into(), s);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A key that is no OpenAPI 3.0 keyword (nor an `x-` extension): reported, and ignored.
+    fn unknown_keyword(&mut self, k: &Node, key: &str) {
+        let mut d = Diagnostic::new(
+            codes::S005,
+            format!("`{key}` is not an OpenAPI 3.0 schema keyword"),
+        )
+        .at(self.source, k.span.clone())
+        .primary_message("ignored: it checks nothing");
+        d = match did_you_mean(key, KEYWORDS.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help("delete it, or prefix it with `x-` if it is an extension"),
+        };
+        self.diags.push(d);
+    }
+
+    /// An input type (a schema directly under `types`) must be an object.
+    fn input_type_object(&mut self, node: &Node, out: &Map<String, Json>) {
+        if let Some(Json::String(t)) = out.get("type")
             && t != "object"
         {
             let at = node.get("type").unwrap_or(node);
@@ -255,24 +298,6 @@ impl<'a> Converter<'a> {
                 "write `type: object` with the inputs under `properties`",
             );
         }
-        if nullable {
-            if let Some(Json::String(t)) = out.get("type").cloned() {
-                out.insert(
-                    "type".into(),
-                    Json::Array(vec![Json::String(t), Json::from("null")]),
-                );
-            }
-            if let Some(Json::Array(values)) = out.get_mut("enum")
-                && !values.contains(&Json::Null)
-            {
-                values.push(Json::Null);
-            }
-        }
-        let json = Json::Object(out);
-        if let Some(d) = default {
-            self.check_default(d, &json);
-        }
-        json
     }
 
     fn type_keyword(&mut self, v: &Node, out: &mut Map<String, Json>) {
@@ -412,5 +437,20 @@ impl<'a> Converter<'a> {
                 .help("change the default or the constraint so that they agree"),
             );
         }
+    }
+}
+
+/// `nullable: true` in JSON Schema: `null` joins the `type`, and the `enum` when there is one.
+fn allow_null(out: &mut Map<String, Json>) {
+    if let Some(Json::String(t)) = out.get("type").cloned() {
+        out.insert(
+            "type".into(),
+            Json::Array(vec![Json::String(t), Json::from("null")]),
+        );
+    }
+    if let Some(Json::Array(values)) = out.get_mut("enum")
+        && !values.contains(&Json::Null)
+    {
+        values.push(Json::Null);
     }
 }

@@ -222,93 +222,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// The diagnostic of one validation error, or `None` when it is not reported (a `format`,
+    /// or an `enum` error on a list or mapping, which is a type error reported as such).
     fn diagnose(&self, kind: &ValidationErrorKind, fallback: &str) -> Option<Diagnostic> {
         let name = self.input_name();
         let d = match kind {
-            ValidationErrorKind::Type { kind } => {
-                let expected = match kind {
-                    TypeKind::Single(t) => type_phrase(&t.to_string()),
-                    TypeKind::Multiple(ts) => {
-                        let names: Vec<String> =
-                            ts.iter().map(|t| type_phrase(&t.to_string())).collect();
-                        names.join(" or ")
-                    }
-                };
-                let found = self.target.map_or("nothing", Node::kind_name);
-                let d = self
-                    .at_value(
-                        codes::I003,
-                        format!(
-                            "input `{name}` must be {expected}, found {found} {}",
-                            self.shown()
-                        )
-                        .trim_end()
-                        .to_string(),
-                    )
-                    .primary_message(format!("expected {expected}"));
-                let d = self.with_schema_label(d, format!("`{name}` is declared {expected} here"));
-                d.help(self.type_help(&expected))
-            }
-            ValidationErrorKind::Enum { options } => {
-                let allowed: Vec<String> = options
-                    .as_array()
-                    .map(|a| a.iter().map(json_text).collect())
-                    .unwrap_or_default();
-                // A list or mapping where a scalar goes is a type error, reported as such.
-                let value = self
-                    .target
-                    .filter(|t| !matches!(t.value, Value::Seq(_) | Value::Map(_)))
-                    .and_then(Node::scalar_text)?;
-                let d = self
-                    .at_value(
-                        codes::I004,
-                        format!("`{}` is not an allowed value of `{name}`", truncate(&value)),
-                    )
-                    .primary_message("not one of the allowed values");
-                let d = self.with_schema_label(d, "allowed values declared here".into());
-                let allowed_refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
-                match did_you_mean(&value, allowed_refs.iter().copied()) {
-                    Some(s) => d.help(format!(
-                        "did you mean `{s}`? The allowed values are {}",
-                        list(&allowed_refs)
-                    )),
-                    None => d.help(format!("the allowed values are {}", list(&allowed_refs))),
-                }
-            }
-            ValidationErrorKind::Pattern { pattern } => {
-                let value = self.target.and_then(Node::scalar_text).unwrap_or_default();
-                let d = self
-                    .at_value(
-                        codes::I005,
-                        format!(
-                            "`{}` does not match the pattern of `{name}`",
-                            truncate(&value)
-                        ),
-                    )
-                    .primary_message(format!("no match for `{pattern}`"));
-                let d = self.with_schema_label(d, "pattern declared here".into());
-                let desc = self
-                    .description()
-                    .map(|s| format!("\n`{name}`: {s}"))
-                    .unwrap_or_default();
-                d.help(format!(
-                    "the value must contain a match of the regular expression `{pattern}`{desc}"
-                ))
-            }
+            ValidationErrorKind::Type { kind } => self.wrong_type(&name, kind),
+            ValidationErrorKind::Enum { options } => self.not_allowed(&name, options)?,
+            ValidationErrorKind::Pattern { pattern } => self.no_match(&name, pattern),
             ValidationErrorKind::MinLength { limit } | ValidationErrorKind::MaxLength { limit } => {
-                let len = self
-                    .target
-                    .and_then(Node::as_str)
-                    .map_or(0, |s| s.chars().count());
-                let (bound, word) = if matches!(kind, ValidationErrorKind::MinLength { .. }) {
-                    ("at least", "short")
-                } else {
-                    ("at most", "long")
-                };
-                let d = self.at_value(codes::I006, format!("input `{name}` is too {word}: {len} characters, {bound} {limit} allowed"))
-                    .primary_message(format!("{len} characters"));
-                let d = self.with_schema_label(d, format!("{bound} {limit} characters"));
-                d.help(format!("write a value of {bound} {limit} characters"))
+                let min = matches!(kind, ValidationErrorKind::MinLength { .. });
+                self.wrong_length(&name, *limit, min)
             }
             ValidationErrorKind::Minimum { limit }
             | ValidationErrorKind::Maximum { limit }
@@ -320,17 +244,7 @@ impl Ctx<'_> {
                     ValidationErrorKind::ExclusiveMinimum { .. } => "greater than",
                     _ => "less than",
                 };
-                let d = self
-                    .at_value(
-                        codes::I007,
-                        format!(
-                            "input `{name}` is {}, but must be {rule} {limit}",
-                            self.shown()
-                        ),
-                    )
-                    .primary_message(format!("must be {rule} {limit}"));
-                let d = self.with_schema_label(d, "bound declared here".into());
-                d.help(format!("write a value {rule} {limit}"))
+                self.out_of_range(&name, rule, limit)
             }
             ValidationErrorKind::MultipleOf { multiple_of } => {
                 let d = self.at_value(
@@ -344,21 +258,8 @@ impl Ctx<'_> {
                 d.help(format!("write a multiple of {multiple_of}"))
             }
             ValidationErrorKind::MinItems { limit } | ValidationErrorKind::MaxItems { limit } => {
-                let n = self.target.and_then(Node::as_seq).map_or(0, <[Node]>::len);
-                let bound = if matches!(kind, ValidationErrorKind::MinItems { .. }) {
-                    "at least"
-                } else {
-                    "at most"
-                };
-                let d = self.at_value(
-                    codes::I008,
-                    format!(
-                        "input `{name}` has {n} item{}, {bound} {limit} allowed",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                );
-                let d = self.with_schema_label(d, format!("{bound} {limit} items"));
-                d.help(format!("give `{name}` {bound} {limit} items"))
+                let min = matches!(kind, ValidationErrorKind::MinItems { .. });
+                self.wrong_item_count(&name, *limit, min)
             }
             ValidationErrorKind::UniqueItems => {
                 let d = self.at_value(
@@ -368,53 +269,9 @@ impl Ctx<'_> {
                 let d = self.with_schema_label(d, "`uniqueItems: true` declared here".into());
                 d.help("remove the repeated items")
             }
-            ValidationErrorKind::Required { property } => {
-                let prop = json_text(property);
-                let (span, place) = self.object_anchor();
-                let prop_schema = self
-                    .ty
-                    .node
-                    .pointer(
-                        self.schema_segments[..self.schema_segments.len().saturating_sub(1)]
-                            .iter()
-                            .map(String::as_str),
-                    )
-                    .and_then(|o| o.get("properties"))
-                    .and_then(|p| p.get(&prop));
-                let expected = prop_schema
-                    .and_then(|p| p.get("type"))
-                    .and_then(Node::as_str)
-                    .map_or("value".to_string(), |t| t.to_string());
-                let desc = prop_schema
-                    .and_then(|p| p.get("description"))
-                    .and_then(Node::as_str)
-                    .map(|s| format!("\n`{}`: {}", prop, first_line(s)))
-                    .unwrap_or_default();
-                let d = Diagnostic::new(codes::I002, format!("missing required input `{prop}`"))
-                    .at(self.spec, span)
-                    .primary_message(format!("`{prop}` is required here"));
-                let d = self
-                    .with_schema_label(d, format!("`{prop}` is required here, with no default"));
-                d.help(format!("add `{prop}: <{expected}>` under `{place}`{desc}"))
-            }
+            ValidationErrorKind::Required { property } => self.missing(property),
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let obj = self.target.unwrap_or(self.root);
-                let key_span = unexpected
-                    .first()
-                    .and_then(|u| obj.entry(u))
-                    .map_or(obj.span.clone(), |(k, _)| k.span.clone());
-                let d = Diagnostic::new(
-                    codes::I001,
-                    format!(
-                        "unknown input{} {}",
-                        if unexpected.len() == 1 { "" } else { "s" },
-                        list(&unexpected.iter().map(String::as_str).collect::<Vec<_>>())
-                    ),
-                )
-                .at(self.spec, key_span);
-                let d =
-                    self.with_schema_label(d, "`additionalProperties: false` declared here".into());
-                d.help("delete the input, or correct its name")
+                self.unknown_inputs(unexpected)
             }
             ValidationErrorKind::Format { .. } => return None,
             _ => {
@@ -427,6 +284,183 @@ impl Ctx<'_> {
             }
         };
         Some(d)
+    }
+
+    /// A value of the wrong type (I003), with a hint of how to write the right one.
+    fn wrong_type(&self, name: &str, kind: &TypeKind) -> Diagnostic {
+        let expected = match kind {
+            TypeKind::Single(t) => type_phrase(&t.to_string()),
+            TypeKind::Multiple(ts) => {
+                let names: Vec<String> = ts.iter().map(|t| type_phrase(&t.to_string())).collect();
+                names.join(" or ")
+            }
+        };
+        let found = self.target.map_or("nothing", Node::kind_name);
+        let d = self
+            .at_value(
+                codes::I003,
+                format!(
+                    "input `{name}` must be {expected}, found {found} {}",
+                    self.shown()
+                )
+                .trim_end()
+                .to_string(),
+            )
+            .primary_message(format!("expected {expected}"));
+        let d = self.with_schema_label(d, format!("`{name}` is declared {expected} here"));
+        d.help(self.type_help(&expected))
+    }
+
+    /// A scalar that is not one of the `enum` values (I004); `None` for a list or mapping.
+    fn not_allowed(&self, name: &str, options: &Json) -> Option<Diagnostic> {
+        let allowed: Vec<String> = options
+            .as_array()
+            .map(|a| a.iter().map(json_text).collect())
+            .unwrap_or_default();
+        // A list or mapping where a scalar goes is a type error, reported as such.
+        let value = self
+            .target
+            .filter(|t| !matches!(t.value, Value::Seq(_) | Value::Map(_)))
+            .and_then(Node::scalar_text)?;
+        let d = self
+            .at_value(
+                codes::I004,
+                format!("`{}` is not an allowed value of `{name}`", truncate(&value)),
+            )
+            .primary_message("not one of the allowed values");
+        let d = self.with_schema_label(d, "allowed values declared here".into());
+        let allowed_refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        Some(match did_you_mean(&value, allowed_refs.iter().copied()) {
+            Some(s) => d.help(format!(
+                "did you mean `{s}`? The allowed values are {}",
+                list(&allowed_refs)
+            )),
+            None => d.help(format!("the allowed values are {}", list(&allowed_refs))),
+        })
+    }
+
+    /// A string that does not match the `pattern` (I005), with the property's description.
+    fn no_match(&self, name: &str, pattern: &str) -> Diagnostic {
+        let value = self.target.and_then(Node::scalar_text).unwrap_or_default();
+        let d = self
+            .at_value(
+                codes::I005,
+                format!(
+                    "`{}` does not match the pattern of `{name}`",
+                    truncate(&value)
+                ),
+            )
+            .primary_message(format!("no match for `{pattern}`"));
+        let d = self.with_schema_label(d, "pattern declared here".into());
+        let desc = self
+            .description()
+            .map(|s| format!("\n`{name}`: {s}"))
+            .unwrap_or_default();
+        d.help(format!(
+            "the value must contain a match of the regular expression `{pattern}`{desc}"
+        ))
+    }
+
+    /// A string shorter than `minLength` (`min`) or longer than `maxLength` (I006).
+    fn wrong_length(&self, name: &str, limit: u64, min: bool) -> Diagnostic {
+        let len = self
+            .target
+            .and_then(Node::as_str)
+            .map_or(0, |s| s.chars().count());
+        let (bound, word) = if min {
+            ("at least", "short")
+        } else {
+            ("at most", "long")
+        };
+        let d = self
+            .at_value(
+                codes::I006,
+                format!("input `{name}` is too {word}: {len} characters, {bound} {limit} allowed"),
+            )
+            .primary_message(format!("{len} characters"));
+        let d = self.with_schema_label(d, format!("{bound} {limit} characters"));
+        d.help(format!("write a value of {bound} {limit} characters"))
+    }
+
+    /// A number outside a bound (I007); `rule` says how it relates to `limit` ("at least").
+    fn out_of_range(&self, name: &str, rule: &str, limit: &Json) -> Diagnostic {
+        let d = self
+            .at_value(
+                codes::I007,
+                format!(
+                    "input `{name}` is {}, but must be {rule} {limit}",
+                    self.shown()
+                ),
+            )
+            .primary_message(format!("must be {rule} {limit}"));
+        let d = self.with_schema_label(d, "bound declared here".into());
+        d.help(format!("write a value {rule} {limit}"))
+    }
+
+    /// A list with fewer items than `minItems` (`min`) or more than `maxItems` (I008).
+    fn wrong_item_count(&self, name: &str, limit: u64, min: bool) -> Diagnostic {
+        let n = self.target.and_then(Node::as_seq).map_or(0, <[Node]>::len);
+        let bound = if min { "at least" } else { "at most" };
+        let d = self.at_value(
+            codes::I008,
+            format!(
+                "input `{name}` has {n} item{}, {bound} {limit} allowed",
+                if n == 1 { "" } else { "s" }
+            ),
+        );
+        let d = self.with_schema_label(d, format!("{bound} {limit} items"));
+        d.help(format!("give `{name}` {bound} {limit} items"))
+    }
+
+    /// A required input that is missing (I002), at the object that lacks it, with the type
+    /// and description the schema gives it.
+    fn missing(&self, property: &Json) -> Diagnostic {
+        let prop = json_text(property);
+        let (span, place) = self.object_anchor();
+        let prop_schema = self
+            .ty
+            .node
+            .pointer(
+                self.schema_segments[..self.schema_segments.len().saturating_sub(1)]
+                    .iter()
+                    .map(String::as_str),
+            )
+            .and_then(|o| o.get("properties"))
+            .and_then(|p| p.get(&prop));
+        let expected = prop_schema
+            .and_then(|p| p.get("type"))
+            .and_then(Node::as_str)
+            .map_or("value".to_string(), |t| t.to_string());
+        let desc = prop_schema
+            .and_then(|p| p.get("description"))
+            .and_then(Node::as_str)
+            .map(|s| format!("\n`{}`: {}", prop, first_line(s)))
+            .unwrap_or_default();
+        let d = Diagnostic::new(codes::I002, format!("missing required input `{prop}`"))
+            .at(self.spec, span)
+            .primary_message(format!("`{prop}` is required here"));
+        let d = self.with_schema_label(d, format!("`{prop}` is required here, with no default"));
+        d.help(format!("add `{prop}: <{expected}>` under `{place}`{desc}"))
+    }
+
+    /// Inputs that `additionalProperties: false` forbids (I001), at the first one's key.
+    fn unknown_inputs(&self, unexpected: &[String]) -> Diagnostic {
+        let obj = self.target.unwrap_or(self.root);
+        let key_span = unexpected
+            .first()
+            .and_then(|u| obj.entry(u))
+            .map_or(obj.span.clone(), |(k, _)| k.span.clone());
+        let d = Diagnostic::new(
+            codes::I001,
+            format!(
+                "unknown input{} {}",
+                if unexpected.len() == 1 { "" } else { "s" },
+                list(&unexpected.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        )
+        .at(self.spec, key_span);
+        let d = self.with_schema_label(d, "`additionalProperties: false` declared here".into());
+        d.help("delete the input, or correct its name")
     }
 
     /// Where to point for a missing key of the object at `pointer`: its key in the parent

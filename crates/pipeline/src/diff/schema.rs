@@ -370,6 +370,22 @@ fn number(side: Side, key: &str) -> Option<f64> {
     side.node.get(key).and_then(|n| n.to_json().as_f64())
 }
 
+/// One input compared: its schema on each side, its name, and its key in the new schema.
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    old: Side<'a>,
+    new: Side<'a>,
+    path: &'a str,
+    at: &'a std::ops::Range<usize>,
+}
+
+impl Input<'_> {
+    /// Where `key` is in the new schema, else the input's own key.
+    fn place(&self, key: &str) -> std::ops::Range<usize> {
+        self.new.key_span(key).unwrap_or(self.at.clone())
+    }
+}
+
 /// Compares one input's schema (`path` names it; `at` is its key in the new schema).
 fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Range<usize>) {
     let place = |key: &str| new.key_span(key).unwrap_or(at.clone());
@@ -389,7 +405,32 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
         );
         return; // the rest compares values of different kinds
     }
-    // Enums.
+    let input = Input {
+        old,
+        new,
+        path,
+        at: &at,
+    };
+    compare_enum(cx, &input);
+    compare_bounds(cx, &input);
+    compare_pattern(cx, &input);
+    compare_nullable(cx, &input);
+    compare_default(cx, &input);
+    compare_texts(cx, &input);
+    // Nested objects and array items.
+    if old.node.get("properties").is_some() || new.node.get("properties").is_some() {
+        compare_object(cx, old, new, path);
+    }
+    if let (Some(oi), Some(ni)) = (old.get("items"), new.get("items")) {
+        let at = new.key_span("items").unwrap_or(at);
+        compare_input(cx, oi, ni, &format!("{path}[]"), at);
+    }
+}
+
+/// Enum values removed (breaking) or added (compatible).
+fn compare_enum(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
     let values = |s: Side| s.json("enum").and_then(|e| e.as_array().cloned());
     match (values(old), values(new)) {
         (Some(o), Some(n)) => {
@@ -438,6 +479,13 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
         ),
         (None, None) => {}
     }
+}
+
+/// Length, range and item-count bounds, tightened (breaking) or widened (compatible).
+fn compare_bounds(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
+    let at = input.at;
     // Bounds: (keyword, is a lower bound, what it limits).
     for (key, lower, rule_tight, rule_wide) in [
         (
@@ -515,7 +563,13 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
             );
         }
     }
-    // Patterns.
+}
+
+/// A pattern added or changed (breaking unless provably wider) or removed (compatible).
+fn compare_pattern(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
+    let at = input.at;
     let pattern = |s: Side| {
         s.node
             .get("pattern")
@@ -552,7 +606,11 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
         }
         _ => {}
     }
-    // Nullable.
+}
+
+fn compare_nullable(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
     let nullable = |s: Side| s.json("nullable") == Some(Json::Bool(true));
     if nullable(old) && !nullable(new) {
         cx.push(
@@ -571,7 +629,12 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
             place("nullable"),
         );
     }
-    // Defaults.
+}
+
+/// A changed default: a warning, since deployments that relied on it change.
+fn compare_default(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
     let (od, nd) = (old.json("default"), new.json("default"));
     if od != nd {
         let show = |d: &Option<Json>| d.as_ref().map_or("none".to_string(), ToString::to_string);
@@ -587,7 +650,12 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
             place("default"),
         );
     }
-    // Descriptions and titles.
+}
+
+/// Edited descriptions and titles.
+fn compare_texts(cx: &mut Cx, input: &Input) {
+    let Input { old, new, path, .. } = *input;
+    let place = |key: &str| input.place(key);
     for key in ["description", "title"] {
         if old.json(key) != new.json(key) {
             cx.push(
@@ -598,14 +666,6 @@ fn compare_input(cx: &mut Cx, old: Side, new: Side, path: &str, at: std::ops::Ra
                 place(key),
             );
         }
-    }
-    // Nested objects and array items.
-    if old.node.get("properties").is_some() || new.node.get("properties").is_some() {
-        compare_object(cx, old, new, path);
-    }
-    if let (Some(oi), Some(ni)) = (old.get("items"), new.get("items")) {
-        let at = new.key_span("items").unwrap_or(at);
-        compare_input(cx, oi, ni, &format!("{path}[]"), at);
     }
 }
 

@@ -120,7 +120,10 @@ impl Job<'_> {
                 .and_then(|i| i.templates.first()?.path.as_ref())
                 .and_then(|p| read_source(p, "", limits.max_file_bytes).ok())
                 .map(|s| {
-                    analyse::declared_outputs(s.text(), &format!("{} (instance template)", b.label()))
+                    analyse::declared_outputs(
+                        s.text(),
+                        &format!("{} (instance template)", b.label()),
+                    )
                 }),
         };
         let raw = raw_regions(source.text());

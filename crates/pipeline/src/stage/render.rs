@@ -141,7 +141,11 @@ impl Stage<'_> {
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
     /// broken or the template did not parse.
     fn find(&self, bundle: &str, role: Role) -> Option<&Analysed> {
-        let bi = self.inputs.bundles.iter().position(|b| b.display == bundle)?;
+        let bi = self
+            .inputs
+            .bundles
+            .iter()
+            .position(|b| b.display == bundle)?;
         if self.inputs.broken.get(bi).copied().unwrap_or(false) {
             return None;
         }
@@ -246,7 +250,11 @@ impl Stage<'_> {
         environments
             .iter()
             .filter_map(|u| {
-                let text = &rendered.iter().find(|r| r.unit.name == u.name)?.rendered.text;
+                let text = &rendered
+                    .iter()
+                    .find(|r| r.unit.name == u.name)?
+                    .rendered
+                    .text;
                 let declared = self.find(&u.bundle, Role::Environment).map(|t| {
                     analyse::declared_outputs(t.source.text(), "")
                         .names

@@ -1,0 +1,595 @@
+//! `proctor check`: one run from the command line's paths to findings. [`run`] reads as its
+//! stages in order: proctor.toml, policies, plain templates, bundle discovery
+//! ([`discover`]), deployments, bundle loading, specs ([`specs`]), the template stages
+//! (`crate::stage`: analyse, render, validate), suppressions and codes. Pure: returns
+//! diagnostics, prints nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::bundle::{self, Bundle};
+use crate::config::{self, Config};
+use crate::diag::{Diagnostic, codes};
+use crate::files::read_source;
+use crate::limits::Limits;
+use crate::source::{Source, SourceFile};
+use crate::stage;
+use crate::unit::{Rendered, Unit};
+
+mod affected;
+mod discover;
+mod plain;
+mod specs;
+
+use affected::affected_with;
+pub use affected::{Affected, affected};
+use discover::{
+    Catalog, Deployments, Paths, beside_specs, command_line_paths, dedup, identity, jobs,
+    load_config, load_state, owners_of_beside_specs, policy_paths, project_specs, resolve,
+    workspace_roots,
+};
+use plain::check_plain_templates;
+use specs::{
+    ServiceContext, SpecOwner, SpecResult, check_deployment_spec, check_standalone_spec, errors,
+    isolated_spec,
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// Paths as given on the command line (bundles, folders of bundles, or spec files).
+    pub paths: Vec<String>,
+    /// Specs given with `--spec`.
+    pub specs: Vec<String>,
+    /// `--config`.
+    pub config: Option<String>,
+    /// Policy files or folders given with `--policy`.
+    pub policies: Vec<String>,
+    /// The folder to resolve relative paths against and to search for proctor.toml from.
+    pub cwd: PathBuf,
+    /// `--select` / `--ignore`, on top of proctor.toml's `[check]`.
+    pub filter: crate::diag::filter::CodeFilter,
+    /// `--changed`: `paths` are changed files; check only what they affect.
+    pub changed: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+    pub bundles: usize,
+    pub specs: usize,
+    pub units: Vec<Unit>,
+    /// The CloudFormation each unit rendered to (units that failed to render are left out).
+    pub rendered: Vec<Rendered>,
+    /// The policies that ran: name as shown and sha256 of their text.
+    pub policies: Vec<(String, String)>,
+    /// The folder shown paths are relative to: the workspace root, or the current folder.
+    pub root: PathBuf,
+    /// What `proctor apply` recorded as deployed (`.proctor/state.json`), empty when nothing.
+    pub deployed: crate::state::State,
+    /// The codes this run reports (`[check]` and `--select`/`--ignore` together).
+    pub filter: crate::diag::filter::CodeFilter,
+    /// `--changed` found nothing proctor reads among the changed files.
+    pub nothing_to_check: bool,
+    /// proctor.toml as shown, and the sha256 of its text, when there is one.
+    pub config: Option<(String, String)>,
+    /// Every policy rule's verdict on every document, sorted.
+    pub verdicts: Vec<crate::policy::RuleVerdict>,
+}
+
+/// Problems that stop proctor from running at all (exit code 2).
+#[derive(Debug)]
+pub enum Fatal {
+    /// proctor.toml cannot be used; its diagnostics say why.
+    Config(Vec<Diagnostic>),
+    /// Bad command-line arguments.
+    Usage(String),
+}
+
+/// Runs a check: the stages in order, each adding its findings to the outcome.
+pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
+    let mut out = Outcome::default();
+    let config = load_config(opts)?.map(|(cfg, diags)| {
+        out.diagnostics.extend(diags);
+        out.files += 1;
+        cfg
+    });
+    // `--changed`: the paths are changed files; check what they affect (config read once).
+    let Some(opts) = narrowed(opts, config.as_ref()) else {
+        out.nothing_to_check = true;
+        return Ok(out);
+    };
+    let run = Run::new(&opts, config.as_ref())?;
+    out.root = run.root.clone();
+    out.config = config
+        .as_ref()
+        .map(|c| (c.source.name().to_string(), sha256(c.source.text())));
+    let policies = run.policies(&mut out)?;
+    let enforce = policies.enforcement(run.filter.any_enabled("C"));
+    out.absorb(check_plain_templates(
+        &run.plain_templates,
+        &run.limits,
+        &enforce,
+    ));
+    let mut bundles = run.discover(&mut out);
+    let deployments = run.deployments(&mut bundles, &mut out);
+    let loaded = run.load(bundles, deployments, &mut out);
+    run.deployment_specs(&loaded, &mut out);
+    run.standalone_specs(&loaded, &mut out);
+    let bundles = loaded.with_related(&run.limits);
+    out.deployed = load_state(&out.root, &mut out.diagnostics);
+    run.templates(&bundles, &enforce, &mut out);
+    out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
+    out.verdicts.sort();
+    let full_run = opts.paths.is_empty() && opts.specs.is_empty();
+    out.diagnostics
+        .extend(policies.waivers.report(full_run, &policies.loaded));
+    run.finish(&mut out);
+    Ok(out)
+}
+
+fn sha256(text: &str) -> String {
+    crate::source::sha256(text.as_bytes())
+}
+
+/// The options a `--changed` run checks with (the paths it affects); `None` when the changed
+/// files affect nothing proctor reads.
+fn narrowed(opts: &CheckOptions, config: Option<&Config>) -> Option<CheckOptions> {
+    let mut o = opts.clone();
+    if !opts.changed {
+        return Some(o);
+    }
+    o.changed = false;
+    match affected_with(opts, config) {
+        Affected::Everything(_) => o.paths.clear(),
+        Affected::Paths(p) => o.paths = p,
+        Affected::Nothing => return None,
+    }
+    Some(o)
+}
+
+/// What every stage of one run reads: the options, proctor.toml, the limits and codes in
+/// force, the walk budget every folder walk shares, and the command line's paths, sorted.
+struct Run<'a> {
+    opts: &'a CheckOptions,
+    config: Option<&'a Config>,
+    /// The folder shown paths are relative to.
+    root: PathBuf,
+    limits: Limits,
+    filter: crate::diag::filter::CodeFilter,
+    walk: crate::paths::WalkBudget,
+    /// Paths or specs were named: only they are checked.
+    explicit: bool,
+    roots: Paths,
+    spec_files: Paths,
+    plain_templates: Paths,
+}
+
+/// The policies of a run, with the waivers and the verdicts they collect.
+struct Policies {
+    loaded: Vec<crate::policy::Policy>,
+    waivers: crate::policy::Waivers,
+    verdicts: crate::policy::Verdicts,
+}
+
+impl Policies {
+    fn enforcement(&self, cfn_checks: bool) -> crate::policy::Enforcement<'_> {
+        crate::policy::Enforcement {
+            policies: &self.loaded,
+            waivers: &self.waivers,
+            verdicts: &self.verdicts,
+            cfn_checks,
+        }
+    }
+}
+
+/// The bundles a run loaded (catalog index to bundle and its own findings), and which of
+/// them it checks.
+struct Loaded {
+    bundles: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
+    catalog: Catalog,
+    deployments: Deployments,
+    /// The bundles this run checks (given, or used by a checked deployment).
+    shown: Vec<usize>,
+    /// The bundles given on the command line (or found in the default folders).
+    given: Vec<usize>,
+}
+
+/// The bundles the template stages read.
+struct TemplateBundles {
+    loaded: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
+    shown: Vec<usize>,
+}
+
+impl<'a> Run<'a> {
+    fn new(opts: &'a CheckOptions, config: Option<&'a Config>) -> Result<Self, Fatal> {
+        let limits = config.map_or_else(Limits::default, |c| c.limits.clone());
+        crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
+        let filter = config
+            .map_or_else(Default::default, |c| c.filter.clone())
+            .overlay(&opts.filter);
+        let (roots, spec_files, plain_templates) = command_line_paths(opts)?;
+        Ok(Run {
+            root: config.map_or_else(|| opts.cwd.clone(), |c| c.root.clone()),
+            // Every walk of the run (bundles, policy files) shares one budget of entries.
+            walk: crate::paths::WalkBudget::new(limits.max_files),
+            explicit: !opts.paths.is_empty() || !opts.specs.is_empty(),
+            opts,
+            config,
+            limits,
+            filter,
+            roots,
+            spec_files,
+            plain_templates,
+        })
+    }
+
+    /// Loads the policy files (none when every policy code is disabled) and the waivers.
+    fn policies(&self, out: &mut Outcome) -> Result<Policies, Fatal> {
+        let enabled = self.filter.any_enabled("P");
+        let files = if enabled {
+            policy_paths(self.opts, self.config, &self.walk)?
+        } else {
+            Vec::new()
+        };
+        let (mut loaded, diags) = crate::policy::load_all(&files, &self.limits);
+        if enabled && self.config.is_some_and(|c| c.builtin_policies) {
+            loaded.extend(crate::policy::builtin::load(&self.limits));
+        }
+        out.files += files.len();
+        out.policies = loaded
+            .iter()
+            .map(|p| (p.source.name().to_string(), sha256(p.source.text())))
+            .collect();
+        out.diagnostics.extend(diags);
+        let waivers = crate::policy::Waivers::new(
+            self.config.map(|c| c.waivers.clone()).unwrap_or_default(),
+            self.config.map(|c| c.source.clone()),
+            crate::policy::waiver::Date::today(),
+        );
+        Ok(Policies {
+            loaded,
+            waivers,
+            verdicts: crate::policy::Verdicts::default(),
+        })
+    }
+
+    /// The folders this run searches for bundles: the paths given, or the workspace's
+    /// template folders.
+    fn search_roots(&self) -> Paths {
+        if self.explicit {
+            self.roots.clone()
+        } else {
+            workspace_roots(self.config, self.opts)
+        }
+    }
+
+    /// Bundles under the given paths (or, by default, the workspace's template folders), then
+    /// every other bundle the configuration can name, to resolve deployments' templates.
+    fn discover(&self, out: &mut Outcome) -> (Catalog, Vec<usize>) {
+        let mut catalog = Catalog::default();
+        let mut given: Vec<usize> = Vec::new();
+        for (path, shown) in &self.search_roots() {
+            let found = bundle::discover(path, shown, &self.walk);
+            if found.is_empty() && (self.config.is_none() || self.explicit) {
+                let dir = SourceFile::new(shown.clone(), path.clone(), String::new());
+                out.diagnostics.push(
+                    Diagnostic::new(codes::B010, format!("no bundle found in `{shown}`"))
+                        .at_file(&dir)
+                        .help("point proctor at a bundle folder (one with `schema/` and an infrastructure folder) or a folder of bundles"),
+                );
+            }
+            given.extend(found.into_iter().map(|d| catalog.insert(d)));
+        }
+        dedup(&mut given);
+        if self.config.is_some() && self.explicit {
+            for (path, shown) in &workspace_roots(self.config, self.opts) {
+                for d in bundle::discover(path, shown, &self.walk) {
+                    catalog.insert(d);
+                }
+            }
+        }
+        if let Some(folder) = self.walk.stopped() {
+            let dir = SourceFile::new(folder.clone(), out.root.join(&folder), String::new());
+            out.diagnostics.push(
+                Diagnostic::new(
+                    codes::F006,
+                    format!(
+                        "stopped looking for bundles and policy files in `{folder}`: the run visited {} folders and files",
+                        self.limits.max_files
+                    ),
+                )
+                .at_file(&dir)
+                .help("keep generated and vendored files out of template and policy folders, point proctor at a narrower folder, or raise `limits.max_files` in proctor.toml"),
+            );
+        }
+        (catalog, given)
+    }
+
+    /// Deployments: each one's bundle, resolved once, and whether this run checks it.
+    fn deployments(&self, bundles: &mut (Catalog, Vec<usize>), out: &mut Outcome) -> Deployments {
+        let (catalog, given) = bundles;
+        let mut deployments = Deployments::default();
+        let Some(cfg) = self.config else {
+            return deployments;
+        };
+        let keys = |paths: &Paths| -> Vec<PathBuf> {
+            paths
+                .iter()
+                .map(|(p, _)| crate::paths::identity(p))
+                .collect()
+        };
+        let (spec_keys, root_keys) = (keys(&self.spec_files), keys(&self.roots));
+        let selected = |bundle: usize, spec: &Path| {
+            let spec = crate::paths::identity(&cfg.root.join(spec));
+            !self.explicit
+                || given.contains(&bundle)
+                || spec_keys.contains(&spec)
+                || root_keys.iter().any(|r| spec.starts_with(r))
+        };
+        for e in &cfg.environments {
+            let b = resolve(cfg, &e.template, catalog, &mut out.diagnostics);
+            deployments.environments.push(b);
+            deployments
+                .env_jobs
+                .push(b.filter(|&b| selected(b, &e.spec.value)));
+        }
+        for s in &cfg.services {
+            let b = resolve(cfg, &s.template, catalog, &mut out.diagnostics);
+            deployments
+                .svc_jobs
+                .push(b.filter(|&b| selected(b, &s.spec.value)));
+        }
+        deployments
+    }
+
+    /// Loads every bundle needed, in parallel; each bundle's diagnostics stay its own. Shown
+    /// are the bundles this run checks; environments' bundles are loaded for the services'
+    /// compatibility check only.
+    fn load(
+        &self,
+        (catalog, given): (Catalog, Vec<usize>),
+        deployments: Deployments,
+        out: &mut Outcome,
+    ) -> Loaded {
+        let mut shown: Vec<usize> = given.clone();
+        let jobs = deployments.env_jobs.iter().chain(&deployments.svc_jobs);
+        shown.extend(jobs.flatten());
+        dedup(&mut shown);
+        let mut needed = shown.clone();
+        needed.extend(deployments.environments.iter().flatten());
+        dedup(&mut needed);
+        let bundles: HashMap<usize, (Bundle, Vec<Diagnostic>)> = needed
+            .par_iter()
+            .map(|&ix| {
+                let mut diags = Vec::new();
+                let b = bundle::load(&catalog.dirs[ix], &self.limits, &mut diags);
+                (ix, (b, diags))
+            })
+            .collect();
+        for ix in &shown {
+            let (b, diags) = &bundles[ix];
+            out.diagnostics.extend(diags.iter().cloned());
+            out.files += b.files_read;
+            out.bundles += 1;
+        }
+        Loaded {
+            bundles,
+            catalog,
+            deployments,
+            shown,
+            given,
+        }
+    }
+
+    /// proctor.toml's deployments that this run checks: each spec against its bundle.
+    fn deployment_specs(&self, loaded: &Loaded, out: &mut Outcome) {
+        let Some(cfg) = self.config else { return };
+        let env_bundles: BTreeMap<String, Option<usize>> = cfg
+            .environments
+            .iter()
+            .zip(&loaded.deployments.environments)
+            .map(|(e, b)| (e.name.value.clone(), *b))
+            .collect();
+        let limits = &self.limits;
+        let bundle = |b: usize| &loaded.bundles[&b].0;
+        let environments = jobs(&loaded.deployments.env_jobs);
+        let services = jobs(&loaded.deployments.svc_jobs);
+        let results: Vec<SpecResult> = environments
+            .par_iter()
+            .map(|&(i, b)| {
+                let e = &cfg.environments[i];
+                isolated_spec(cfg, &e.spec.value, || {
+                    let env = Some(e.name.value.as_str());
+                    check_deployment_spec(cfg, &e.spec, limits, bundle(b), env, None)
+                })
+            })
+            .chain(services.par_iter().map(|&(i, b)| {
+                let s = &cfg.services[i];
+                let ctx = ServiceContext {
+                    cfg,
+                    env_bundles: &env_bundles,
+                    loaded: &loaded.bundles,
+                    service: &s.name.value,
+                };
+                isolated_spec(cfg, &s.spec.value, || {
+                    check_deployment_spec(cfg, &s.spec, limits, bundle(b), None, Some(&ctx))
+                })
+            }))
+            .collect();
+        for r in results {
+            out.absorb(r);
+        }
+    }
+
+    /// Specs beside bundles (`<template>/spec/*.yaml`), in project `specs/` folders (without
+    /// proctor.toml) and named on the command line, each checked once, and not again when a
+    /// deployment already checked it.
+    fn standalone_specs(&self, loaded: &Loaded, out: &mut Outcome) {
+        let given: Vec<&Bundle> = loaded
+            .given
+            .iter()
+            .map(|ix| &loaded.bundles[ix].0)
+            .collect();
+        let mut standalone: Vec<(PathBuf, String, SpecOwner)> = Vec::new();
+        for b in owners_of_beside_specs(&given) {
+            let specs = beside_specs(b).into_iter();
+            standalone.extend(specs.map(|(p, s)| (p, s, SpecOwner::Bundle(b))));
+        }
+        if self.config.is_none() {
+            let inside: Vec<PathBuf> = self
+                .search_roots()
+                .iter()
+                .map(|(p, _)| crate::paths::identity(p))
+                .collect();
+            for (p, s, bundles) in project_specs(&given, &inside) {
+                standalone.push((p, s, SpecOwner::Project(bundles)));
+            }
+        }
+        let named = self.spec_files.iter().cloned();
+        standalone.extend(named.map(|(p, s)| (p, s, SpecOwner::Given(given.clone()))));
+        let mut seen = match self.config {
+            Some(cfg) => cfg
+                .environments
+                .iter()
+                .map(|e| &e.spec.value)
+                .chain(cfg.services.iter().map(|s| &s.spec.value))
+                .map(|s| crate::paths::identity(&cfg.root.join(s)))
+                .collect(),
+            None => Vec::new(),
+        };
+        standalone.retain(|(p, _, _)| {
+            let k = crate::paths::identity(p);
+            let fresh = !seen.contains(&k);
+            seen.push(k);
+            fresh
+        });
+        let results: Vec<SpecResult> = standalone
+            .par_iter()
+            .map(|(path, shown, owner)| check_standalone_spec(path, shown, owner, &self.limits))
+            .collect();
+        for r in results {
+            out.absorb(r);
+        }
+    }
+
+    /// The template stages: analyse, render, validate. Their findings on one template line
+    /// are reported once.
+    fn templates(
+        &self,
+        bundles: &TemplateBundles,
+        enforce: &crate::policy::Enforcement,
+        out: &mut Outcome,
+    ) {
+        let shown = &bundles.shown;
+        let loaded = &bundles.loaded;
+        let checked: Vec<&Bundle> = shown.iter().map(|ix| &loaded[ix].0).collect();
+        let related: Vec<&Bundle> = loaded
+            .iter()
+            .filter(|(ix, _)| !shown.contains(ix))
+            .map(|(_, (b, _))| b)
+            .collect();
+        let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
+        let analysis = stage::analyse::run(&checked, &related, &self.limits);
+        out.files += analysis.templates.len();
+        let rendering = stage::render::run(
+            &stage::render::Inputs {
+                bundles: &checked,
+                broken: &broken,
+                related: &related,
+                units: &out.units,
+                config: self.config,
+                limits: &self.limits,
+                deployed: &out.deployed,
+            },
+            &analysis.templates,
+        );
+        let validation = stage::validate::run(&rendering.units, &self.limits, enforce, self.config);
+        let mut found = analysis.diagnostics;
+        found.extend(rendering.diagnostics);
+        found.extend(validation);
+        stage::dedup(&mut found);
+        out.diagnostics.extend(found);
+        out.rendered = rendering.units.into_iter().map(|u| u.rendered).collect();
+    }
+
+    /// Inline suppressions in the specs and templates this run read, then the codes in force,
+    /// then a deterministic order. Unused suppressions are reported on full runs only: a
+    /// narrowed run may not render the deployment a suppression is for.
+    fn finish(self, out: &mut Outcome) {
+        let files = suppression_files(out, &self.limits);
+        let filter = &self.filter;
+        crate::diag::suppress::apply(&mut out.diagnostics, &files, filter, !self.explicit);
+        out.diagnostics.retain(|d| filter.enabled(d.code));
+        out.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out.filter = self.filter;
+    }
+}
+
+impl Loaded {
+    /// The bundles the template stages read: the checked ones, and the environment bundles
+    /// that the checked service bundles declare compatible (for the outputs they declare).
+    fn with_related(self, limits: &Limits) -> TemplateBundles {
+        let Loaded {
+            mut bundles,
+            catalog,
+            shown,
+            ..
+        } = self;
+        let wanted: Vec<String> = shown
+            .iter()
+            .flat_map(|ix| bundles[ix].0.compatible_environments.iter())
+            .map(ToString::to_string)
+            .collect();
+        for (ix, dir) in catalog.dirs.iter().enumerate() {
+            if !bundles.contains_key(&ix) && wanted.contains(&identity(dir)) {
+                let b = bundle::load(dir, limits, &mut Vec::new());
+                bundles.insert(ix, (b, Vec::new()));
+            }
+        }
+        TemplateBundles {
+            loaded: bundles,
+            shown,
+        }
+    }
+}
+
+/// The specs and templates a run read (or reported on), each once: where inline
+/// suppressions may be.
+fn suppression_files(out: &Outcome, limits: &Limits) -> Vec<Source> {
+    let mut files: Vec<Source> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let wanted = |name: &str| {
+        !name.is_empty()
+            && !name.contains(" [rendered for ")
+            && !name.ends_with(".guard")
+            && !name.ends_with(config::FILE_NAME)
+            && !name.starts_with(crate::state::DIR)
+    };
+    for d in &out.diagnostics {
+        if let Some(p) = &d.primary
+            && wanted(p.at.source.name())
+            && !names.iter().any(|n| n == p.at.source.name())
+        {
+            names.push(p.at.source.name().to_string());
+            files.push(p.at.source.clone());
+        }
+    }
+    let more = out
+        .units
+        .iter()
+        .map(|u| u.spec.as_str())
+        .chain(out.rendered.iter().map(|r| r.template.as_str()));
+    for name in more {
+        if wanted(name) && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+            if let Ok(s) = read_source(&out.root.join(name), name, limits.max_file_bytes) {
+                files.push(s);
+            }
+        }
+    }
+    files
+}
