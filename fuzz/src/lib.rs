@@ -220,11 +220,7 @@ pub fn policy_rules(text: &str) -> Vec<Diagnostic> {
         .any(|d| d.severity == proctor::diag::Severity::Error);
     diags.extend(lints);
     if runs {
-        let policies = [Policy {
-            source: src,
-            file,
-            steps: Limits::default().policy_steps,
-        }];
+        let policies = [Policy::new(src, file, &Limits::default())];
         let waivers = Waivers::default();
         let locate = |_: &Range<usize>| None;
         diags.extend(policy::check_document(

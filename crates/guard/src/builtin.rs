@@ -41,11 +41,7 @@ pub fn load(limits: &crate::limits::Limits) -> Vec<Policy> {
         .filter_map(|(name, text)| {
             let source = SourceFile::new(format!("<builtin>/{name}"), *name, (*text).to_string());
             let file = lower::parse(&source, &mut Vec::new())?;
-            Some(Policy {
-                source,
-                file,
-                steps: limits.policy_steps,
-            })
+            Some(Policy::new(source, file, limits))
         })
         .collect()
 }

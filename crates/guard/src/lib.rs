@@ -41,6 +41,23 @@ pub struct Policy {
     pub file: ast::PolicyFile,
     /// Query steps and clauses the file may take on one document (`[limits] policy_steps`).
     pub steps: u64,
+    /// The file's regex literals, compiled with `[limits] regex_backtrack_limit`.
+    pub regexes: eval::Regexes,
+}
+
+impl Policy {
+    /// A lowered file, ready to run within `limits`.
+    pub fn new(source: Source, file: ast::PolicyFile, limits: &Limits) -> Self {
+        let patterns = lints::regex_literals(&file, &source);
+        let regexes =
+            eval::Regexes::compile(patterns.iter().map(String::as_str), limits.regex_backtrack_limit);
+        Policy {
+            source,
+            file,
+            steps: limits.policy_steps,
+            regexes,
+        }
+    }
 }
 
 /// Loads policy files in parallel. A file with a syntax error is reported and left out; the
@@ -57,11 +74,7 @@ pub fn load_all(files: &[(PathBuf, String)], limits: &Limits) -> (Vec<Policy>, V
                         .iter()
                         .any(|d| d.severity == crate::diag::Severity::Error);
                     diags.extend(found);
-                    runs.then_some(Policy {
-                        source,
-                        file,
-                        steps: limits.policy_steps,
-                    })
+                    runs.then(|| Policy::new(source, file, limits))
                 }),
                 Err(d) => {
                     diags.push(*d);
@@ -132,17 +145,20 @@ pub struct Evaluation {
     pub exhausted: Option<String>,
     /// Rules that could not be evaluated on the document (they FAIL), with why.
     pub errors: Vec<(String, String)>,
+    /// Regexes whose search went over the backtracking budget (each counted as no match).
+    pub too_costly: Vec<String>,
 }
 
 /// [`evaluate`], with what stopped the evaluation early.
 pub fn evaluate_bounded(policy: &Policy, root: &crate::yaml::Node) -> Evaluation {
-    let mut e = eval::Evaluator::new(&policy.file, root, policy.steps);
+    let mut e = eval::Evaluator::new(&policy.file, root, policy.steps, &policy.regexes);
     let statuses = e.run();
     Evaluation {
         statuses,
         failures: e.failures,
         exhausted: e.exhausted,
         errors: e.errors,
+        too_costly: e.search.into_too_costly(),
     }
 }
 
@@ -245,12 +261,12 @@ pub fn check_document(
     let suppressed = suppressions(root);
     let mut keys: Option<std::collections::HashMap<(usize, usize), std::ops::Range<usize>>> = None;
     for policy in policies {
-        eval::take_too_costly();
         let Evaluation {
             statuses,
             failures,
             exhausted,
             errors,
+            too_costly,
         } = evaluate_bounded(policy, root);
         if let Some(verdicts) = target.verdicts
             && let Ok(mut v) = verdicts.lock()
@@ -269,10 +285,7 @@ pub fn check_document(
         for (rule, why) in &errors {
             out.push(unevaluable(policy, rule, why, source.name()));
         }
-        let mut costly = eval::take_too_costly();
-        costly.sort();
-        costly.dedup();
-        for re in costly {
+        for re in too_costly {
             let text = policy.source.text();
             let at = text
                 .find(&format!("/{re}/"))
@@ -280,7 +293,7 @@ pub fn check_document(
             out.push(
                 crate::diag::Diagnostic::new(
                     codes::P005,
-                    format!("`/{re}/` gave up after {} backtracking steps on `{}`; counted as no match", eval::backtrack_limit(), source.name()),
+                    format!("`/{re}/` gave up after {} backtracking steps on `{}`; counted as no match", policy.regexes.limit(), source.name()),
                 )
                 .at(&policy.source, at)
                 .primary_message("too costly on this input")

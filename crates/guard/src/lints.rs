@@ -12,6 +12,19 @@ use crate::source::Source;
 use super::functions::FUNCTIONS;
 
 pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
+    walk(file, source).diags
+}
+
+/// Every regex literal of the file, each once (compiled when the file is loaded).
+pub fn regex_literals(file: &PolicyFile, source: &Source) -> Vec<String> {
+    let mut patterns = walk(file, source).patterns;
+    patterns.sort();
+    patterns.dedup();
+    patterns
+}
+
+/// Walks the whole file once, collecting the findings and the regex literals.
+fn walk<'a>(file: &'a PolicyFile, source: &'a Source) -> Walker<'a> {
     let mut w = Walker {
         source,
         file,
@@ -20,6 +33,7 @@ pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
         refs: Vec::new(),
         lets: file.lets.iter().collect(),
         rule_names: file.rules.iter().map(|r| r.name.as_str()).collect(),
+        patterns: Vec::new(),
     };
     for l in &file.lets {
         w.rhs(&l.value);
@@ -58,7 +72,7 @@ pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
         }
     }
     cycles(source, &graph, &mut w.diags);
-    w.diags
+    w
 }
 
 struct Walker<'a> {
@@ -71,6 +85,8 @@ struct Walker<'a> {
     /// Every `let` of the file, at any level.
     lets: Vec<&'a Let>,
     rule_names: HashSet<&'a str>,
+    /// The regex literals met so far.
+    patterns: Vec<String>,
 }
 
 impl<'a> Walker<'a> {
@@ -255,6 +271,7 @@ impl<'a> Walker<'a> {
     fn literal(&mut self, l: &Literal, span: &Span) {
         match l {
             Literal::Regex(re) => {
+                self.patterns.push(re.clone());
                 if regex::RegexBuilder::new(re)
                     .size_limit(1 << 22)
                     .build()

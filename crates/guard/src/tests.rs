@@ -179,11 +179,7 @@ fn messages_interpolate_the_failing_value_and_variables() {
         "Resources:\n  A:\n    Properties:\n      Size: huge\n".to_string(),
     );
     let root = crate::data::parse(&data, &mut diags).unwrap();
-    let policy = crate::Policy {
-        source: rules,
-        file,
-        steps: crate::limits::Limits::default().policy_steps,
-    };
+    let policy = crate::Policy::new(rules, file, &crate::limits::Limits::default());
     let (_, failures) = crate::evaluate(&policy, &root);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(

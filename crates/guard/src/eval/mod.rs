@@ -18,10 +18,7 @@ use std::rc::Rc;
 use super::ast::*;
 use crate::yaml::{Node, Value as Y};
 pub use text::{literal_text, query_text};
-pub use value::{
-    Val, backtrack_limit, node_literal, node_text, regex_search, set_backtrack_limit,
-    take_too_costly,
-};
+pub use value::{Regexes, Search, Val, node_literal, node_text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -118,12 +115,14 @@ pub struct Evaluator<'p, 'd> {
     pub exhausted: Option<String>,
     /// Rules that could not be evaluated on this data, with why (Guard stops the file).
     pub errors: Vec<(String, String)>,
+    /// The file's regexes, and the searches that went over their budget.
+    pub search: Search<'p>,
 }
 
 impl<'p, 'd> Evaluator<'p, 'd> {
     /// An evaluation of `file` on `root` that may take `steps` query steps and clauses
-    /// (`[limits] policy_steps`).
-    pub fn new(file: &'p PolicyFile, root: &'d Node, steps: u64) -> Self {
+    /// (`[limits] policy_steps`), with the file's compiled `regexes`.
+    pub fn new(file: &'p PolicyFile, root: &'d Node, steps: u64, regexes: &'p Regexes) -> Self {
         Evaluator {
             file,
             root,
@@ -142,6 +141,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             steps_left: steps.max(1),
             exhausted: None,
             errors: Vec::new(),
+            search: Search::new(regexes),
         }
     }
 
@@ -643,7 +643,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 };
                 let lhs = self.query(query, this)?;
                 let (family, negated) = ops::Op::of(*cmp);
-                match ops::compare(family, negated != not, &lhs, &right) {
+                match ops::compare(family, negated != not, &lhs, &right, &self.search) {
                     ops::Compared::EmptyLhs => {
                         if lone_variable && role == Role::Assertion {
                             self.record(

@@ -2,7 +2,7 @@
 //! right-hand side (one value, a literal list, or the values of a query), how `!=` and `NOT IN`
 //! invert those outcomes, and which values pass or fail.
 
-use super::value::{Kind, Val, compare_eq, compare_values, loose_eq};
+use super::value::{Kind, Search, Val, compare_eq, compare_values, loose_eq};
 use super::{QR, Unres};
 use crate::ast::CmpOp;
 use std::cmp::Ordering;
@@ -70,7 +70,13 @@ pub enum Compared<'d> {
 
 /// Compares the left values with the right ones; `negated` is `!=`/`NOT IN` and a clause's
 /// leading `not`, combined.
-pub fn compare<'d>(op: Op, negated: bool, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Compared<'d> {
+pub fn compare<'d>(
+    op: Op,
+    negated: bool,
+    lhs: &[QR<'d>],
+    rhs: &[QR<'d>],
+    re: &Search,
+) -> Compared<'d> {
     if lhs.is_empty() {
         return Compared::EmptyLhs;
     }
@@ -78,14 +84,14 @@ pub fn compare<'d>(op: Op, negated: bool, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Com
         return Compared::EmptyRhs;
     }
     let outcomes = match op {
-        Op::Eq => eq_operation(lhs, rhs),
-        Op::In => in_operation(lhs, rhs),
+        Op::Eq => eq_operation(lhs, rhs, re),
+        Op::In => in_operation(lhs, rhs, re),
         _ => common(op, lhs, rhs),
     };
     let outcomes: Vec<Outcome<'d>> = if negated {
         outcomes
             .into_iter()
-            .map(|o| invert(o, op, lhs.len(), rhs.len()))
+            .map(|o| invert(o, op, lhs.len(), rhs.len(), re))
             .collect()
     } else {
         outcomes
@@ -112,7 +118,7 @@ pub fn compare<'d>(op: Op, negated: bool, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Com
     Compared::Values(values)
 }
 
-fn invert<'d>(o: Outcome<'d>, op: Op, lhs_len: usize, rhs_len: usize) -> Outcome<'d> {
+fn invert<'d>(o: Outcome<'d>, op: Op, lhs_len: usize, rhs_len: usize, re: &Search) -> Outcome<'d> {
     match o {
         Outcome::Fail(Cmp::Set { diff, lhs, rhs }) => {
             // cfn-guard keeps the values that were not in the difference; for `!=` between two
@@ -124,7 +130,7 @@ fn invert<'d>(o: Outcome<'d>, op: Op, lhs_len: usize, rhs_len: usize) -> Outcome
             };
             let reverse: Vec<Val<'d>> = from
                 .iter()
-                .filter(|v| !diff.iter().any(|d| loose_eq(d.view(), v.view())))
+                .filter(|v| !diff.iter().any(|d| loose_eq(d.view(), v.view(), re)))
                 .cloned()
                 .collect();
             if reverse.is_empty() {
@@ -145,7 +151,7 @@ fn invert<'d>(o: Outcome<'d>, op: Op, lhs_len: usize, rhs_len: usize) -> Outcome
             let reverse: Vec<Val<'d>> = lhs
                 .items()
                 .into_iter()
-                .filter(|v| !diff.iter().any(|d| loose_eq(d.view(), v.view())))
+                .filter(|v| !diff.iter().any(|d| loose_eq(d.view(), v.view(), re)))
                 .collect();
             if reverse.is_empty() {
                 Outcome::Pass(Cmp::ListIn { diff: reverse, lhs })
@@ -210,28 +216,28 @@ fn match_value<'d>(
     }
 }
 
-fn eq<'d>(l: &Val<'d>, r: &Val<'d>) -> Result<bool, super::value::NotComparable> {
-    compare_eq(l.view(), r.view())
+fn eq<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Result<bool, super::value::NotComparable> {
+    compare_eq(l.view(), r.view(), re)
 }
 
-fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
+fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<'d>> {
     let mut out = Vec::with_capacity(lhs.len());
     match (single_literal(lhs), single_literal(rhs)) {
-        (Some(l), Some(r)) => out.push(match_value(l, r, eq)),
+        (Some(l), Some(r)) => out.push(match_value(l, r, |l, r| eq(l, r, re))),
         (Some(l), None) => {
             let right = selected(rhs, |_| out.push(Outcome::RhsUnresolved(l.clone())));
             if l.is_list() {
                 for r in &right {
-                    out.push(match_value(l, r, eq));
+                    out.push(match_value(l, r, |l, r| eq(l, r, re)));
                 }
             } else {
                 for r in &right {
                     if r.is_list() {
                         for item in r.items() {
-                            out.push(match_value(l, &item, eq));
+                            out.push(match_value(l, &item, |l, r| eq(l, r, re)));
                         }
                     } else {
-                        out.push(match_value(l, r, eq));
+                        out.push(match_value(l, r, |l, r| eq(l, r, re)));
                     }
                 }
             }
@@ -242,19 +248,19 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                 let items = r.items();
                 for l in &left {
                     if l.view().is_scalar() && items.len() == 1 {
-                        out.push(match_value(l, &items[0], eq));
+                        out.push(match_value(l, &items[0], |l, r| eq(l, r, re)));
                     } else {
-                        out.push(match_value(l, r, eq));
+                        out.push(match_value(l, r, |l, r| eq(l, r, re)));
                     }
                 }
             } else {
                 for l in &left {
                     if l.is_list() {
                         for item in l.items() {
-                            out.push(match_value(&item, r, eq));
+                            out.push(match_value(&item, r, |l, r| eq(l, r, re)));
                         }
                     } else {
-                        out.push(match_value(l, r, eq));
+                        out.push(match_value(l, r, |l, r| eq(l, r, re)));
                     }
                 }
             }
@@ -268,7 +274,7 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                 out.extend(left.iter().map(|l| Outcome::RhsUnresolved(l.clone())));
             }
             let contains =
-                |set: &[Val<'d>], v: &Val<'d>| set.iter().any(|x| loose_eq(x.view(), v.view()));
+                |set: &[Val<'d>], v: &Val<'d>| set.iter().any(|x| loose_eq(x.view(), v.view(), re));
             let diff: Vec<Val<'d>> = if left.len() > right.len() {
                 left.iter()
                     .filter(|v| !contains(&right, v))
@@ -289,9 +295,9 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
 
 /// `l IN r` for one pair: a list on the left must be contained in a list on the right; a
 /// value must be an element of a list; otherwise equality.
-fn contained_in<'d>(l: &Val<'d>, r: &Val<'d>) -> Outcome<'d> {
+fn contained_in<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Outcome<'d> {
     let contains =
-        |list: &[Val<'d>], v: &Val<'d>| list.iter().any(|x| loose_eq(x.view(), v.view()));
+        |list: &[Val<'d>], v: &Val<'d>| list.iter().any(|x| loose_eq(x.view(), v.view(), re));
     if l.is_list() {
         if !r.is_list() {
             return Outcome::NotComparable(l.clone());
@@ -334,7 +340,7 @@ fn contained_in<'d>(l: &Val<'d>, r: &Val<'d>) -> Outcome<'d> {
             Outcome::Fail(Cmp::Value(l.clone()))
         };
     }
-    match_value(l, r, eq)
+    match_value(l, r, |l, r| eq(l, r, re))
 }
 
 /// A string is `IN` a string that contains it.
@@ -351,32 +357,32 @@ fn string_in<'d>(l: &Val<'d>, r: &Val<'d>) -> Outcome<'d> {
     }
 }
 
-fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
+fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<'d>> {
     let mut out = Vec::with_capacity(lhs.len());
     match (single_literal(lhs), single_literal(rhs)) {
         (Some(l), Some(r)) => {
             let first = string_in(l, r);
             out.push(match first {
                 Outcome::Pass(_) => first,
-                _ => contained_in(l, r),
+                _ => contained_in(l, r, re),
             });
         }
         (Some(l), None) => {
             let right = selected(rhs, |_| out.push(Outcome::RhsUnresolved(l.clone())));
             if right.iter().any(Val::is_list) {
                 for r in &right {
-                    out.push(contained_in(l, r));
+                    out.push(contained_in(l, r, re));
                 }
             } else if l.is_list() {
                 let diff: Vec<Val<'d>> = l
                     .items()
                     .into_iter()
-                    .filter(|v| !right.iter().any(|x| loose_eq(x.view(), v.view())))
+                    .filter(|v| !right.iter().any(|x| loose_eq(x.view(), v.view(), re)))
                     .collect();
                 out.push(set_outcome(diff, vec![l.clone()], right));
             } else {
                 for r in &right {
-                    out.push(contained_in(l, r));
+                    out.push(contained_in(l, r, re));
                 }
             }
         }
@@ -392,7 +398,7 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                         out.push(string_in(l, r));
                     }
                 } else {
-                    out.push(contained_in(l, r));
+                    out.push(contained_in(l, r, re));
                 }
             }
         }
@@ -407,7 +413,7 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
                 .filter(|l| {
                     !right
                         .iter()
-                        .any(|r| matches!(contained_in(l, r), Outcome::Pass(_)))
+                        .any(|r| matches!(contained_in(l, r, re), Outcome::Pass(_)))
                 })
                 .cloned()
                 .collect();
@@ -461,7 +467,7 @@ fn common<'d>(op: Op, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
 
 /// Whether a map key passes a key filter (`[ keys == /re/ ]`, `[ keys IN [...] ]`): `==` and
 /// `!=` against several right values become `IN` and `NOT IN`.
-pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>]) -> bool {
+pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>], re: &Search) -> bool {
     let op = match op {
         CmpOp::Eq if right.len() > 1 => CmpOp::In,
         CmpOp::Ne if right.len() > 1 => CmpOp::NotIn,
@@ -469,8 +475,8 @@ pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>]) -> bool {
     };
     let one = |r: &Val<'d>| -> Result<bool, super::value::NotComparable> {
         match op {
-            CmpOp::Eq => compare_eq(key.view(), r.view()),
-            CmpOp::Ne => compare_eq(key.view(), r.view()).map(|b| !b),
+            CmpOp::Eq => compare_eq(key.view(), r.view(), re),
+            CmpOp::Ne => compare_eq(key.view(), r.view(), re).map(|b| !b),
             _ => {
                 let not_in = op == CmpOp::NotIn;
                 let found = match (key.view().kind(), r.view().kind()) {
@@ -478,11 +484,11 @@ pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>]) -> bool {
                     (_, Kind::List) => {
                         let mut any = false;
                         for item in r.items() {
-                            any |= compare_eq(key.view(), item.view())?;
+                            any |= compare_eq(key.view(), item.view(), re)?;
                         }
                         any
                     }
-                    _ => compare_eq(key.view(), r.view())?,
+                    _ => compare_eq(key.view(), r.view(), re)?,
                 };
                 Ok(found != not_in)
             }
@@ -516,4 +522,67 @@ pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>]) -> bool {
         }
     }
     pass
+}
+
+/// cfn-guard 3.2.1's operator rules on whole sides (lists of query results).
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::ast::Literal as L;
+    use crate::eval::value::Regexes;
+
+    fn lit(l: L) -> QR<'static> {
+        QR::Lit(Val::Data(Rc::new(l)))
+    }
+
+    /// Whether each left value passed, or what stopped the comparison.
+    fn run(op: Op, negated: bool, lhs: Vec<L>, rhs: Vec<L>) -> Result<Vec<bool>, &'static str> {
+        let regexes = Regexes::default();
+        let search = Search::new(&regexes);
+        let lhs: Vec<QR> = lhs.into_iter().map(lit).collect();
+        let rhs: Vec<QR> = rhs.into_iter().map(lit).collect();
+        match compare(op, negated, &lhs, &rhs, &search) {
+            Compared::EmptyLhs => Err("empty left side"),
+            Compared::EmptyRhs => Err("empty right side"),
+            Compared::Values(v) => Ok(v.into_iter().map(|(pass, _)| pass).collect()),
+        }
+    }
+
+    fn s(text: &str) -> L {
+        L::String(text.to_string())
+    }
+
+    #[test]
+    fn in_on_two_strings_is_a_substring_test() {
+        assert_eq!(run(Op::In, false, vec![s("log")], vec![s("my-logs")]), Ok(vec![true]));
+        assert_eq!(run(Op::In, false, vec![s("x")], vec![s("my-logs")]), Ok(vec![false]));
+    }
+
+    #[test]
+    fn in_a_list_is_membership_and_not_in_its_inverse() {
+        let list = || L::List(vec![s("a"), s("b")]);
+        assert_eq!(run(Op::In, false, vec![s("b")], vec![list()]), Ok(vec![true]));
+        assert_eq!(run(Op::In, true, vec![s("b")], vec![list()]), Ok(vec![false]));
+        assert_eq!(run(Op::In, true, vec![s("c")], vec![list()]), Ok(vec![true]));
+    }
+
+    #[test]
+    fn empty_sides_are_not_comparisons() {
+        assert_eq!(run(Op::Eq, false, vec![], vec![s("a")]), Err("empty left side"));
+        assert_eq!(run(Op::Eq, false, vec![s("a")], vec![]), Err("empty right side"));
+    }
+
+    #[test]
+    fn values_of_different_kinds_fail_both_equal_and_not_equal() {
+        assert_eq!(run(Op::Eq, false, vec![L::Int(1)], vec![s("1")]), Ok(vec![false]));
+        assert_eq!(run(Op::Eq, true, vec![L::Int(1)], vec![s("1")]), Ok(vec![false]));
+    }
+
+    #[test]
+    fn each_left_value_is_judged_on_its_own() {
+        let got = run(Op::Eq, false, vec![s("a"), s("b")], vec![s("a")]);
+        assert_eq!(got, Ok(vec![true, false]));
+    }
 }

@@ -213,7 +213,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     Rhs::Call(c) => self.call(c, root)?,
                 };
                 for (key, value) in current.entries() {
-                    if super::ops::key_selected(*op, &key, &right) {
+                    if super::ops::key_selected(*op, &key, &right, &self.search) {
                         self.retrieve(parts, i + 1, here, value, root, out)?;
                     }
                 }

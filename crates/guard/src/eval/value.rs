@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -276,9 +277,9 @@ fn int_float(i: i64, f: f64) -> Option<Ordering> {
 /// Guard's `==`: strings against a regex are a search, numbers against a range are
 /// membership, lists and maps compare structurally (an incomparable pair inside makes the whole
 /// pair incomparable).
-pub fn compare_eq(a: View, b: View) -> Result<bool, NotComparable> {
+pub fn compare_eq(a: View, b: View, re: &Search) -> Result<bool, NotComparable> {
     match (a.kind(), b.kind()) {
-        (Kind::Str(s), Kind::Regex(r)) | (Kind::Regex(r), Kind::Str(s)) => Ok(regex_search(r, s)),
+        (Kind::Str(s), Kind::Regex(r)) | (Kind::Regex(r), Kind::Str(s)) => Ok(re.is_match(r, s)),
         (Kind::Str(x), Kind::Str(y)) => Ok(x == y),
         (Kind::Map, Kind::Map) => {
             let (x, y) = (a.entries(), b.entries());
@@ -288,7 +289,7 @@ pub fn compare_eq(a: View, b: View) -> Result<bool, NotComparable> {
             for (k, v) in &x {
                 match y.iter().find(|(k2, _)| k2 == k) {
                     Some((_, v2)) => {
-                        if !compare_eq(*v, *v2)? {
+                        if !compare_eq(*v, *v2, re)? {
                             return Ok(false);
                         }
                     }
@@ -303,7 +304,7 @@ pub fn compare_eq(a: View, b: View) -> Result<bool, NotComparable> {
                 return Ok(false);
             }
             for (l, r) in x.iter().zip(&y) {
-                if !compare_eq(*l, *r)? {
+                if !compare_eq(*l, *r, re)? {
                     return Ok(false);
                 }
             }
@@ -347,7 +348,7 @@ fn in_range(v: View, r: &RangeLit) -> Option<bool> {
 /// The looser equality Guard uses to find a value in a list (`IN`, set differences): regex
 /// search both ways, ranges equal only to the same range, structural lists and maps, and an
 /// incomparable pair is simply unequal.
-pub fn loose_eq(a: View, b: View) -> bool {
+pub fn loose_eq(a: View, b: View, re: &Search) -> bool {
     match (a.kind(), b.kind()) {
         (Kind::Map, Kind::Map) => {
             let (x, y) = (a.entries(), b.entries());
@@ -355,15 +356,15 @@ pub fn loose_eq(a: View, b: View) -> bool {
                 && x.iter().all(|(k, v)| {
                     y.iter()
                         .find(|(k2, _)| k2 == k)
-                        .is_some_and(|(_, v2)| loose_eq(*v, *v2))
+                        .is_some_and(|(_, v2)| loose_eq(*v, *v2, re))
                 })
         }
         (Kind::List, Kind::List) => {
             let (x, y) = (a.items(), b.items());
-            x.len() == y.len() && x.iter().zip(&y).all(|(l, r)| loose_eq(*l, *r))
+            x.len() == y.len() && x.iter().zip(&y).all(|(l, r)| loose_eq(*l, *r, re))
         }
         (Kind::Bool(x), Kind::Bool(y)) => x == y,
-        (Kind::Str(s), Kind::Regex(r)) | (Kind::Regex(r), Kind::Str(s)) => regex_search(r, s),
+        (Kind::Str(s), Kind::Regex(r)) | (Kind::Regex(r), Kind::Str(s)) => re.is_match(r, s),
         (Kind::Regex(x), Kind::Regex(y)) => x == y,
         (Kind::Range(x), Kind::Range(y)) => x == y,
         _ => compare_values(a, b) == Ok(Ordering::Equal),
@@ -439,53 +440,96 @@ pub fn node_text(n: &Node) -> String {
     out
 }
 
-/// A regex search, bounded: patterns are compiled by the linear-time engine where possible;
-/// look-around falls back to a backtracking engine with a step limit.
-pub fn regex_search(pattern: &str, text: &str) -> bool {
-    thread_local! {
-        static CACHE: std::cell::RefCell<HashMap<String, Option<Matcher>>> = std::cell::RefCell::new(HashMap::new());
+/// The regexes of a policy file, compiled once when the file is loaded, with the run's
+/// backtracking budget (`[limits] regex_backtrack_limit`): by the linear-time engine where
+/// possible, look-around and back-references by a backtracking engine with a step limit.
+pub struct Regexes {
+    limit: usize,
+    compiled: HashMap<String, Option<Matcher>>,
+}
+
+impl Regexes {
+    pub fn compile<'a>(patterns: impl IntoIterator<Item = &'a str>, limit: usize) -> Self {
+        let limit = limit.max(1);
+        let compiled = patterns
+            .into_iter()
+            .map(|p| (p.to_string(), Matcher::new(p, limit)))
+            .collect();
+        Regexes { limit, compiled }
     }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if !c.contains_key(pattern) {
-            c.insert(pattern.to_string(), Matcher::new(pattern));
+
+    /// The backtracking steps one search may take.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl Default for Regexes {
+    fn default() -> Self {
+        Regexes::compile([], crate::limits::Limits::default().regex_backtrack_limit)
+    }
+}
+
+impl std::fmt::Debug for Regexes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Regexes")
+            .field("limit", &self.limit)
+            .field("patterns", &self.compiled.len())
+            .finish()
+    }
+}
+
+/// The regex searches of one evaluation: the policy's compiled regexes, and the patterns
+/// whose search went over the backtracking budget (each counts as no match, and is reported).
+pub struct Search<'p> {
+    regexes: &'p Regexes,
+    too_costly: RefCell<Vec<String>>,
+}
+
+impl<'p> Search<'p> {
+    pub fn new(regexes: &'p Regexes) -> Self {
+        Search {
+            regexes,
+            too_costly: RefCell::new(Vec::new()),
         }
-        c[pattern].as_ref().is_some_and(|m| m.is_match(text))
-    })
+    }
+
+    /// Whether `pattern` matches somewhere in `text`. A pattern the file did not declare (none
+    /// should reach here) is compiled for this search.
+    pub fn is_match(&self, pattern: &str, text: &str) -> bool {
+        let found = match self.regexes.compiled.get(pattern) {
+            Some(m) => m.as_ref().map(|m| m.is_match(text)),
+            None => Matcher::new(pattern, self.regexes.limit).map(|m| m.is_match(text)),
+        };
+        match found {
+            Some(Ok(found)) => found,
+            Some(Err(TooCostly)) => {
+                self.too_costly.borrow_mut().push(pattern.to_string());
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// The patterns that went over the budget, sorted, each once.
+    pub fn into_too_costly(self) -> Vec<String> {
+        let mut costly = self.too_costly.into_inner();
+        costly.sort();
+        costly.dedup();
+        costly
+    }
 }
 
-thread_local! {
-    /// Patterns whose search went over the backtracking budget on this thread, since the last
-    /// `take_too_costly`.
-    static TOO_COSTLY: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The patterns whose search went over the backtracking budget since the last call.
-pub fn take_too_costly() -> Vec<String> {
-    TOO_COSTLY.with(|t| std::mem::take(&mut *t.borrow_mut()))
-}
+/// A search that went over the backtracking budget.
+struct TooCostly;
 
 enum Matcher {
     Linear(regex::Regex),
     Backtracking(fancy_regex::Regex),
 }
 
-/// Backtracking steps one regex match may take: `[limits] regex_backtrack_limit`, set once
-/// per run before policies are compiled.
-static BACKTRACK_LIMIT: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(100_000);
-
-pub fn set_backtrack_limit(steps: usize) {
-    BACKTRACK_LIMIT.store(steps.max(1), std::sync::atomic::Ordering::Relaxed);
-}
-
-/// The backtracking limit in force, for messages.
-pub fn backtrack_limit() -> usize {
-    BACKTRACK_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 impl Matcher {
-    fn new(pattern: &str) -> Option<Matcher> {
+    fn new(pattern: &str, backtrack_limit: usize) -> Option<Matcher> {
         if let Ok(r) = regex::RegexBuilder::new(pattern)
             .size_limit(1 << 22)
             .build()
@@ -493,20 +537,113 @@ impl Matcher {
             return Some(Matcher::Linear(r));
         }
         fancy_regex::RegexBuilder::new(pattern)
-            .backtrack_limit(backtrack_limit())
+            .backtrack_limit(backtrack_limit)
             .build()
             .ok()
             .map(Matcher::Backtracking)
     }
 
-    fn is_match(&self, text: &str) -> bool {
+    fn is_match(&self, text: &str) -> Result<bool, TooCostly> {
         match self {
-            Matcher::Linear(r) => r.is_match(text),
-            // Over the backtracking budget counts as no match, and is reported (P005).
-            Matcher::Backtracking(r) => r.is_match(text).unwrap_or_else(|_| {
-                TOO_COSTLY.with(|t| t.borrow_mut().push(r.as_str().to_string()));
-                false
-            }),
+            Matcher::Linear(r) => Ok(r.is_match(text)),
+            Matcher::Backtracking(r) => r.is_match(text).map_err(|_| TooCostly),
         }
+    }
+}
+
+/// cfn-guard 3.2.1's comparison rules, one by one (the differential tests check them against
+/// cfn-guard itself on whole rule files; these say what each rule is).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Literal as L;
+
+    fn eq(a: L, b: L) -> Result<bool, NotComparable> {
+        let regexes = Regexes::default();
+        compare_eq(View::L(&a), View::L(&b), &Search::new(&regexes))
+    }
+
+    fn ord(a: L, b: L) -> Result<Ordering, NotComparable> {
+        compare_values(View::L(&a), View::L(&b))
+    }
+
+    fn s(text: &str) -> L {
+        L::String(text.to_string())
+    }
+
+    #[test]
+    fn a_string_against_a_regex_is_a_search_not_a_whole_match() {
+        let re = || L::Regex("s3:::".to_string());
+        assert_eq!(eq(s("arn:aws:s3:::logs"), re()), Ok(true));
+        assert_eq!(eq(re(), s("arn:aws:s3:::logs")), Ok(true));
+        assert_eq!(eq(s("arn:aws:sqs:x"), re()), Ok(false));
+    }
+
+    #[test]
+    fn values_of_different_kinds_never_compare() {
+        assert_eq!(eq(L::Int(1), s("1")), Err(NotComparable));
+        assert_eq!(eq(L::Bool(true), s("true")), Err(NotComparable));
+        assert_eq!(ord(s("10"), L::Int(9)), Err(NotComparable));
+    }
+
+    #[test]
+    fn integers_and_floats_compare_exactly() {
+        assert_eq!(ord(L::Int(1), L::Float(1.0)), Ok(Ordering::Equal));
+        assert_eq!(ord(L::Int(2), L::Float(1.5)), Ok(Ordering::Greater));
+        assert_eq!(ord(L::Float(-0.5), L::Int(0)), Ok(Ordering::Less));
+        // No rounding of large integers: 2^53 + 1 is above the float 2^53.
+        assert_eq!(
+            ord(L::Int((1 << 53) + 1), L::Float(9_007_199_254_740_992.0)),
+            Ok(Ordering::Greater)
+        );
+    }
+
+    #[test]
+    fn strings_order_by_bytes() {
+        assert_eq!(ord(s("a"), s("b")), Ok(Ordering::Less));
+        assert_eq!(ord(s("B"), s("a")), Ok(Ordering::Less));
+    }
+
+    #[test]
+    fn lists_compare_in_order_and_maps_by_key() {
+        let list = |items: &[i64]| L::List(items.iter().map(|i| L::Int(*i)).collect());
+        assert_eq!(eq(list(&[1, 2]), list(&[1, 2])), Ok(true));
+        assert_eq!(eq(list(&[1, 2]), list(&[2, 1])), Ok(false));
+        assert_eq!(eq(list(&[1]), list(&[1, 1])), Ok(false));
+        let map = |entries: &[(&str, i64)]| {
+            L::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), L::Int(*v)))
+                    .collect(),
+            )
+        };
+        assert_eq!(eq(map(&[("a", 1), ("b", 2)]), map(&[("b", 2), ("a", 1)])), Ok(true));
+        assert_eq!(eq(map(&[("a", 1)]), map(&[("a", 2)])), Ok(false));
+    }
+
+    #[test]
+    fn an_incomparable_pair_inside_makes_the_whole_pair_incomparable() {
+        let a = L::List(vec![L::Int(1), s("x")]);
+        let b = L::List(vec![L::Int(1), L::Int(2)]);
+        assert_eq!(eq(a, b), Err(NotComparable));
+    }
+
+    #[test]
+    fn a_search_over_the_backtracking_budget_is_no_match_and_is_reported() {
+        // A back-reference needs the backtracking engine; nested repetition before it makes
+        // a failing search exponential.
+        let pattern = r"^(?!x)((\w+-?)+)\2$";
+        let regexes = Regexes::compile([pattern], 1_000);
+        let search = Search::new(&regexes);
+        let text = format!("{}!", "a".repeat(40));
+        assert!(!search.is_match(pattern, &text));
+        assert!(!search.is_match(pattern, &text));
+        assert_eq!(search.into_too_costly(), vec![pattern.to_string()]);
+        // Within the budget, the same engine answers.
+        let regexes = Regexes::compile(["(?=ab)a"], 1_000);
+        let search = Search::new(&regexes);
+        assert!(search.is_match("(?=ab)a", "xab"));
+        assert!(search.into_too_costly().is_empty());
     }
 }

@@ -206,7 +206,6 @@ struct TemplateBundles {
 impl<'a> Run<'a> {
     fn new(opts: &'a CheckOptions, config: Option<&'a Config>) -> Result<Self, Fatal> {
         let limits = config.map_or_else(Limits::default, |c| c.limits.clone());
-        crate::policy::eval::set_backtrack_limit(limits.regex_backtrack_limit);
         let filter = config
             .map_or_else(Default::default, |c| c.filter.clone())
             .overlay(&opts.filter);
