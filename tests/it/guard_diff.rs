@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
-mod oracle;
-use oracle::root;
+use crate::support::oracle::root;
 
 /// (folder, rule, data file, reason) where proctor differs from cfn-guard on purpose, named one
 /// by one so that any other difference fails the test. Empty: every result matches.
@@ -18,7 +17,7 @@ const DELIBERATE: &[(&str, &str, &str, &str)] = &[];
 
 /// cfn-guard's per-rule statuses for one data file (rule names without the file's prefix).
 fn guard_statuses(rules: &Path, data: &Path) -> Option<BTreeMap<String, Status>> {
-    let all = oracle::guard_validate(rules, data);
+    let all = crate::support::oracle::guard_validate(rules, data);
     let file = all.into_values().next()?;
     let name = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
     Some(file.into_iter().map(|(rule, s)| (name(&rule), s)).collect())

@@ -8,9 +8,8 @@ use std::process::Command;
 
 use serde_json::Value as Json;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
+
 
 /// TOML as the JSON an editor's TOML support validates: dates and times become strings.
 fn to_json(v: &toml::Value) -> Json {

@@ -3,11 +3,10 @@
 //! deployments they break; a new major is not compared; what a change does to each
 //! deployment's resources) and `proctor diff OLD NEW`.
 
-mod support;
 
 use std::path::Path;
 
-use support::{copy_dir, edit, git, proctor, root};
+use crate::support::{copy_dir, edit, git, proctor, root};
 
 /// fixtures/deploy as the first commit of a new repository.
 fn repository() -> tempfile::TempDir {
@@ -46,7 +45,7 @@ fn removing_an_input_inside_v1_fails_with_its_place_and_the_deployments_it_break
     git(dir, &["commit", "-q", "-am", "drop retention_days"]);
     let run = proctor(dir, &["check", "--base", "HEAD~1"]);
     assert_eq!(run.code, 1, "{run}");
-    insta::with_settings!({snapshot_path => "snapshots/versions"}, {
+    insta::with_settings!({snapshot_path => crate::support::root().join("tests/snapshots/versions"), prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("breaking-in-v1", redact(&run.stdout));
     });
     let json = proctor(dir, &["check", "--base", "HEAD~1", "--format", "json"]);
@@ -136,7 +135,7 @@ fn a_compatible_change_shows_what_it_does_to_each_deployment() {
     );
     let run = proctor(dir, &["check", "--base", "HEAD~1"]);
     assert_eq!(run.code, 0, "{run}");
-    insta::with_settings!({snapshot_path => "snapshots/versions"}, {
+    insta::with_settings!({snapshot_path => crate::support::root().join("tests/snapshots/versions"), prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!("compatible-with-replacement", redact(&run.stdout));
     });
 }

@@ -9,9 +9,8 @@
 //! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
 #![cfg(feature = "aws")]
 
-mod apply_support;
 
-use apply_support::*;
+use crate::support::moto::*;
 
 #[test]
 fn deploys_an_environment_then_a_service_that_uses_its_outputs() {

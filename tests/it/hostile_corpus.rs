@@ -27,14 +27,13 @@
 //!   whose diagnostics may lack a file and line, or `stderr`: the command reports on standard
 //!   error only (`apply`, which has no JSON report), so its refusal is what is checked.
 
-mod support;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::root;
+use crate::support::root;
 
 /// One run of proctor may take this long (a debug build, on a 2-core machine).
 const TIME_LIMIT: Duration = Duration::from_secs(20);
@@ -42,7 +41,8 @@ const TIME_LIMIT: Duration = Duration::from_secs(20);
 /// The files that describe a case rather than belong to its workspace.
 const CASE_FILES: [&str; 4] = ["args", "generate", "valid", "unlocated"];
 
-struct Run {
+/// A run that may have been stopped at the time limit (`code` is then `None`).
+struct BoundedRun {
     code: Option<i32>,
     stdout: String,
     stderr: String,
@@ -51,7 +51,7 @@ struct Run {
 
 /// Runs proctor in `dir`, killing it after `TIME_LIMIT`. AWS credentials and configuration are
 /// hidden, so that nothing can reach AWS even if a refusal were missing.
-fn proctor(dir: &Path, args: &[String]) -> Run {
+fn proctor_bounded(dir: &Path, args: &[String]) -> BoundedRun {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .args(args)
@@ -100,7 +100,7 @@ fn proctor(dir: &Path, args: &[String]) -> Run {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    Run {
+    BoundedRun {
         code: status.code(),
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
@@ -119,19 +119,11 @@ fn lines(case: &Path, file: &str) -> Vec<String> {
         .collect()
 }
 
-fn copy_tree(from: &Path, to: &Path, top: bool) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if top && CASE_FILES.contains(&name.to_string_lossy().as_ref()) {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_tree(&path, &to.join(&name), false);
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
+/// The case's workspace: its folder, without the files that describe the case.
+fn copy_case(case: &Path, to: &Path) {
+    crate::support::copy_dir(case, to);
+    for name in CASE_FILES {
+        let _ = std::fs::remove_file(to.join(name));
     }
 }
 
@@ -265,7 +257,7 @@ fn generate(case: &Path, dir: &Path) {
             }
             "proctor" => {
                 let args: Vec<String> = (1..w.len()).map(text).collect();
-                let run = proctor(dir, &args);
+                let run = proctor_bounded(dir, &args);
                 assert_eq!(run.code, Some(0), "`{line}`\n{}{}", run.stdout, run.stderr);
             }
             other => panic!("unknown generate step `{other}` in `{line}`"),
@@ -317,8 +309,8 @@ fn check_case(
     case: &Path,
     dir: &Path,
     args: &[String],
-    human: &Run,
-    json: Option<&Run>,
+    human: &BoundedRun,
+    json: Option<&BoundedRun>,
 ) -> Vec<String> {
     let mut broken = Vec::new();
     let unlocated: Vec<String> = lines(case, "unlocated")
@@ -373,7 +365,7 @@ fn check_case(
         let w: Vec<&str> = line.split_whitespace().collect();
         match w.as_slice() {
             ["render", unit] => {
-                let run = proctor(dir, &["render".to_string(), unit.to_string()]);
+                let run = proctor_bounded(dir, &["render".to_string(), unit.to_string()]);
                 if run.code != Some(0) || !run.stdout.contains("Resources:") {
                     broken.push(format!(
                         "the valid unit `{unit}` does not render (exit {:?}):\n{}{}",
@@ -401,7 +393,7 @@ fn check_case(
 }
 
 fn cases() -> Vec<PathBuf> {
-    support::case_dirs("fixtures/hostile")
+    crate::support::case_dirs("fixtures/hostile")
 }
 
 #[test]
@@ -424,21 +416,21 @@ fn every_hostile_case_ends_in_located_diagnostics_in_bounded_time() {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let tmp = tempfile::tempdir().unwrap();
             let dir = tmp.path().join("workspace");
-            copy_tree(case, &dir, true);
+            copy_case(case, &dir);
             generate(case, &dir);
 
             let args = match lines(case, "args") {
                 a if a.is_empty() => vec!["check".to_string()],
                 a => a,
             };
-            let human = proctor(&dir, &args);
+            let human = proctor_bounded(&dir, &args);
             let json = (!lines(case, "unlocated")
                 .iter()
                 .any(|l| l.starts_with("stderr")))
             .then(|| {
                 let mut json_args = args.clone();
                 json_args.extend(["--format".to_string(), "json".to_string()]);
-                proctor(&dir, &json_args)
+                proctor_bounded(&dir, &json_args)
             });
             let codes: Vec<String> = json
                 .as_ref()

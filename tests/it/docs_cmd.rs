@@ -2,8 +2,9 @@
 //! each example spec in it passes `proctor check`, and how `--output` and `--check` treat an
 //! existing file (markers, staleness, refusals).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+use crate::support::{Run, proctor, root};
 
 const BEGIN: &str = "<!-- proctor:docs:begin -->";
 const END: &str = "<!-- proctor:docs:end -->";
@@ -23,34 +24,10 @@ const BUNDLES: &[(&str, &str)] = &[
     ("queue-svc", "fixtures/deploy/templates/queue-svc/v1"),
 ];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn proctor<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("proctor runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// `proctor docs BUNDLE` from the repository root, which must succeed.
 fn docs(bundle: &str) -> String {
     let run = proctor(&root(), &["docs", bundle]);
-    assert_eq!(run.code, Some(0), "{bundle}: {}", run.stderr);
+    assert_eq!(run.code, 0, "{bundle}: {}", run.stderr);
     assert!(run.stderr.is_empty(), "{bundle}: {}", run.stderr);
     run.stdout
 }
@@ -119,7 +96,7 @@ fn every_example_spec_passes_proctor_check() {
         );
         let report: serde_json::Value = serde_json::from_str(&run.stdout)
             .unwrap_or_else(|e| panic!("{name}: {e}\n{}{}", run.stdout, run.stderr));
-        assert_eq!(run.code, Some(0), "{name}: {report:#}\n{spec}");
+        assert_eq!(run.code, 0, "{name}: {report:#}\n{spec}");
         assert_eq!(report["summary"]["errors"], 0, "{name}: {report:#}");
         let on_spec: Vec<&serde_json::Value> = report["diagnostics"]
             .as_array()
@@ -158,7 +135,7 @@ fn every_example_spec_passes_proctor_check() {
                 "--deny-warnings".as_ref(),
             ],
         );
-        assert_eq!(run.code, Some(1), "{name}: {}\n{broken}", run.stdout);
+        assert_eq!(run.code, 1, "{name}: {}\n{broken}", run.stdout);
         assert!(run.stdout.contains("I001"), "{name}: {}", run.stdout);
     }
 }
@@ -185,7 +162,7 @@ fn a_readme_is_updated_between_its_markers_only() {
     std::fs::write(&readme, format!("{head}\nold reference\n{tail}")).expect("written");
 
     let run = docs_to(&readme, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("wrote"), "{}", run.stdout);
     let md = docs(BUNDLE);
     let updated = std::fs::read_to_string(&readme).expect("read");
@@ -199,18 +176,18 @@ fn a_readme_is_updated_between_its_markers_only() {
 
     // Current: --check passes, also after an edit outside the markers.
     let run = docs_to(&readme, &["--check"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("up to date"), "{}", run.stdout);
     let edited = updated.replace("Hand-written footer.", "Edited footer.");
     std::fs::write(&readme, &edited).expect("written");
-    assert_eq!(docs_to(&readme, &["--check"]).code, Some(0));
+    assert_eq!(docs_to(&readme, &["--check"]).code, 0);
 
     // Stale: --check fails, says what to run, and changes nothing.
     let stale = edited.replace("How long artifacts are kept", "How long they are kept");
     assert_ne!(stale, edited);
     std::fs::write(&readme, &stale).expect("written");
     let run = docs_to(&readme, &["--check"]);
-    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("README.md") && run.stderr.contains("proctor docs"),
         "{}",
@@ -219,7 +196,7 @@ fn a_readme_is_updated_between_its_markers_only() {
     assert_eq!(std::fs::read_to_string(&readme).expect("read"), stale);
 
     // Writing again brings it back, keeping the edited footer.
-    assert_eq!(docs_to(&readme, &[]).code, Some(0));
+    assert_eq!(docs_to(&readme, &[]).code, 0);
     assert_eq!(std::fs::read_to_string(&readme).expect("read"), edited);
 }
 
@@ -229,14 +206,14 @@ fn a_file_without_markers_is_written_whole() {
     let file = tmp.path().join("queue-env.md");
     // Missing: --check says it is stale and creates nothing.
     let run = docs_to(&file, &["--check"]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(!file.exists());
 
     std::fs::write(&file, "something else entirely\n").expect("written");
     let run = docs_to(&file, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), docs(BUNDLE));
-    assert_eq!(docs_to(&file, &["--check"]).code, Some(0));
+    assert_eq!(docs_to(&file, &["--check"]).code, 0);
 }
 
 #[test]
@@ -251,7 +228,7 @@ fn a_file_with_one_marker_or_reversed_markers_is_refused() {
         std::fs::write(&file, &text).expect("written");
         for extra in [&[][..], &["--check"][..]] {
             let run = docs_to(&file, extra);
-            assert_eq!(run.code, Some(2), "{text}: {}", run.stderr);
+            assert_eq!(run.code, 2, "{text}: {}", run.stderr);
             assert!(run.stderr.contains("proctor:docs:"), "{}", run.stderr);
             assert_eq!(std::fs::read_to_string(&file).expect("read"), text);
         }
@@ -263,24 +240,24 @@ fn a_folder_that_is_not_one_bundle_is_refused() {
     let tmp = tempfile::tempdir().expect("temp dir");
     std::fs::write(tmp.path().join("notes.txt"), "not a bundle").expect("written");
     let run = proctor(tmp.path(), &["docs", "."]);
-    assert_eq!(run.code, Some(2), "{}", run.stdout);
+    assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("no bundle found"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
 
     let run = proctor(tmp.path(), &["docs", "missing"]);
-    assert_eq!(run.code, Some(2));
+    assert_eq!(run.code, 2);
     assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
 
     // Several bundles: the user picks one.
     let run = proctor(&root(), &["docs", "fixtures/workspace"]);
-    assert_eq!(run.code, Some(2));
+    assert_eq!(run.code, 2);
     assert!(run.stderr.contains("holds 3 bundles"), "{}", run.stderr);
 
     // A bundle with errors: check it first.
     let bad = tmp.path().join("broken/v1");
     std::fs::create_dir_all(bad.join("infrastructure")).expect("created");
     let run = proctor(tmp.path(), &["docs", "broken/v1"]);
-    assert_eq!(run.code, Some(2), "{}", run.stdout);
+    assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stderr.contains("run `proctor check broken/v1` first"),
         "{}",

@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use super::root;
 
 /// The cfn-guard binary, built once by scripts/guard into a cache folder.
 pub fn guard() -> PathBuf {
@@ -24,7 +22,6 @@ pub fn guard() -> PathBuf {
 /// of expectations checked.
 pub type Outcome = (Vec<(String, String, String, String)>, usize);
 
-#[allow(dead_code)]
 pub fn guard_outcome(dir: &str) -> (Outcome, bool) {
     let out = Command::new(guard())
         .current_dir(root())
@@ -72,7 +69,6 @@ pub fn guard_outcome(dir: &str) -> (Outcome, bool) {
     ((failed, total), code == Some(0))
 }
 
-#[allow(dead_code)]
 pub fn proctor_outcome(dir: &str) -> (Outcome, bool) {
     let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .current_dir(root())
@@ -120,7 +116,6 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
 
 /// `cfn-guard validate --structured -o json` of rule files on data files: each data file's
 /// name (as cfn-guard gives it: the canonical path) → rule name → PASS, FAIL or SKIP.
-#[allow(dead_code)]
 pub fn guard_validate(
     rules: &std::path::Path,
     data: &std::path::Path,

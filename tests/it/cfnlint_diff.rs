@@ -9,8 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod support;
-use support::root;
+use crate::support::root;
 
 /// cfn-lint rules whose errors proctor does not report, and why.
 const NOT_COVERED: &[(&str, &str)] = &[
@@ -237,11 +236,11 @@ fn valid_templates_and_rendered_deployments_are_clean_in_both() {
 #[test]
 fn on_public_templates_every_proctor_error_is_a_cfn_lint_error() {
     use std::collections::BTreeMap;
-    let Some(corpus) = support::corpus() else {
+    let Some(corpus) = crate::support::corpus() else {
         return;
     };
     let dir = corpus.join("cloudformation-templates");
-    let files = support::files_under(&dir, |p| {
+    let files = crate::support::files_under(&dir, |p| {
         p.extension()
             .is_some_and(|x| ["yaml", "yml", "json", "template"].contains(&&*x.to_string_lossy()))
             && proctor::cfn::looks_like_template(&std::fs::read_to_string(p).unwrap_or_default())

@@ -18,10 +18,8 @@ use std::process::Command;
 use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
-mod oracle;
-mod support;
-use oracle::{guard_outcome, proctor_outcome};
-use support::corpus;
+use crate::support::oracle::{guard_outcome, proctor_outcome};
+use crate::support::corpus;
 
 /// (data file, rule, reason) where proctor's verdict differs from cfn-guard's on purpose.
 const DELIBERATE: &[(&str, &str, &str)] = &[];
@@ -98,7 +96,7 @@ fn flipped_expectations_fail_and_are_named() {
     let Some(corpus) = corpus() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("rules");
-    copy_tree(&corpus.join("guard-rules-registry/rules"), &copy);
+    crate::support::copy_dir(&corpus.join("guard-rules-registry/rules"), &copy);
     let picks = [
         "aws/amazon_s3/tests/s3_bucket_logging_enabled_tests.yml",
         "aws/amazon_ec2/tests/restricted_ssh_tests.yml",
@@ -133,23 +131,11 @@ fn flipped_expectations_fail_and_are_named() {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Every registry test case's input as a JSON file of its own, for `cfn-guard validate`.
 fn extract_inputs(rules: &Path, into: &Path) -> usize {
     std::fs::create_dir_all(into).unwrap();
     let mut n = 0;
-    let files = support::files_under(rules, |p| p.parent().is_some_and(|d| d.ends_with("tests")));
+    let files = crate::support::files_under(rules, |p| p.parent().is_some_and(|d| d.ends_with("tests")));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         let src = proctor::source::SourceFile::new("t", &f, text);
@@ -174,7 +160,7 @@ fn extract_inputs(rules: &Path, into: &Path) -> usize {
 }
 
 fn data_files(dir: &Path) -> Vec<PathBuf> {
-    support::files_under(dir, |p| {
+    crate::support::files_under(dir, |p| {
         p.extension().is_some_and(|x| {
             ["yaml", "yml", "json", "jsn", "template"].contains(&&*x.to_string_lossy())
         })
@@ -183,7 +169,7 @@ fn data_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Compares proctor's verdict for every rule on every data file of `data` with cfn-guard's.
 fn compare(rules: &Path, data: &Path, differences: &mut Vec<String>) -> usize {
-    let theirs = oracle::guard_validate(rules, data);
+    let theirs = crate::support::oracle::guard_validate(rules, data);
     let files = proctor::policy::files_in(rules, "rules", &proctor::paths::WalkBudget::unlimited());
     let (policies, diags) = proctor::policy::load_all(&files, &Limits::default());
     assert!(diags.is_empty(), "registry rule files refused: {diags:?}");
@@ -252,7 +238,7 @@ fn registry_verdicts_equal_cfn_guard_on_every_data_file() {
     );
     // The Proton samples' renders, as `proctor render` prints them.
     let (renders, missing) =
-        support::proton_sample_renders(&corpus.join("proton-cloudformation-samples"));
+        crate::support::proton_sample_renders(&corpus.join("proton-cloudformation-samples"));
     assert!(missing.is_empty() && renders.len() >= 40, "{missing:?}");
     let rendered = tmp.path().join("proton-renders");
     std::fs::create_dir_all(&rendered).unwrap();
@@ -308,7 +294,7 @@ fn check_reports_cfn_guards_verdicts_through_the_cli() {
         })
         .collect();
     assert!(templates.len() >= 200, "{} templates", templates.len());
-    let theirs = oracle::guard_validate(&rules, &cfn_dir);
+    let theirs = crate::support::oracle::guard_validate(&rules, &cfn_dir);
     let run = |format: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_proctor"));
         cmd.args(["check", "--select", "P", "--color", "never", "--policy"])

@@ -2,13 +2,12 @@
 //! `[check]` in proctor.toml, inline `# proctor: ignore[CODE] reason` suppressions, and
 //! `--changed` (what a pre-commit hook passes: the changed files).
 
-mod support;
 
-use support::{edit, proctor, root};
+use crate::support::{edit, proctor, root};
 
 /// A copy of `fixtures/deploy` (an environment and a service) to edit.
 fn workspace() -> tempfile::TempDir {
-    support::workspace("fixtures/deploy")
+    crate::support::workspace("fixtures/deploy")
 }
 
 const ENV_TEMPLATE: &str = "templates/queue-env/v1/infrastructure/cloudformation.yaml";
@@ -290,7 +289,7 @@ fn explain_documents_every_code() {
 
 #[test]
 fn a_list_where_an_enum_value_goes_is_one_type_error() {
-    let ws = support::workspace("fixtures/workspace");
+    let ws = crate::support::workspace("fixtures/workspace");
     edit(
         ws.path(),
         "specs/payments.yaml",

@@ -11,7 +11,7 @@
 //! property` (`PROPTEST_CASES` replaces every property's case count).
 
 #[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};

@@ -3,8 +3,7 @@
 //! expectations, both tools must count the same expectations, report the same failing ones
 //! (case, rule, expected, evaluated) and agree on success or failure.
 
-mod oracle;
-use oracle::{guard_outcome, proctor_outcome};
+use crate::support::oracle::{guard_outcome, proctor_outcome};
 
 #[test]
 fn policy_test_agrees_with_cfn_guard_test() {

@@ -11,19 +11,8 @@ use proctor::source::SourceFile;
 use proctor::template::env::RenderLimits;
 use proctor::template::render::render_json;
 
-mod support;
 
-use support::root;
-
-fn python() -> PathBuf {
-    let py = root().join(".venv/bin/python");
-    assert!(
-        py.exists(),
-        "run scripts/venv first: {} is missing",
-        py.display()
-    );
-    py
-}
+use crate::support::{python, root};
 
 fn fixtures(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -175,7 +164,7 @@ fn proctor_render_of_each_fixture_deployment_equals_python() {
 /// context `render --context` prints.
 #[test]
 fn proton_samples_check_clean_and_render_as_python_does() {
-    let Some(corpus) = support::corpus() else {
+    let Some(corpus) = crate::support::corpus() else {
         return;
     };
     let samples = corpus.join("proton-cloudformation-samples");
@@ -190,7 +179,7 @@ fn proton_samples_check_clean_and_render_as_python_does() {
         closing.contains("(24 bundles, 22 specs)") && closing.contains(": 0 errors"),
         "{text}"
     );
-    let (renders, missing) = support::proton_sample_renders(&samples);
+    let (renders, missing) = crate::support::proton_sample_renders(&samples);
     assert!(missing.is_empty(), "did not render: {missing:#?}");
     assert!(renders.len() >= 40, "only {} renders", renders.len());
     let mut failures = Vec::new();

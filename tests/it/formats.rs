@@ -7,7 +7,6 @@
 //! run on it (the case's `args` file), so together they cover every code. The schemas are in
 //! tests/data (see its README for where they come from).
 
-mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,10 +18,10 @@ use proctor::report::{github, json, junit, sarif};
 use proctor::source::SourceFile;
 use serde_json::{Value, json};
 
-use support::root;
+use crate::support::root;
 
 fn cases() -> Vec<PathBuf> {
-    support::case_dirs("fixtures/cases")
+    crate::support::case_dirs("fixtures/cases")
 }
 
 fn name_of(dir: &Path) -> String {

@@ -1,12 +1,11 @@
 //! `proctor build` end to end: what it writes, that it is reproducible, and that it writes
 //! nothing (and keeps a previous build) when there are errors.
 
-mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{files, root};
+use crate::support::{files, root};
 
 fn build(dir: &Path, out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_proctor"))
@@ -269,7 +268,7 @@ fn state_with_dev_outputs(outputs: &str) -> String {
 fn deployed_outputs_in_the_state_file_let_waiting_units_build() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    support::copy_dir(&root().join("fixtures/workspace"), &ws);
+    crate::support::copy_dir(&root().join("fixtures/workspace"), &ws);
     std::fs::create_dir_all(ws.join(".proctor")).unwrap();
 
     // `dev` is deployed but its stack lacks an output the service reads: the service waits,
@@ -355,13 +354,13 @@ fn a_second_build_into_the_same_folder_is_refused_while_one_runs() {
 fn a_build_killed_mid_write_leaves_the_previous_build_usable() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    support::copy_dir(&root().join("fixtures/workspace"), &ws);
+    crate::support::copy_dir(&root().join("fixtures/workspace"), &ws);
     let out = tmp.path().join("build");
     assert_eq!(build(&ws, &out).status.code(), Some(0));
     let before = files(&out);
 
     // A changed spec, and a build that dies half-way through writing its artifacts.
-    support::edit(
+    crate::support::edit(
         &ws,
         "specs/dev.yaml",
         "container_insights: true",
@@ -427,14 +426,14 @@ fn a_build_folder_with_a_file_it_did_not_build_is_refused() {
 fn a_pipeline_waits_for_the_names_proctor_toml_does_not_declare() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    support::copy_dir(&root().join("fixtures/workspace"), &ws);
-    support::edit(
+    crate::support::copy_dir(&root().join("fixtures/workspace"), &ws);
+    crate::support::edit(
         &ws,
         "templates/payments-svc/v1/pipeline_infrastructure/cloudformation.yaml",
         "    Properties:\n      VersioningConfiguration:",
         "    Properties:\n      Tags:\n        - Key: repository\n          Value: '{{ service.repository_id }}'\n      VersioningConfiguration:",
     );
-    support::edit(
+    crate::support::edit(
         &ws,
         "proctor.toml",
         "repository_id = \"acme/payments\"\n",
@@ -450,7 +449,7 @@ fn a_pipeline_waits_for_the_names_proctor_toml_does_not_declare() {
         "{stdout}"
     );
     // Declared, the pipeline waits only for what it waited for before: its instances' stacks.
-    support::edit(
+    crate::support::edit(
         &ws,
         "proctor.toml",
         "branch = \"main\"\n",

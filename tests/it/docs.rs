@@ -47,6 +47,6 @@ fn rules_page_is_current() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/rules.md is stale: run `PROCTOR_BLESS=1 cargo test --test docs`"
+        "docs/rules.md is stale: run `PROCTOR_BLESS=1 cargo test --test it docs::`"
     );
 }

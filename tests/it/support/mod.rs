@@ -1,13 +1,29 @@
-//! What the end-to-end tests share: the repository root, running the real binary, copying a
-//! fixture workspace, editing a file in place, and git with a fixed identity.
+//! What the integration tests share: the repository root, running the real binary, copying a
+//! fixture workspace, editing a file in place, git with a fixed identity, the public corpus;
+//! the cfn-guard oracle (`oracle`) and a moto server for apply (`moto`).
 #![allow(dead_code)]
 
+pub mod moto;
+pub mod oracle;
+
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python of the test setup's venv (`scripts/venv`: Jinja2, cfn-lint, moto).
+pub fn python() -> PathBuf {
+    let py = root().join(".venv/bin/python");
+    assert!(
+        py.exists(),
+        "run scripts/venv first: {} is missing",
+        py.display()
+    );
+    py
 }
 
 /// What a proctor run printed, and its exit code.
@@ -19,32 +35,57 @@ pub struct Run {
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n{}{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    pub fn of(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 
 /// Runs `proctor ARGS` in `dir`, without colour.
-pub fn proctor(dir: &Path, args: &[&str]) -> Run {
+pub fn proctor<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Run {
+    proctor_env(dir, args, &[])
+}
+
+/// Runs `proctor ARGS` in `dir`, without colour, with environment variables `env` set.
+pub fn proctor_env<S: AsRef<OsStr>>(dir: &Path, args: &[S], env: &[(String, String)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .args(args)
         .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("NO_COLOR", "1")
         .output()
         .expect("the proctor binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(out)
 }
 
 /// Copies a folder tree (files and folders only).
 pub fn copy_dir(from: &Path, to: &Path) {
+    copy_dir_skipping(from, to, &[]);
+}
+
+/// Copies a folder tree (files and folders only), leaving out entries named in `skip` at any
+/// level.
+pub fn copy_dir_skipping(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
+        if skip.iter().any(|s| e.file_name() == *s) {
+            continue;
+        }
         let target = to.join(e.file_name());
         if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
+            copy_dir_skipping(&e.path(), &target, skip);
         } else {
             std::fs::copy(e.path(), target).unwrap();
         }

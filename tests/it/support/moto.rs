@@ -1,11 +1,10 @@
 //! What the apply tests share: a moto server per test, a copy of a fixture workspace, the
 //! proctor binary run with test credentials, and small local endpoints (one that only counts
 //! connections, one that always throttles).
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,19 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let py = root().join(".venv/bin/python");
-    assert!(
-        py.exists(),
-        "run scripts/venv first: {} is missing",
-        py.display()
-    );
-    py
-}
+pub use super::{Run, python, root};
 
 /// A port nothing listens on (bound, then released).
 pub fn free_port() -> u16 {
@@ -133,48 +120,15 @@ impl Drop for Moto {
     }
 }
 
-/// What a proctor run printed, and its exit code.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
 /// A fixture workspace copied into a temporary folder.
 pub struct Workspace {
     dir: tempfile::TempDir,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() == ".proctor" {
-            continue;
-        }
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 impl Workspace {
     pub fn copy(fixture: &str) -> Workspace {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&root().join(fixture), dir.path());
+        super::copy_dir_skipping(&root().join(fixture), dir.path(), &[".proctor"]);
         Workspace { dir }
     }
 
@@ -239,12 +193,7 @@ impl Workspace {
     }
 
     pub fn run_env(&self, args: &[&str], endpoint: Option<&str>, env: &[(&str, &str)]) -> Run {
-        let out = self.command(args, endpoint, env).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(self.command(args, endpoint, env).output().unwrap())
     }
 
     pub fn run(&self, args: &[&str], endpoint: Option<&str>) -> Run {

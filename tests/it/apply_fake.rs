@@ -6,12 +6,11 @@
 //! executed moves the script one step on, and the stack's events grow with it.
 #![cfg(feature = "aws")]
 
-mod apply_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apply_support::*;
+use crate::support::moto::*;
 
 const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
 const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:111122223333:stack/proctor-env-dev/0d6a1f30-0000-4000-8000-000000000001";

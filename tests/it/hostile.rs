@@ -5,33 +5,28 @@
 use std::path::Path;
 use std::process::Command;
 
-struct Run {
+/// A `proctor check --format json` run: its exit code and report.
+struct Checked {
     code: i32,
     json: serde_json::Value,
 }
 
-fn check(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .arg("check")
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(dir)
-        .output()
-        .expect("proctor runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
+fn check(dir: &Path, args: &[&str]) -> Checked {
+    let args: Vec<&str> = ["check"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .chain(["--format", "json"])
+        .collect();
+    let run = crate::support::proctor(dir, &args);
+    let json = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", run.stdout, run.stderr));
+    Checked {
+        code: run.code,
         json,
     }
 }
 
-fn diagnostics(run: &Run) -> Vec<(String, String, u64)> {
+fn diagnostics(run: &Checked) -> Vec<(String, String, u64)> {
     run.json["diagnostics"]
         .as_array()
         .unwrap()

@@ -5,22 +5,15 @@
 //! arguments in its `args` file (one per line), or with `check` alone. The case must report
 //! its code; the valid workspace must report nothing.
 
-mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use support::root;
+use crate::support::{Run, root};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// Runs proctor in a case folder. A case may set environment variables, one `KEY=VALUE` per
+/// line of its `env` file.
 fn proctor(dir: &Path, args: &[String]) -> Run {
-    // A case may set environment variables, one `KEY=VALUE` per line of its `env` file.
     let env: Vec<(String, String)> = std::fs::read_to_string(dir.join("env"))
         .unwrap_or_default()
         .lines()
@@ -29,18 +22,7 @@ fn proctor(dir: &Path, args: &[String]) -> Run {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
         })
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .args(args)
-        .current_dir(dir)
-        .envs(env)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the proctor binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::support::proctor_env(dir, args, &env)
 }
 
 fn case_args(dir: &Path) -> Vec<String> {
@@ -55,7 +37,7 @@ fn case_args(dir: &Path) -> Vec<String> {
 }
 
 fn cases() -> Vec<PathBuf> {
-    support::case_dirs("fixtures/cases")
+    crate::support::case_dirs("fixtures/cases")
 }
 
 /// Times vary, and so do the places in proctor's source that an internal error (E001) names;
@@ -87,7 +69,7 @@ fn every_case_reports_its_code_and_matches_its_snapshots() {
     settings.set_prepend_module_to_snapshot(false);
     let failures = std::cell::RefCell::new(Vec::new());
     settings.bind(|| {
-        insta::glob!("../fixtures/cases", "*-*", |dir| {
+        insta::glob!("../../fixtures/cases", "*-*", |dir| {
             if dir.is_dir()
                 && let Err(e) = run_case(dir)
             {

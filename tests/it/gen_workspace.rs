@@ -2,20 +2,19 @@
 //! when asked to be clean, has the input errors and policy violations it was asked for, and
 //! is the same for the same seed. Runs `python3` (standard library only) on small sizes.
 
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use support::files;
+use crate::support::files;
 
 const SMALL: &[&str] = &["--bundles", "6", "--specs", "20", "--resources", "5"];
 
 /// Runs the generator into `out` with the small sizes and `args`; returns its summary line.
 fn generate(out: &Path, args: &[&str]) -> String {
     let run = Command::new("python3")
-        .arg(support::root().join("scripts/gen-workspace"))
+        .arg(crate::support::root().join("scripts/gen-workspace"))
         .arg("--out")
         .arg(out)
         .args(SMALL)
@@ -33,7 +32,7 @@ fn generate(out: &Path, args: &[&str]) -> String {
 
 /// `proctor check --format json` in `dir`: the exit code and the report.
 fn check(dir: &Path) -> (i32, serde_json::Value) {
-    let run = support::proctor(dir, &["check", "--format", "json"]);
+    let run = crate::support::proctor(dir, &["check", "--format", "json"]);
     let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}"));
     (run.code, report)
 }
@@ -147,7 +146,7 @@ fn the_same_seed_gives_the_same_tree_and_another_seed_other_specs() {
 
     // An existing, non-empty folder is refused, unless --force replaces it.
     let refused = Command::new("python3")
-        .arg(support::root().join("scripts/gen-workspace"))
+        .arg(crate::support::root().join("scripts/gen-workspace"))
         .arg("--out")
         .arg(&a)
         .args(SMALL)

@@ -6,12 +6,11 @@
 //!
 //! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
 
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{copy_dir, edit, git, root};
+use crate::support::{copy_dir, edit, git, root};
 
 /// `pre-commit try-repo <this repository> proctor-check-system` on the staged files of `repo`.
 fn try_repo(repo: &Path, home: &Path) -> (i32, String) {
