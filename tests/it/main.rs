@@ -9,6 +9,7 @@ mod support;
 
 mod apply;
 mod apply_fake;
+mod architecture;
 mod build;
 mod cases;
 mod cfnlint_diff;

@@ -27,6 +27,17 @@ use crate::yaml::{Node, ParseOptions, Value};
 /// so that later stages can recognise them.
 pub const PLACEHOLDER_PREFIX: &str = "proctor-placeholder:";
 
+/// Whether a node is a one-key mapping naming an intrinsic function.
+pub fn is_intrinsic(node: &Node) -> bool {
+    node.as_map().is_some_and(|m| {
+        m.len() == 1
+            && m[0]
+                .0
+                .as_str()
+                .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+    })
+}
+
 /// Whether a template's `Transform` (a name or a list of names) declares `name`.
 pub fn declares_transform(root: &Node, name: &str) -> bool {
     root.get("Transform").is_some_and(|t| match &t.value {

@@ -16,7 +16,6 @@ pub mod ast;
 pub mod builtin;
 pub mod data;
 pub mod eval;
-pub mod functions;
 pub mod lints;
 pub mod lower;
 pub mod parser;

@@ -9,7 +9,7 @@ use super::ast::*;
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
 
-use super::functions::FUNCTIONS;
+use crate::eval::functions::FUNCTIONS;
 
 pub fn check(file: &PolicyFile, source: &Source) -> Vec<Diagnostic> {
     walk(file, source).diags

@@ -1,7 +1,7 @@
 //! The walk over a template's values, and the intrinsic functions met on the way: which
 //! function a one-key mapping names, and whether its arguments have the right shape.
 
-use super::{Checker, Ctx};
+use super::{Checker, Ctx, is_intrinsic};
 use crate::diag::{codes, did_you_mean};
 use crate::yaml::{Node, Value};
 
@@ -167,15 +167,4 @@ impl Checker<'_> {
         let _ = whole;
         self.walk(v, ctx);
     }
-}
-
-/// Whether a node is a one-key mapping naming an intrinsic function.
-pub fn is_intrinsic(node: &Node) -> bool {
-    node.as_map().is_some_and(|m| {
-        m.len() == 1
-            && m[0]
-                .0
-                .as_str()
-                .is_some_and(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
-    })
 }

@@ -23,7 +23,7 @@ use crate::source::Source;
 use crate::yaml::Node;
 use crate::yaml::shape::list;
 
-pub use intrinsics::is_intrinsic;
+pub use crate::is_intrinsic;
 pub use references::{PSEUDO_PARAMETERS, sub_variables};
 
 const SECTIONS: &[&str] = &[

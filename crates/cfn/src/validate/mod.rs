@@ -24,7 +24,7 @@ mod scalar;
 use std::ops::Range;
 
 use self::convert::{matches_type, type_names};
-use super::checks::is_intrinsic;
+use crate::is_intrinsic;
 use super::schema::{Id, Schema, SchemaNode, ty};
 use crate::diag::{Code, codes};
 use crate::yaml::{Node, Value};

@@ -7,6 +7,7 @@
 //! them; clauses evaluated in one of two roles (an assertion in a body, or a gate: a `when`
 //! condition or a filter), which decides what a clause that cannot be evaluated becomes.
 
+pub mod functions;
 mod ops;
 mod query;
 mod text;
@@ -564,7 +565,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 Rhs::Call(inner) => self.call(inner, this)?,
             });
         }
-        super::functions::call(&c.name, &args)
+        functions::call(&c.name, &args)
     }
 
     /// `[not] QUERY OP [RHS]`.
