@@ -7,9 +7,11 @@
 //! them; clauses evaluated in one of two roles (an assertion in a body, or a gate: a `when`
 //! condition or a filter), which decides what a clause that cannot be evaluated becomes.
 
+pub mod compare;
 pub mod functions;
 mod ops;
 mod query;
+pub mod regex;
 mod text;
 pub mod value;
 
@@ -19,7 +21,8 @@ use std::rc::Rc;
 use super::ast::*;
 use crate::yaml::{Node, Value as Y};
 pub use text::{literal_text, query_text};
-pub use value::{Regexes, Search, Val, node_literal, node_text};
+pub use regex::{Regexes, Search};
+pub use value::{Val, node_literal, node_text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {

@@ -2,7 +2,9 @@
 //! right-hand side (one value, a literal list, or the values of a query), how `!=` and `NOT IN`
 //! invert those outcomes, and which values pass or fail.
 
-use super::value::{Kind, Search, Val, compare_eq, compare_values, loose_eq};
+use super::compare::{compare_eq, compare_values, loose_eq};
+use super::regex::Search;
+use super::value::{Kind, Val};
 use super::{QR, Unres};
 use crate::ast::CmpOp;
 use std::cmp::Ordering;
@@ -207,7 +209,7 @@ fn selected<'d>(side: &[QR<'d>], mut unresolved: impl FnMut(&Unres<'d>)) -> Vec<
 fn match_value<'d>(
     l: &Val<'d>,
     r: &Val<'d>,
-    cmp: impl Fn(&Val<'d>, &Val<'d>) -> Result<bool, super::value::NotComparable>,
+    cmp: impl Fn(&Val<'d>, &Val<'d>) -> Result<bool, super::compare::NotComparable>,
 ) -> Outcome<'d> {
     match cmp(l, r) {
         Ok(true) => Outcome::Pass(Cmp::Value(l.clone())),
@@ -216,7 +218,7 @@ fn match_value<'d>(
     }
 }
 
-fn eq<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Result<bool, super::value::NotComparable> {
+fn eq<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Result<bool, super::compare::NotComparable> {
     compare_eq(l.view(), r.view(), re)
 }
 
@@ -473,7 +475,7 @@ pub fn key_selected<'d>(op: CmpOp, key: &Val<'d>, right: &[QR<'d>], re: &Search)
         CmpOp::Ne if right.len() > 1 => CmpOp::NotIn,
         o => o,
     };
-    let one = |r: &Val<'d>| -> Result<bool, super::value::NotComparable> {
+    let one = |r: &Val<'d>| -> Result<bool, super::compare::NotComparable> {
         match op {
             CmpOp::Eq => compare_eq(key.view(), r.view(), re),
             CmpOp::Ne => compare_eq(key.view(), r.view(), re).map(|b| !b),
@@ -531,7 +533,7 @@ mod tests {
 
     use super::*;
     use crate::ast::Literal as L;
-    use crate::eval::value::Regexes;
+    use crate::eval::regex::Regexes;
 
     fn lit(l: L) -> QR<'static> {
         QR::Lit(Val::Data(Rc::new(l)))
