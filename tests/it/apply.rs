@@ -9,7 +9,6 @@
 //! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
 #![cfg(feature = "aws")]
 
-
 use crate::support::moto::*;
 
 #[test]
@@ -275,4 +274,56 @@ fn a_second_apply_of_the_same_stack_is_refused() {
     );
     assert_eq!(endpoint.connections(), 0);
     assert!(lock.exists(), "the other apply's lock is left alone");
+}
+
+/// A deployment bound to a stack that already exists (one AWS Proton deployed, with its
+/// tags) is updated in place: applying the same render changes nothing and creates no
+/// stack; an input change updates that stack, keeping its id.
+#[test]
+fn a_bound_stack_is_updated_in_place_and_no_stack_is_created() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let proton = "AWSProton-dev-cloudformation-Q2W3E4";
+    let id = moto.create_stack(
+        proton,
+        &ws.read("build/environments/dev.yaml"),
+        &[
+            (
+                "aws:proton:environment",
+                "arn:aws:proton:us-east-1:123456789012:environment/dev",
+            ),
+            (
+                "aws:proton:template",
+                "arn:aws:proton:us-east-1:123456789012:environment-template/queue-env",
+            ),
+        ],
+    );
+    ws.edit(
+        "proctor.toml",
+        "spec = \"specs/dev.yaml\"\n",
+        &format!("spec = \"specs/dev.yaml\"\nstack = \"{proton}\"\n"),
+    );
+
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains(&format!("environment `dev` → stack {proton}")), "{a}");
+    assert!(
+        a.stdout.contains(&format!("no changes: stack {proton} is up to date")),
+        "{a}"
+    );
+    assert_eq!(moto.stack_names(), [proton], "no stack of proctor's own");
+    assert_eq!(ws.state()["stacks"][proton]["name"], "dev");
+
+    ws.edit("specs/dev.yaml", "retention_days: 7", "retention_days: 14");
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains("UPDATE_COMPLETE"), "{a}");
+    assert_eq!(moto.stack_id(proton), (id, "UPDATE_COMPLETE".to_string()));
+    assert_eq!(moto.stack_names(), [proton]);
 }

@@ -6,7 +6,6 @@
 //! executed moves the script one step on, and the stack's events grow with it.
 #![cfg(feature = "aws")]
 
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
 //! `proctor build` end to end: what it writes, that it is reproducible, and that it writes
 //! nothing (and keeps a previous build) when there are errors.
 
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -463,4 +462,32 @@ fn a_pipeline_waits_for_the_names_proctor_toml_does_not_declare() {
         ),
         "{stdout}"
     );
+}
+
+/// A deployment bound to an existing stack (an adopted Proton stack) is recorded with that
+/// stack, so that `apply` updates it in place; the others keep proctor's names.
+#[test]
+fn a_bound_stack_is_the_stack_the_record_names() {
+    let ws = crate::support::workspace("fixtures/workspace");
+    crate::support::edit(
+        ws.path(),
+        "proctor.toml",
+        "spec = \"specs/dev.yaml\"\n",
+        "spec = \"specs/dev.yaml\"\nstack = \"AWSProton-dev-cloudformation-1A2B3C\"\n",
+    );
+    let out = ws.path().join("build");
+    let run = build(ws.path(), &out);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("proctor-build.json")).unwrap()).unwrap();
+    let stack = |name: &str| {
+        record["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["kind"] == "environment" && u["name"] == name)
+            .map(|u| u["stack"].clone())
+    };
+    assert_eq!(stack("dev"), Some("AWSProton-dev-cloudformation-1A2B3C".into()), "{record:#}");
+    assert_eq!(stack("prod"), Some("proctor-env-prod".into()), "{record:#}");
 }

@@ -5,7 +5,6 @@
 //! arguments in its `args` file (one per line), or with `check` alone. The case must report
 //! its code; the valid workspace must report nothing.
 
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

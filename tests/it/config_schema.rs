@@ -10,7 +10,6 @@ use serde_json::Value as Json;
 
 use crate::support::root;
 
-
 /// TOML as the JSON an editor's TOML support validates: dates and times become strings.
 fn to_json(v: &toml::Value) -> Json {
     match v {

@@ -7,7 +7,6 @@
 //! run on it (the case's `args` file), so together they cover every code. The schemas are in
 //! tests/data (see its README for where they come from).
 
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

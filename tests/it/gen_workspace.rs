@@ -2,7 +2,6 @@
 //! when asked to be clean, has the input errors and policy violations it was asked for, and
 //! is the same for the same seed. Runs `python3` (standard library only) on small sizes.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;

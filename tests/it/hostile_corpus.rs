@@ -27,7 +27,6 @@
 //!   whose diagnostics may lack a file and line, or `stderr`: the command reports on standard
 //!   error only (`apply`, which has no JSON report), so its refusal is what is checked.
 
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -2,7 +2,6 @@
 //! `[check]` in proctor.toml, inline `# proctor: ignore[CODE] reason` suppressions, and
 //! `--changed` (what a pre-commit hook passes: the changed files).
 
-
 use crate::support::{edit, proctor, root};
 
 /// A copy of `fixtures/deploy` (an environment and a service) to edit.

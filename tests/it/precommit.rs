@@ -6,7 +6,6 @@
 //!
 //! Needs the venv that `scripts/venv` creates (scripts/test runs it first).
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

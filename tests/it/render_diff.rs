@@ -11,7 +11,6 @@ use proctor::source::SourceFile;
 use proctor::template::env::RenderLimits;
 use proctor::template::render::render_json;
 
-
 use crate::support::{python, root};
 
 fn fixtures(dir: &Path) -> Vec<PathBuf> {

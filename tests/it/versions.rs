@@ -3,7 +3,6 @@
 //! deployments they break; a new major is not compared; what a change does to each
 //! deployment's resources) and `proctor diff OLD NEW`.
 
-
 use std::path::Path;
 
 use crate::support::{copy_dir, edit, git, proctor, root};

@@ -108,7 +108,7 @@ pub fn plan(outcome: &Outcome, as_json: bool, out: &Path) -> Plan {
         let unit = outcome
             .units
             .iter()
-            .find(|u| u.kind == r.kind && u.name == r.name);
+            .find(|u| u.kind == r.kind && u.name == r.name && u.service == r.service);
         if r.text.contains(PLACEHOLDER_PREFIX) {
             let env = unit.and_then(|u| u.environment.clone());
             let first = waiting_reason(outcome, r, env.as_deref());
@@ -156,7 +156,9 @@ pub fn plan(outcome: &Outcome, as_json: bool, out: &Path) -> Plan {
         let mut entry = json!({
             "kind": kind,
             "name": r.name,
-            "stack": crate::state::stack_name(kind, &r.name, r.service.as_deref()),
+            "stack": unit
+                .and_then(|u| u.stack.clone())
+                .unwrap_or_else(|| crate::state::stack_name(kind, &r.name, r.service.as_deref())),
             "template": r.template_name,
             "template_version": r.template_version,
             "artifact": {"path": path, "sha256": sha256(text.as_bytes())},

@@ -87,6 +87,8 @@ struct RawEnvironment {
     template: Spanned<String>,
     spec: Spanned<String>,
     account_id: Option<Spanned<String>>,
+    /// The existing stack this environment deploys to (an adopted Proton stack).
+    stack: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +100,10 @@ struct RawService {
     branch: Option<String>,
     repository_id: Option<String>,
     repository_connection_arn: Option<String>,
+    /// Instance name → the existing stack it deploys to.
+    stacks: Option<std::collections::BTreeMap<String, Spanned<String>>>,
+    /// The existing stack the service's pipeline deploys to.
+    pipeline_stack: Option<Spanned<String>>,
 }
 
 /// Which bundle a deployment uses.
@@ -120,6 +126,9 @@ pub struct EnvironmentDeployment {
     pub template: At<TemplateRef>,
     pub spec: At<PathBuf>,
     pub account_id: Option<String>,
+    /// `stack = "..."`: the existing stack this environment deploys to, instead of the
+    /// stack proctor would name (`proctor adopt` writes it for Proton's stacks).
+    pub stack: Option<At<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +139,10 @@ pub struct ServiceDeployment {
     pub branch: Option<String>,
     pub repository_id: Option<String>,
     pub repository_connection_arn: Option<String>,
+    /// `stacks = { INSTANCE = "..." }`: the existing stack of each bound instance.
+    pub stacks: Vec<(String, At<String>)>,
+    /// `pipeline_stack = "..."`: the existing stack of the service's pipeline.
+    pub pipeline_stack: Option<At<String>>,
 }
 
 #[derive(Debug)]
@@ -186,7 +199,89 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
     check_folders(&cfg, diags);
     cfg.environments = environments(raw.environment, source, diags);
     cfg.services = services(raw.service, source, diags);
+    check_stacks(&cfg, diags);
     Some(cfg)
+}
+
+impl Config {
+    /// The existing stack a deployment unit is bound to, if proctor.toml binds it: by kind
+    /// (`environment`, `service_instance`, `pipeline`), name and service.
+    pub fn bound_stack(&self, kind: &str, name: &str, service: Option<&str>) -> Option<&str> {
+        let stack = match kind {
+            "environment" => self
+                .environments
+                .iter()
+                .find(|e| e.name.value == name)?
+                .stack
+                .as_ref(),
+            "service_instance" => self
+                .services
+                .iter()
+                .find(|s| Some(s.name.value.as_str()) == service)?
+                .stacks
+                .iter()
+                .find(|(instance, _)| instance == name)
+                .map(|(_, stack)| stack),
+            "pipeline" => self
+                .services
+                .iter()
+                .find(|s| s.name.value == name)?
+                .pipeline_stack
+                .as_ref(),
+            _ => None,
+        };
+        stack.map(|s| s.value.as_str())
+    }
+
+    /// Every stack binding: (the deployment it binds, as a user would name it; the stack).
+    pub fn stack_bindings(&self) -> Vec<(String, &At<String>)> {
+        let mut out = Vec::new();
+        for e in &self.environments {
+            if let Some(s) = &e.stack {
+                out.push((format!("environment `{}`", e.name.value), s));
+            }
+        }
+        for svc in &self.services {
+            for (instance, s) in &svc.stacks {
+                out.push((format!("instance `{instance}` of service `{}`", svc.name.value), s));
+            }
+            if let Some(s) = &svc.pipeline_stack {
+                out.push((format!("the pipeline of service `{}`", svc.name.value), s));
+            }
+        }
+        out
+    }
+}
+
+/// W001: a bound stack name CloudFormation would refuse, or one stack bound twice.
+fn check_stacks(cfg: &Config, diags: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(&str, String, Range<usize>)> = Vec::new();
+    for (what, stack) in cfg.stack_bindings() {
+        if !crate::state::valid_stack_name(&stack.value) {
+            diags.push(
+                Diagnostic::new(
+                    codes::W001,
+                    format!("`{}` is not a CloudFormation stack name", stack.value),
+                )
+                .at(&cfg.source, stack.span.clone())
+                .help("a stack name starts with a letter and has only letters, digits and `-`, at most 128 characters; `proctor adopt` writes the names of Proton's stacks"),
+            );
+            continue;
+        }
+        match seen.iter().find(|(s, _, _)| *s == stack.value) {
+            Some((_, first, at)) => diags.push(
+                Diagnostic::new(
+                    codes::W001,
+                    format!("stack `{}` is bound to {first} and to {what}", stack.value),
+                )
+                .at(&cfg.source, stack.span.clone())
+                .primary_message("bound again here")
+                .label(&cfg.source, at.clone(), "first bound here")
+                .help("a stack holds one deployment: remove one of the bindings"),
+            ),
+            None => seen.push((&stack.value, what, stack.span.clone())),
+        }
+    }
 }
 
 /// proctor.toml's tables as written; W001 when it is not TOML or not of the right shape.
@@ -369,6 +464,7 @@ fn environments(
             template,
             spec: path_at(e.spec),
             account_id: e.account_id.map(Spanned::into_inner),
+            stack: e.stack.map(at),
         });
     }
     out
@@ -395,6 +491,13 @@ fn services(
             branch: s.branch,
             repository_id: s.repository_id,
             repository_connection_arn: s.repository_connection_arn,
+            stacks: s
+                .stacks
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(instance, stack)| (instance, at(stack)))
+                .collect(),
+            pipeline_stack: s.pipeline_stack.map(at),
         });
     }
     out
@@ -515,6 +618,42 @@ mod tests {
         let mut diags = Vec::new();
         let cfg = parse(&src, Path::new("/ws"), &mut diags);
         (cfg, diags)
+    }
+
+    #[test]
+    fn stack_bindings_are_read_and_checked() {
+        let (cfg, diags) = parse_text(concat!(
+            "[[environment]]\nname = \"dev\"\ntemplate = \"env:1\"\nspec = \"dev.yaml\"\n",
+            "stack = \"AWSProton-dev-cloudformation-1A2B\"\n\n",
+            "[[environment]]\nname = \"prod\"\ntemplate = \"env:1\"\nspec = \"prod.yaml\"\n",
+            "stack = \"1-not-a-stack_name\"\n\n",
+            "[[service]]\nname = \"api\"\ntemplate = \"svc:1\"\nspec = \"api.yaml\"\n",
+            "stacks = { web = \"AWSProton-api-web-9Z\", worker = \"AWSProton-dev-cloudformation-1A2B\" }\n",
+            "pipeline_stack = \"AWSProton-api-pipeline-7Q\"\n",
+        ));
+        let cfg = cfg.unwrap();
+        assert_eq!(
+            cfg.bound_stack("environment", "dev", None),
+            Some("AWSProton-dev-cloudformation-1A2B")
+        );
+        assert_eq!(
+            cfg.bound_stack("service_instance", "web", Some("api")),
+            Some("AWSProton-api-web-9Z")
+        );
+        assert_eq!(cfg.bound_stack("service_instance", "web", Some("other")), None);
+        assert_eq!(
+            cfg.bound_stack("pipeline", "api", Some("api")),
+            Some("AWSProton-api-pipeline-7Q")
+        );
+        let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`1-not-a-stack_name` is not a CloudFormation stack name",
+                "stack `AWSProton-dev-cloudformation-1A2B` is bound to environment `dev` and to instance `worker` of service `api`",
+            ]
+        );
+        assert!(diags.iter().all(|d| d.code.id == "W001"));
     }
 
     #[test]

@@ -12,6 +12,18 @@ pub enum UnitKind {
     Component,
 }
 
+impl UnitKind {
+    /// The kind as the build record and proctor.toml's bindings name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Environment => "environment",
+            UnitKind::ServiceInstance => "service_instance",
+            UnitKind::Pipeline => "pipeline",
+            UnitKind::Component => "component",
+        }
+    }
+}
+
 /// One deployment unit whose inputs were checked: what later stages render.
 #[derive(Clone, Debug)]
 pub struct Unit {
@@ -30,6 +42,9 @@ pub struct Unit {
     pub environment: Option<String>,
     /// Where each input's value was written, to name it in render errors.
     pub origin: Option<crate::template::render::InputOrigin>,
+    /// The existing stack proctor.toml binds the unit to (`stack`, `stacks`,
+    /// `pipeline_stack`), in place of the stack proctor would name.
+    pub stack: Option<String>,
 }
 
 /// A unit's rendered CloudFormation.

@@ -102,6 +102,49 @@ impl Moto {
         ))
     }
 
+    /// Creates a stack directly (as AWS Proton did), waits until it is complete, and returns
+    /// its stack id.
+    pub fn create_stack(&self, name: &str, body: &str, tags: &[(&str, &str)]) -> String {
+        let tags: Vec<Json> = tags
+            .iter()
+            .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
+            .collect();
+        let args = serde_json::json!({"StackName": name, "TemplateBody": body, "Tags": tags});
+        self.boto(&format!(
+            "cf = boto3.client('cloudformation', **kw)\n\
+             r = cf.create_stack(**json.loads({args:?}))\n\
+             cf.get_waiter('stack_create_complete').wait(StackName='{name}', WaiterConfig={{'Delay': 1}})\n\
+             print(json.dumps(r['StackId']))",
+            args = args.to_string()
+        ))
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    /// The id of a stack, and its status.
+    pub fn stack_id(&self, name: &str) -> (String, String) {
+        let s = self.boto(&format!(
+            "s = boto3.client('cloudformation', **kw).describe_stacks(StackName='{name}')['Stacks'][0]\n\
+             print(json.dumps([s['StackId'], s['StackStatus']]))"
+        ));
+        (s[0].as_str().unwrap().to_string(), s[1].as_str().unwrap().to_string())
+    }
+
+    /// The names of the stacks that exist (not deleted).
+    pub fn stack_names(&self) -> Vec<String> {
+        let names = self.boto(
+            "cf = boto3.client('cloudformation', **kw)\n\
+             print(json.dumps(sorted(s['StackName'] for s in cf.describe_stacks()['Stacks'])))",
+        );
+        names
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// An SSM parameter's value.
     pub fn parameter(&self, name: &str) -> String {
         self.boto(&format!(

@@ -418,7 +418,11 @@ impl<'a> Run<'a> {
                 })
             }))
             .collect();
-        for r in results {
+        for mut r in results {
+            for u in &mut r.units {
+                let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
+                u.stack = stack.map(str::to_string);
+            }
             out.absorb(r);
         }
     }

@@ -314,6 +314,7 @@ fn check_inputs(
             r.units.push(Unit {
                 environment: None,
                 origin: origin(&spec.source, inputs),
+                stack: None,
                 kind: UnitKind::Environment,
                 name: environment.unwrap_or_default().to_string(),
                 service: None,
@@ -411,6 +412,7 @@ fn service_units(
         r.units.push(Unit {
             environment: inst.environment.as_ref().map(|(e, _)| e.clone()),
             origin: origin(&spec.source, &inst.inputs),
+            stack: None,
             kind: UnitKind::ServiceInstance,
             name: inst.name.clone(),
             service: Some(service_name.clone()),
@@ -454,6 +456,7 @@ fn pipeline_unit(
             (errors(&r.diagnostics) == before).then(|| Unit {
                 environment: None,
                 origin: origin(&spec.source, &inputs),
+                stack: None,
                 kind: UnitKind::Pipeline,
                 name: service_name.to_string(),
                 service: Some(service_name.to_string()),

@@ -463,6 +463,7 @@ fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
             inputs: ty.map_or(Json::Object(Default::default()), synthesize),
             environment: env,
             origin: origin.clone(),
+            stack: None,
         };
         match b.kind {
             // Without its input type (reported) there is nothing to synthesize from.
