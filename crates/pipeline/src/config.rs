@@ -243,7 +243,10 @@ impl Config {
         }
         for svc in &self.services {
             for (instance, s) in &svc.stacks {
-                out.push((format!("instance `{instance}` of service `{}`", svc.name.value), s));
+                out.push((
+                    format!("instance `{instance}` of service `{}`", svc.name.value),
+                    s,
+                ));
             }
             if let Some(s) = &svc.pipeline_stack {
                 out.push((format!("the pipeline of service `{}`", svc.name.value), s));
@@ -640,7 +643,10 @@ mod tests {
             cfg.bound_stack("service_instance", "web", Some("api")),
             Some("AWSProton-api-web-9Z")
         );
-        assert_eq!(cfg.bound_stack("service_instance", "web", Some("other")), None);
+        assert_eq!(
+            cfg.bound_stack("service_instance", "web", Some("other")),
+            None
+        );
         assert_eq!(
             cfg.bound_stack("pipeline", "api", Some("api")),
             Some("AWSProton-api-pipeline-7Q")

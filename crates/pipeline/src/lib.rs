@@ -11,6 +11,7 @@
 // `expect`s on internal invariants (constant regexes) are allowed one by one, with a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod adopt;
 pub mod build;
 pub mod check;
 pub mod config;
