@@ -291,4 +291,68 @@ impl Api for Sdk {
             })
             .collect())
     }
+    fn list_stacks(&self) -> Result<Vec<crate::adopt::LiveStack>, ApiError> {
+        let mut stacks = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .rt
+                .block_on(
+                    self.client
+                        .describe_stacks()
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .map_err(|e| self.error(e))?;
+            for s in out.stacks() {
+                stacks.push(crate::adopt::LiveStack {
+                    name: s.stack_name().unwrap_or_default().to_string(),
+                    id: s.stack_id().unwrap_or_default().to_string(),
+                    status: s
+                        .stack_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    tags: s
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            ))
+                        })
+                        .collect(),
+                    outputs: s
+                        .outputs()
+                        .iter()
+                        .filter_map(|o| {
+                            Some((
+                                o.output_key()?.to_string(),
+                                o.output_value().unwrap_or_default().to_string(),
+                            ))
+                        })
+                        .collect(),
+                });
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(stacks)
+    }
+
+    fn get_template(&self, stack: &str) -> Result<String, ApiError> {
+        let out = self
+            .rt
+            .block_on(
+                self.client
+                    .get_template()
+                    .stack_name(stack)
+                    .template_stage(aws_sdk_cloudformation::types::TemplateStage::Original)
+                    .send(),
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(out.template_body().unwrap_or_default().to_string())
+    }
 }

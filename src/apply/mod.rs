@@ -16,6 +16,7 @@
 //! (`aws.rs`, behind the `aws` cargo feature), and tests script it to reach the paths an
 //! emulator does not (failures and rollbacks, outputs after a change set).
 
+pub mod adopt;
 #[cfg(feature = "aws")]
 pub mod aws;
 
@@ -134,6 +135,10 @@ pub trait Api {
     fn delete_stack(&self, stack: &str) -> Result<(), ApiError>;
     /// The stack's most recent events, newest first.
     fn stack_events(&self, stack: &str) -> Result<Vec<Event>, ApiError>;
+    /// Every stack of the account and region that is not deleted, with its tags and outputs.
+    fn list_stacks(&self) -> Result<Vec<crate::adopt::LiveStack>, ApiError>;
+    /// The stack's template as CloudFormation holds it (the original, before transforms).
+    fn get_template(&self, stack: &str) -> Result<String, ApiError>;
 }
 
 pub struct Options<'a> {
@@ -691,6 +696,12 @@ mod tests {
         }
         fn stack_events(&self, _: &str) -> Result<Vec<Event>, ApiError> {
             Ok(Vec::new())
+        }
+        fn list_stacks(&self) -> Result<Vec<crate::adopt::LiveStack>, ApiError> {
+            Ok(Vec::new())
+        }
+        fn get_template(&self, _: &str) -> Result<String, ApiError> {
+            Ok(String::new())
         }
     }
 

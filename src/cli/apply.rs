@@ -85,3 +85,45 @@ pub(super) fn run_apply(_: ApplyArgs) -> ExitCode {
     );
     ExitCode::from(EXIT_CANNOT_RUN)
 }
+
+/// Exit codes of `proctor adopt`: 0 bound (or nothing to bind) and every adopted stack in
+/// sync, 1 written but some stack's live template differs from today's render (the first
+/// apply will change it), 2 nothing written (proctor.toml unusable, a binding not certain,
+/// AWS not usable).
+#[cfg(feature = "aws")]
+pub(super) fn run_adopt(args: AdoptArgs) -> ExitCode {
+    use crate::apply::adopt;
+    let Ok(cwd) = std::env::current_dir() else {
+        eprintln!("proctor: cannot read the current folder");
+        return ExitCode::from(EXIT_CANNOT_RUN);
+    };
+    let sdk = match crate::apply::aws::Sdk::connect(args.region, args.endpoint_url) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let opts = adopt::Options {
+        cwd,
+        config: args.config,
+        dry_run: args.dry_run,
+    };
+    let mut out = std::io::stdout();
+    match adopt::run(&opts, &sdk, &mut out) {
+        Ok(a) if a.drifted.is_empty() => ExitCode::from(EXIT_OK),
+        Ok(_) => ExitCode::from(EXIT_FINDINGS),
+        Err(e) => {
+            eprintln!("proctor: {e}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+pub(super) fn run_adopt(_: AdoptArgs) -> ExitCode {
+    eprintln!(
+        "proctor: this proctor was built without the `aws` feature, so it cannot adopt; build it with default features (`cargo install proctor`)"
+    );
+    ExitCode::from(EXIT_CANNOT_RUN)
+}

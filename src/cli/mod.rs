@@ -17,7 +17,7 @@ mod checking;
 mod render;
 mod tools;
 
-use apply::run_apply;
+use apply::{run_adopt, run_apply};
 use checking::{human_report, run_build, run_check};
 use render::run_render;
 use tools::{explain, run_diff, run_docs, run_policy_test};
@@ -68,6 +68,8 @@ enum Command {
     Render(RenderArgs),
     /// Deploy a build through CloudFormation change sets (verifies the build first).
     Apply(ApplyArgs),
+    /// Bind proctor.toml's deployments to the stacks AWS Proton deployed (by their tags).
+    Adopt(AdoptArgs),
     /// Work with policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -182,6 +184,22 @@ struct ApplyArgs {
     /// Execute without asking.
     #[arg(long, short = 'y')]
     yes: bool,
+    /// The AWS region (default: the standard chain: AWS_REGION, the profile).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// A CloudFormation endpoint, for emulators (default: AWS_ENDPOINT_URL, else AWS's).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct AdoptArgs {
+    /// proctor.toml (default: the nearest one in this folder or above).
+    #[arg(long, value_name = "FILE")]
+    config: Option<String>,
+    /// Print the bindings and the proctor.toml it would write; write nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// The AWS region (default: the standard chain: AWS_REGION, the profile).
     #[arg(long, value_name = "REGION")]
     region: Option<String>,
@@ -423,6 +441,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => run_render(args),
         Command::Build(args) => run_build(args),
         Command::Apply(args) => run_apply(args),
+        Command::Adopt(args) => run_adopt(args),
         Command::Policy(PolicyCommand::Test {
             paths,
             format,

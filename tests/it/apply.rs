@@ -327,3 +327,96 @@ fn a_bound_stack_is_updated_in_place_and_no_stack_is_created() {
     assert_eq!(moto.stack_id(proton), (id, "UPDATE_COMPLETE".to_string()));
     assert_eq!(moto.stack_names(), [proton]);
 }
+
+/// `proctor adopt` against stacks made as AWS Proton made them: it binds the environment and
+/// the service instance by their Proton tags, keeps proctor.toml's comments, says both are in
+/// sync and never names the unrelated stack; the next build and apply create no stack and
+/// change nothing; an input change then updates Proton's stack in place.
+#[test]
+fn adopt_takes_over_protons_stacks_in_place() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    let arn = "arn:aws:proton:us-east-1:123456789012";
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let env_stack = "AWSProton-dev-cloudformation-K8L9M0";
+    let env_id = moto.create_stack(
+        env_stack,
+        &ws.read("build/environments/dev.yaml"),
+        &[
+            ("aws:proton:environment", &format!("{arn}:environment/dev")),
+            ("aws:proton:template", &format!("{arn}:environment-template/queue-env")),
+        ],
+    );
+    moto.create_stack("someone-elses-stack", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n", &[]);
+
+    let a = ws.run(&["adopt"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains(&format!("bind environment `dev` → stack {env_stack}")), "{a}");
+    assert!(a.stdout.contains(&format!("environment `dev`: in sync with stack {env_stack}")), "{a}");
+    assert!(!a.stdout.contains("someone-elses-stack"), "{a}");
+    let toml = ws.read("proctor.toml");
+    assert!(toml.starts_with("# A workspace that `proctor apply` deploys"), "{toml}");
+    assert!(toml.contains(&format!("spec = \"specs/dev.yaml\"\nstack = \"{env_stack}\"\n")), "{toml}");
+
+    // With the environment's live outputs recorded, the instance renders; Proton had
+    // deployed it from the same render.
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let svc_stack = "AWSProton-orders-orders-dev-cloudformation-P1";
+    let svc_id = moto.create_stack(
+        svc_stack,
+        &ws.read("build/service-instances/orders-dev.yaml"),
+        &[
+            ("aws:proton:service", &format!("{arn}:service/orders")),
+            ("aws:proton:service-instance", &format!("{arn}:service/orders/service-instance/orders-dev")),
+            ("aws:proton:template", &format!("{arn}:service-template/queue-svc")),
+        ],
+    );
+    let a = ws.run(&["adopt"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains(&format!("environment `dev` is already bound to stack {env_stack}")), "{a}");
+    assert!(
+        a.stdout.contains(&format!("instance `orders-dev` of service `orders`: in sync with stack {svc_stack}")),
+        "{a}"
+    );
+    assert!(ws.read("proctor.toml").contains(&format!("stacks = {{ orders-dev = \"{svc_stack}\" }}")));
+
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let a = ws.run(&["apply", "build", "--yes"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert!(a.stdout.contains(&format!("no changes: stack {env_stack} is up to date")), "{a}");
+    assert!(a.stdout.contains(&format!("no changes: stack {svc_stack} is up to date")), "{a}");
+    let mut names = moto.stack_names();
+    names.sort();
+    assert_eq!(names, [env_stack, svc_stack, "someone-elses-stack"]);
+
+    ws.edit("specs/dev.yaml", "retention_days: 7", "retention_days: 30");
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    assert_eq!(a.code, 0, "{a}");
+    assert_eq!(moto.stack_id(env_stack), (env_id, "UPDATE_COMPLETE".to_string()));
+    assert_eq!(moto.stack_id(svc_stack).0, svc_id);
+}
+
+/// Two stacks that claim one deployment: adopt says which, and writes nothing.
+#[test]
+fn adopt_writes_nothing_unless_every_binding_is_certain() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    let env = "arn:aws:proton:us-east-1:123456789012:environment/dev";
+    let body = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+    moto.create_stack("AWSProton-dev-a", body, &[("aws:proton:environment", env)]);
+    moto.create_stack("AWSProton-dev-b", body, &[("aws:proton:environment", env)]);
+    let before = ws.read("proctor.toml");
+    let a = ws.run(&["adopt"], Some(&moto.url));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr.contains("environment `dev` is claimed by 2 stacks (AWSProton-dev-a, AWSProton-dev-b)"),
+        "{a}"
+    );
+    assert_eq!(ws.read("proctor.toml"), before);
+    assert!(!ws.path(".proctor/state.json").exists());
+}
