@@ -350,6 +350,14 @@ fn adopt_takes_over_protons_stacks_in_place() {
     );
     moto.create_stack("someone-elses-stack", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n", &[]);
 
+    let before = ws.read("proctor.toml");
+    let d = ws.run(&["adopt", "--dry-run"], Some(&moto.url));
+    assert_eq!(d.code, 0, "{d}");
+    assert!(d.stdout.contains("dry run: proctor.toml would become:"), "{d}");
+    assert!(d.stdout.contains(&format!("stack = \"{env_stack}\"")), "{d}");
+    assert_eq!(ws.read("proctor.toml"), before, "a dry run writes nothing");
+    assert!(!ws.path(".proctor/state.json").exists());
+
     let a = ws.run(&["adopt"], Some(&moto.url));
     assert_eq!(a.code, 0, "{a}");
     assert!(a.stdout.contains(&format!("bind environment `dev` → stack {env_stack}")), "{a}");
@@ -417,6 +425,34 @@ fn adopt_writes_nothing_unless_every_binding_is_certain() {
         a.stderr.contains("environment `dev` is claimed by 2 stacks (AWSProton-dev-a, AWSProton-dev-b)"),
         "{a}"
     );
+    assert_eq!(ws.read("proctor.toml"), before);
+    assert!(!ws.path(".proctor/state.json").exists());
+}
+
+/// adopt through an endpoint that throttles, one that is closed, and without credentials:
+/// a clear message, exit 2, proctor.toml and the state file untouched.
+#[test]
+fn adopt_says_why_aws_cannot_be_used_and_writes_nothing() {
+    let ws = Workspace::copy("fixtures/deploy");
+    let before = ws.read("proctor.toml");
+    let throttling = Throttling::start();
+    let a = ws.run_env(&["adopt"], Some(&throttling.url), &[("AWS_MAX_ATTEMPTS", "2")]);
+    assert_eq!(a.code, 2, "{a}");
+    assert!(
+        a.stderr.contains("CloudFormation throttled the requests, still after retries"),
+        "{a}"
+    );
+    let closed = closed_port_url();
+    let a = ws.run(&["adopt"], Some(&closed));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(a.stderr.contains(&format!("cannot reach CloudFormation: {closed}")), "{a}");
+    let a = ws.run_env(
+        &["adopt", "--dry-run"],
+        Some(&closed),
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    );
+    assert_eq!(a.code, 2, "{a}");
+    assert!(a.stderr.contains("no AWS credentials"), "{a}");
     assert_eq!(ws.read("proctor.toml"), before);
     assert!(!ws.path(".proctor/state.json").exists());
 }
