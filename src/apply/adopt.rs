@@ -121,7 +121,8 @@ pub fn run(opts: &Options, api: &dyn Api, out: &mut dyn Write) -> Result<Adopted
     }
     let bound: Vec<&Binding> = plan.bindings.iter().chain(&plan.already).collect();
     record(&root, &bound, &stacks)?;
-    adopted.drifted = drift(opts, &bound, api, out)?;
+    let versions = template_versions(&config);
+    adopted.drifted = drift(opts, &versions, &bound, api, out)?;
     Ok(adopted)
 }
 
@@ -200,27 +201,55 @@ fn record(root: &Path, bound: &[&Binding], stacks: &[LiveStack]) -> Result<(), E
     Ok(())
 }
 
-/// Renders the workspace and compares each adopted deployment's render with its stack's live
-/// template, resource by resource; returns the stacks that differ.
-fn drift(
-    opts: &Options,
-    bound: &[&Binding],
-    api: &dyn Api,
-    out: &mut dyn Write,
-) -> Result<Vec<String>, Error> {
+/// Every `(template name, major version)` the workspace's template folders hold.
+fn template_versions(config: &crate::config::Config) -> Vec<(String, u32)> {
+    let walk = crate::paths::WalkBudget::new(config.limits.max_files);
+    let folders: Vec<PathBuf> = if config.templates.is_empty() {
+        vec![config.root.clone()]
+    } else {
+        config.templates.iter().map(|t| config.root.join(&t.value)).collect()
+    };
+    let mut out = Vec::new();
+    for folder in folders {
+        for dir in crate::bundle::discover(&folder, "", &walk) {
+            let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+            let major = name(&dir.path)
+                .and_then(|leaf| leaf.strip_prefix('v').and_then(|m| m.parse::<u32>().ok()));
+            match (major, dir.path.parent().and_then(name)) {
+                (Some(major), Some(template)) => out.push((template, major)),
+                _ => out.extend(name(&dir.path).map(|template| (template, 1))),
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The workspace rendered (with proctor.toml's text replaced by `config_text` when given).
+fn render(opts: &Options, config_text: Option<String>) -> Result<crate::check::Outcome, Error> {
     let check = CheckOptions {
         config: opts.config.clone(),
         cwd: opts.cwd.clone(),
+        config_text,
         ..CheckOptions::default()
     };
-    let outcome = match crate::check::run(&check) {
-        Ok(o) => o,
-        Err(Fatal::Usage(e)) => return Err(Error::Config(e)),
-        Err(Fatal::Config(_)) => return Err(Error::Config("proctor.toml has errors".into())),
-    };
-    let mut drifted = Vec::new();
-    for b in bound {
-        let rendered = outcome.rendered.iter().find(|r| match &b.deployment {
+    match crate::check::run(&check) {
+        Ok(o) => Ok(o),
+        Err(Fatal::Usage(e)) => Err(Error::Config(e)),
+        Err(Fatal::Config(_)) => Err(Error::Config("proctor.toml has errors".into())),
+    }
+}
+
+/// The render of `deployment` in an outcome, if it rendered.
+fn rendered_of<'o>(
+    outcome: &'o crate::check::Outcome,
+    deployment: &Deployment,
+) -> Option<&'o crate::unit::Rendered> {
+    outcome
+        .rendered
+        .iter()
+        .find(|r| match deployment {
             Deployment::Environment { name } => {
                 r.kind == crate::unit::UnitKind::Environment && &r.name == name
             }
@@ -232,8 +261,60 @@ fn drift(
             Deployment::Pipeline { service } => {
                 r.kind == crate::unit::UnitKind::Pipeline && r.service.as_deref() == Some(service)
             }
-        });
-        let Some(rendered) = rendered.filter(|r| !r.text.is_empty()) else {
+        })
+        .filter(|r| !r.text.is_empty())
+}
+
+/// The other major versions of the deployment's template whose render matches the live
+/// template, if one does: `name:N`.
+fn matching_version(
+    opts: &Options,
+    versions: &[(String, u32)],
+    b: &Binding,
+    rendered: &crate::unit::Rendered,
+    live: &str,
+) -> Result<Option<String>, Error> {
+    let current = rendered.template_version.split('.').next().unwrap_or("");
+    let Some(path) = opts
+        .config
+        .as_ref()
+        .map(|c| opts.cwd.join(c))
+        .or_else(|| crate::config::find(&opts.cwd))
+    else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config(e.to_string()))?;
+    for (name, major) in versions {
+        if *name != rendered.template_name || major.to_string() == current {
+            continue;
+        }
+        let candidate = format!("{name}:{major}");
+        let probe = crate::adopt::with_template(&text, &b.deployment, &candidate)
+            .map_err(Error::Config)?;
+        let outcome = render(opts, Some(probe))?;
+        if let Some(r) = rendered_of(&outcome, &b.deployment)
+            && crate::diff::resources::diff(live, &r.text).is_ok_and(|c| c.is_empty())
+        {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}
+
+/// Renders the workspace and compares each adopted deployment's render with its stack's live
+/// template, resource by resource; returns the stacks that differ. When the render differs
+/// and another major version of the template renders exactly the live stack, says which.
+fn drift(
+    opts: &Options,
+    versions: &[(String, u32)],
+    bound: &[&Binding],
+    api: &dyn Api,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, Error> {
+    let outcome = render(opts, None)?;
+    let mut drifted = Vec::new();
+    for b in bound {
+        let Some(rendered) = rendered_of(&outcome, &b.deployment) else {
             let _ = writeln!(
                 out,
                 "{}: not rendered (see `proctor check`), so not compared with stack {}",
@@ -256,11 +337,19 @@ fn drift(
                 drifted.push(b.stack.clone());
                 let _ = writeln!(
                     out,
-                    "{}: the first apply will change stack {}:\n{}",
+                    "{}: the first apply will change stack {} (template {}:{}):\n{}",
                     b.deployment.describe(),
                     b.stack,
+                    rendered.template_name,
+                    rendered.template_version,
                     crate::diff::resources::render(&changes)
                 );
+                if let Some(version) = matching_version(opts, versions, b, rendered, &live)? {
+                    let _ = writeln!(
+                        out,
+                        "  the live stack matches the render of `{version}`: set `template = \"{version}\"` for it to deploy what runs today, then upgrade on purpose"
+                    );
+                }
             }
             Err(e) => {
                 let _ = writeln!(

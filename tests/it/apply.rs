@@ -456,3 +456,42 @@ fn adopt_says_why_aws_cannot_be_used_and_writes_nothing() {
     assert_eq!(ws.read("proctor.toml"), before);
     assert!(!ws.path(".proctor/state.json").exists());
 }
+
+/// The template moved on since Proton deployed: adopt says the first apply will change the
+/// stack, and which version of the template renders exactly what runs.
+#[test]
+fn adopt_names_the_template_version_that_matches_the_live_stack() {
+    let moto = Moto::start();
+    let ws = Workspace::copy("fixtures/deploy");
+    let b = ws.run(&["build"], None);
+    assert_eq!(b.code, 0, "{b}");
+    let stack = "AWSProton-dev-cloudformation-V1";
+    moto.create_stack(
+        stack,
+        &ws.read("build/environments/dev.yaml"),
+        &[(
+            "aws:proton:environment",
+            "arn:aws:proton:us-east-1:123456789012:environment/dev",
+        )],
+    );
+    crate::support::copy_dir(
+        &ws.path("templates/queue-env/v1"),
+        &ws.path("templates/queue-env/v2"),
+    );
+    ws.edit(
+        "templates/queue-env/v2/infrastructure/cloudformation.yaml",
+        "'retention=",
+        "'keep=",
+    );
+    ws.edit("proctor.toml", "template = \"queue-env:1\"", "template = \"queue-env:2\"");
+
+    let a = ws.run(&["adopt"], Some(&moto.url));
+    assert_eq!(a.code, 1, "{a}");
+    assert!(
+        a.stdout.contains(&format!(
+            "environment `dev`: the first apply will change stack {stack} (template queue-env:2)"
+        )),
+        "{a}"
+    );
+    assert!(a.stdout.contains("the live stack matches the render of `queue-env:1`"), "{a}");
+}

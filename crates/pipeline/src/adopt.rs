@@ -337,6 +337,31 @@ pub fn edit(text: &str, bindings: &[Binding]) -> Result<String, String> {
     Ok(doc.to_string())
 }
 
+/// proctor.toml's text with the template of `deployment`'s `[[environment]]` or
+/// `[[service]]` set to `template` (`name:major`): a probe of another version.
+pub fn with_template(text: &str, deployment: &Deployment, template: &str) -> Result<String, String> {
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("proctor.toml is not valid TOML: {e}"))?;
+    let (array, name) = match deployment {
+        Deployment::Environment { name } => ("environment", name),
+        Deployment::Instance { service, .. } | Deployment::Pipeline { service } => {
+            ("service", service)
+        }
+    };
+    let table = doc
+        .get_mut(array)
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .and_then(|tables| {
+            tables
+                .iter_mut()
+                .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
+        })
+        .ok_or_else(|| format!("proctor.toml has no [[{array}]] named `{name}`"))?;
+    table.insert("template", toml_edit::value(template));
+    Ok(doc.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

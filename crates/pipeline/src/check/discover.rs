@@ -240,8 +240,11 @@ pub(super) fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Dia
         },
         crate::paths::tidy,
     );
-    let source = read_source(&path, &shown, Limits::default().max_file_bytes)
-        .map_err(|d| Fatal::Config(vec![*d]))?;
+    let source = match &opts.config_text {
+        Some(text) => crate::source::SourceFile::new(shown, path.clone(), text.clone()),
+        None => read_source(&path, &shown, Limits::default().max_file_bytes)
+            .map_err(|d| Fatal::Config(vec![*d]))?,
+    };
     let mut diags = Vec::new();
     match config::parse(&source, &root, &mut diags) {
         Some(cfg) => Ok(Some((cfg, diags))),

@@ -52,6 +52,9 @@ pub struct CheckOptions {
     pub filter: crate::diag::filter::CodeFilter,
     /// `--changed`: `paths` are changed files; check only what they affect.
     pub changed: bool,
+    /// proctor.toml's text to use instead of the file's (the file still gives the workspace
+    /// root): what `adopt` renders when it tries another template version.
+    pub config_text: Option<String>,
 }
 
 #[derive(Debug, Default)]
