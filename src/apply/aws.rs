@@ -158,6 +158,13 @@ impl Api for Sdk {
                     ))
                 })
                 .collect(),
+            tags: s
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))
+                })
+                .collect(),
         }))
     }
 

@@ -35,6 +35,8 @@ pub struct Stack {
     pub status: String,
     pub reason: Option<String>,
     pub outputs: Vec<(String, String)>,
+    /// The stack's own tags (not its resources').
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,8 +350,14 @@ fn apply_unit(
         u.kind.replace('_', " "),
         unit_label(u)
     );
-    let kind = change_set_kind(stack, api.describe_stack(stack)?.as_ref())?;
-    let req = change_set_request(u, kind);
+    let existing = api.describe_stack(stack)?;
+    let kind = change_set_kind(stack, existing.as_ref())?;
+    let mut req = change_set_request(u, kind);
+    if kind == ChangeSetKind::Update
+        && let Some(s) = &existing
+    {
+        req.tags = kept_tags(&s.tags, req.tags);
+    }
     let id = api.create_change_set(&req)?;
     // Leaves no trace of a change set that will not run: deletes it, and the empty stack
     // CloudFormation made for it when the stack is new.
@@ -464,6 +472,19 @@ fn change_set_request(u: &VerifiedUnit, kind: ChangeSetKind) -> ChangeSetRequest
         ),
         tags: tags(u),
     }
+}
+
+/// The tags of an update: proctor's, and the stack's own that proctor does not set. A change
+/// set's tags replace the stack's, so without this an adopted Proton stack would lose the
+/// `proton:` tags its owners may bill and search by. `aws:` tags are CloudFormation's to keep.
+fn kept_tags(existing: &[(String, String)], proctor: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = existing
+        .iter()
+        .filter(|(k, _)| !k.starts_with("aws:") && !proctor.iter().any(|(p, _)| p == k))
+        .cloned()
+        .collect();
+    out.extend(proctor);
+    out
 }
 
 /// Follows the stack until CloudFormation is done with it, printing each new event; returns
@@ -765,6 +786,26 @@ mod tests {
         let mut out = Vec::new();
         let r = apply(v, api, &mut opts, &mut out);
         (r, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn an_update_keeps_the_stacks_own_tags_and_sets_proctors() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let existing = vec![
+            pair("CostCenter", "42"),
+            pair("proton:environment", "arn:aws:proton:us-east-1:1:environment/dev"),
+            pair("aws:cloudformation:stack-name", "x"),
+            pair("proctor:template", "old"),
+        ];
+        let kept = kept_tags(&existing, vec![pair("proctor:template", "queue-env")]);
+        assert_eq!(
+            kept,
+            [
+                pair("CostCenter", "42"),
+                pair("proton:environment", "arn:aws:proton:us-east-1:1:environment/dev"),
+                pair("proctor:template", "queue-env"),
+            ]
+        );
     }
 
     #[test]
