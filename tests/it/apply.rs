@@ -453,6 +453,19 @@ fn adopt_says_why_aws_cannot_be_used_and_writes_nothing() {
     );
     assert_eq!(a.code, 2, "{a}");
     assert!(a.stderr.contains("no AWS credentials"), "{a}");
+    // An identity without cloudformation:DescribeStacks.
+    let denied = serve(|mut s| {
+        if read_request(&mut s).is_some() {
+            respond(
+                &mut s,
+                "403 Forbidden",
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/dev is not authorized to perform: cloudformation:DescribeStacks</Message></Error><RequestId>7d0b5b9e-0000-4000-8000-000000000002</RequestId></ErrorResponse>",
+            );
+        }
+    });
+    let a = ws.run(&["adopt"], Some(&denied));
+    assert_eq!(a.code, 2, "{a}");
+    assert!(a.stderr.contains("not authorized to perform: cloudformation:DescribeStacks"), "{a}");
     assert_eq!(ws.read("proctor.toml"), before);
     assert!(!ws.path(".proctor/state.json").exists());
 }
