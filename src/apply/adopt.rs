@@ -207,7 +207,11 @@ fn template_versions(config: &crate::config::Config) -> Vec<(String, u32)> {
     let folders: Vec<PathBuf> = if config.templates.is_empty() {
         vec![config.root.clone()]
     } else {
-        config.templates.iter().map(|t| config.root.join(&t.value)).collect()
+        config
+            .templates
+            .iter()
+            .map(|t| config.root.join(&t.value))
+            .collect()
     };
     let mut out = Vec::new();
     for folder in folders {
@@ -226,12 +230,13 @@ fn template_versions(config: &crate::config::Config) -> Vec<(String, u32)> {
     out
 }
 
-/// The workspace rendered (with proctor.toml's text replaced by `config_text` when given).
-fn render(opts: &Options, config_text: Option<String>) -> Result<crate::check::Outcome, Error> {
+/// The workspace rendered (with `buffers` standing in for files, e.g. a proctor.toml that
+/// names another template version).
+fn render(opts: &Options, buffers: crate::files::Buffers) -> Result<crate::check::Outcome, Error> {
     let check = CheckOptions {
         config: opts.config.clone(),
         cwd: opts.cwd.clone(),
-        config_text,
+        buffers,
         ..CheckOptions::default()
     };
     match crate::check::run(&check) {
@@ -289,9 +294,9 @@ fn matching_version(
             continue;
         }
         let candidate = format!("{name}:{major}");
-        let probe = crate::adopt::with_template(&text, &b.deployment, &candidate)
-            .map_err(Error::Config)?;
-        let outcome = render(opts, Some(probe))?;
+        let probe =
+            crate::adopt::with_template(&text, &b.deployment, &candidate).map_err(Error::Config)?;
+        let outcome = render(opts, crate::files::Buffers::new([(path.clone(), probe)]))?;
         if let Some(r) = rendered_of(&outcome, &b.deployment)
             && crate::diff::resources::diff(live, &r.text).is_ok_and(|c| c.is_empty())
         {
@@ -311,7 +316,7 @@ fn drift(
     api: &dyn Api,
     out: &mut dyn Write,
 ) -> Result<Vec<String>, Error> {
-    let outcome = render(opts, None)?;
+    let outcome = render(opts, crate::files::Buffers::default())?;
     let mut drifted = Vec::new();
     for b in bound {
         let Some(rendered) = rendered_of(&outcome, &b.deployment) else {

@@ -162,7 +162,10 @@ impl Api for Sdk {
                 .tags()
                 .iter()
                 .filter_map(|t| {
-                    Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
                 })
                 .collect(),
         }))

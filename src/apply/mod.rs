@@ -477,7 +477,10 @@ fn change_set_request(u: &VerifiedUnit, kind: ChangeSetKind) -> ChangeSetRequest
 /// The tags of an update: proctor's, and the stack's own that proctor does not set. A change
 /// set's tags replace the stack's, so without this an adopted Proton stack would lose the
 /// `proton:` tags its owners may bill and search by. `aws:` tags are CloudFormation's to keep.
-fn kept_tags(existing: &[(String, String)], proctor: Vec<(String, String)>) -> Vec<(String, String)> {
+fn kept_tags(
+    existing: &[(String, String)],
+    proctor: Vec<(String, String)>,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = existing
         .iter()
         .filter(|(k, _)| !k.starts_with("aws:") && !proctor.iter().any(|(p, _)| p == k))
@@ -793,7 +796,10 @@ mod tests {
         let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
         let existing = vec![
             pair("CostCenter", "42"),
-            pair("proton:environment", "arn:aws:proton:us-east-1:1:environment/dev"),
+            pair(
+                "proton:environment",
+                "arn:aws:proton:us-east-1:1:environment/dev",
+            ),
             pair("aws:cloudformation:stack-name", "x"),
             pair("proctor:template", "old"),
         ];
@@ -802,7 +808,10 @@ mod tests {
             kept,
             [
                 pair("CostCenter", "42"),
-                pair("proton:environment", "arn:aws:proton:us-east-1:1:environment/dev"),
+                pair(
+                    "proton:environment",
+                    "arn:aws:proton:us-east-1:1:environment/dev"
+                ),
                 pair("proctor:template", "queue-env"),
             ]
         );

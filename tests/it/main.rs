@@ -10,6 +10,7 @@ mod support;
 mod apply;
 mod apply_fake;
 mod architecture;
+mod buffers;
 mod build;
 mod cases;
 mod cfnlint_diff;

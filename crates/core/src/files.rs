@@ -1,10 +1,86 @@
 //! Reading files for checking: the one place a path becomes a [`Source`], or a diagnostic
 //! that says why it cannot (missing, a folder, a pipe, too large, binary, not UTF-8).
+//!
+//! A run may read some paths from [`Buffers`] instead of the disk: texts an editor has not
+//! saved yet (the language server), or a proctor.toml changed in memory (`adopt`).
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::{Source, SourceFile};
+
+/// Texts that stand in for files on disk, by path. Cheap to clone; empty by default.
+#[derive(Clone, Debug, Default)]
+pub struct Buffers {
+    texts: Arc<HashMap<PathBuf, String>>,
+}
+
+impl Buffers {
+    /// Buffers holding `texts`, by path (as the run will ask for them: absolute, or joined
+    /// to the folder the run starts from).
+    pub fn new(texts: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
+        Buffers {
+            texts: Arc::new(texts.into_iter().collect()),
+        }
+    }
+
+    /// The text standing in for `path`, if any.
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        if self.texts.is_empty() {
+            return None;
+        }
+        self.texts
+            .get(path)
+            .or_else(|| self.texts.get(&crate::paths::identity(path)))
+            .map(String::as_str)
+    }
+
+    /// Whether `path` reads from a buffer.
+    pub fn has(&self, path: &Path) -> bool {
+        self.get(path).is_some()
+    }
+}
+
+/// Reads `path` as [`read_source`] does, from its buffer when `buffers` has one (the same
+/// limit and the same checks of the text apply).
+pub fn read_in(
+    buffers: &Buffers,
+    path: &Path,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Source, Box<Diagnostic>> {
+    let Some(text) = buffers.get(path) else {
+        return read_source(path, name, max_bytes);
+    };
+    if text.len() as u64 > max_bytes {
+        let empty = SourceFile::new(name, path, String::new());
+        return Err(Box::new(
+            Diagnostic::new(
+                codes::F003,
+                format!(
+                    "`{name}` is {} bytes, over the limit of {max_bytes} bytes",
+                    text.len()
+                ),
+            )
+            .at_file(&empty)
+            .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"),
+        ));
+    }
+    let src = SourceFile::new(name, path, text.to_string());
+    match text.find('\0') {
+        None => Ok(src),
+        Some(at) => Err(Box::new(
+            Diagnostic::new(
+                codes::F002,
+                format!("`{name}` contains a NUL byte: it looks like a binary file"),
+            )
+            .at(&src, at..at + 1)
+            .help("proctor reads text files only; remove the file or save it as UTF-8 text"),
+        )),
+    }
+}
 
 /// Why a path cannot be read as a regular file.
 pub enum NotAFile {

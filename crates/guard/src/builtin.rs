@@ -14,7 +14,10 @@ const PACK: &[(&str, &str)] = &[
         include_str!("../../../policies/encryption.guard"),
     ),
     ("iam.guard", include_str!("../../../policies/iam.guard")),
-    ("lambda.guard", include_str!("../../../policies/lambda.guard")),
+    (
+        "lambda.guard",
+        include_str!("../../../policies/lambda.guard"),
+    ),
     (
         "logging.guard",
         include_str!("../../../policies/logging.guard"),

@@ -52,9 +52,12 @@ fn long_form(node: Node) -> Node {
     } = node;
     let value = match value {
         Value::Seq(items) => Value::Seq(items.into_iter().map(long_form).collect()),
-        Value::Map(entries) => {
-            Value::Map(entries.into_iter().map(|(k, v)| (k, long_form(v))).collect())
-        }
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, long_form(v)))
+                .collect(),
+        ),
         v => v,
     };
     let standard = |t: &str| t.starts_with("!!") || t.starts_with("tag:yaml.org,2002:");

@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
+use crate::files::read_in;
 use crate::limits::Limits;
-use crate::files::read_source;
 use crate::source::Source;
 
 /// A loaded policy file: its source and its lowered rules.
@@ -48,8 +48,10 @@ impl Policy {
     /// A lowered file, ready to run within `limits`.
     pub fn new(source: Source, file: ast::PolicyFile, limits: &Limits) -> Self {
         let patterns = lints::regex_literals(&file, &source);
-        let regexes =
-            eval::Regexes::compile(patterns.iter().map(String::as_str), limits.regex_backtrack_limit);
+        let regexes = eval::Regexes::compile(
+            patterns.iter().map(String::as_str),
+            limits.regex_backtrack_limit,
+        );
         Policy {
             source,
             file,
@@ -62,11 +64,20 @@ impl Policy {
 /// Loads policy files in parallel. A file with a syntax error is reported and left out; the
 /// others still load.
 pub fn load_all(files: &[(PathBuf, String)], limits: &Limits) -> (Vec<Policy>, Vec<Diagnostic>) {
+    load_all_in(files, limits, &crate::files::Buffers::default())
+}
+
+/// [`load_all`], reading the files `buffers` holds from there instead of the disk.
+pub fn load_all_in(
+    files: &[(PathBuf, String)],
+    limits: &Limits,
+    buffers: &crate::files::Buffers,
+) -> (Vec<Policy>, Vec<Diagnostic>) {
     let results: Vec<(Option<Policy>, Vec<Diagnostic>)> = files
         .par_iter()
         .map(|(path, shown)| {
             let mut diags = Vec::new();
-            let policy = match read_source(path, shown, limits.max_file_bytes) {
+            let policy = match read_in(buffers, path, shown, limits.max_file_bytes) {
                 Ok(source) => lower::parse(&source, &mut diags).and_then(|file| {
                     let found = lints::check(&file, &source);
                     let runs = !found

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use super::eval::Status;
 use super::{Policy, evaluate_bounded, over_budget};
 use crate::diag::Diagnostic;
-use crate::limits::Limits;
 use crate::files::read_source;
+use crate::limits::Limits;
 use crate::yaml::Node;
 
 /// One expectation of a test file: a rule's status in a case, expected and got.

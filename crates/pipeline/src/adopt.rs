@@ -339,7 +339,11 @@ pub fn edit(text: &str, bindings: &[Binding]) -> Result<String, String> {
 
 /// proctor.toml's text with the template of `deployment`'s `[[environment]]` or
 /// `[[service]]` set to `template` (`name:major`): a probe of another version.
-pub fn with_template(text: &str, deployment: &Deployment, template: &str) -> Result<String, String> {
+pub fn with_template(
+    text: &str,
+    deployment: &Deployment,
+    template: &str,
+) -> Result<String, String> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| format!("proctor.toml is not valid TOML: {e}"))?;

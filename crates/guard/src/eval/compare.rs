@@ -164,8 +164,8 @@ impl PartialEq for NotComparable {
 #[cfg(test)]
 mod tests {
     use super::*;
-use crate::eval::regex::Regexes;
     use crate::ast::Literal as L;
+    use crate::eval::regex::Regexes;
 
     fn eq(a: L, b: L) -> Result<bool, NotComparable> {
         let regexes = Regexes::default();
@@ -227,7 +227,10 @@ use crate::eval::regex::Regexes;
                     .collect(),
             )
         };
-        assert_eq!(eq(map(&[("a", 1), ("b", 2)]), map(&[("b", 2), ("a", 1)])), Ok(true));
+        assert_eq!(
+            eq(map(&[("a", 1), ("b", 2)]), map(&[("b", 2), ("a", 1)])),
+            Ok(true)
+        );
         assert_eq!(eq(map(&[("a", 1)]), map(&[("a", 2)])), Ok(false));
     }
 

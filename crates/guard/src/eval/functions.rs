@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use crate::ast::Literal;
 use super::{Halt, QR, Val};
+use crate::ast::Literal;
 
 /// The functions and their arity, for load-time checks.
 pub const FUNCTIONS: &[(&str, usize)] = &[

@@ -20,8 +20,8 @@ use std::rc::Rc;
 
 use super::ast::*;
 use crate::yaml::{Node, Value as Y};
-pub use text::{literal_text, query_text};
 pub use regex::{Regexes, Search};
+pub use text::{literal_text, query_text};
 pub use value::{Val, node_literal, node_text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -558,28 +558,55 @@ mod tests {
 
     #[test]
     fn in_on_two_strings_is_a_substring_test() {
-        assert_eq!(run(Op::In, false, vec![s("log")], vec![s("my-logs")]), Ok(vec![true]));
-        assert_eq!(run(Op::In, false, vec![s("x")], vec![s("my-logs")]), Ok(vec![false]));
+        assert_eq!(
+            run(Op::In, false, vec![s("log")], vec![s("my-logs")]),
+            Ok(vec![true])
+        );
+        assert_eq!(
+            run(Op::In, false, vec![s("x")], vec![s("my-logs")]),
+            Ok(vec![false])
+        );
     }
 
     #[test]
     fn in_a_list_is_membership_and_not_in_its_inverse() {
         let list = || L::List(vec![s("a"), s("b")]);
-        assert_eq!(run(Op::In, false, vec![s("b")], vec![list()]), Ok(vec![true]));
-        assert_eq!(run(Op::In, true, vec![s("b")], vec![list()]), Ok(vec![false]));
-        assert_eq!(run(Op::In, true, vec![s("c")], vec![list()]), Ok(vec![true]));
+        assert_eq!(
+            run(Op::In, false, vec![s("b")], vec![list()]),
+            Ok(vec![true])
+        );
+        assert_eq!(
+            run(Op::In, true, vec![s("b")], vec![list()]),
+            Ok(vec![false])
+        );
+        assert_eq!(
+            run(Op::In, true, vec![s("c")], vec![list()]),
+            Ok(vec![true])
+        );
     }
 
     #[test]
     fn empty_sides_are_not_comparisons() {
-        assert_eq!(run(Op::Eq, false, vec![], vec![s("a")]), Err("empty left side"));
-        assert_eq!(run(Op::Eq, false, vec![s("a")], vec![]), Err("empty right side"));
+        assert_eq!(
+            run(Op::Eq, false, vec![], vec![s("a")]),
+            Err("empty left side")
+        );
+        assert_eq!(
+            run(Op::Eq, false, vec![s("a")], vec![]),
+            Err("empty right side")
+        );
     }
 
     #[test]
     fn values_of_different_kinds_fail_both_equal_and_not_equal() {
-        assert_eq!(run(Op::Eq, false, vec![L::Int(1)], vec![s("1")]), Ok(vec![false]));
-        assert_eq!(run(Op::Eq, true, vec![L::Int(1)], vec![s("1")]), Ok(vec![false]));
+        assert_eq!(
+            run(Op::Eq, false, vec![L::Int(1)], vec![s("1")]),
+            Ok(vec![false])
+        );
+        assert_eq!(
+            run(Op::Eq, true, vec![L::Int(1)], vec![s("1")]),
+            Ok(vec![false])
+        );
     }
 
     #[test]

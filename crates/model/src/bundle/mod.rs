@@ -13,7 +13,7 @@ pub use manifest::{Engine, TemplateFile};
 pub use registration::EnvTemplateRef;
 
 use crate::diag::{Diagnostic, codes};
-use crate::files::read_source;
+use crate::files::{Buffers, read_in};
 use crate::limits::Limits;
 use crate::schema::{InputSchema, InputType};
 use crate::source::{Source, SourceFile};
@@ -172,6 +172,16 @@ pub fn check_name(
 
 /// Loads and lints one bundle. Never fails: what cannot be read is a diagnostic.
 pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bundle {
+    load_in(dir, limits, &Buffers::default(), diags)
+}
+
+/// [`load`], reading the files `buffers` holds from there instead of the disk.
+pub fn load_in(
+    dir: &BundleDir,
+    limits: &Limits,
+    buffers: &Buffers,
+    diags: &mut Vec<Diagnostic>,
+) -> Bundle {
     let root = &dir.path;
     let display = dir.display.clone();
     let mut files_read = 0;
@@ -199,7 +209,7 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
         &display,
         rel,
         MANIFEST_SCHEMA_MAX_BYTES,
-        limits,
+        (limits, buffers),
         diags,
     ) {
         Loaded::Missing => {
@@ -257,7 +267,7 @@ pub fn load(dir: &BundleDir, limits: &Limits, diags: &mut Vec<Diagnostic>) -> Bu
 
     // Registration of compatible environments (service bundles).
     let (compatible_environments, registration_files) =
-        registration::read(root, &display, limits, diags);
+        registration::read(root, &display, (limits, buffers), diags);
     files_read += registration_files;
 
     let bundle = Bundle {
@@ -282,20 +292,23 @@ enum Loaded {
     Ok(Source, yaml::Node),
 }
 
+/// How a bundle's files are read: the run's limits, and the buffers that stand in for files.
+type Reading<'a> = (&'a Limits, &'a Buffers);
+
 fn load_yaml(
     root: &Path,
     display: &str,
     rel: &str,
     proton_max: u64,
-    limits: &Limits,
+    (limits, buffers): Reading,
     diags: &mut Vec<Diagnostic>,
 ) -> Loaded {
     let path = root.join(rel);
-    if !path.exists() {
+    if !path.exists() && !buffers.has(&path) {
         return Loaded::Missing;
     }
     let name = crate::paths::join_display(display, rel);
-    let src = match read_source(&path, &name, limits.max_file_bytes) {
+    let src = match read_in(buffers, &path, &name, limits.max_file_bytes) {
         Ok(s) => s,
         Err(d) => {
             diags.push(*d);

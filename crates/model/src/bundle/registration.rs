@@ -5,8 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, codes};
-use crate::files::read_source;
-use crate::limits::Limits;
+use crate::files::read_in;
 use crate::source::Source;
 use crate::yaml::shape::{check_keys, expect_map};
 
@@ -31,18 +30,19 @@ const EXAMPLE: &str = "compatible_environments:\n  - fargate-env:1\nsupported_co
 pub fn read(
     root: &Path,
     display: &str,
-    limits: &Limits,
+    reading: super::Reading,
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<EnvTemplateRef>, usize) {
+    let (limits, buffers) = reading;
     let mut out = Vec::new();
     let rel = ".template-registration.yaml";
-    if root.join(rel).exists() {
+    if root.join(rel).exists() || buffers.has(&root.join(rel)) {
         let (src, node) = match super::load_yaml(
             root,
             display,
             rel,
             super::OTHER_FILE_MAX_BYTES,
-            limits,
+            reading,
             diags,
         ) {
             super::Loaded::Ok(src, node) => (src, node),
@@ -97,9 +97,9 @@ pub fn read(
         return (out, 1);
     }
     let legacy = root.join(".compatible-envs");
-    if legacy.exists() {
+    if legacy.exists() || buffers.has(&legacy) {
         let name = crate::paths::join_display(display, ".compatible-envs");
-        let src = match read_source(&legacy, &name, limits.max_file_bytes) {
+        let src = match read_in(buffers, &legacy, &name, limits.max_file_bytes) {
             Ok(s) => s,
             Err(d) => {
                 diags.push(*d);

@@ -9,7 +9,6 @@ use super::{CheckOptions, Fatal};
 use crate::bundle::{self, Bundle, BundleDir};
 use crate::config::{self, Config, TemplateRef};
 use crate::diag::{Diagnostic, codes, did_you_mean};
-use crate::files::read_source;
 use crate::limits::Limits;
 use crate::paths::join_display;
 
@@ -217,7 +216,7 @@ pub(super) fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Dia
     let path = match &opts.config {
         Some(p) => {
             let path = opts.cwd.join(p);
-            if !path.is_file() {
+            if !path.is_file() && !opts.buffers.has(&path) {
                 return Err(Fatal::Usage(format!(
                     "--config `{p}`: {}",
                     not_usable(&path)
@@ -240,11 +239,13 @@ pub(super) fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Dia
         },
         crate::paths::tidy,
     );
-    let source = match &opts.config_text {
-        Some(text) => crate::source::SourceFile::new(shown, path.clone(), text.clone()),
-        None => read_source(&path, &shown, Limits::default().max_file_bytes)
-            .map_err(|d| Fatal::Config(vec![*d]))?,
-    };
+    let source = crate::files::read_in(
+        &opts.buffers,
+        &path,
+        &shown,
+        Limits::default().max_file_bytes,
+    )
+    .map_err(|d| Fatal::Config(vec![*d]))?;
     let mut diags = Vec::new();
     match config::parse(&source, &root, &mut diags) {
         Some(cfg) => Ok(Some((cfg, diags))),

@@ -12,7 +12,6 @@ use rayon::prelude::*;
 use crate::bundle::{self, Bundle};
 use crate::config::{self, Config};
 use crate::diag::{Diagnostic, codes};
-use crate::files::read_source;
 use crate::limits::Limits;
 use crate::source::{Source, SourceFile};
 use crate::stage;
@@ -52,9 +51,9 @@ pub struct CheckOptions {
     pub filter: crate::diag::filter::CodeFilter,
     /// `--changed`: `paths` are changed files; check only what they affect.
     pub changed: bool,
-    /// proctor.toml's text to use instead of the file's (the file still gives the workspace
-    /// root): what `adopt` renders when it tries another template version.
-    pub config_text: Option<String>,
+    /// Texts that stand in for files on disk (an editor's unsaved buffers; a proctor.toml
+    /// `adopt` changed in memory): every read of the run looks here first.
+    pub buffers: crate::files::Buffers,
 }
 
 #[derive(Debug, Default)]
@@ -114,6 +113,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.absorb(check_plain_templates(
         &run.plain_templates,
         &run.limits,
+        &opts.buffers,
         &enforce,
     ));
     let mut bundles = run.discover(&mut out);
@@ -121,7 +121,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let loaded = run.load(bundles, deployments, &mut out);
     run.deployment_specs(&loaded, &mut out);
     run.standalone_specs(&loaded, &mut out);
-    let bundles = loaded.with_related(&run.limits);
+    let bundles = loaded.with_related(&run.limits, &opts.buffers);
     out.deployed = load_state(&out.root, &mut out.diagnostics);
     run.templates(&bundles, &enforce, &mut out);
     out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
@@ -236,7 +236,8 @@ impl<'a> Run<'a> {
         } else {
             Vec::new()
         };
-        let (mut loaded, diags) = crate::policy::load_all(&files, &self.limits);
+        let (mut loaded, diags) =
+            crate::policy::load_all_in(&files, &self.limits, &self.opts.buffers);
         if enabled && self.config.is_some_and(|c| c.builtin_policies) {
             loaded.extend(crate::policy::builtin::load(&self.limits));
         }
@@ -367,7 +368,8 @@ impl<'a> Run<'a> {
             .par_iter()
             .map(|&ix| {
                 let mut diags = Vec::new();
-                let b = bundle::load(&catalog.dirs[ix], &self.limits, &mut diags);
+                let buffers = &self.opts.buffers;
+                let b = bundle::load_in(&catalog.dirs[ix], &self.limits, buffers, &mut diags);
                 (ix, (b, diags))
             })
             .collect();
@@ -395,7 +397,7 @@ impl<'a> Run<'a> {
             .zip(&loaded.deployments.environments)
             .map(|(e, b)| (e.name.value.clone(), *b))
             .collect();
-        let limits = &self.limits;
+        let reading = (&self.limits, &self.opts.buffers);
         let bundle = |b: usize| &loaded.bundles[&b].0;
         let environments = jobs(&loaded.deployments.env_jobs);
         let services = jobs(&loaded.deployments.svc_jobs);
@@ -405,7 +407,7 @@ impl<'a> Run<'a> {
                 let e = &cfg.environments[i];
                 isolated_spec(cfg, &e.spec.value, || {
                     let env = Some(e.name.value.as_str());
-                    check_deployment_spec(cfg, &e.spec, limits, bundle(b), env, None)
+                    check_deployment_spec(cfg, &e.spec, reading, bundle(b), env, None)
                 })
             })
             .chain(services.par_iter().map(|&(i, b)| {
@@ -417,7 +419,7 @@ impl<'a> Run<'a> {
                     service: &s.name.value,
                 };
                 isolated_spec(cfg, &s.spec.value, || {
-                    check_deployment_spec(cfg, &s.spec, limits, bundle(b), None, Some(&ctx))
+                    check_deployment_spec(cfg, &s.spec, reading, bundle(b), None, Some(&ctx))
                 })
             }))
             .collect();
@@ -474,7 +476,9 @@ impl<'a> Run<'a> {
         });
         let results: Vec<SpecResult> = standalone
             .par_iter()
-            .map(|(path, shown, owner)| check_standalone_spec(path, shown, owner, &self.limits))
+            .map(|(path, shown, owner)| {
+                check_standalone_spec(path, shown, owner, (&self.limits, &self.opts.buffers))
+            })
             .collect();
         for r in results {
             out.absorb(r);
@@ -498,7 +502,7 @@ impl<'a> Run<'a> {
             .map(|(_, (b, _))| b)
             .collect();
         let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
-        let analysis = stage::analyse::run(&checked, &related, &self.limits);
+        let analysis = stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers);
         out.files += analysis.templates.len();
         let rendering = stage::render::run(
             &stage::render::Inputs {
@@ -525,7 +529,7 @@ impl<'a> Run<'a> {
     /// then a deterministic order. Unused suppressions are reported on full runs only: a
     /// narrowed run may not render the deployment a suppression is for.
     fn finish(self, out: &mut Outcome) {
-        let files = suppression_files(out, &self.limits);
+        let files = suppression_files(out, &self.limits, &self.opts.buffers);
         let filter = &self.filter;
         crate::diag::suppress::apply(&mut out.diagnostics, &files, filter, !self.explicit);
         out.diagnostics.retain(|d| filter.enabled(d.code));
@@ -538,7 +542,7 @@ impl<'a> Run<'a> {
 impl Loaded {
     /// The bundles the template stages read: the checked ones, and the environment bundles
     /// that the checked service bundles declare compatible (for the outputs they declare).
-    fn with_related(self, limits: &Limits) -> TemplateBundles {
+    fn with_related(self, limits: &Limits, buffers: &crate::files::Buffers) -> TemplateBundles {
         let Loaded {
             mut bundles,
             catalog,
@@ -552,7 +556,7 @@ impl Loaded {
             .collect();
         for (ix, dir) in catalog.dirs.iter().enumerate() {
             if !bundles.contains_key(&ix) && wanted.contains(&identity(dir)) {
-                let b = bundle::load(dir, limits, &mut Vec::new());
+                let b = bundle::load_in(dir, limits, buffers, &mut Vec::new());
                 bundles.insert(ix, (b, Vec::new()));
             }
         }
@@ -565,7 +569,11 @@ impl Loaded {
 
 /// The specs and templates a run read (or reported on), each once: where inline
 /// suppressions may be.
-fn suppression_files(out: &Outcome, limits: &Limits) -> Vec<Source> {
+fn suppression_files(
+    out: &Outcome,
+    limits: &Limits,
+    buffers: &crate::files::Buffers,
+) -> Vec<Source> {
     let mut files: Vec<Source> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let wanted = |name: &str| {
@@ -592,7 +600,8 @@ fn suppression_files(out: &Outcome, limits: &Limits) -> Vec<Source> {
     for name in more {
         if wanted(name) && !names.iter().any(|n| n == name) {
             names.push(name.to_string());
-            if let Ok(s) = read_source(&out.root.join(name), name, limits.max_file_bytes) {
+            let path = out.root.join(name);
+            if let Ok(s) = crate::files::read_in(buffers, &path, name, limits.max_file_bytes) {
                 files.push(s);
             }
         }

@@ -7,13 +7,13 @@ use rayon::prelude::*;
 
 use super::specs::SpecResult;
 use crate::diag::Diagnostic;
-use crate::files::read_source;
 use crate::limits::Limits;
 
 /// Validates plain CloudFormation templates, each on its own, and runs the policies on them.
 pub(super) fn check_plain_templates(
     templates: &[(PathBuf, String)],
     limits: &Limits,
+    buffers: &crate::files::Buffers,
     enforce: &crate::policy::Enforcement,
 ) -> SpecResult {
     let (policies, waivers, cfn_checks) = (enforce.policies, enforce.waivers, enforce.cfn_checks);
@@ -21,7 +21,7 @@ pub(super) fn check_plain_templates(
         .par_iter()
         .map(|(path, shown)| {
             let mut diags = Vec::new();
-            match read_source(path, shown, limits.max_file_bytes) {
+            match crate::files::read_in(buffers, path, shown, limits.max_file_bytes) {
                 Ok(source) => {
                     if let Some(root) = crate::cfn::parse(&source, &mut diags)
                         && cfn_checks

@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::bundle::{Bundle, BundleKind};
 use crate::config::Config;
 use crate::diag::{Diagnostic, codes, did_you_mean};
-use crate::files::read_source;
+use crate::files::read_in;
 use crate::limits::Limits;
 use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
@@ -60,15 +60,18 @@ pub(super) struct ServiceContext<'a> {
     pub(super) service: &'a str,
 }
 
+/// How the spec stage reads files: the run's limits, and the buffers that stand in for files.
+pub(super) type Reading<'a> = (&'a Limits, &'a crate::files::Buffers);
+
 pub(super) fn read_spec(
     path: &Path,
     shown: &str,
-    limits: &Limits,
+    (limits, buffers): Reading,
     r: &mut SpecResult,
 ) -> Option<Spec> {
     r.files += 1;
     r.specs += 1;
-    let source = match read_source(path, shown, limits.max_file_bytes) {
+    let source = match read_in(buffers, path, shown, limits.max_file_bytes) {
         Ok(s) => s,
         Err(d) => {
             r.diagnostics.push(*d);
@@ -81,7 +84,7 @@ pub(super) fn read_spec(
 pub(super) fn check_deployment_spec(
     cfg: &Config,
     spec_path: &crate::source::At<PathBuf>,
-    limits: &Limits,
+    reading: Reading,
     bundle: &Bundle,
     environment: Option<&str>,
     service: Option<&ServiceContext<'_>>,
@@ -89,7 +92,12 @@ pub(super) fn check_deployment_spec(
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
     let shown = crate::paths::tidy(&spec_path.value.to_string_lossy());
-    if let Err(kind) = crate::files::regular_file(&path) {
+    // A buffer stands for the file, saved or not.
+    let usable = match reading.1.has(&path) {
+        true => Ok(()),
+        false => crate::files::regular_file(&path).map(|_| ()),
+    };
+    if let Err(kind) = usable {
         use crate::files::NotAFile;
         let (message, help) = match &kind {
             k if k.is_missing() => (
@@ -116,7 +124,7 @@ pub(super) fn check_deployment_spec(
         );
         return r;
     }
-    let Some(spec) = read_spec(&path, &shown, limits, &mut r) else {
+    let Some(spec) = read_spec(&path, &shown, reading, &mut r) else {
         return r;
     };
     check_spec_against(&spec, bundle, environment, service, &mut r);
@@ -137,10 +145,10 @@ pub(super) fn check_standalone_spec(
     path: &Path,
     shown: &str,
     owner: &SpecOwner<'_>,
-    limits: &Limits,
+    reading: Reading,
 ) -> SpecResult {
     let mut r = SpecResult::default();
-    let Some(spec) = read_spec(path, shown, limits, &mut r) else {
+    let Some(spec) = read_spec(path, shown, reading, &mut r) else {
         return r;
     };
     let name = path

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use crate::bundle::{Bundle, BundleKind, Engine, Role};
 use crate::diag::{Diagnostic, codes};
-use crate::files::read_source;
+use crate::files::{read_in, read_source};
 use crate::limits::Limits;
 use crate::schema::InputType;
 use crate::source::Source;
@@ -37,7 +37,12 @@ pub struct Analysis {
 /// Analyses every Jinja CloudFormation template of `bundles` (the ones this run checks), in
 /// parallel. `related` are other loaded bundles (environment templates that services declare
 /// compatible), read for the outputs they declare.
-pub fn run(bundles: &[&Bundle], related: &[&Bundle], limits: &Limits) -> Analysis {
+pub fn run(
+    bundles: &[&Bundle],
+    related: &[&Bundle],
+    limits: &Limits,
+    buffers: &crate::files::Buffers,
+) -> Analysis {
     let jobs: Vec<(usize, Role, &crate::bundle::TemplateFile)> = bundles
         .iter()
         .enumerate()
@@ -58,6 +63,7 @@ pub fn run(bundles: &[&Bundle], related: &[&Bundle], limits: &Limits) -> Analysi
                 bundles,
                 related,
                 limits,
+                buffers,
             };
             let a = job.template(i, role, t, &mut diags);
             (a, diags)
@@ -83,6 +89,7 @@ struct Job<'a> {
     bundles: &'a [&'a Bundle],
     related: &'a [&'a Bundle],
     limits: &'a Limits,
+    buffers: &'a crate::files::Buffers,
 }
 
 impl Job<'_> {
@@ -96,7 +103,7 @@ impl Job<'_> {
         let b = self.bundles[index];
         let limits = self.limits;
         let path = t.path.as_ref()?;
-        let source = match read_source(path, &t.display, limits.max_file_bytes) {
+        let source = match read_in(self.buffers, path, &t.display, limits.max_file_bytes) {
             Ok(s) => s,
             Err(d) => {
                 diags.push(*d);
@@ -118,7 +125,7 @@ impl Job<'_> {
                 .iter()
                 .find(|i| i.role == Role::ServiceInstance)
                 .and_then(|i| i.templates.first()?.path.as_ref())
-                .and_then(|p| read_source(p, "", limits.max_file_bytes).ok())
+                .and_then(|p| read_in(self.buffers, p, "", limits.max_file_bytes).ok())
                 .map(|s| {
                     analyse::declared_outputs(
                         s.text(),

@@ -1,0 +1,65 @@
+//! A run reads a file from `CheckOptions::buffers` when it has one (an editor's unsaved text),
+//! and from the disk otherwise: the language server's way to check what is being typed.
+
+use proctor::check::{self, CheckOptions};
+use proctor::files::Buffers;
+
+use crate::support::{root, workspace};
+
+fn codes_at(outcome: &check::Outcome, file: &str) -> Vec<String> {
+    outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.primary.as_ref().is_some_and(|p| p.at.source.name() == file))
+        .map(|d| d.code.id.to_string())
+        .collect()
+}
+
+#[test]
+fn an_unsaved_spec_is_checked_instead_of_the_file_on_disk() {
+    let ws = workspace("fixtures/workspace");
+    let spec = ws.path().join("specs/dev.yaml");
+    let on_disk = std::fs::read_to_string(&spec).unwrap();
+    let typed = on_disk.replace("container_insights: true", "container_insights: sometimes");
+    assert_ne!(typed, on_disk);
+
+    let run = |buffers: Buffers| {
+        check::run(&CheckOptions {
+            cwd: ws.path().to_path_buf(),
+            buffers,
+            ..CheckOptions::default()
+        })
+        .expect("the workspace runs")
+    };
+    let clean = run(Buffers::default());
+    assert!(codes_at(&clean, "specs/dev.yaml").is_empty(), "{:?}", clean.diagnostics);
+
+    let edited = run(Buffers::new([(spec.clone(), typed)]));
+    assert_eq!(codes_at(&edited, "specs/dev.yaml"), ["I003"], "{:?}", edited.diagnostics);
+    // The disk is untouched, and a file with no buffer is read from it.
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), on_disk);
+    assert!(codes_at(&edited, "specs/prod.yaml").is_empty());
+    assert!(root().join("fixtures/workspace/specs/dev.yaml").is_file());
+}
+
+#[test]
+fn an_unsaved_template_is_rendered_instead_of_the_file_on_disk() {
+    let ws = workspace("fixtures/workspace");
+    let template = ws
+        .path()
+        .join("templates/fargate-env/v1/infrastructure/cloudformation.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let typed = text.replacen("{{ environment.inputs.", "{{ environment.inputz.", 1);
+    assert_ne!(typed, text, "the template reads an environment input");
+    let outcome = check::run(&CheckOptions {
+        cwd: ws.path().to_path_buf(),
+        buffers: Buffers::new([(template, typed)]),
+        ..CheckOptions::default()
+    })
+    .expect("the workspace runs");
+    let codes = codes_at(
+        &outcome,
+        "templates/fargate-env/v1/infrastructure/cloudformation.yaml",
+    );
+    assert!(codes.iter().any(|c| c.starts_with('T')), "{:?}", outcome.diagnostics);
+}
