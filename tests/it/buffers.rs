@@ -10,7 +10,11 @@ fn codes_at(outcome: &check::Outcome, file: &str) -> Vec<String> {
     outcome
         .diagnostics
         .iter()
-        .filter(|d| d.primary.as_ref().is_some_and(|p| p.at.source.name() == file))
+        .filter(|d| {
+            d.primary
+                .as_ref()
+                .is_some_and(|p| p.at.source.name() == file)
+        })
         .map(|d| d.code.id.to_string())
         .collect()
 }
@@ -32,10 +36,19 @@ fn an_unsaved_spec_is_checked_instead_of_the_file_on_disk() {
         .expect("the workspace runs")
     };
     let clean = run(Buffers::default());
-    assert!(codes_at(&clean, "specs/dev.yaml").is_empty(), "{:?}", clean.diagnostics);
+    assert!(
+        codes_at(&clean, "specs/dev.yaml").is_empty(),
+        "{:?}",
+        clean.diagnostics
+    );
 
     let edited = run(Buffers::new([(spec.clone(), typed)]));
-    assert_eq!(codes_at(&edited, "specs/dev.yaml"), ["I003"], "{:?}", edited.diagnostics);
+    assert_eq!(
+        codes_at(&edited, "specs/dev.yaml"),
+        ["I003"],
+        "{:?}",
+        edited.diagnostics
+    );
     // The disk is untouched, and a file with no buffer is read from it.
     assert_eq!(std::fs::read_to_string(&spec).unwrap(), on_disk);
     assert!(codes_at(&edited, "specs/prod.yaml").is_empty());
@@ -61,5 +74,49 @@ fn an_unsaved_template_is_rendered_instead_of_the_file_on_disk() {
         &outcome,
         "templates/fargate-env/v1/infrastructure/cloudformation.yaml",
     );
-    assert!(codes.iter().any(|c| c.starts_with('T')), "{:?}", outcome.diagnostics);
+    assert!(
+        codes.iter().any(|c| c.starts_with('T')),
+        "{:?}",
+        outcome.diagnostics
+    );
+}
+
+/// The outputs a service template may read come from its compatible environment template;
+/// an unsaved edit there counts too.
+#[test]
+fn an_unsaved_environment_template_changes_what_services_may_read() {
+    let ws = workspace("fixtures/workspace");
+    let env = ws
+        .path()
+        .join("templates/fargate-env/v1/infrastructure/cloudformation.yaml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let typed = text.replacen(
+        "  VpcId:\n    Value: !Ref VPC",
+        "  NetworkId:\n    Value: !Ref VPC",
+        1,
+    );
+    assert_ne!(typed, text, "the environment template declares VpcId");
+    let service = "templates/payments-svc/v1/instance_infrastructure/cloudformation.yaml";
+    let run = |buffers: Buffers| {
+        check::run(&CheckOptions {
+            cwd: ws.path().to_path_buf(),
+            paths: vec!["templates/payments-svc".to_string()],
+            buffers,
+            ..CheckOptions::default()
+        })
+        .expect("the workspace runs")
+    };
+    assert!(codes_at(&run(Buffers::default()), service).is_empty());
+    let outcome = run(Buffers::new([(env, typed)]));
+    let found: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.primary
+                .as_ref()
+                .is_some_and(|p| p.at.source.name() == service)
+        })
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(found.iter().any(|m| m.contains("VpcId")), "{found:?}");
 }

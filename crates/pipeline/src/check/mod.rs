@@ -513,6 +513,7 @@ impl<'a> Run<'a> {
                 config: self.config,
                 limits: &self.limits,
                 deployed: &out.deployed,
+                buffers: &self.opts.buffers,
             },
             &analysis.templates,
         );

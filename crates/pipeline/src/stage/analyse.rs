@@ -12,7 +12,7 @@ use regex::Regex;
 
 use crate::bundle::{Bundle, BundleKind, Engine, Role};
 use crate::diag::{Diagnostic, codes};
-use crate::files::{read_in, read_source};
+use crate::files::read_in;
 use crate::limits::Limits;
 use crate::schema::InputType;
 use crate::source::Source;
@@ -116,7 +116,7 @@ impl Job<'_> {
             service_inputs: names(b.service_type()),
             pipeline_inputs: names(b.pipeline_type()),
             environment_outputs: if b.kind == BundleKind::Service {
-                compatible_outputs(b, self.related, self.bundles, limits)
+                compatible_outputs(b, self.related, self.bundles, (limits, self.buffers))
             } else {
                 None
             },
@@ -177,7 +177,7 @@ pub(crate) fn compatible_outputs(
     b: &Bundle,
     related: &[&Bundle],
     bundles: &[&Bundle],
-    limits: &Limits,
+    (limits, buffers): (&Limits, &crate::files::Buffers),
 ) -> Option<OutputNames> {
     let mut out: Option<OutputNames> = None;
     for c in &b.compatible_environments {
@@ -191,7 +191,7 @@ pub(crate) fn compatible_outputs(
             .iter()
             .flat_map(|i| &i.templates)
             .find_map(|t| t.path.as_ref())?;
-        let text = read_source(t, "", limits.max_file_bytes).ok()?;
+        let text = read_in(buffers, t, "", limits.max_file_bytes).ok()?;
         let names = analyse::declared_outputs(text.text(), &env.label());
         let o = out.get_or_insert_with(|| OutputNames {
             from: names.from.clone(),

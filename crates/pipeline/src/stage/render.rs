@@ -41,6 +41,8 @@ pub struct Inputs<'a> {
     pub limits: &'a Limits,
     /// The outputs of stacks already applied.
     pub deployed: &'a State,
+    /// Texts that stand in for files on disk.
+    pub buffers: &'a crate::files::Buffers,
 }
 
 /// One unit that rendered, with what the validation stage needs to check it and to move its
@@ -284,6 +286,7 @@ impl Stage<'_> {
             bundles,
             related,
             limits,
+            buffers,
             ..
         } = self.inputs;
         let outputs = match env_outputs.get(name) {
@@ -294,7 +297,7 @@ impl Stage<'_> {
                 declared: bundles
                     .iter()
                     .find(|b| b.display == service_bundle)
-                    .and_then(|b| compatible_outputs(b, related, bundles, limits))
+                    .and_then(|b| compatible_outputs(b, related, bundles, (limits, buffers)))
                     .filter(|o| !o.dynamic)
                     .map(|o| o.names.into_iter().collect()),
             },
