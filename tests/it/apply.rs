@@ -308,11 +308,19 @@ fn a_bound_stack_is_updated_in_place_and_no_stack_is_created() {
 
     let b = ws.run(&["build"], None);
     assert_eq!(b.code, 0, "{b}");
-    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    let a = ws.run(
+        &["apply", "build", "--yes", "--unit", "dev"],
+        Some(&moto.url),
+    );
     assert_eq!(a.code, 0, "{a}");
-    assert!(a.stdout.contains(&format!("environment `dev` → stack {proton}")), "{a}");
     assert!(
-        a.stdout.contains(&format!("no changes: stack {proton} is up to date")),
+        a.stdout
+            .contains(&format!("environment `dev` → stack {proton}")),
+        "{a}"
+    );
+    assert!(
+        a.stdout
+            .contains(&format!("no changes: stack {proton} is up to date")),
         "{a}"
     );
     assert_eq!(moto.stack_names(), [proton], "no stack of proctor's own");
@@ -321,7 +329,10 @@ fn a_bound_stack_is_updated_in_place_and_no_stack_is_created() {
     ws.edit("specs/dev.yaml", "retention_days: 7", "retention_days: 14");
     let b = ws.run(&["build"], None);
     assert_eq!(b.code, 0, "{b}");
-    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    let a = ws.run(
+        &["apply", "build", "--yes", "--unit", "dev"],
+        Some(&moto.url),
+    );
     assert_eq!(a.code, 0, "{a}");
     assert!(a.stdout.contains("UPDATE_COMPLETE"), "{a}");
     assert_eq!(moto.stack_id(proton), (id, "UPDATE_COMPLETE".to_string()));
@@ -345,27 +356,57 @@ fn adopt_takes_over_protons_stacks_in_place() {
         &ws.read("build/environments/dev.yaml"),
         &[
             ("aws:proton:environment", &format!("{arn}:environment/dev")),
-            ("aws:proton:template", &format!("{arn}:environment-template/queue-env")),
+            (
+                "aws:proton:template",
+                &format!("{arn}:environment-template/queue-env"),
+            ),
         ],
     );
-    moto.create_stack("someone-elses-stack", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n", &[]);
+    moto.create_stack(
+        "someone-elses-stack",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
+        &[],
+    );
 
     let before = ws.read("proctor.toml");
     let d = ws.run(&["adopt", "--dry-run"], Some(&moto.url));
     assert_eq!(d.code, 0, "{d}");
-    assert!(d.stdout.contains("dry run: proctor.toml would become:"), "{d}");
-    assert!(d.stdout.contains(&format!("stack = \"{env_stack}\"")), "{d}");
+    assert!(
+        d.stdout.contains("dry run: proctor.toml would become:"),
+        "{d}"
+    );
+    assert!(
+        d.stdout.contains(&format!("stack = \"{env_stack}\"")),
+        "{d}"
+    );
     assert_eq!(ws.read("proctor.toml"), before, "a dry run writes nothing");
     assert!(!ws.path(".proctor/state.json").exists());
 
     let a = ws.run(&["adopt"], Some(&moto.url));
     assert_eq!(a.code, 0, "{a}");
-    assert!(a.stdout.contains(&format!("bind environment `dev` → stack {env_stack}")), "{a}");
-    assert!(a.stdout.contains(&format!("environment `dev`: in sync with stack {env_stack}")), "{a}");
+    assert!(
+        a.stdout
+            .contains(&format!("bind environment `dev` → stack {env_stack}")),
+        "{a}"
+    );
+    assert!(
+        a.stdout.contains(&format!(
+            "environment `dev`: in sync with stack {env_stack}"
+        )),
+        "{a}"
+    );
     assert!(!a.stdout.contains("someone-elses-stack"), "{a}");
     let toml = ws.read("proctor.toml");
-    assert!(toml.starts_with("# A workspace that `proctor apply` deploys"), "{toml}");
-    assert!(toml.contains(&format!("spec = \"specs/dev.yaml\"\nstack = \"{env_stack}\"\n")), "{toml}");
+    assert!(
+        toml.starts_with("# A workspace that `proctor apply` deploys"),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(&format!(
+            "spec = \"specs/dev.yaml\"\nstack = \"{env_stack}\"\n"
+        )),
+        "{toml}"
+    );
 
     // With the environment's live outputs recorded, the instance renders; Proton had
     // deployed it from the same render.
@@ -377,25 +418,49 @@ fn adopt_takes_over_protons_stacks_in_place() {
         &ws.read("build/service-instances/orders-dev.yaml"),
         &[
             ("aws:proton:service", &format!("{arn}:service/orders")),
-            ("aws:proton:service-instance", &format!("{arn}:service/orders/service-instance/orders-dev")),
-            ("aws:proton:template", &format!("{arn}:service-template/queue-svc")),
+            (
+                "aws:proton:service-instance",
+                &format!("{arn}:service/orders/service-instance/orders-dev"),
+            ),
+            (
+                "aws:proton:template",
+                &format!("{arn}:service-template/queue-svc"),
+            ),
         ],
     );
     let a = ws.run(&["adopt"], Some(&moto.url));
     assert_eq!(a.code, 0, "{a}");
-    assert!(a.stdout.contains(&format!("environment `dev` is already bound to stack {env_stack}")), "{a}");
     assert!(
-        a.stdout.contains(&format!("instance `orders-dev` of service `orders`: in sync with stack {svc_stack}")),
+        a.stdout.contains(&format!(
+            "environment `dev` is already bound to stack {env_stack}"
+        )),
         "{a}"
     );
-    assert!(ws.read("proctor.toml").contains(&format!("stacks = {{ orders-dev = \"{svc_stack}\" }}")));
+    assert!(
+        a.stdout.contains(&format!(
+            "instance `orders-dev` of service `orders`: in sync with stack {svc_stack}"
+        )),
+        "{a}"
+    );
+    assert!(
+        ws.read("proctor.toml")
+            .contains(&format!("stacks = {{ orders-dev = \"{svc_stack}\" }}"))
+    );
 
     let b = ws.run(&["build"], None);
     assert_eq!(b.code, 0, "{b}");
     let a = ws.run(&["apply", "build", "--yes"], Some(&moto.url));
     assert_eq!(a.code, 0, "{a}");
-    assert!(a.stdout.contains(&format!("no changes: stack {env_stack} is up to date")), "{a}");
-    assert!(a.stdout.contains(&format!("no changes: stack {svc_stack} is up to date")), "{a}");
+    assert!(
+        a.stdout
+            .contains(&format!("no changes: stack {env_stack} is up to date")),
+        "{a}"
+    );
+    assert!(
+        a.stdout
+            .contains(&format!("no changes: stack {svc_stack} is up to date")),
+        "{a}"
+    );
     let mut names = moto.stack_names();
     names.sort();
     assert_eq!(names, [env_stack, svc_stack, "someone-elses-stack"]);
@@ -403,9 +468,15 @@ fn adopt_takes_over_protons_stacks_in_place() {
     ws.edit("specs/dev.yaml", "retention_days: 7", "retention_days: 30");
     let b = ws.run(&["build"], None);
     assert_eq!(b.code, 0, "{b}");
-    let a = ws.run(&["apply", "build", "--yes", "--unit", "dev"], Some(&moto.url));
+    let a = ws.run(
+        &["apply", "build", "--yes", "--unit", "dev"],
+        Some(&moto.url),
+    );
     assert_eq!(a.code, 0, "{a}");
-    assert_eq!(moto.stack_id(env_stack), (env_id, "UPDATE_COMPLETE".to_string()));
+    assert_eq!(
+        moto.stack_id(env_stack),
+        (env_id, "UPDATE_COMPLETE".to_string())
+    );
     assert_eq!(moto.stack_id(svc_stack).0, svc_id);
 }
 
@@ -422,7 +493,9 @@ fn adopt_writes_nothing_unless_every_binding_is_certain() {
     let a = ws.run(&["adopt"], Some(&moto.url));
     assert_eq!(a.code, 2, "{a}");
     assert!(
-        a.stderr.contains("environment `dev` is claimed by 2 stacks (AWSProton-dev-a, AWSProton-dev-b)"),
+        a.stderr.contains(
+            "environment `dev` is claimed by 2 stacks (AWSProton-dev-a, AWSProton-dev-b)"
+        ),
         "{a}"
     );
     assert_eq!(ws.read("proctor.toml"), before);
@@ -436,16 +509,25 @@ fn adopt_says_why_aws_cannot_be_used_and_writes_nothing() {
     let ws = Workspace::copy("fixtures/deploy");
     let before = ws.read("proctor.toml");
     let throttling = Throttling::start();
-    let a = ws.run_env(&["adopt"], Some(&throttling.url), &[("AWS_MAX_ATTEMPTS", "2")]);
+    let a = ws.run_env(
+        &["adopt"],
+        Some(&throttling.url),
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    );
     assert_eq!(a.code, 2, "{a}");
     assert!(
-        a.stderr.contains("CloudFormation throttled the requests, still after retries"),
+        a.stderr
+            .contains("CloudFormation throttled the requests, still after retries"),
         "{a}"
     );
     let closed = closed_port_url();
     let a = ws.run(&["adopt"], Some(&closed));
     assert_eq!(a.code, 2, "{a}");
-    assert!(a.stderr.contains(&format!("cannot reach CloudFormation: {closed}")), "{a}");
+    assert!(
+        a.stderr
+            .contains(&format!("cannot reach CloudFormation: {closed}")),
+        "{a}"
+    );
     let a = ws.run_env(
         &["adopt", "--dry-run"],
         Some(&closed),
@@ -465,7 +547,11 @@ fn adopt_says_why_aws_cannot_be_used_and_writes_nothing() {
     });
     let a = ws.run(&["adopt"], Some(&denied));
     assert_eq!(a.code, 2, "{a}");
-    assert!(a.stderr.contains("not authorized to perform: cloudformation:DescribeStacks"), "{a}");
+    assert!(
+        a.stderr
+            .contains("not authorized to perform: cloudformation:DescribeStacks"),
+        "{a}"
+    );
     assert_eq!(ws.read("proctor.toml"), before);
     assert!(!ws.path(".proctor/state.json").exists());
 }
@@ -496,7 +582,11 @@ fn adopt_names_the_template_version_that_matches_the_live_stack() {
         "'retention=",
         "'keep=",
     );
-    ws.edit("proctor.toml", "template = \"queue-env:1\"", "template = \"queue-env:2\"");
+    ws.edit(
+        "proctor.toml",
+        "template = \"queue-env:1\"",
+        "template = \"queue-env:2\"",
+    );
 
     let a = ws.run(&["adopt"], Some(&moto.url));
     assert_eq!(a.code, 1, "{a}");
@@ -506,5 +596,9 @@ fn adopt_names_the_template_version_that_matches_the_live_stack() {
         )),
         "{a}"
     );
-    assert!(a.stdout.contains("the live stack matches the render of `queue-env:1`"), "{a}");
+    assert!(
+        a.stdout
+            .contains("the live stack matches the render of `queue-env:1`"),
+        "{a}"
+    );
 }

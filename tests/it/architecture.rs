@@ -53,7 +53,12 @@ fn graph(meta: &Json) -> (BTreeMap<String, String>, BTreeMap<String, Vec<String>
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["id"].as_str().unwrap().to_string(), p["name"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                p["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let deps = meta["resolve"]["nodes"]
         .as_array()
@@ -99,7 +104,10 @@ fn each_crate_depends_only_on_the_crates_below_it() {
             .filter(|n| workspace.contains(n) || *n == "proctor")
             .collect();
         let extra: Vec<&&str> = direct.iter().filter(|n| !allowed.contains(n)).collect();
-        assert!(extra.is_empty(), "{krate} depends on {extra:?}, which are not below it");
+        assert!(
+            extra.is_empty(),
+            "{krate} depends on {extra:?}, which are not below it"
+        );
     }
 }
 
@@ -126,7 +134,10 @@ fn the_policy_engine_needs_no_cli_jinja_or_aws_crate() {
         })
         .collect();
     assert!(banned.is_empty(), "proctor-guard pulls in {banned:?}");
-    assert!(closure.contains("pest"), "the closure was not read: {closure:?}");
+    assert!(
+        closure.contains("pest"),
+        "the closure was not read: {closure:?}"
+    );
 }
 
 #[test]
@@ -137,7 +148,10 @@ fn every_library_crate_denies_printing() {
         .nth(1)
         .expect("the workspace declares clippy lints");
     for lint in ["print_stdout = \"deny\"", "print_stderr = \"deny\""] {
-        assert!(lints.contains(lint), "[workspace.lints.clippy] lacks {lint}");
+        assert!(
+            lints.contains(lint),
+            "[workspace.lints.clippy] lacks {lint}"
+        );
     }
     for (krate, _) in LAYERS {
         let dir = krate.trim_start_matches("proctor-");
@@ -163,7 +177,10 @@ fn modules(src: &std::path::Path) -> Vec<(Vec<String>, std::path::PathBuf)> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if matches!(path.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            if matches!(
+                path.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
                 path.pop();
             }
             (path, p)
@@ -264,7 +281,10 @@ fn no_import_cycle_between_the_top_level_modules_of_any_crate() {
     }));
     for src in crates {
         let files = modules(&src);
-        let tops: BTreeSet<String> = files.iter().filter_map(|(m, _)| m.first().cloned()).collect();
+        let tops: BTreeSet<String> = files
+            .iter()
+            .filter_map(|(m, _)| m.first().cloned())
+            .collect();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (module, file) in &files {
             let Some(top) = module.first() else { continue };
@@ -328,9 +348,16 @@ fn no_function_over_150_lines_and_no_file_over_1000() {
             let mut i = 0;
             while i < end {
                 let t = lines[i].trim_start();
-                let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn "]
-                    .iter()
-                    .any(|p| t.starts_with(p));
+                let is_fn = [
+                    "fn ",
+                    "pub fn ",
+                    "pub(crate) fn ",
+                    "pub(super) fn ",
+                    "const fn ",
+                    "pub const fn ",
+                ]
+                .iter()
+                .any(|p| t.starts_with(p));
                 if is_fn {
                     let (mut depth, mut opened, mut j) = (0i32, false, i);
                     while j < lines.len() {
@@ -344,13 +371,18 @@ fn no_function_over_150_lines_and_no_file_over_1000() {
                                 _ => {}
                             }
                         }
-                        if (opened && depth <= 0) || (!opened && lines[j].trim_end().ends_with(';')) {
+                        if (opened && depth <= 0) || (!opened && lines[j].trim_end().ends_with(';'))
+                        {
                             break;
                         }
                         j += 1;
                     }
                     if j - i + 1 > 150 {
-                        long.push(format!("{shown}:{}: a function of {} lines", i + 1, j - i + 1));
+                        long.push(format!(
+                            "{shown}:{}: a function of {} lines",
+                            i + 1,
+                            j - i + 1
+                        ));
                     }
                 }
                 i += 1;

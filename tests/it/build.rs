@@ -477,7 +477,12 @@ fn a_bound_stack_is_the_stack_the_record_names() {
     );
     let out = ws.path().join("build");
     let run = build(ws.path(), &out);
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("proctor-build.json")).unwrap()).unwrap();
     let stack = |name: &str| {
@@ -488,6 +493,10 @@ fn a_bound_stack_is_the_stack_the_record_names() {
             .find(|u| u["kind"] == "environment" && u["name"] == name)
             .map(|u| u["stack"].clone())
     };
-    assert_eq!(stack("dev"), Some("AWSProton-dev-cloudformation-1A2B3C".into()), "{record:#}");
+    assert_eq!(
+        stack("dev"),
+        Some("AWSProton-dev-cloudformation-1A2B3C".into()),
+        "{record:#}"
+    );
     assert_eq!(stack("prod"), Some("proctor-env-prod".into()), "{record:#}");
 }

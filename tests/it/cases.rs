@@ -44,7 +44,8 @@ fn cases() -> Vec<PathBuf> {
 fn redact_time(s: &str) -> String {
     let re = regex::Regex::new(r"in \d+ ms").expect("valid regex");
     let s = re.replace_all(s, "in [time] ms");
-    let src = regex::Regex::new(r"(crates/[a-z_]+/)?src/[a-z_/]+\.rs:\d+:\d+").expect("valid regex");
+    let src =
+        regex::Regex::new(r"(crates/[a-z_]+/)?src/[a-z_/]+\.rs:\d+:\d+").expect("valid regex");
     src.replace_all(&s, "src/[place]").into_owned()
 }
 

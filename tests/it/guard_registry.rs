@@ -18,8 +18,8 @@ use std::process::Command;
 use proctor::limits::Limits;
 use proctor::policy::eval::Status;
 
-use crate::support::oracle::{guard_outcome, proctor_outcome};
 use crate::support::corpus;
+use crate::support::oracle::{guard_outcome, proctor_outcome};
 
 /// (data file, rule, reason) where proctor's verdict differs from cfn-guard's on purpose.
 const DELIBERATE: &[(&str, &str, &str)] = &[];
@@ -135,7 +135,8 @@ fn flipped_expectations_fail_and_are_named() {
 fn extract_inputs(rules: &Path, into: &Path) -> usize {
     std::fs::create_dir_all(into).unwrap();
     let mut n = 0;
-    let files = crate::support::files_under(rules, |p| p.parent().is_some_and(|d| d.ends_with("tests")));
+    let files =
+        crate::support::files_under(rules, |p| p.parent().is_some_and(|d| d.ends_with("tests")));
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         let src = proctor::source::SourceFile::new("t", &f, text);

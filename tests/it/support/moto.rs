@@ -128,7 +128,10 @@ impl Moto {
             "s = boto3.client('cloudformation', **kw).describe_stacks(StackName='{name}')['Stacks'][0]\n\
              print(json.dumps([s['StackId'], s['StackStatus']]))"
         ));
-        (s[0].as_str().unwrap().to_string(), s[1].as_str().unwrap().to_string())
+        (
+            s[0].as_str().unwrap().to_string(),
+            s[1].as_str().unwrap().to_string(),
+        )
     }
 
     /// The names of the stacks that exist (not deleted).

@@ -24,9 +24,9 @@ mod scalar;
 use std::ops::Range;
 
 use self::convert::{matches_type, type_names};
-use crate::is_intrinsic;
 use super::schema::{Id, Schema, SchemaNode, ty};
 use crate::diag::{Code, codes};
+use crate::is_intrinsic;
 use crate::yaml::{Node, Value};
 
 /// A mistake found in a resource's properties.
