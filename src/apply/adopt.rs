@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{Api, ApiError};
 use crate::adopt::{Binding, Deployment, LiveStack, Plan};
 use crate::check::{CheckOptions, Fatal};
+use crate::files::Buffers;
 use crate::state::{self, StackRecord};
 
 pub struct Options {
@@ -103,6 +104,7 @@ pub fn run(opts: &Options, api: &dyn Api, out: &mut dyn Write) -> Result<Adopted
         written: plan.bindings.clone(),
         ..Adopted::default()
     };
+    let mut text = text;
     if !plan.bindings.is_empty() {
         let edited = crate::adopt::edit(&text, &plan.bindings).map_err(Error::Write)?;
         if opts.dry_run {
@@ -110,6 +112,7 @@ pub fn run(opts: &Options, api: &dyn Api, out: &mut dyn Write) -> Result<Adopted
             return Ok(adopted);
         }
         write_atomically(&path, &edited)?;
+        text = edited;
         let _ = writeln!(
             out,
             "wrote {} binding(s) to {}",
@@ -121,8 +124,12 @@ pub fn run(opts: &Options, api: &dyn Api, out: &mut dyn Write) -> Result<Adopted
     }
     let bound: Vec<&Binding> = plan.bindings.iter().chain(&plan.already).collect();
     record(&root, &bound, &stacks)?;
-    let versions = template_versions(&config);
-    adopted.drifted = drift(opts, &versions, &bound, api, out)?;
+    let probe = Probe {
+        path: &path,
+        text: &text,
+        versions: template_versions(&config),
+    };
+    adopted.drifted = drift(opts, &probe, &bound, api, out)?;
     Ok(adopted)
 }
 
@@ -176,19 +183,11 @@ fn record(root: &Path, bound: &[&Binding], stacks: &[LiveStack]) -> Result<(), E
             .flatten()
             .and_then(|p| p.template)
             .unwrap_or_default();
-        let (kind, name, service) = match &b.deployment {
-            Deployment::Environment { name } => ("environment", name.clone(), None),
-            Deployment::Instance { service, instance } => {
-                ("service_instance", instance.clone(), Some(service.clone()))
-            }
-            Deployment::Pipeline { service } => {
-                ("pipeline", service.clone(), Some(service.clone()))
-            }
-        };
+        let (kind, name, service) = b.deployment.unit();
         let rec = StackRecord {
             kind: kind.to_string(),
-            name,
-            service,
+            name: name.to_string(),
+            service: service.map(str::to_string),
             stack_id: live.id.clone(),
             status: live.status.clone(),
             template,
@@ -232,7 +231,7 @@ fn template_versions(config: &crate::config::Config) -> Vec<(String, u32)> {
 
 /// The workspace rendered (with `buffers` standing in for files, e.g. a proctor.toml that
 /// names another template version).
-fn render(opts: &Options, buffers: crate::files::Buffers) -> Result<crate::check::Outcome, Error> {
+fn render(opts: &Options, buffers: Buffers) -> Result<crate::check::Outcome, Error> {
     let check = CheckOptions {
         config: opts.config.clone(),
         cwd: opts.cwd.clone(),
@@ -254,49 +253,36 @@ fn rendered_of<'o>(
     outcome
         .rendered
         .iter()
-        .find(|r| match deployment {
-            Deployment::Environment { name } => {
-                r.kind == crate::unit::UnitKind::Environment && &r.name == name
-            }
-            Deployment::Instance { service, instance } => {
-                r.kind == crate::unit::UnitKind::ServiceInstance
-                    && &r.name == instance
-                    && r.service.as_deref() == Some(service)
-            }
-            Deployment::Pipeline { service } => {
-                r.kind == crate::unit::UnitKind::Pipeline && r.service.as_deref() == Some(service)
-            }
-        })
+        .find(|r| (r.kind.as_str(), r.name.as_str(), r.service.as_deref()) == deployment.unit())
         .filter(|r| !r.text.is_empty())
 }
 
 /// The other major versions of the deployment's template whose render matches the live
 /// template, if one does: `name:N`.
+/// What trying other template versions needs: proctor.toml (its path and current text) and
+/// the `(template, major)` pairs the workspace holds.
+struct Probe<'a> {
+    path: &'a Path,
+    text: &'a str,
+    versions: Vec<(String, u32)>,
+}
+
 fn matching_version(
     opts: &Options,
-    versions: &[(String, u32)],
+    probe: &Probe,
     b: &Binding,
     rendered: &crate::unit::Rendered,
     live: &str,
 ) -> Result<Option<String>, Error> {
     let current = rendered.template_version.split('.').next().unwrap_or("");
-    let Some(path) = opts
-        .config
-        .as_ref()
-        .map(|c| opts.cwd.join(c))
-        .or_else(|| crate::config::find(&opts.cwd))
-    else {
-        return Ok(None);
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config(e.to_string()))?;
-    for (name, major) in versions {
+    for (name, major) in &probe.versions {
         if *name != rendered.template_name || major.to_string() == current {
             continue;
         }
         let candidate = format!("{name}:{major}");
-        let probe =
-            crate::adopt::with_template(&text, &b.deployment, &candidate).map_err(Error::Config)?;
-        let outcome = render(opts, crate::files::Buffers::new([(path.clone(), probe)]))?;
+        let text = crate::adopt::with_template(probe.text, &b.deployment, &candidate)
+            .map_err(Error::Config)?;
+        let outcome = render(opts, Buffers::new([(probe.path.to_path_buf(), text)]))?;
         if let Some(r) = rendered_of(&outcome, &b.deployment)
             && crate::diff::resources::diff(live, &r.text).is_ok_and(|c| c.is_empty())
         {
@@ -311,12 +297,12 @@ fn matching_version(
 /// and another major version of the template renders exactly the live stack, says which.
 fn drift(
     opts: &Options,
-    versions: &[(String, u32)],
+    probe: &Probe,
     bound: &[&Binding],
     api: &dyn Api,
     out: &mut dyn Write,
 ) -> Result<Vec<String>, Error> {
-    let outcome = render(opts, crate::files::Buffers::default())?;
+    let outcome = render(opts, Buffers::default())?;
     let mut drifted = Vec::new();
     for b in bound {
         let Some(rendered) = rendered_of(&outcome, &b.deployment) else {
@@ -349,7 +335,7 @@ fn drift(
                     rendered.template_version,
                     crate::diff::resources::render(&changes)
                 );
-                if let Some(version) = matching_version(opts, versions, b, rendered, &live)? {
+                if let Some(version) = matching_version(opts, probe, b, rendered, &live)? {
                     let _ = writeln!(
                         out,
                         "  the live stack matches the render of `{version}`: set `template = \"{version}\"` for it to deploy what runs today, then upgrade on purpose"

@@ -116,6 +116,39 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// A stack's status as CloudFormation names it.
+fn status(s: &aws_sdk_cloudformation::types::Stack) -> String {
+    s.stack_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// A stack's outputs, by key.
+fn outputs(s: &aws_sdk_cloudformation::types::Stack) -> Vec<(String, String)> {
+    s.outputs()
+        .iter()
+        .filter_map(|o| {
+            Some((
+                o.output_key()?.to_string(),
+                o.output_value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// A stack's own tags.
+fn tags(s: &aws_sdk_cloudformation::types::Stack) -> Vec<(String, String)> {
+    s.tags()
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
 fn time(t: Option<&aws_sdk_cloudformation::primitives::DateTime>) -> String {
     let Some(t) = t else {
         return "--:--:--".to_string();
@@ -143,31 +176,10 @@ impl Api for Sdk {
         };
         Ok(out.stacks().first().map(|s| Stack {
             id: s.stack_id().unwrap_or_default().to_string(),
-            status: s
-                .stack_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status: status(s),
             reason: s.stack_status_reason().map(str::to_string),
-            outputs: s
-                .outputs()
-                .iter()
-                .filter_map(|o| {
-                    Some((
-                        o.output_key()?.to_string(),
-                        o.output_value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
-            tags: s
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect(),
+            outputs: outputs(s),
+            tags: tags(s),
         }))
     }
 
@@ -318,30 +330,9 @@ impl Api for Sdk {
                 stacks.push(crate::adopt::LiveStack {
                     name: s.stack_name().unwrap_or_default().to_string(),
                     id: s.stack_id().unwrap_or_default().to_string(),
-                    status: s
-                        .stack_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    tags: s
-                        .tags()
-                        .iter()
-                        .filter_map(|t| {
-                            Some((
-                                t.key()?.to_string(),
-                                t.value().unwrap_or_default().to_string(),
-                            ))
-                        })
-                        .collect(),
-                    outputs: s
-                        .outputs()
-                        .iter()
-                        .filter_map(|o| {
-                            Some((
-                                o.output_key()?.to_string(),
-                                o.output_value().unwrap_or_default().to_string(),
-                            ))
-                        })
-                        .collect(),
+                    status: status(s),
+                    tags: tags(s),
+                    outputs: outputs(s),
                 });
             }
             match out.next_token() {

@@ -166,6 +166,18 @@ fn every_library_crate_denies_printing() {
     assert!(lib.contains("#![deny(clippy::print_stdout, clippy::print_stderr)]"));
 }
 
+/// Every crate's `src` folder: the root crate's, then the workspace crates'.
+fn crate_sources() -> Vec<std::path::PathBuf> {
+    let mut crates = vec![root().join("src")];
+    crates.extend(LAYERS.iter().map(|(n, _)| {
+        root()
+            .join("crates")
+            .join(n.trim_start_matches("proctor-"))
+            .join("src")
+    }));
+    crates
+}
+
 /// The `.rs` files of a crate's `src`, each with its module path (`a/b.rs` and `a/b/mod.rs`
 /// are `[a, b]`; `lib.rs` and `main.rs` are `[]`).
 fn modules(src: &std::path::Path) -> Vec<(Vec<String>, std::path::PathBuf)> {
@@ -272,13 +284,7 @@ fn top_level_uses(module: &[String], text: &str) -> BTreeSet<String> {
 
 #[test]
 fn no_import_cycle_between_the_top_level_modules_of_any_crate() {
-    let mut crates = vec![root().join("src")];
-    crates.extend(LAYERS.iter().map(|(n, _)| {
-        root()
-            .join("crates")
-            .join(n.trim_start_matches("proctor-"))
-            .join("src")
-    }));
+    let crates = crate_sources();
     for src in crates {
         let files = modules(&src);
         let tops: BTreeSet<String> = files
@@ -322,13 +328,7 @@ fn no_import_cycle_between_the_top_level_modules_of_any_crate() {
 /// workspace's rule.
 #[test]
 fn no_function_over_150_lines_and_no_file_over_1000() {
-    let mut crates = vec![root().join("src")];
-    crates.extend(LAYERS.iter().map(|(n, _)| {
-        root()
-            .join("crates")
-            .join(n.trim_start_matches("proctor-"))
-            .join("src")
-    }));
+    let crates = crate_sources();
     let mut long = Vec::new();
     for src in crates {
         for (_, file) in modules(&src) {

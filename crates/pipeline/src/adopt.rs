@@ -45,6 +45,27 @@ impl Deployment {
             Deployment::Pipeline { service } => format!("the pipeline of service `{service}`"),
         }
     }
+
+    /// The deployment unit it is, as units and bindings name one: (kind, name, service).
+    pub fn unit(&self) -> (&'static str, &str, Option<&str>) {
+        match self {
+            Deployment::Environment { name } => ("environment", name, None),
+            Deployment::Instance { service, instance } => {
+                ("service_instance", instance, Some(service))
+            }
+            Deployment::Pipeline { service } => ("pipeline", service, Some(service)),
+        }
+    }
+
+    /// The proctor.toml array of tables that declares it, and the entry's name.
+    fn declared_in(&self) -> (&'static str, &str) {
+        match self {
+            Deployment::Environment { name } => ("environment", name),
+            Deployment::Instance { service, .. } | Deployment::Pipeline { service } => {
+                ("service", service)
+            }
+        }
+    }
 }
 
 /// A Proton stack: what it deployed, and from which template (its name, when the tag says).
@@ -198,13 +219,8 @@ fn declared(config: &Config, d: &Deployment) -> bool {
 }
 
 fn bound_now<'c>(config: &'c Config, d: &Deployment) -> Option<&'c str> {
-    match d {
-        Deployment::Environment { name } => config.bound_stack("environment", name, None),
-        Deployment::Instance { service, instance } => {
-            config.bound_stack("service_instance", instance, Some(service))
-        }
-        Deployment::Pipeline { service } => config.bound_stack("pipeline", service, Some(service)),
-    }
+    let (kind, name, service) = d.unit();
+    config.bound_stack(kind, name, service)
 }
 
 /// Decides the bindings from the account's stacks. Stacks without Proton's tags are left
@@ -298,25 +314,9 @@ fn toml_key(k: &str) -> String {
 /// `stacks.INSTANCE` and `pipeline_stack` in a `[[service]]`. Everything else (comments,
 /// order, layout) stays as it was.
 pub fn edit(text: &str, bindings: &[Binding]) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| format!("proctor.toml is not valid TOML: {e}"))?;
+    let mut doc = parse_toml(text)?;
     for b in bindings {
-        let (array, name) = match &b.deployment {
-            Deployment::Environment { name } => ("environment", name),
-            Deployment::Instance { service, .. } | Deployment::Pipeline { service } => {
-                ("service", service)
-            }
-        };
-        let table = doc
-            .get_mut(array)
-            .and_then(toml_edit::Item::as_array_of_tables_mut)
-            .and_then(|tables| {
-                tables
-                    .iter_mut()
-                    .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
-            })
-            .ok_or_else(|| format!("proctor.toml has no [[{array}]] named `{name}`"))?;
+        let table = declaration_table(&mut doc, &b.deployment)?;
         match &b.deployment {
             Deployment::Environment { .. } => {
                 table.insert("stack", toml_edit::value(b.stack.as_str()));
@@ -329,7 +329,7 @@ pub fn edit(text: &str, bindings: &[Binding]) -> Result<String, String> {
                     .entry("stacks")
                     .or_insert_with(|| toml_edit::Item::Value(toml_edit::InlineTable::new().into()))
                     .as_table_like_mut()
-                    .ok_or_else(|| format!("`stacks` of service `{name}` is not a table"))?;
+                    .ok_or_else(|| "a service's `stacks` is not a table".to_string())?;
                 stacks.insert(instance, toml_edit::value(b.stack.as_str()));
             }
         }
@@ -344,26 +344,30 @@ pub fn with_template(
     deployment: &Deployment,
     template: &str,
 ) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| format!("proctor.toml is not valid TOML: {e}"))?;
-    let (array, name) = match deployment {
-        Deployment::Environment { name } => ("environment", name),
-        Deployment::Instance { service, .. } | Deployment::Pipeline { service } => {
-            ("service", service)
-        }
-    };
-    let table = doc
-        .get_mut(array)
+    let mut doc = parse_toml(text)?;
+    declaration_table(&mut doc, deployment)?.insert("template", toml_edit::value(template));
+    Ok(doc.to_string())
+}
+
+fn parse_toml(text: &str) -> Result<toml_edit::DocumentMut, String> {
+    text.parse()
+        .map_err(|e| format!("proctor.toml is not valid TOML: {e}"))
+}
+
+/// The `[[environment]]` or `[[service]]` table that declares `deployment`.
+fn declaration_table<'d>(
+    doc: &'d mut toml_edit::DocumentMut,
+    deployment: &Deployment,
+) -> Result<&'d mut toml_edit::Table, String> {
+    let (array, name) = deployment.declared_in();
+    doc.get_mut(array)
         .and_then(toml_edit::Item::as_array_of_tables_mut)
         .and_then(|tables| {
             tables
                 .iter_mut()
                 .find(|t| t.get("name").and_then(toml_edit::Item::as_str) == Some(name))
         })
-        .ok_or_else(|| format!("proctor.toml has no [[{array}]] named `{name}`"))?;
-    table.insert("template", toml_edit::value(template));
-    Ok(doc.to_string())
+        .ok_or_else(|| format!("proctor.toml has no [[{array}]] named `{name}`"))
 }
 
 #[cfg(test)]
