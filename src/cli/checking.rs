@@ -37,7 +37,7 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
             ignore: args.ignore,
         },
         changed: args.changed,
-        buffers: crate::files::Buffers::default(),
+        ..CheckOptions::default()
     };
     let outcome = match run_pipeline(&opts, |diags| {
         let broken = check::Outcome {

@@ -108,6 +108,12 @@ enum Command {
     },
     /// Print proctor's man page (roff), e.g. `proctor man > proctor.1`.
     Man,
+    /// Run the language server (LSP, over standard input and output) for editors.
+    Lsp {
+        /// Accepted for editors' LSP clients that pass it; stdio is the only transport.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -477,6 +483,13 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Explain { code } => explain(&code),
+        Command::Lsp { stdio: _ } => match proctor_lsp::serve_stdio() {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(e) => {
+                eprintln!("proctor lsp: {e}");
+                ExitCode::from(EXIT_FINDINGS)
+            }
+        },
     }
 }
 

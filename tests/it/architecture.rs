@@ -29,6 +29,17 @@ const LAYERS: &[(&str, &[&str])] = &[
             "proctor-template",
         ],
     ),
+    (
+        "proctor-lsp",
+        &[
+            "proctor-core",
+            "proctor-guard",
+            "proctor-cfn",
+            "proctor-model",
+            "proctor-template",
+            "proctor-pipeline",
+        ],
+    ),
 ];
 
 fn metadata() -> Json {

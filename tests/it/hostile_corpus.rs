@@ -119,7 +119,7 @@ fn lines(case: &Path, file: &str) -> Vec<String> {
 }
 
 /// The case's workspace: its folder, without the files that describe the case.
-fn copy_case(case: &Path, to: &Path) {
+pub(crate) fn copy_case(case: &Path, to: &Path) {
     crate::support::copy_dir(case, to);
     for name in CASE_FILES {
         let _ = std::fs::remove_file(to.join(name));
@@ -201,7 +201,7 @@ fn replace_all(haystack: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
 }
 
 /// Runs a case's `generate` steps in its workspace.
-fn generate(case: &Path, dir: &Path) {
+pub(crate) fn generate(case: &Path, dir: &Path) {
     for line in lines(case, "generate") {
         let w = words(&line);
         let text = |i: usize| -> String { String::from_utf8_lossy(&w[i]).into_owned() };
@@ -391,7 +391,7 @@ fn check_case(
     broken
 }
 
-fn cases() -> Vec<PathBuf> {
+pub(crate) fn cases() -> Vec<PathBuf> {
     crate::support::case_dirs("fixtures/hostile")
 }
 

@@ -25,6 +25,7 @@ mod guard_test_diff;
 mod hostile;
 mod hostile_corpus;
 mod lint_control;
+mod lsp;
 mod precommit;
 mod property;
 mod render_diff;

@@ -14,13 +14,19 @@ use crate::source::{Source, SourceFile};
 /// Texts that stand in for files on disk, by path. Cheap to clone; empty by default.
 #[derive(Clone, Debug, Default)]
 pub struct Buffers {
-    texts: Arc<HashMap<PathBuf, String>>,
+    texts: Arc<HashMap<PathBuf, Arc<str>>>,
 }
 
 impl Buffers {
     /// Buffers holding `texts`, by path (as the run will ask for them: absolute, or joined
     /// to the folder the run starts from).
     pub fn new(texts: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
+        Self::shared(texts.into_iter().map(|(p, t)| (p, Arc::from(t))))
+    }
+
+    /// Buffers holding texts shared with their owner (an editor's open documents), not
+    /// copied.
+    pub fn shared(texts: impl IntoIterator<Item = (PathBuf, Arc<str>)>) -> Self {
         Buffers {
             texts: Arc::new(texts.into_iter().collect()),
         }
@@ -34,12 +40,27 @@ impl Buffers {
         self.texts
             .get(path)
             .or_else(|| self.texts.get(&crate::paths::identity(path)))
-            .map(String::as_str)
+            .map(|t| &**t)
     }
 
     /// Whether `path` reads from a buffer.
     pub fn has(&self, path: &Path) -> bool {
         self.get(path).is_some()
+    }
+}
+
+/// A flag another thread sets when a run's result is no longer wanted (an editor sent a
+/// newer edit). Cheap to clone; never set by default.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    pub fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -119,13 +119,26 @@ pub fn check(
 /// The `Outputs` a CloudFormation template declares, read from its text without rendering:
 /// the keys one level below a top-level `Outputs:`. A key made by Jinja makes the set dynamic.
 pub fn declared_outputs(text: &str, from: &str) -> OutputNames {
-    let mut out = OutputNames {
+    let (keys, dynamic) = output_keys(text);
+    OutputNames {
         from: from.to_string(),
-        ..OutputNames::default()
-    };
+        names: keys.into_iter().map(|(k, _)| k).collect(),
+        dynamic,
+    }
+}
+
+/// The keys one level below a top-level `Outputs:`, each with its byte range, and whether a
+/// key (or a loop) is made by Jinja.
+pub fn output_keys(text: &str) -> (Vec<(String, std::ops::Range<usize>)>, bool) {
+    let mut keys = Vec::new();
+    let mut dynamic = false;
     let mut in_outputs = false;
     let mut child_indent: Option<usize> = None;
-    for line in text.lines() {
+    let mut at = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = at;
+        at += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -136,7 +149,7 @@ pub fn declared_outputs(text: &str, from: &str) -> OutputNames {
                 && trimmed.starts_with("{%")
                 && (trimmed.contains(" for ") || trimmed.contains("for "))
             {
-                out.dynamic = true;
+                dynamic = true;
             }
             continue;
         }
@@ -155,13 +168,14 @@ pub fn declared_outputs(text: &str, from: &str) -> OutputNames {
         if let Some((key, _)) = trimmed.split_once(':') {
             let key = key.trim().trim_matches(['"', '\'']);
             if key.contains("{{") || key.contains("{%") {
-                out.dynamic = true;
+                dynamic = true;
             } else {
-                out.names.insert(key.to_string());
+                let from = start + indent + trimmed.find(key).unwrap_or(0);
+                keys.push((key.to_string(), from..from + key.len()));
             }
         }
     }
-    out
+    (keys, dynamic)
 }
 
 #[cfg(test)]

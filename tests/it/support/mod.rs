@@ -3,6 +3,7 @@
 //! the cfn-guard oracle (`oracle`) and a moto server for apply (`moto`).
 #![allow(dead_code)]
 
+pub mod lsp;
 pub mod moto;
 pub mod oracle;
 

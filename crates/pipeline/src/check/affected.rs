@@ -68,7 +68,7 @@ pub(super) fn affected_with(opts: &CheckOptions, config: Option<&Config>) -> Aff
     };
     for shown in &opts.paths {
         let path = opts.cwd.join(shown);
-        if !path.is_file() {
+        if !path.is_file() && !opts.buffers.has(&path) {
             continue;
         }
         let k = crate::paths::identity(&path);

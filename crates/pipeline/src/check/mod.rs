@@ -54,6 +54,9 @@ pub struct CheckOptions {
     /// Texts that stand in for files on disk (an editor's unsaved buffers; a proctor.toml
     /// `adopt` changed in memory): every read of the run looks here first.
     pub buffers: crate::files::Buffers,
+    /// Set by another thread when this run's result is no longer wanted (the language
+    /// server, on a newer edit): the run stops between stages with `Outcome::cancelled`.
+    pub cancel: crate::files::Cancel,
 }
 
 #[derive(Debug, Default)]
@@ -79,6 +82,14 @@ pub struct Outcome {
     pub config: Option<(String, String)>,
     /// Every policy rule's verdict on every document, sorted.
     pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// Which bundle checked each spec (the spec's path, the bundle's folder), valid or not:
+    /// what an editor completes a spec from.
+    pub checked_by: Vec<(PathBuf, PathBuf)>,
+    /// The environment bundles each checked service bundle declares compatible (folders):
+    /// where an editor finds `environment.outputs`.
+    pub environments_of: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// `CheckOptions::cancel` stopped the run: its findings are incomplete, not to be shown.
+    pub cancelled: bool,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -108,6 +119,10 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.config = config
         .as_ref()
         .map(|c| (c.source.name().to_string(), sha256(c.source.text())));
+    let cancelled = |out: &mut Outcome| {
+        out.cancelled = opts.cancel.is_set();
+        out.cancelled
+    };
     let policies = run.policies(&mut out)?;
     let enforce = policies.enforcement(run.filter.any_enabled("C"));
     out.absorb(check_plain_templates(
@@ -118,12 +133,22 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     ));
     let mut bundles = run.discover(&mut out);
     let deployments = run.deployments(&mut bundles, &mut out);
+    if cancelled(&mut out) {
+        return Ok(out);
+    }
     let loaded = run.load(bundles, deployments, &mut out);
     run.deployment_specs(&loaded, &mut out);
     run.standalone_specs(&loaded, &mut out);
+    if cancelled(&mut out) {
+        return Ok(out);
+    }
     let bundles = loaded.with_related(&run.limits, &opts.buffers);
+    out.environments_of = bundles.environments_of();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
     run.templates(&bundles, &enforce, &mut out);
+    if cancelled(&mut out) {
+        return Ok(out);
+    }
     out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
     out.verdicts.sort();
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
@@ -537,6 +562,45 @@ impl<'a> Run<'a> {
         out.diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         out.filter = self.filter;
+    }
+}
+
+impl TemplateBundles {
+    /// Each checked service bundle's compatible environment bundles that were found.
+    fn environments_of(&self) -> Vec<(PathBuf, Vec<PathBuf>)> {
+        let envs: Vec<&Bundle> = self
+            .loaded
+            .values()
+            .map(|(b, _)| b)
+            .filter(|b| b.kind.is_environment())
+            .collect();
+        let mut out: Vec<(PathBuf, Vec<PathBuf>)> = self
+            .shown
+            .iter()
+            .map(|ix| &self.loaded[ix].0)
+            .filter(|b| !b.compatible_environments.is_empty())
+            .map(|b| {
+                let wanted: Vec<String> = b
+                    .compatible_environments
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                let mut dirs: Vec<PathBuf> = envs
+                    .iter()
+                    .filter(|e| {
+                        wanted.contains(&identity(&bundle::BundleDir {
+                            path: e.dir.clone(),
+                            display: e.display.clone(),
+                        }))
+                    })
+                    .map(|e| e.dir.clone())
+                    .collect();
+                dirs.sort();
+                (b.dir.clone(), dirs)
+            })
+            .collect();
+        out.sort();
+        out
     }
 }
 

@@ -42,6 +42,8 @@ pub(super) struct SpecResult {
     pub(super) units: Vec<Unit>,
     pub(super) files: usize,
     pub(super) specs: usize,
+    /// Which bundle checked each spec (its path, the bundle's folder), valid or not.
+    pub(super) checked_by: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Outcome {
@@ -50,6 +52,7 @@ impl Outcome {
         self.units.extend(r.units);
         self.files += r.files;
         self.specs += r.specs;
+        self.checked_by.extend(r.checked_by);
     }
 }
 
@@ -288,6 +291,8 @@ pub(super) fn check_spec_against(
 ) {
     let spec_errors = errors(&r.diagnostics);
     let units = r.units.len();
+    r.checked_by
+        .push((spec.source.path().to_path_buf(), bundle.dir.clone()));
     check_inputs(spec, bundle, environment, service, r);
     if spec_errors > 0 {
         r.units.truncate(units);
