@@ -354,6 +354,28 @@ fn a_schema_edit_checks_the_open_specs_again() {
 }
 
 #[test]
+fn an_environment_template_edit_checks_the_open_service_templates_again() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let svc = dir.join("templates/payments-svc/v1/instance_infrastructure/cloudformation.yaml");
+    let env_rel = "templates/fargate-env/v1/infrastructure/cloudformation.yaml";
+    let env = dir.join(env_rel);
+    let env_text = read(dir, env_rel);
+    let mut lsp = Lsp::start(dir);
+    lsp.open(&svc, &std::fs::read_to_string(&svc).unwrap());
+    assert_eq!(lsp.diagnostics(&svc, Some(1)), Vec::<Json>::new());
+    // The environment no longer declares the output the service reads.
+    let renamed = env_text.replacen("\n  ClusterName:\n", "\n  ClusterNm:\n", 1);
+    assert_ne!(renamed, env_text);
+    lsp.open(&env, &renamed);
+    let diags = lsp.diagnostics(&svc, Some(1));
+    assert!(codes(&diags).contains(&"T005".to_string()), "{diags:?}");
+    lsp.change(&env, 2, &env_text);
+    assert_eq!(lsp.diagnostics(&svc, Some(1)), Vec::<Json>::new());
+    assert_eq!(lsp.shutdown(), 0);
+}
+
+#[test]
 fn policies_complete_and_go_to_rules_and_variables() {
     let ws = workspace("fixtures/workspace");
     let dir = ws.path();

@@ -68,9 +68,12 @@ pub fn serve(connection: Connection) -> Result<(), String> {
         "capabilities": capabilities,
         "serverInfo": { "name": "proctor", "version": env!("CARGO_PKG_VERSION") },
     });
+    // Answered directly: `Connection::initialize_finish` would refuse any message before the
+    // `initialized` notification, and an editor that sends `didOpen` first must still be served.
     connection
-        .initialize_finish(id, result)
-        .map_err(|e| format!("the editor did not initialize: {e}"))?;
+        .sender
+        .send(Message::Response(Response::new_ok(id, result)))
+        .map_err(|e| format!("cannot answer the editor: {e}"))?;
     let mut folders: Vec<PathBuf> = init
         .workspace_folders
         .iter()
@@ -272,13 +275,42 @@ impl Server {
                 version: d.version,
             })
             .collect();
+        let changed = self.with_dependents(&root, path);
         let _ = self.jobs.send(Job {
             root,
-            changed: vec![path.to_path_buf()],
+            changed,
             buffers: self.buffers(),
             open,
             cancel,
         });
+    }
+
+    /// A changed file, and the open documents of the service bundles that read its
+    /// environment bundle's outputs (their `environment.outputs` may no longer resolve).
+    fn with_dependents(&self, root: &Path, path: &Path) -> Vec<PathBuf> {
+        let mut changed = vec![path.to_path_buf()];
+        let Some(env) = features::bundle_of(path).map(|b| identity(&b)) else {
+            return changed;
+        };
+        let Ok(state) = self.shared.lock() else {
+            return changed;
+        };
+        let Some(index) = state.index.get(root) else {
+            return changed;
+        };
+        let services: Vec<&PathBuf> = index
+            .environments_of
+            .iter()
+            .filter(|(_, envs)| envs.iter().any(|e| identity(e) == env))
+            .map(|(svc, _)| svc)
+            .collect();
+        for doc in self.docs.keys() {
+            let key = identity(doc);
+            if key != identity(path) && services.iter().any(|s| key.starts_with(s)) {
+                changed.push(doc.clone());
+            }
+        }
+        changed
     }
 
     fn request(&mut self, req: Request) -> Result<Json, (ErrorCode, String)> {
