@@ -120,3 +120,28 @@ fn an_unsaved_environment_template_changes_what_services_may_read() {
         .collect();
     assert!(found.iter().any(|m| m.contains("VpcId")), "{found:?}");
 }
+
+/// A run whose result is no longer wanted (an editor sent a newer edit) stops between stages
+/// and says so, with nothing to show; the same run without the flag finds the error.
+#[test]
+fn a_cancelled_run_stops_and_says_so() {
+    let ws = workspace("fixtures/workspace");
+    let spec = ws.path().join("specs/dev.yaml");
+    let typed = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("container_insights: true", "container_insights: 12");
+    let opts = CheckOptions {
+        cwd: ws.path().to_path_buf(),
+        buffers: Buffers::new([(spec, typed)]),
+        ..CheckOptions::default()
+    };
+    let done = check::run(&opts).expect("the workspace runs");
+    assert!(!done.cancelled);
+    assert_eq!(codes_at(&done, "specs/dev.yaml"), ["I003"]);
+
+    opts.cancel.set();
+    let stopped = check::run(&opts).expect("the workspace runs");
+    assert!(stopped.cancelled);
+    assert!(stopped.units.is_empty() && stopped.rendered.is_empty());
+    assert!(codes_at(&stopped, "specs/dev.yaml").is_empty());
+}

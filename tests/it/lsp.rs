@@ -398,6 +398,15 @@ fn policies_complete_and_go_to_rules_and_variables() {
         labels(&items),
         ["buckets", "buckets_exist", "buckets_versioned"]
     );
+    assert_eq!(lsp.diagnostics(&policy, Some(1)), Vec::<Json>::new());
+    // A half-typed clause: the parser's error, where it is; cleared when completed.
+    let broken = text.replacen("%buckets !empty", "%buckets !", 1);
+    lsp.change(&policy, 2, &broken);
+    let diags = lsp.diagnostics(&policy, Some(2));
+    assert_eq!(codes(&diags), ["P001"], "{diags:?}");
+    assert_eq!(range(&diags[0]["range"]), [4, 0, 4, 1]);
+    lsp.change(&policy, 3, text);
+    assert_eq!(lsp.diagnostics(&policy, Some(3)), Vec::<Json>::new());
     assert_eq!(lsp.shutdown(), 0);
 }
 

@@ -121,7 +121,15 @@ fn check_job(job: &Job, out: &Sender<Message>, shared: &Mutex<Shared>) -> bool {
                 .into_owned()
         })
         .collect();
+    // A policy not saved yet is not in its folder on disk: name it, as `--policy` does.
+    let unsaved_policies: Vec<String> = job
+        .changed
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "guard") && !p.exists())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     let mut opts = CheckOptions {
+        policies: unsaved_policies,
         paths: shown,
         cwd: job.root.clone(),
         changed: true,

@@ -133,7 +133,8 @@ pub(super) fn policy_paths(
     }
     for p in &opts.policies {
         let path = opts.cwd.join(p);
-        if path.is_file() {
+        // An editor's buffer stands for a policy file not saved yet.
+        if path.is_file() || opts.buffers.has(&path) {
             out.push((path, crate::paths::tidy(p)));
         } else if path.is_dir() {
             out.extend(crate::policy::files_in(&path, &crate::paths::tidy(p), walk));
