@@ -20,5 +20,7 @@ pub use proctor_cfn as cfn;
 pub use proctor_core::{diag, files, limits, paths, source, text, yaml};
 pub use proctor_guard as policy;
 pub use proctor_model::{bundle, schema, spec};
-pub use proctor_pipeline::{adopt, build, check, config, diff, docs, stage, state, unit, versions};
+pub use proctor_pipeline::{
+    adopt, build, check, config, diff, docs, graph, stage, state, unit, versions,
+};
 pub use proctor_template as template;

@@ -14,11 +14,13 @@ use crate::report::{self, human::HumanOptions};
 
 mod apply;
 mod checking;
+mod graph;
 mod render;
 mod tools;
 
 use apply::{run_adopt, run_apply};
 use checking::{human_report, run_build, run_check};
+use graph::{GraphArgs, run_graph};
 use render::run_render;
 use tools::{explain, run_diff, run_docs, run_policy_test};
 
@@ -66,6 +68,9 @@ enum Command {
     Build(BuildArgs),
     /// Print a deployment's rendered CloudFormation (like `helm template`).
     Render(RenderArgs),
+    /// Draw the workspace's deployments and the outputs they read from one another, or one
+    /// deployment's resources and references (Mermaid or DOT).
+    Graph(GraphArgs),
     /// Deploy a build through CloudFormation change sets (verifies the build first).
     Apply(ApplyArgs),
     /// Bind proctor.toml's deployments to the stacks AWS Proton deployed (by their tags).
@@ -260,6 +265,8 @@ enum Format {
     Sarif,
     Github,
     Junit,
+    /// One self-contained HTML page: findings with their snippets, the deployment graph.
+    Html,
 }
 
 /// One requested report: a format, and the file it goes to (`None`: standard output).
@@ -330,6 +337,10 @@ fn render_format(
         Format::Sarif => report::sarif::render(diags),
         Format::Github => report::github::render(diags),
         Format::Junit => report::junit::render(diags),
+        Format::Html => {
+            let graph = crate::graph::workspace(outcome);
+            report::html::render(outcome, Some(&graph))
+        }
     }
 }
 
@@ -465,7 +476,7 @@ pub fn main() -> ExitCode {
                 outputs(&format, &output, &at("format"), &at("output")).and_then(|o| {
                     match o
                         .iter()
-                        .find(|o| matches!(o.format, Format::Sarif | Format::Github))
+                        .find(|o| matches!(o.format, Format::Sarif | Format::Github | Format::Html))
                     {
                         Some(bad) => Err(format!(
                             "policy test writes human, json or junit, not {:?}",
@@ -483,6 +494,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Explain { code } => explain(&code),
+        Command::Graph(args) => run_graph(args),
         Command::Lsp { stdio: _ } => match proctor_lsp::serve_stdio() {
             Ok(()) => ExitCode::from(EXIT_OK),
             Err(e) => {

@@ -1,6 +1,8 @@
 //! Reporters: the only code that turns diagnostics into text. Checking code never prints.
 
 pub mod github;
+pub mod graph;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;

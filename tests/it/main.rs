@@ -19,6 +19,7 @@ mod docs;
 mod docs_cmd;
 mod formats;
 mod gen_workspace;
+mod graph;
 mod guard_diff;
 mod guard_registry;
 mod guard_test_diff;

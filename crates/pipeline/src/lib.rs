@@ -17,6 +17,7 @@ pub mod check;
 pub mod config;
 pub mod diff;
 pub mod docs;
+pub mod graph;
 pub mod stage;
 pub mod state;
 pub mod unit;

@@ -47,6 +47,18 @@ pub struct Unit {
     pub stack: Option<String>,
 }
 
+/// A deployment unit whose inputs did not check: not rendered, but still a deployment of the
+/// workspace (drawn, marked, by `proctor graph`).
+#[derive(Clone, Debug)]
+pub struct Failed {
+    pub kind: UnitKind,
+    pub name: String,
+    pub service: Option<String>,
+    pub environment: Option<String>,
+    /// The spec, as shown.
+    pub spec: String,
+}
+
 /// A unit's rendered CloudFormation.
 #[derive(Clone, Debug)]
 pub struct Rendered {

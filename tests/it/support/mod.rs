@@ -315,3 +315,64 @@ pub fn proton_sample_renders(samples: &Path) -> (Vec<SampleRender>, Vec<String>)
     }
     (renders, missing)
 }
+
+/// Runs `tests/browser/check.mjs MODE FILE` (headless Chromium through playwright-core; Mermaid's
+/// own bundle) and returns what it printed. `None` with a message when Chromium or the npm
+/// packages are missing (`scripts/browser` installs them), except under CI, where that fails.
+pub fn browser(mode: &str, file: &Path) -> Option<serde_json::Value> {
+    let dir = root().join("tests/browser");
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !dir.join("node_modules/playwright-core").is_dir() || !chromium.exists() {
+        let why = "Chromium or tests/browser/node_modules is missing (run scripts/browser)";
+        if std::env::var_os("CI").is_some() {
+            panic!("{why}: CI needs it");
+        }
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    let out = Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .arg(mode)
+        .arg(file)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "check.mjs {mode}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("check.mjs prints JSON"))
+}
+
+/// `dot -Tsvg` on a DOT text: Graphviz's verdict (its error text when it refuses). `None` when
+/// Graphviz is missing, except under CI, where that fails.
+pub fn graphviz(dot: &str) -> Option<Result<String, String>> {
+    use std::io::Write;
+    let child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        if std::env::var_os("CI").is_some() {
+            panic!("Graphviz (`dot`) is missing: CI needs it (scripts/browser installs it)");
+        }
+        eprintln!("skipped: Graphviz (`dot`) is missing (run scripts/browser)");
+        return None;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+}

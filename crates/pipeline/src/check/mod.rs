@@ -88,6 +88,11 @@ pub struct Outcome {
     /// The environment bundles each checked service bundle declares compatible (folders):
     /// where an editor finds `environment.outputs`.
     pub environments_of: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// Units whose inputs did not check (not rendered).
+    pub failed: Vec<crate::unit::Failed>,
+    /// The outputs each analysed template reads (`environment.outputs.VpcId`), by template
+    /// as shown: the edges of `proctor graph`.
+    pub output_refs: Vec<(String, Vec<String>)>,
     /// `CheckOptions::cancel` stopped the run: its findings are incomplete, not to be shown.
     pub cancelled: bool,
 }
@@ -543,6 +548,19 @@ impl<'a> Run<'a> {
             &analysis.templates,
         );
         let validation = stage::validate::run(&rendering.units, &self.limits, enforce, self.config);
+        out.output_refs = analysis
+            .templates
+            .iter()
+            .filter_map(|t| {
+                let usage = t.usage.as_ref()?;
+                let mut names: Vec<String> =
+                    usage.output_refs.iter().map(|(_, n)| n.clone()).collect();
+                names.sort();
+                names.dedup();
+                Some((t.source.name().to_string(), names))
+            })
+            .collect();
+        out.output_refs.sort();
         let mut found = analysis.diagnostics;
         found.extend(rendering.diagnostics);
         found.extend(validation);

@@ -44,6 +44,8 @@ pub(super) struct SpecResult {
     pub(super) specs: usize,
     /// Which bundle checked each spec (its path, the bundle's folder), valid or not.
     pub(super) checked_by: Vec<(PathBuf, PathBuf)>,
+    /// Units whose inputs did not check.
+    pub(super) failed: Vec<crate::unit::Failed>,
 }
 
 impl Outcome {
@@ -53,6 +55,7 @@ impl Outcome {
         self.files += r.files;
         self.specs += r.specs;
         self.checked_by.extend(r.checked_by);
+        self.failed.extend(r.failed);
     }
 }
 
@@ -125,6 +128,15 @@ pub(super) fn check_deployment_spec(
                 .at(&cfg.source, spec_path.span.clone())
                 .help(help),
         );
+        if let Some(env) = environment {
+            r.failed.push(crate::unit::Failed {
+                kind: UnitKind::Environment,
+                name: env.to_string(),
+                service: None,
+                environment: None,
+                spec: shown,
+            });
+        }
         return r;
     }
     let Some(spec) = read_spec(&path, &shown, reading, &mut r) else {
@@ -322,6 +334,13 @@ fn check_inputs(
             // A unit whose inputs are wrong is not rendered: its render errors would only
             // repeat the spec's.
             if errors(&r.diagnostics) > before {
+                r.failed.push(crate::unit::Failed {
+                    kind: UnitKind::Environment,
+                    name: environment.unwrap_or_default().to_string(),
+                    service: None,
+                    environment: None,
+                    spec: spec.source.name().to_string(),
+                });
                 return;
             }
             r.units.push(Unit {
@@ -420,6 +439,13 @@ fn service_units(
         let effective =
             typecheck::check(&spec.source, &inst.inputs, ty, schema, &mut r.diagnostics);
         if errors(&r.diagnostics) > before {
+            r.failed.push(crate::unit::Failed {
+                kind: UnitKind::ServiceInstance,
+                name: inst.name.clone(),
+                service: Some(service_name.clone()),
+                environment: inst.environment.as_ref().map(|(e, _)| e.clone()),
+                spec: spec.source.name().to_string(),
+            });
             continue;
         }
         r.units.push(Unit {
