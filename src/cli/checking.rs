@@ -37,6 +37,8 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
             ignore: args.ignore,
         },
         changed: args.changed,
+        // `--base` compares renderings; without it nothing reads them after validation.
+        slim: args.base.is_none(),
         ..CheckOptions::default()
     };
     let outcome = match run_pipeline(&opts, |diags| {

@@ -145,3 +145,42 @@ fn a_cancelled_run_stops_and_says_so() {
     assert!(stopped.units.is_empty() && stopped.rendered.is_empty());
     assert!(codes_at(&stopped, "specs/dev.yaml").is_empty());
 }
+
+/// A slim run (what `proctor check` does: each rendering dropped once validated, units
+/// rendered and validated in batches) finds exactly what a run that keeps every rendering
+/// finds, in the same order, on a generated workspace with input errors and policy
+/// violations across several batches of units.
+#[test]
+fn a_slim_run_finds_exactly_what_a_full_run_finds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen_run = std::process::Command::new("python3")
+        .arg(root().join("scripts/gen-workspace"))
+        .arg("--out")
+        .arg(tmp.path())
+        .args(["--bundles", "12", "--specs", "300", "--resources", "6"])
+        .args(["--violations", "0.3", "--type-errors", "0.1", "--seed", "7"])
+        .output()
+        .unwrap();
+    assert!(gen_run.status.success(), "{gen_run:?}");
+    let run = |slim: bool| {
+        check::run(&CheckOptions {
+            cwd: tmp.path().to_path_buf(),
+            slim,
+            ..CheckOptions::default()
+        })
+        .expect("the workspace runs")
+    };
+    let (full, slim) = (run(false), run(true));
+    let shown =
+        |o: &check::Outcome| proctor::report::json::render_check(&o.diagnostics, &o.verdicts);
+    assert!(
+        full.units.len() > 512,
+        "several batches: {}",
+        full.units.len()
+    );
+    assert!(full.diagnostics.len() > 20, "{}", full.diagnostics.len());
+    assert_eq!(shown(&full), shown(&slim));
+    assert_eq!(full.rendered.len(), slim.rendered.len());
+    assert!(slim.rendered.iter().all(|r| r.text.is_empty()));
+    assert!(full.rendered.iter().all(|r| !r.text.is_empty()));
+}

@@ -133,6 +133,7 @@ fn check_job(job: &Job, out: &Sender<Message>, shared: &Mutex<Shared>) -> bool {
         paths: shown,
         cwd: job.root.clone(),
         changed: true,
+        slim: true,
         buffers: job.buffers.clone(),
         cancel: job.cancel.clone(),
         ..CheckOptions::default()

@@ -54,6 +54,10 @@ pub struct CheckOptions {
     /// Texts that stand in for files on disk (an editor's unsaved buffers; a proctor.toml
     /// `adopt` changed in memory): every read of the run looks here first.
     pub buffers: crate::files::Buffers,
+    /// Drop each unit's rendered text and context once validated (`Outcome::rendered` then
+    /// names the units without their CloudFormation): what `check` does, so that memory
+    /// does not grow with the number of deployments. `build`, `render` and `--base` keep them.
+    pub slim: bool,
     /// Set by another thread when this run's result is no longer wanted (the language
     /// server, on a newer edit): the run stops between stages with `Outcome::cancelled`.
     pub cancel: crate::files::Cancel,
@@ -534,6 +538,9 @@ impl<'a> Run<'a> {
         let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
         let analysis = stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers);
         out.files += analysis.templates.len();
+        let validate = |units: &[stage::render::RenderedUnit]| {
+            stage::validate::run(units, &self.limits, enforce, self.config)
+        };
         let rendering = stage::render::run(
             &stage::render::Inputs {
                 bundles: &checked,
@@ -544,10 +551,12 @@ impl<'a> Run<'a> {
                 limits: &self.limits,
                 deployed: &out.deployed,
                 buffers: &self.opts.buffers,
+                validate: Some(&validate),
+                slim: self.opts.slim,
             },
             &analysis.templates,
         );
-        let validation = stage::validate::run(&rendering.units, &self.limits, enforce, self.config);
+        let validation = rendering.validation;
         out.output_refs = analysis
             .templates
             .iter()
@@ -567,6 +576,14 @@ impl<'a> Run<'a> {
         stage::dedup(&mut found);
         out.diagnostics.extend(found);
         out.rendered = rendering.units.into_iter().map(|u| u.rendered).collect();
+        if self.opts.slim {
+            // Rendered and validated: the inputs (and the spec texts their origins hold)
+            // are read by nothing after this.
+            for u in &mut out.units {
+                u.inputs = serde_json::Value::Null;
+                u.origin = None;
+            }
+        }
     }
 
     /// Inline suppressions in the specs and templates this run read, then the codes in force,

@@ -43,7 +43,21 @@ pub struct Inputs<'a> {
     pub deployed: &'a State,
     /// Texts that stand in for files on disk.
     pub buffers: &'a crate::files::Buffers,
+    /// Validates units as soon as they render, a batch at a time, so that a run never holds
+    /// every rendering at once (`Rendering::validation` has the findings, in unit order).
+    /// `None`: the caller validates `Rendering::units` itself.
+    pub validate: Option<&'a Validate<'a>>,
+    /// Drop each unit's rendered text and context once it is validated: `check` needs
+    /// neither afterwards, and on 10,000 deployments they are most of the memory.
+    pub slim: bool,
 }
+
+/// How the render stage has a batch of rendered units validated.
+pub type Validate<'a> = dyn Fn(&[RenderedUnit]) -> Vec<Diagnostic> + Sync + 'a;
+
+/// Units rendered (and validated) together; memory holds at most this many renderings
+/// beside the environments'.
+const BATCH: usize = 256;
 
 /// One unit that rendered, with what the validation stage needs to check it and to move its
 /// findings back to the template.
@@ -54,6 +68,9 @@ pub struct RenderedUnit {
     pub context: Context,
     /// `false` when rendering hit a bug (E001): there is nothing to validate.
     pub validate: bool,
+    /// A service instance's Outputs as rendered (name, value), read before its text is
+    /// dropped: what its service's pipeline sees.
+    pub known: Vec<(String, String)>,
 }
 
 /// What the render stage produced.
@@ -63,6 +80,8 @@ pub struct Rendering {
     /// (their diagnostics say why).
     pub units: Vec<RenderedUnit>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The validation findings, when `Inputs::validate` was given.
+    pub validation: Vec<Diagnostic>,
 }
 
 /// Renders every unit of `inputs` with the templates the analysis stage read.
@@ -83,33 +102,56 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         .map(|u| stage.render_one(u, stage.environment_context(u), Role::Environment))
         .collect();
     let rendered = out.keep(results);
-    let env_outputs = stage.environment_outputs(&environments, &out.units[rendered]);
+    let env_outputs = stage.environment_outputs(&environments, &out.units[rendered.clone()]);
+    stage.settle(&mut out, rendered);
 
     let instances = of_kind(UnitKind::ServiceInstance);
-    let results = instances
-        .par_iter()
-        .map(|u| {
-            let ctx = stage.instance_context(u, &env_outputs);
-            stage.render_one(u, ctx, Role::ServiceInstance)
-        })
+    let first_instance = out.units.len();
+    for batch in instances.chunks(BATCH) {
+        let results = batch
+            .par_iter()
+            .map(|u| {
+                let ctx = stage.instance_context(u, &env_outputs);
+                stage.render_one(u, ctx, Role::ServiceInstance)
+            })
+            .collect();
+        let rendered = out.keep(results);
+        stage.settle(&mut out, rendered);
+    }
+    let rendered_instances: BTreeMap<(Option<&str>, &str), &RenderedUnit> = out.units
+        [first_instance..]
+        .iter()
+        .map(|r| ((r.unit.service.as_deref(), r.unit.name.as_str()), r))
         .collect();
-    let rendered = out.keep(results);
-    let rendered_instances = &out.units[rendered.clone()];
+    let pipelines = of_kind(UnitKind::Pipeline);
+    let mut results = Vec::new();
+    for batch in pipelines.chunks(BATCH) {
+        results.push(
+            batch
+                .par_iter()
+                .map(|u| {
+                    let ctx =
+                        stage.pipeline_context(u, &instances, &rendered_instances, &env_outputs);
+                    stage.render_one(u, ctx, Role::Pipeline)
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    drop(rendered_instances);
+    for results in results {
+        let rendered = out.keep(results);
+        stage.settle(&mut out, rendered);
+    }
 
-    let results = of_kind(UnitKind::Pipeline)
-        .par_iter()
-        .map(|u| {
-            let ctx = stage.pipeline_context(u, &instances, rendered_instances, &env_outputs);
-            stage.render_one(u, ctx, Role::Pipeline)
-        })
-        .collect();
-    out.keep(results);
-
-    let results = of_kind(UnitKind::Component)
-        .par_iter()
-        .map(|u| stage.render_one(u, stage.component_context(u), Role::Component))
-        .collect();
-    out.keep(results);
+    let components = of_kind(UnitKind::Component);
+    for batch in components.chunks(BATCH) {
+        let results = batch
+            .par_iter()
+            .map(|u| stage.render_one(u, stage.component_context(u), Role::Component))
+            .collect();
+        let rendered = out.keep(results);
+        stage.settle(&mut out, rendered);
+    }
     out
 }
 
@@ -140,6 +182,35 @@ struct Stage<'a> {
 }
 
 impl Stage<'_> {
+    /// What happens to a batch of rendered units: each instance's Outputs are read for its
+    /// pipeline, the batch is validated (when the caller asked), and, when the run is slim,
+    /// its texts and contexts are dropped.
+    fn settle(&self, out: &mut Rendering, range: Range<usize>) {
+        let batch = &mut out.units[range];
+        batch.par_iter_mut().for_each(|r| {
+            let has_pipeline = r.unit.kind == UnitKind::ServiceInstance
+                && self.find(&r.unit.bundle, Role::Pipeline).is_some();
+            if has_pipeline {
+                r.known = known_outputs(&r.rendered.text);
+            }
+        });
+        if let Some(validate) = self.inputs.validate {
+            out.validation.extend(validate(batch));
+        }
+        if self.inputs.slim {
+            for r in batch.iter_mut() {
+                r.rendered.text = String::new();
+                r.rendered.context = Json::Null;
+                r.unit.inputs = Json::Null;
+                r.unit.origin = None;
+                r.context = Context::Environment {
+                    environment: EnvironmentFacts::default(),
+                    inputs: Json::Null,
+                };
+            }
+        }
+    }
+
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
     /// broken or the template did not parse.
     fn find(&self, bundle: &str, role: Role) -> Option<&Analysed> {
@@ -185,6 +256,7 @@ impl Stage<'_> {
                         inputs: Json::Null,
                     },
                     validate: false,
+                    known: Vec::new(),
                 };
                 Some((unit, vec![d]))
             }
@@ -219,7 +291,12 @@ impl Stage<'_> {
             text,
             synthesized: origin.is_some_and(|o| o.synthesized),
             spec: u.spec.clone(),
-            context: serde_json::to_value(listing.to_value()).unwrap_or(Json::Null),
+            // `proctor render --context` and the build record read it; a slim run would
+            // only drop it.
+            context: match self.inputs.slim {
+                true => Json::Null,
+                false => serde_json::to_value(listing.to_value()).unwrap_or(Json::Null),
+            },
         };
         let unit = RenderedUnit {
             rendered,
@@ -227,6 +304,7 @@ impl Stage<'_> {
             template: t.source.clone(),
             context: ctx,
             validate,
+            known: Vec::new(),
         };
         Some((unit, diags))
     }
@@ -324,7 +402,7 @@ impl Stage<'_> {
         &self,
         u: &Unit,
         instances: &[&Unit],
-        rendered: &[RenderedUnit],
+        rendered: &BTreeMap<(Option<&str>, &str), &RenderedUnit>,
         env_outputs: &BTreeMap<String, StackOutputs>,
     ) -> Context {
         let declared = self.find(&u.bundle, Role::ServiceInstance).map(|t| {
@@ -337,10 +415,10 @@ impl Stage<'_> {
             .iter()
             .filter(|i| i.bundle == u.bundle && i.service == u.service)
             .map(|i| {
-                let text = rendered
-                    .iter()
-                    .find(|r| r.unit.name == i.name && r.unit.service == i.service)
-                    .map_or("", |r| r.rendered.text.as_str());
+                let known = rendered
+                    .get(&(i.service.as_deref(), i.name.as_str()))
+                    .map(|r| r.known.clone())
+                    .unwrap_or_default();
                 let service = i.service.as_deref().unwrap_or_default();
                 let deployed = self.inputs.deployed.instance_outputs(service, &i.name);
                 let env_name = i.environment.as_deref().unwrap_or_default();
@@ -349,7 +427,7 @@ impl Stage<'_> {
                     inputs: i.inputs.clone(),
                     outputs: StackOutputs {
                         path: format!("service_instances[{}].outputs", i.name),
-                        known: with_deployed(known_outputs(text), deployed),
+                        known: with_deployed(known, deployed),
                         declared: declared.clone(),
                     },
                     environment: self.environment_facts(env_name, &i.bundle, env_outputs),
