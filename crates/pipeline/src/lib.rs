@@ -13,6 +13,7 @@
 
 pub mod adopt;
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod config;
 pub mod diff;
