@@ -158,17 +158,8 @@ const GAP_Y: usize = 24;
 /// broken where they close), columns in the graph's order. Edges are curves with arrows.
 pub fn svg(g: &Graph) -> String {
     let n = g.nodes.len();
-    let index: BTreeMap<&str, usize> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
-    let edges: Vec<(usize, usize)> = g
-        .edges
-        .iter()
-        .filter_map(|e| Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?)))
-        .collect();
+    let positions = g.edge_positions();
+    let edges: Vec<(usize, usize)> = positions.iter().flatten().copied().collect();
     let layer = layers(n, &edges);
     let mut columns: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (v, l) in layer.iter().enumerate() {
@@ -190,7 +181,12 @@ pub fn svg(g: &Graph) -> String {
     );
     let _ = write!(out, "<title>{}</title>", html_text(&g.title));
     out.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>");
-    for (e, &(a, b)) in g.edges.iter().zip(&edges) {
+    for (e, &(a, b)) in g
+        .edges
+        .iter()
+        .zip(&positions)
+        .filter_map(|(e, p)| Some((e, p.as_ref()?)))
+    {
         let (x1, y1) = (pos[a].0 + W, pos[a].1 + H / 2);
         let (x2, y2) = (pos[b].0, pos[b].1 + H / 2);
         let bend = 60;

@@ -102,6 +102,21 @@ impl Graph {
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id == id)
     }
+
+    /// Each edge as the positions of its two nodes in `nodes`, in the order of `edges`
+    /// (`None` for an edge whose nodes are not both drawn).
+    pub fn edge_positions(&self) -> Vec<Option<(usize, usize)>> {
+        let index: BTreeMap<&str, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
+        self.edges
+            .iter()
+            .map(|e| Some((*index.get(e.from.as_str())?, *index.get(e.to.as_str())?)))
+            .collect()
+    }
 }
 
 fn unit_id(kind: UnitKind, name: &str, service: Option<&str>) -> String {
@@ -433,18 +448,11 @@ fn sub_names(text: &str) -> Vec<String> {
 /// Marks the resources and edges in reference cycles (strongly connected components of more
 /// than one node, or a node that references itself), iteratively, and names each cycle.
 fn mark_cycles(g: &mut Graph) {
-    let index: BTreeMap<&str, usize> = g
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
     let n = g.nodes.len();
+    let positions = g.edge_positions();
     let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for e in &g.edges {
-        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
-            succ[a].push(b);
-        }
+    for &(a, b) in positions.iter().flatten() {
+        succ[a].push(b);
     }
     let comp = components(&succ);
     let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -466,8 +474,8 @@ fn mark_cycles(g: &mut Graph) {
             ));
         }
     }
-    for e in &mut g.edges {
-        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+    for (e, at) in g.edges.iter_mut().zip(&positions) {
+        if let Some((a, b)) = *at {
             e.cycle = in_cycle[a] && in_cycle[b] && comp[a] == comp[b];
         }
     }
