@@ -118,27 +118,26 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
     }
-    let rendered_instances: BTreeMap<(Option<&str>, &str), &RenderedUnit> = out.units
-        [first_instance..]
+    // What a pipeline reads of its instances: their Outputs, by (service, name). Owned, so
+    // that each batch of pipelines is validated (and dropped) before the next renders.
+    let instance_outputs: InstanceOutputs = out.units[first_instance..]
         .iter()
-        .map(|r| ((r.unit.service.as_deref(), r.unit.name.as_str()), r))
+        .map(|r| {
+            (
+                (r.unit.service.clone(), r.unit.name.clone()),
+                r.known.clone(),
+            )
+        })
         .collect();
     let pipelines = of_kind(UnitKind::Pipeline);
-    let mut results = Vec::new();
     for batch in pipelines.chunks(BATCH) {
-        results.push(
-            batch
-                .par_iter()
-                .map(|u| {
-                    let ctx =
-                        stage.pipeline_context(u, &instances, &rendered_instances, &env_outputs);
-                    stage.render_one(u, ctx, Role::Pipeline)
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    drop(rendered_instances);
-    for results in results {
+        let results = batch
+            .par_iter()
+            .map(|u| {
+                let ctx = stage.pipeline_context(u, &instances, &instance_outputs, &env_outputs);
+                stage.render_one(u, ctx, Role::Pipeline)
+            })
+            .collect();
         let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
     }
@@ -156,6 +155,9 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
 }
 
 type Outcome = Option<(RenderedUnit, Vec<Diagnostic>)>;
+
+/// Each rendered instance's Outputs (name, value), by (service, instance name).
+type InstanceOutputs = BTreeMap<(Option<String>, String), Vec<(String, String)>>;
 
 impl Rendering {
     /// Keeps the units that rendered (`proctor render` prints them even when the
@@ -402,7 +404,7 @@ impl Stage<'_> {
         &self,
         u: &Unit,
         instances: &[&Unit],
-        rendered: &BTreeMap<(Option<&str>, &str), &RenderedUnit>,
+        rendered: &InstanceOutputs,
         env_outputs: &BTreeMap<String, StackOutputs>,
     ) -> Context {
         let declared = self.find(&u.bundle, Role::ServiceInstance).map(|t| {
@@ -416,8 +418,8 @@ impl Stage<'_> {
             .filter(|i| i.bundle == u.bundle && i.service == u.service)
             .map(|i| {
                 let known = rendered
-                    .get(&(i.service.as_deref(), i.name.as_str()))
-                    .map(|r| r.known.clone())
+                    .get(&(i.service.clone(), i.name.clone()))
+                    .cloned()
                     .unwrap_or_default();
                 let service = i.service.as_deref().unwrap_or_default();
                 let deployed = self.inputs.deployed.instance_outputs(service, &i.name);
