@@ -4,13 +4,14 @@
 //! same source snippet as the human report. Readable without JavaScript; with it, the
 //! findings filter by severity and code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::graph::{html_text, svg};
 use super::human::{HumanOptions, render as human};
 use crate::check::Outcome;
 use crate::diag::{Diagnostic, Severity, Summary};
+use crate::unit::UnitKind;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --err: #c62828; --warn: #b26a00; --info: #1565c0; }
@@ -77,55 +78,85 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-/// The group a finding belongs to: the deployments whose spec it is in, the template bundle
-/// whose file it is in, or the file itself (proctor.toml, a policy).
-fn group_of(d: &Diagnostic, outcome: &Outcome) -> String {
-    let Some(p) = &d.primary else {
-        return "the workspace".to_string();
-    };
-    let file = p.at.source.name();
-    let name =
-        |kind: crate::unit::UnitKind, name: &str, service: Option<&str>| match (service, kind) {
-            (Some(s), crate::unit::UnitKind::Pipeline) => format!("{s} pipeline"),
+/// The groups findings go in: the deployments whose spec a finding is in, the template
+/// bundle whose file it is in, or the file itself (proctor.toml, a policy). Built once per
+/// report from the run's units.
+struct Groups<'a> {
+    /// Each spec, and the deployments it declares ("dev", "orders/orders-dev").
+    by_spec: HashMap<&'a str, Vec<String>>,
+    /// The bundles units use, as `bundle/` prefixes.
+    bundles: Vec<(String, &'a str)>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(outcome: &'a Outcome) -> Self {
+        let name = |kind: UnitKind, name: &str, service: Option<&str>| match (service, kind) {
+            (Some(s), UnitKind::Pipeline) => format!("{s} pipeline"),
             (Some(s), _) => format!("{s}/{name}"),
             (None, _) => name.to_string(),
         };
-    let mut names: Vec<String> = outcome
-        .units
-        .iter()
-        .filter(|u| u.spec == file)
-        .map(|u| name(u.kind, &u.name, u.service.as_deref()))
-        .chain(
-            outcome
-                .failed
-                .iter()
-                .filter(|f| f.spec == file)
-                .map(|f| name(f.kind, &f.name, f.service.as_deref())),
-        )
-        .collect();
-    names.sort();
-    names.dedup();
-    if !names.is_empty() {
-        let word = if names.len() == 1 {
-            "deployment"
-        } else {
-            "deployments"
+        let mut by_spec: HashMap<&str, Vec<String>> = HashMap::new();
+        let units = outcome
+            .units
+            .iter()
+            .map(|u| (u.spec.as_str(), u.kind, &u.name, &u.service));
+        let failed = outcome
+            .failed
+            .iter()
+            .map(|f| (f.spec.as_str(), f.kind, &f.name, &f.service));
+        for (spec, kind, n, service) in units.chain(failed) {
+            by_spec
+                .entry(spec)
+                .or_default()
+                .push(name(kind, n, service.as_deref()));
+        }
+        for names in by_spec.values_mut() {
+            names.sort();
+            names.dedup();
+        }
+        let mut bundles: Vec<(String, &str)> = outcome
+            .units
+            .iter()
+            .map(|u| {
+                (
+                    format!("{}/", u.bundle.trim_end_matches('/')),
+                    u.bundle.as_str(),
+                )
+            })
+            .collect();
+        bundles.sort();
+        bundles.dedup();
+        Groups { by_spec, bundles }
+    }
+
+    fn of(&self, d: &Diagnostic) -> String {
+        let Some(p) = &d.primary else {
+            return "the workspace".to_string();
         };
-        return format!("{word} {}", names.join(", "));
-    }
-    if let Some(u) = outcome.units.iter().find(|u| {
-        let prefix = format!("{}/", u.bundle.trim_end_matches('/'));
-        file.starts_with(&prefix)
-    }) {
-        return format!("template {}", u.bundle);
-    }
-    let base = file.split(" [rendered for ").next().unwrap_or(file);
-    match base
-        .rsplit_once("/infrastructure/")
-        .or_else(|| base.rsplit_once("/schema/"))
-    {
-        Some((bundle, _)) => format!("template {bundle}"),
-        None => base.to_string(),
+        let file = p.at.source.name();
+        if let Some(names) = self.by_spec.get(file) {
+            let word = if names.len() == 1 {
+                "deployment"
+            } else {
+                "deployments"
+            };
+            return format!("{word} {}", names.join(", "));
+        }
+        if let Some((_, bundle)) = self
+            .bundles
+            .iter()
+            .find(|(prefix, _)| file.starts_with(prefix))
+        {
+            return format!("template {bundle}");
+        }
+        let base = file.split(" [rendered for ").next().unwrap_or(file);
+        match base
+            .rsplit_once("/infrastructure/")
+            .or_else(|| base.rsplit_once("/schema/"))
+        {
+            Some((bundle, _)) => format!("template {bundle}"),
+            None => base.to_string(),
+        }
     }
 }
 
@@ -174,6 +205,7 @@ pub fn render(outcome: &Outcome, graph: Option<&crate::graph::Graph>) -> String 
         return out;
     }
     filters(&mut out, diags);
+    let grouping = Groups::new(outcome);
     let mut groups: BTreeMap<String, BTreeMap<String, Vec<&Diagnostic>>> = BTreeMap::new();
     for d in diags {
         let file = d
@@ -181,7 +213,7 @@ pub fn render(outcome: &Outcome, graph: Option<&crate::graph::Graph>) -> String 
             .as_ref()
             .map_or_else(String::new, |p| p.at.source.name().to_string());
         groups
-            .entry(group_of(d, outcome))
+            .entry(grouping.of(d))
             .or_default()
             .entry(file)
             .or_default()

@@ -31,18 +31,8 @@ pub type Source = Arc<SourceFile>;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: String) -> Source {
-        let mut line_starts = vec![0];
+        let line_starts = line_starts(&text);
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line_starts.push(i + 1),
-                // A lone CR ends a line too (YAML treats it as a break); CRLF is one break.
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => line_starts.push(i + 1),
-                _ => {}
-            }
-            i += 1;
-        }
         let lone_cr = bytes
             .iter()
             .enumerate()
@@ -80,6 +70,12 @@ impl SourceFile {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The byte offset where each line starts (the first is 0). Line breaks are LF, CRLF
+    /// and a lone CR.
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
     }
 
     /// The text as reporters show it: lone CRs written as LF (same length, same spans).
@@ -138,6 +134,21 @@ impl SourceFile {
         let end = self.clamp(span.end.max(start));
         &self.text[start..end]
     }
+}
+
+/// The byte offset where each line of `text` starts (the first is 0). A lone CR ends a line
+/// too (YAML, and the language server protocol, treat it as a break); CRLF is one break.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' => starts.push(i + 1),
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+            _ => {}
+        }
+    }
+    starts
 }
 
 /// A byte range in one source file.

@@ -37,7 +37,7 @@ pub fn file_of(d: &Diagnostic, root: &Path) -> Option<PathBuf> {
 pub fn diagnostic(d: &Diagnostic, root: &Path) -> lsp_types::Diagnostic {
     let (range, fix) = match &d.primary {
         Some(p) if !rendering(p.at.source.name()) => {
-            let lines = Lines::new(p.at.source.text());
+            let lines = Lines::of(&p.at.source);
             let range = lines.range(&p.at.span);
             (range, fix(d, p.at.source.text(), &p.at.span, &lines))
         }
@@ -65,7 +65,7 @@ pub fn diagnostic(d: &Diagnostic, root: &Path) -> lsp_types::Diagnostic {
         .filter(|(at, _)| !rendering(at.source.name()))
         .filter_map(|(at, message)| {
             let path = root.join(at.source.path());
-            let lines = Lines::new(at.source.text());
+            let lines = Lines::of(&at.source);
             Some(DiagnosticRelatedInformation {
                 location: Location::new(uri_of(&path)?, lines.range(&at.span)),
                 message,

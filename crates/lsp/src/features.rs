@@ -323,7 +323,8 @@ pub fn template_completion(
     let Some((ns, part, _, span)) = reference_at(text, offset) else {
         return Vec::new();
     };
-    if offset != span.end && offset < span.start {
+    // On the namespace (`environment.inp|uts`), not the name: nothing to offer.
+    if offset < span.start {
         return Vec::new();
     }
     if part == "outputs" {

@@ -2,30 +2,36 @@
 //! lines; columns in UTF-16 code units, the encoding every client supports), and `file:` URIs
 //! to and from paths.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use lsp_types::{Position, Uri};
+use proctor_core::source::{SourceFile, line_starts};
 
-/// The line starts of a text, to turn byte offsets into positions and back. Line breaks are
-/// LF, CRLF and a lone CR, as the protocol and proctor's sources both count them.
+/// A text's line starts, to turn byte offsets into positions and back. Line breaks are LF,
+/// CRLF and a lone CR, as the protocol and proctor's sources both count them: an editor's
+/// buffer is read as a `SourceFile`, and a diagnostic's source already is one.
 pub struct Lines<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    starts: Cow<'a, [usize]>,
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
-        let bytes = text.as_bytes();
-        let mut starts = vec![0];
-        for (i, b) in bytes.iter().enumerate() {
-            match b {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
-            }
+    /// The lines of a source file, from the line starts it already holds.
+    pub fn of(source: &'a SourceFile) -> Self {
+        Lines {
+            text: source.text(),
+            starts: Cow::Borrowed(source.line_starts()),
         }
-        Lines { text, starts }
+    }
+
+    /// The lines of an editor's buffer.
+    pub fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            starts: Cow::Owned(line_starts(text)),
+        }
     }
 
     /// The position of a byte offset (clamped to the text and to a character boundary).
@@ -146,7 +152,8 @@ mod tests {
     fn positions_count_utf16_units_and_every_line_break() {
         // 'é' is one UTF-16 unit and two bytes; '𝄞' is two units and four bytes.
         let text = "a: é𝄞x\r\nb\rc\n";
-        let lines = Lines::new(text);
+        let source = SourceFile::new("t", "t", text.to_string());
+        let lines = Lines::of(&source);
         let x = text.find('x').unwrap();
         assert_eq!(lines.position(x), Position::new(0, 6));
         assert_eq!(lines.offset(Position::new(0, 6)), x);
