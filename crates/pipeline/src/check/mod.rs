@@ -145,20 +145,22 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     if cancelled(&mut out) {
         return Ok(out);
     }
-    let loaded = run.load(bundles, deployments, &mut out);
+    let mut loaded = run.load(bundles, deployments, &mut out);
+    loaded.add_related(&run.limits, &opts.buffers);
+    let analysis = run.analyse(&loaded);
     run.deployment_specs(&loaded, &mut out);
     run.standalone_specs(&loaded, &mut out);
     if cancelled(&mut out) {
         return Ok(out);
     }
-    let bundles = loaded.with_related(&run.limits, &opts.buffers);
-    out.environments_of = bundles.environments_of();
+    out.environments_of = loaded.environments_of();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
-    run.templates(&bundles, &enforce, &mut out);
+    let rule_verdicts = run.templates(&loaded, analysis, &enforce, &mut out);
     if cancelled(&mut out) {
         return Ok(out);
     }
     out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
+    out.verdicts.extend(rule_verdicts);
     out.verdicts.sort();
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
     out.diagnostics
@@ -232,12 +234,6 @@ struct Loaded {
     shown: Vec<usize>,
     /// The bundles given on the command line (or found in the default folders).
     given: Vec<usize>,
-}
-
-/// The bundles the template stages read.
-struct TemplateBundles {
-    loaded: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
-    shown: Vec<usize>,
 }
 
 impl<'a> Run<'a> {
@@ -519,24 +515,29 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The template stages: analyse, render, validate. Their findings on one template line
-    /// are reported once.
+    /// The analysis stage, over the bundles this run checks (the others are read for the
+    /// outputs they declare).
+    fn analyse(&self, bundles: &Loaded) -> stage::analyse::Analysis {
+        let (checked, related) = bundles.checked_and_related();
+        stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers)
+    }
+
+    /// The template stages after analysis: render, validate. Their findings on one template
+    /// line are reported once. Returns the policy rules' verdicts.
     fn templates(
         &self,
-        bundles: &TemplateBundles,
+        bundles: &Loaded,
+        analysis: stage::analyse::Analysis,
         enforce: &crate::policy::Enforcement,
         out: &mut Outcome,
-    ) {
-        let shown = &bundles.shown;
-        let loaded = &bundles.loaded;
-        let checked: Vec<&Bundle> = shown.iter().map(|ix| &loaded[ix].0).collect();
-        let related: Vec<&Bundle> = loaded
+    ) -> Vec<crate::policy::RuleVerdict> {
+        let (checked, related) = bundles.checked_and_related();
+        let loaded = &bundles.bundles;
+        let broken: Vec<bool> = bundles
+            .shown
             .iter()
-            .filter(|(ix, _)| !shown.contains(ix))
-            .map(|(_, (b, _))| b)
+            .map(|ix| errors(&loaded[ix].1) > 0)
             .collect();
-        let broken: Vec<bool> = shown.iter().map(|ix| errors(&loaded[ix].1) > 0).collect();
-        let analysis = stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers);
         out.files += analysis.templates.len();
         let validate = |units: &[stage::render::RenderedUnit]| {
             stage::validate::run(units, &self.limits, enforce, self.config)
@@ -553,6 +554,8 @@ impl<'a> Run<'a> {
                 buffers: &self.opts.buffers,
                 validate: Some(&validate),
                 slim: self.opts.slim,
+                cached: &[],
+                record: false,
             },
             &analysis.templates,
         );
@@ -584,6 +587,7 @@ impl<'a> Run<'a> {
                 u.origin = None;
             }
         }
+        rendering.verdicts
     }
 
     /// Inline suppressions in the specs and templates this run read, then the codes in force,
@@ -600,11 +604,23 @@ impl<'a> Run<'a> {
     }
 }
 
-impl TemplateBundles {
+impl Loaded {
+    /// The bundles this run checks, and the other loaded ones.
+    fn checked_and_related(&self) -> (Vec<&Bundle>, Vec<&Bundle>) {
+        let checked = self.shown.iter().map(|ix| &self.bundles[ix].0).collect();
+        let related = self
+            .bundles
+            .iter()
+            .filter(|(ix, _)| !self.shown.contains(ix))
+            .map(|(_, (b, _))| b)
+            .collect();
+        (checked, related)
+    }
+
     /// Each checked service bundle's compatible environment bundles that were found.
     fn environments_of(&self) -> Vec<(PathBuf, Vec<PathBuf>)> {
         let envs: Vec<&Bundle> = self
-            .loaded
+            .bundles
             .values()
             .map(|(b, _)| b)
             .filter(|b| b.kind.is_environment())
@@ -612,7 +628,7 @@ impl TemplateBundles {
         let mut out: Vec<(PathBuf, Vec<PathBuf>)> = self
             .shown
             .iter()
-            .map(|ix| &self.loaded[ix].0)
+            .map(|ix| &self.bundles[ix].0)
             .filter(|b| !b.compatible_environments.is_empty())
             .map(|b| {
                 let wanted: Vec<String> = b
@@ -640,29 +656,20 @@ impl TemplateBundles {
 }
 
 impl Loaded {
-    /// The bundles the template stages read: the checked ones, and the environment bundles
-    /// that the checked service bundles declare compatible (for the outputs they declare).
-    fn with_related(self, limits: &Limits, buffers: &crate::files::Buffers) -> TemplateBundles {
-        let Loaded {
-            mut bundles,
-            catalog,
-            shown,
-            ..
-        } = self;
-        let wanted: Vec<String> = shown
+    /// Loads the environment bundles that the checked service bundles declare compatible
+    /// and that no deployment needed: the template stages read the outputs they declare.
+    fn add_related(&mut self, limits: &Limits, buffers: &crate::files::Buffers) {
+        let wanted: Vec<String> = self
+            .shown
             .iter()
-            .flat_map(|ix| bundles[ix].0.compatible_environments.iter())
+            .flat_map(|ix| self.bundles[ix].0.compatible_environments.iter())
             .map(ToString::to_string)
             .collect();
-        for (ix, dir) in catalog.dirs.iter().enumerate() {
-            if !bundles.contains_key(&ix) && wanted.contains(&identity(dir)) {
+        for (ix, dir) in self.catalog.dirs.iter().enumerate() {
+            if !self.bundles.contains_key(&ix) && wanted.contains(&identity(dir)) {
                 let b = bundle::load_in(dir, limits, buffers, &mut Vec::new());
-                bundles.insert(ix, (b, Vec::new()));
+                self.bundles.insert(ix, (b, Vec::new()));
             }
-        }
-        TemplateBundles {
-            loaded: bundles,
-            shown,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value as Json;
@@ -50,10 +51,34 @@ pub struct Inputs<'a> {
     /// Drop each unit's rendered text and context once it is validated: `check` needs
     /// neither afterwards, and on 10,000 deployments they are most of the memory.
     pub slim: bool,
+    /// What the cache holds for some of `units` (by position; shorter than `units`, or
+    /// empty, when it holds nothing for the rest): those units are neither rendered nor
+    /// validated again, and their findings are put back where rendering them would have put
+    /// them. Only with `validate`.
+    pub cached: &'a [Option<Arc<UnitRecord>>],
+    /// Keep what each of `units` rendered and validated to (`Rendering::records`), for the
+    /// cache. Only with `validate`.
+    pub record: bool,
 }
 
-/// How the render stage has a batch of rendered units validated.
-pub type Validate<'a> = dyn Fn(&[RenderedUnit]) -> Vec<Diagnostic> + Sync + 'a;
+/// How the render stage has a batch of rendered units validated: one result per unit, in
+/// their order.
+pub type Validate<'a> = dyn Fn(&[RenderedUnit]) -> Vec<super::validate::Validated> + Sync + 'a;
+
+/// What rendering and validating one unit found: what the cache keeps of it, and gives back
+/// in place of rendering it again.
+#[derive(Clone, Debug, Default)]
+pub struct UnitRecord {
+    /// What the unit rendered to, without its text and context, when it rendered.
+    pub rendered: Option<Rendered>,
+    pub render: Vec<Diagnostic>,
+    pub validation: Vec<Diagnostic>,
+    pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// A service instance's Outputs as rendered: what its pipeline sees.
+    pub known: Vec<(String, String)>,
+    /// An environment's outputs as its service instances see them.
+    pub outputs: Option<StackOutputs>,
+}
 
 /// Units rendered (and validated) together; memory holds at most this many renderings
 /// beside the environments'.
@@ -71,6 +96,10 @@ pub struct RenderedUnit {
     /// A service instance's Outputs as rendered (name, value), read before its text is
     /// dropped: what its service's pipeline sees.
     pub known: Vec<(String, String)>,
+    /// The unit's position in the stage's list (`Inputs::units`, then synthesized units).
+    pub index: usize,
+    /// The cache's record of this unit, which stands for rendering and validating it.
+    pub cached: Option<Arc<UnitRecord>>,
 }
 
 /// What the render stage produced.
@@ -82,6 +111,11 @@ pub struct Rendering {
     pub diagnostics: Vec<Diagnostic>,
     /// The validation findings, when `Inputs::validate` was given.
     pub validation: Vec<Diagnostic>,
+    /// Every policy rule's verdict on every unit, when `Inputs::validate` was given.
+    pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// With `Inputs::record`: what each of `Inputs::units` that was not cached rendered and
+    /// validated to (by position; `None` for the cached ones).
+    pub records: Vec<Option<UnitRecord>>,
 }
 
 /// Renders every unit of `inputs` with the templates the analysis stage read.
@@ -90,19 +124,31 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         inputs,
         templates,
         renderer: render::Renderer::new(inputs.limits.render()),
+        nowhere: crate::source::SourceFile::new("", "", String::new()),
     };
     let mut units: Vec<Unit> = inputs.units.to_vec();
     units.extend(synthesized_units(inputs.bundles, &units));
-    let of_kind = |kind| -> Vec<&Unit> { units.iter().filter(|u| u.kind == kind).collect() };
+    let units = &units;
+    let of_kind = |kind| -> Vec<usize> {
+        (0..units.len())
+            .filter(|&i| units[i].kind == kind)
+            .collect()
+    };
     let mut out = Rendering::default();
+    if inputs.record {
+        out.records = vec![None; inputs.units.len()];
+    }
 
     let environments = of_kind(UnitKind::Environment);
     let results = environments
         .par_iter()
-        .map(|u| stage.render_one(u, stage.environment_context(u), Role::Environment))
+        .map(|&i| {
+            let u = &units[i];
+            stage.one(i, u, Role::Environment, || stage.environment_context(u))
+        })
         .collect();
-    let rendered = out.keep(results);
-    let env_outputs = stage.environment_outputs(&environments, &out.units[rendered.clone()]);
+    let rendered = out.keep(results, inputs);
+    let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
     stage.settle(&mut out, rendered);
 
     let instances = of_kind(UnitKind::ServiceInstance);
@@ -110,12 +156,14 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
     for batch in instances.chunks(BATCH) {
         let results = batch
             .par_iter()
-            .map(|u| {
-                let ctx = stage.instance_context(u, &env_outputs);
-                stage.render_one(u, ctx, Role::ServiceInstance)
+            .map(|&i| {
+                let u = &units[i];
+                stage.one(i, u, Role::ServiceInstance, || {
+                    stage.instance_context(u, &env_outputs)
+                })
             })
             .collect();
-        let rendered = out.keep(results);
+        let rendered = out.keep(results, inputs);
         stage.settle(&mut out, rendered);
     }
     // What a pipeline reads of its instances: their Outputs, by (service, name). Owned, so
@@ -129,16 +177,19 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
             )
         })
         .collect();
+    let instance_units: Vec<&Unit> = instances.iter().map(|&i| &units[i]).collect();
     let pipelines = of_kind(UnitKind::Pipeline);
     for batch in pipelines.chunks(BATCH) {
         let results = batch
             .par_iter()
-            .map(|u| {
-                let ctx = stage.pipeline_context(u, &instances, &instance_outputs, &env_outputs);
-                stage.render_one(u, ctx, Role::Pipeline)
+            .map(|&i| {
+                let u = &units[i];
+                stage.one(i, u, Role::Pipeline, || {
+                    stage.pipeline_context(u, &instance_units, &instance_outputs, &env_outputs)
+                })
             })
             .collect();
-        let rendered = out.keep(results);
+        let rendered = out.keep(results, inputs);
         stage.settle(&mut out, rendered);
     }
 
@@ -146,9 +197,12 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
     for batch in components.chunks(BATCH) {
         let results = batch
             .par_iter()
-            .map(|u| stage.render_one(u, stage.component_context(u), Role::Component))
+            .map(|&i| {
+                let u = &units[i];
+                stage.one(i, u, Role::Component, || stage.component_context(u))
+            })
             .collect();
-        let rendered = out.keep(results);
+        let rendered = out.keep(results, inputs);
         stage.settle(&mut out, rendered);
     }
     out
@@ -161,12 +215,25 @@ type InstanceOutputs = BTreeMap<(Option<String>, String), Vec<(String, String)>>
 
 impl Rendering {
     /// Keeps the units that rendered (`proctor render` prints them even when the
-    /// CloudFormation has findings) and every diagnostic; returns where the kept units are.
-    fn keep(&mut self, results: Vec<Outcome>) -> Range<usize> {
+    /// CloudFormation has findings) and every diagnostic, in the units' order; returns where
+    /// the kept units are. A cached unit is kept when it rendered before.
+    fn keep(&mut self, results: Vec<(usize, Outcome)>, inputs: &Inputs) -> Range<usize> {
         let start = self.units.len();
-        for (r, diags) in results.into_iter().flatten() {
-            let rendered =
-                !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'));
+        for (i, result) in results {
+            let fresh = cached(inputs, i).is_none();
+            if fresh && let Some(record) = self.records.get_mut(i) {
+                *record = Some(UnitRecord::default());
+            }
+            let Some((r, diags)) = result else { continue };
+            let rendered = match &r.cached {
+                Some(record) => record.rendered.is_some(),
+                None => {
+                    !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'))
+                }
+            };
+            if fresh && let Some(Some(record)) = self.records.get_mut(i) {
+                record.render = diags.clone();
+            }
             self.diagnostics.extend(diags);
             if rendered {
                 self.units.push(r);
@@ -176,28 +243,64 @@ impl Rendering {
     }
 }
 
+/// The cache's record of unit `i`, if it has one.
+fn cached<'a>(inputs: &'a Inputs, i: usize) -> Option<&'a Arc<UnitRecord>> {
+    inputs.cached.get(i)?.as_ref()
+}
+
 /// The render stage's view of the run.
 struct Stage<'a> {
     inputs: &'a Inputs<'a>,
     templates: &'a [Analysed],
     renderer: render::Renderer,
+    /// The template a cached unit points at: nothing reads it, since it is not validated.
+    nowhere: Source,
 }
 
 impl Stage<'_> {
-    /// What happens to a batch of rendered units: each instance's Outputs are read for its
-    /// pipeline, the batch is validated (when the caller asked), and, when the run is slim,
-    /// its texts and contexts are dropped.
+    /// What a batch of rendered units comes to. Each instance's Outputs are read for its
+    /// pipeline, and the batch is validated (when the caller asked). The findings and
+    /// verdicts are collected in the units' order, cached units giving theirs back, and
+    /// recorded when the caller asked. When the run is slim, the texts and contexts are
+    /// dropped.
     fn settle(&self, out: &mut Rendering, range: Range<usize>) {
-        let batch = &mut out.units[range];
+        let Rendering {
+            units,
+            validation,
+            verdicts,
+            records,
+            ..
+        } = out;
+        let batch = &mut units[range];
         batch.par_iter_mut().for_each(|r| {
             let has_pipeline = r.unit.kind == UnitKind::ServiceInstance
+                && r.cached.is_none()
                 && self.find(&r.unit.bundle, Role::Pipeline).is_some();
             if has_pipeline {
                 r.known = known_outputs(&r.rendered.text);
             }
         });
         if let Some(validate) = self.inputs.validate {
-            out.validation.extend(validate(batch));
+            let results = validate(batch);
+            for (r, found) in batch.iter().zip(results) {
+                let (diags, rule_verdicts) = match &r.cached {
+                    Some(record) => (record.validation.clone(), record.verdicts.clone()),
+                    None => (found.diagnostics, found.verdicts),
+                };
+                if let Some(Some(record)) = records.get_mut(r.index).filter(|_| r.cached.is_none())
+                {
+                    record.rendered = Some(Rendered {
+                        text: String::new(),
+                        context: Json::Null,
+                        ..r.rendered.clone()
+                    });
+                    record.validation = diags.clone();
+                    record.verdicts = rule_verdicts.clone();
+                    record.known = r.known.clone();
+                }
+                validation.extend(diags);
+                verdicts.extend(rule_verdicts);
+            }
         }
         if self.inputs.slim {
             for r in batch.iter_mut() {
@@ -211,6 +314,48 @@ impl Stage<'_> {
                 };
             }
         }
+    }
+
+    /// Unit `i`: rendered with the context `ctx` makes, or given back from the cache.
+    fn one(
+        &self,
+        i: usize,
+        u: &Unit,
+        role: Role,
+        ctx: impl FnOnce() -> Context,
+    ) -> (usize, Outcome) {
+        let Some(record) = cached(self.inputs, i) else {
+            return (i, self.render_one(i, u, ctx(), role));
+        };
+        let rendered = record.rendered.clone().unwrap_or_else(|| Rendered {
+            kind: u.kind,
+            name: u.name.clone(),
+            service: u.service.clone(),
+            template: String::new(),
+            text: String::new(),
+            synthesized: false,
+            spec: u.spec.clone(),
+            context: Json::Null,
+            template_name: String::new(),
+            template_version: String::new(),
+        });
+        if record.rendered.is_none() && record.render.is_empty() {
+            return (i, None);
+        }
+        let unit = RenderedUnit {
+            rendered,
+            unit: u.clone(),
+            template: self.nowhere.clone(),
+            context: Context::Environment {
+                environment: EnvironmentFacts::default(),
+                inputs: Json::Null,
+            },
+            validate: false,
+            known: record.known.clone(),
+            index: i,
+            cached: Some(record.clone()),
+        };
+        (i, Some((unit, record.render.clone())))
     }
 
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
@@ -230,10 +375,10 @@ impl Stage<'_> {
     }
 
     /// Renders one unit. A bug while rendering it is that unit's E001; the others go on.
-    fn render_one(&self, u: &Unit, ctx: Context, role: Role) -> Outcome {
+    fn render_one(&self, index: usize, u: &Unit, ctx: Context, role: Role) -> Outcome {
         let what = format!("rendering {}", unit_label(u));
         let template = self.find(&u.bundle, role)?.source.clone();
-        match crate::diag::isolate::isolated(&what, || self.render_unit(u, ctx, role)) {
+        match crate::diag::isolate::isolated(&what, || self.render_unit(index, u, ctx, role)) {
             Ok(r) => r,
             Err(d) => {
                 let unit = Rendered {
@@ -259,13 +404,15 @@ impl Stage<'_> {
                     },
                     validate: false,
                     known: Vec::new(),
+                    index,
+                    cached: None,
                 };
                 Some((unit, vec![d]))
             }
         }
     }
 
-    fn render_unit(&self, u: &Unit, ctx: Context, role: Role) -> Outcome {
+    fn render_unit(&self, index: usize, u: &Unit, ctx: Context, role: Role) -> Outcome {
         // A failpoint for the tests of E001, in debug builds only: PROCTOR_FAILPOINT=render:NAME.
         if cfg!(debug_assertions)
             && std::env::var("PROCTOR_FAILPOINT").is_ok_and(|f| f == format!("render:{}", u.name))
@@ -307,6 +454,8 @@ impl Stage<'_> {
             context: ctx,
             validate,
             known: Vec::new(),
+            index,
+            cached: None,
         };
         Some((unit, diags))
     }
@@ -322,19 +471,27 @@ impl Stage<'_> {
         }
     }
 
-    /// Each environment's outputs: the known values of its rendered template, and the names it
-    /// declares (unknown until deployed).
+    /// Each environment's outputs: the known values of its rendered template (`rendered`
+    /// are where the environments are in `out.units`), and the names it declares (unknown
+    /// until deployed); a cached environment's as recorded. Recorded when the caller asked.
     fn environment_outputs(
         &self,
-        environments: &[&Unit],
-        rendered: &[RenderedUnit],
+        units: &[Unit],
+        environments: &[usize],
+        out: &mut Rendering,
+        rendered: Range<usize>,
     ) -> BTreeMap<String, StackOutputs> {
-        environments
+        let rendered = &out.units[rendered];
+        let found: Vec<(usize, StackOutputs)> = environments
             .iter()
-            .filter_map(|u| {
+            .filter_map(|&i| {
+                let u = &units[i];
+                if let Some(record) = cached(self.inputs, i) {
+                    return Some((i, record.outputs.clone()?));
+                }
                 let text = &rendered
                     .iter()
-                    .find(|r| r.unit.name == u.name)?
+                    .find(|r| r.cached.is_none() && r.unit.name == u.name)?
                     .rendered
                     .text;
                 let declared = self.find(&u.bundle, Role::Environment).map(|t| {
@@ -349,9 +506,17 @@ impl Stage<'_> {
                     known: with_deployed(known_outputs(text), deployed),
                     declared,
                 };
-                Some((u.name.clone(), outputs))
+                Some((i, outputs))
             })
-            .collect()
+            .collect();
+        let mut by_name = BTreeMap::new();
+        for (i, outputs) in found {
+            if let Some(Some(record)) = out.records.get_mut(i) {
+                record.outputs = Some(outputs.clone());
+            }
+            by_name.insert(units[i].name.clone(), outputs);
+        }
+        by_name
     }
 
     /// The environment `name` as a service of `service_bundle` sees it: its rendered outputs

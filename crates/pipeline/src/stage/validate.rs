@@ -15,19 +15,35 @@ use crate::source::Source;
 use crate::template::render::{self, Context};
 use crate::unit::{Unit, UnitKind};
 
-/// Validates every unit that rendered, in parallel. A bug while checking one unit is that
+/// What validating one unit found: its findings, and each policy rule's verdict on it.
+#[derive(Debug, Default)]
+pub struct Validated {
+    pub diagnostics: Vec<Diagnostic>,
+    pub verdicts: Vec<crate::policy::RuleVerdict>,
+}
+
+/// Validates every unit that rendered, in parallel: one [`Validated`] per unit, in their
+/// order (empty for a unit with nothing to validate). A bug while checking one unit is that
 /// unit's E001; the others go on.
 pub fn run(
     units: &[RenderedUnit],
     limits: &Limits,
     enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
-) -> Vec<Diagnostic> {
+) -> Vec<Validated> {
     let renderer = render::Renderer::new(limits.render());
-    let results: Vec<Vec<Diagnostic>> = units
+    units
         .par_iter()
-        .filter(|r| r.validate)
         .map(|r| {
+            if !r.validate {
+                return Validated::default();
+            }
+            // Each unit's verdicts are its own, so that a cache can keep them with it.
+            let verdicts = crate::policy::Verdicts::default();
+            let enforce = crate::policy::Enforcement {
+                verdicts: &verdicts,
+                ..*enforce
+            };
             let what = format!("checking the CloudFormation of {}", unit_label(&r.unit));
             let check = || {
                 validate(
@@ -36,15 +52,18 @@ pub fn run(
                     &r.context,
                     &r.rendered.text,
                     &r.unit,
-                    enforce,
+                    &enforce,
                     config,
                 )
             };
-            crate::diag::isolate::isolated(&what, check)
-                .unwrap_or_else(|d| vec![d.at(&r.template, 0..0)])
+            let diagnostics = crate::diag::isolate::isolated(&what, check)
+                .unwrap_or_else(|d| vec![d.at(&r.template, 0..0)]);
+            Validated {
+                diagnostics,
+                verdicts: verdicts.into_inner().unwrap_or_default(),
+            }
         })
-        .collect();
-    results.into_iter().flatten().collect()
+        .collect()
 }
 
 /// Validates a unit's rendered CloudFormation. Findings are moved to the template line the
