@@ -21,6 +21,6 @@ pub use proctor_core::{diag, files, limits, paths, source, text, yaml};
 pub use proctor_guard as policy;
 pub use proctor_model::{bundle, schema, spec};
 pub use proctor_pipeline::{
-    adopt, build, check, config, diff, docs, graph, stage, state, unit, versions,
+    adopt, build, cache, check, config, diff, docs, graph, stage, state, unit, versions,
 };
 pub use proctor_template as template;

@@ -39,6 +39,7 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         changed: args.changed,
         // `--base` compares renderings; without it nothing reads them after validation.
         slim: args.base.is_none(),
+        cache: cache_use(args.no_cache, args.cache_dir),
         ..CheckOptions::default()
     };
     let outcome = match run_pipeline(&opts, |diags| {
@@ -69,6 +70,18 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
             ));
         }
         return ExitCode::from(EXIT_OK);
+    }
+    if let Some(cache) = &outcome.cache {
+        if let Some(problem) = &cache.problem {
+            eprintln!("proctor: warning: {problem}");
+        } else if cache.reused > 0 && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "proctor: {} of {} deployments unchanged, their results reused from the cache ({})",
+                cache.reused,
+                cache.reused + cache.checked,
+                cache.dir.display()
+            );
+        }
     }
     let mut outcome = outcome;
     let mut section = String::new();
@@ -111,7 +124,25 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         return ExitCode::from(EXIT_INTERNAL);
     }
     let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
+    // Freeing a large workspace's findings, units and verdicts one by one is work the
+    // process's exit does at once.
+    std::mem::forget(outcome);
     ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Where `proctor check` keeps its cache: `--no-cache`, else `--cache-dir`, else
+/// `PROCTOR_CACHE_DIR`, else the workspace's `.proctor/cache`.
+pub(super) fn cache_use(no_cache: bool, dir: Option<String>) -> check::CacheUse {
+    let from_env = || {
+        std::env::var("PROCTOR_CACHE_DIR")
+            .ok()
+            .filter(|d| !d.is_empty())
+    };
+    match (no_cache, dir.or_else(from_env)) {
+        (true, _) => check::CacheUse::Off,
+        (false, Some(d)) => check::CacheUse::Dir(d.into()),
+        (false, None) => check::CacheUse::Default,
+    }
 }
 
 /// The diagnostics and the closing count line.

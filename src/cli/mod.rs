@@ -78,6 +78,9 @@ enum Command {
     /// Work with policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Work with the cache of deployments' results that `proctor check` keeps.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print the documentation of a diagnostic code (e.g. `proctor explain I003`).
     Explain {
         /// The code, such as I003.
@@ -159,6 +162,13 @@ struct CheckArgs {
     /// are shown.
     #[arg(long, value_name = "GIT_REV")]
     base: Option<String>,
+    /// Keep each deployment's result in DIR, and reuse those whose inputs did not change
+    /// (default: PROCTOR_CACHE_DIR, else `.proctor/cache` under the workspace root).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<String>,
+    /// Check every deployment afresh, without reading or writing the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -232,6 +242,20 @@ enum PolicyCommand {
         /// Write the --format given just before this to FILE.
         #[arg(long, value_name = "FILE", action = clap::ArgAction::Append)]
         output: Vec<String>,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum CacheCommand {
+    /// Remove every entry of the cache.
+    Clean {
+        /// The cache folder (default: PROCTOR_CACHE_DIR, else `.proctor/cache` under the
+        /// workspace root).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<String>,
+        /// proctor.toml to use (default: found by walking up from the current folder).
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
     },
 }
 
@@ -492,6 +516,9 @@ pub fn main() -> ExitCode {
                     ExitCode::from(EXIT_CANNOT_RUN)
                 }
             }
+        }
+        Command::Cache(CacheCommand::Clean { cache_dir, config }) => {
+            tools::run_cache_clean(cache_dir, config)
         }
         Command::Explain { code } => explain(&code),
         Command::Graph(args) => run_graph(args),

@@ -248,3 +248,52 @@ pub(super) fn explain(id: &str) -> ExitCode {
     ));
     ExitCode::from(EXIT_OK)
 }
+
+/// `proctor cache clean`: empties the cache folder `proctor check` would use here.
+pub(super) fn run_cache_clean(cache_dir: Option<String>, config: Option<String>) -> ExitCode {
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("proctor: cannot read the current folder: {e}");
+            return ExitCode::from(EXIT_CANNOT_RUN);
+        }
+    };
+    let dir = match super::checking::cache_use(false, cache_dir) {
+        crate::check::CacheUse::Dir(d) => cwd.join(d),
+        _ => {
+            let toml = match config {
+                Some(c) => Some(cwd.join(c)),
+                None => crate::config::find(&cwd),
+            };
+            match toml.as_deref().and_then(std::path::Path::parent) {
+                Some(root) => root.join(crate::cache::DEFAULT_DIR),
+                None => {
+                    eprintln!(
+                        "proctor: no proctor.toml here or above, so no workspace cache: name the folder with --cache-dir"
+                    );
+                    return ExitCode::from(EXIT_CANNOT_RUN);
+                }
+            }
+        }
+    };
+    match crate::cache::Cache::clean(&dir) {
+        Ok(cleaned) => {
+            if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+                print(&format!(
+                    "removed {} entries ({:.1} MiB) from {}\n",
+                    cleaned.entries,
+                    cleaned.bytes as f64 / (1024.0 * 1024.0),
+                    dir.display()
+                ));
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!(
+                "proctor: cannot empty the cache folder {}: {e}",
+                dir.display()
+            );
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}

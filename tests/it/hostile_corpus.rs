@@ -52,9 +52,12 @@ struct BoundedRun {
 /// hidden, so that nothing can reach AWS even if a refusal were missing.
 fn proctor_bounded(dir: &Path, args: &[String]) -> BoundedRun {
     let started = Instant::now();
+    // A cache of its own: the corpus's folders are the repository's.
+    let cache = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .args(args)
         .current_dir(dir)
+        .env("PROCTOR_CACHE_DIR", cache.path())
         .env("NO_COLOR", "1")
         .env("PROCTOR_TODAY", "2026-06-01")
         .env("AWS_EC2_METADATA_DISABLED", "true")

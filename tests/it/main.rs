@@ -12,6 +12,7 @@ mod apply_fake;
 mod architecture;
 mod buffers;
 mod build;
+mod cache;
 mod cases;
 mod cfnlint_diff;
 mod config_schema;

@@ -47,6 +47,11 @@ impl Buffers {
     pub fn has(&self, path: &Path) -> bool {
         self.get(path).is_some()
     }
+
+    /// Whether every read goes to disk.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
 }
 
 /// A flag another thread sets when a run's result is no longer wanted (an editor sent a

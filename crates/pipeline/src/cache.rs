@@ -7,7 +7,7 @@
 //! This is the store only: what a check puts in it, under which key, is the pipeline's
 //! (issue 23, in progress).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -104,17 +104,35 @@ impl Cache {
             return None;
         }
         let path = self.entry_path(key);
-        let bytes = std::fs::read(&path).ok()?;
+        // Read and touched through one handle (read-only when the folder is: a restored CI
+        // cache may be).
+        let mut file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .or_else(|_| std::fs::File::open(&path))
+            .ok()?;
+        let len = file.metadata().map_or(0, |m| m.len() as usize);
+        let mut bytes = Vec::with_capacity(len + 1);
+        file.read_to_end(&mut bytes).ok()?;
         match decode(&bytes, key) {
             Some(payload) => {
-                // Least recently used is least recently read: reading touches the entry.
-                let _ = std::fs::File::options()
-                    .write(true)
-                    .open(&path)
-                    .and_then(|f| f.set_modified(std::time::SystemTime::now()));
-                Some(payload.to_vec())
+                // Least recently used is least recently read: reading touches the entry
+                // (once an hour at most, which is fine enough for pruning).
+                let now = std::time::SystemTime::now();
+                let stale = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t + std::time::Duration::from_secs(3600) < now);
+                if stale {
+                    let _ = file.set_modified(now);
+                }
+                let start = bytes.len() - payload.len();
+                bytes.drain(..start);
+                Some(bytes)
             }
             None => {
+                drop(file);
                 let _ = std::fs::remove_file(&path);
                 None
             }
@@ -148,8 +166,9 @@ impl Cache {
         let tmp = tmp_dir.join(format!("{}-{}-{n}", key.0, std::process::id()));
         let written = (|| {
             let mut f = std::fs::File::create(&tmp)?;
+            // No fsync: a cache is not a record of anything. An entry that a crash left
+            // short or garbled fails the header's length and checksum, and is a miss.
             f.write_all(&encode(key, payload))?;
-            f.sync_data()?;
             std::fs::rename(&tmp, &path)
         })();
         if written.is_err() {
@@ -352,7 +371,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         // Room for ten entries of 1,000 bytes and their headers, not eleven.
         let cache = Cache::new(tmp.path(), 12_500);
-        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+        // Written two hours ago: a read touches an entry untouched for an hour.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
         for i in 0..10 {
             let k = key(&i.to_string());
             cache.put(&k, &[b'x'; 1000]);

@@ -60,10 +60,14 @@ pub fn proctor<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Run {
 }
 
 /// Runs `proctor ARGS` in `dir`, without colour, with environment variables `env` set.
+/// Each run has a cache folder of its own (unless `env` names one), so that no test sees
+/// another's entries, or its own from an earlier `cargo test`.
 pub fn proctor_env<S: AsRef<OsStr>>(dir: &Path, args: &[S], env: &[(String, String)]) -> Run {
+    let cache = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
         .args(args)
         .current_dir(dir)
+        .env("PROCTOR_CACHE_DIR", cache.path())
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("NO_COLOR", "1")
         .output()

@@ -19,6 +19,7 @@ use crate::unit::{Rendered, Unit};
 
 mod affected;
 mod discover;
+mod incremental;
 mod plain;
 mod specs;
 
@@ -29,6 +30,8 @@ use discover::{
     load_config, load_state, owners_of_beside_specs, policy_paths, project_specs, resolve,
     workspace_roots,
 };
+pub use incremental::{CacheReport, CacheUse};
+use incremental::{Job, Session, Stored};
 use plain::check_plain_templates;
 use specs::{
     ServiceContext, SpecOwner, SpecResult, check_deployment_spec, check_standalone_spec, errors,
@@ -61,6 +64,9 @@ pub struct CheckOptions {
     /// Set by another thread when this run's result is no longer wanted (the language
     /// server, on a newer edit): the run stops between stages with `Outcome::cancelled`.
     pub cancel: crate::files::Cancel,
+    /// Whether the run keeps and reuses deployments' results in a cache folder. Only full,
+    /// slim runs of a workspace with proctor.toml use it (`proctor check`).
+    pub cache: CacheUse,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +105,8 @@ pub struct Outcome {
     pub output_refs: Vec<(String, Vec<String>)>,
     /// `CheckOptions::cancel` stopped the run: its findings are incomplete, not to be shown.
     pub cancelled: bool,
+    /// What the cache did, when the run used it.
+    pub cache: Option<CacheReport>,
 }
 
 /// Problems that stop proctor from running at all (exit code 2).
@@ -148,24 +156,33 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let mut loaded = run.load(bundles, deployments, &mut out);
     loaded.add_related(&run.limits, &opts.buffers);
     let analysis = run.analyse(&loaded);
-    run.deployment_specs(&loaded, &mut out);
+    let mut session = run.session(&loaded, &analysis, &policies, &out);
+    run.deployment_specs(&loaded, &mut out, session.as_mut());
     run.standalone_specs(&loaded, &mut out);
     if cancelled(&mut out) {
         return Ok(out);
     }
     out.environments_of = loaded.environments_of();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
-    let rule_verdicts = run.templates(&loaded, analysis, &enforce, &mut out);
+    let (mut rule_verdicts, records) =
+        run.templates(&loaded, analysis, &enforce, &mut out, session.as_ref());
     if cancelled(&mut out) {
         return Ok(out);
     }
+    let mut read = HashMap::new();
+    if let Some(mut s) = session {
+        rule_verdicts.append(&mut s.verdicts);
+        read = std::mem::take(&mut s.spec_sources);
+        out.cache = Some(s.store(&out.units, &records));
+    }
+    rule_verdicts.extend(records.into_iter().flatten().flat_map(|r| r.verdicts));
     out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
     out.verdicts.extend(rule_verdicts);
-    out.verdicts.sort();
+    out.verdicts.par_sort_unstable();
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
     out.diagnostics
         .extend(policies.waivers.report(full_run, &policies.loaded));
-    run.finish(&mut out);
+    run.finish(&mut out, &read);
     Ok(out)
 }
 
@@ -418,8 +435,45 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// proctor.toml's deployments that this run checks: each spec against its bundle.
-    fn deployment_specs(&self, loaded: &Loaded, out: &mut Outcome) {
+    /// The cache, when this run uses it: a full, slim run of a workspace with proctor.toml,
+    /// reading no editor buffers. Every deployment is looked up.
+    fn session(
+        &self,
+        loaded: &Loaded,
+        analysis: &stage::analyse::Analysis,
+        policies: &Policies,
+        out: &Outcome,
+    ) -> Option<Session> {
+        let cfg = self.config?;
+        let usable = !self.explicit && self.opts.slim && self.opts.buffers.is_empty();
+        let dir = match &self.opts.cache {
+            CacheUse::Off => return None,
+            _ if !usable => return None,
+            CacheUse::Default => cfg.root.join(crate::cache::DEFAULT_DIR),
+            CacheUse::Dir(d) => self.opts.cwd.join(d),
+        };
+        let inputs = incremental::Inputs {
+            config: cfg,
+            policies: &out.policies,
+            filter: &self.opts.filter,
+            limits: &self.limits,
+            bundles: &loaded.bundles,
+            env_jobs: &loaded.deployments.env_jobs,
+            svc_jobs: &loaded.deployments.svc_jobs,
+            templates: &analysis.templates,
+            policy_sources: policies.loaded.iter().map(|p| p.source.clone()).collect(),
+        };
+        Some(Session::open(dir, &inputs))
+    }
+
+    /// proctor.toml's deployments that this run checks: each spec against its bundle, or
+    /// its result given back by the cache.
+    fn deployment_specs(
+        &self,
+        loaded: &Loaded,
+        out: &mut Outcome,
+        mut session: Option<&mut Session>,
+    ) {
         let Some(cfg) = self.config else { return };
         let env_bundles: BTreeMap<String, Option<usize>> = cfg
             .environments
@@ -431,32 +485,76 @@ impl<'a> Run<'a> {
         let bundle = |b: usize| &loaded.bundles[&b].0;
         let environments = jobs(&loaded.deployments.env_jobs);
         let services = jobs(&loaded.deployments.svc_jobs);
-        let results: Vec<SpecResult> = environments
-            .par_iter()
-            .map(|&(i, b)| {
-                let e = &cfg.environments[i];
-                isolated_spec(cfg, &e.spec.value, || {
-                    let env = Some(e.name.value.as_str());
-                    check_deployment_spec(cfg, &e.spec, reading, bundle(b), env, None)
-                })
-            })
-            .chain(services.par_iter().map(|&(i, b)| {
-                let s = &cfg.services[i];
-                let ctx = ServiceContext {
-                    cfg,
-                    env_bundles: &env_bundles,
-                    loaded: &loaded.bundles,
-                    service: &s.name.value,
-                };
-                isolated_spec(cfg, &s.spec.value, || {
-                    check_deployment_spec(cfg, &s.spec, reading, bundle(b), None, Some(&ctx))
-                })
-            }))
+        let mut todo: Vec<(Job, usize, Option<incremental::Hit>)> = environments
+            .iter()
+            .map(|&(i, b)| (Job::Environment(i), b, None))
+            .chain(services.iter().map(|&(i, b)| (Job::Service(i), b, None)))
             .collect();
-        for mut r in results {
-            for u in &mut r.units {
+        if let Some(s) = session.as_deref_mut() {
+            for (job, _, hit) in &mut todo {
+                *hit = s.take(*job);
+            }
+        }
+        let results: Vec<(Job, SpecResult, Option<incremental::Given>)> = todo
+            .into_par_iter()
+            .map(|(job, b, hit)| {
+                if let Some(hit) = hit {
+                    return (job, hit.spec, Some((hit.records, hit.verdicts)));
+                }
+                let r = match job {
+                    Job::Environment(i) => {
+                        let e = &cfg.environments[i];
+                        isolated_spec(cfg, &e.spec.value, || {
+                            let env = Some(e.name.value.as_str());
+                            check_deployment_spec(cfg, &e.spec, reading, bundle(b), env, None)
+                        })
+                    }
+                    Job::Service(i) => {
+                        let s = &cfg.services[i];
+                        let ctx = ServiceContext {
+                            cfg,
+                            env_bundles: &env_bundles,
+                            loaded: &loaded.bundles,
+                            service: &s.name.value,
+                        };
+                        isolated_spec(cfg, &s.spec.value, || {
+                            check_deployment_spec(
+                                cfg,
+                                &s.spec,
+                                reading,
+                                bundle(b),
+                                None,
+                                Some(&ctx),
+                            )
+                        })
+                    }
+                };
+                (job, r, None)
+            })
+            .collect();
+        // Most workspaces bind no stack: then there is nothing to look up per unit.
+        let binds = cfg.environments.iter().any(|e| e.stack.is_some())
+            || cfg
+                .services
+                .iter()
+                .any(|s| !s.stacks.is_empty() || s.pipeline_stack.is_some());
+        for (job, mut r, records) in results {
+            for u in r.units.iter_mut().filter(|_| binds) {
                 let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
                 u.stack = stack.map(str::to_string);
+            }
+            if let Some(s) = session.as_deref_mut() {
+                let units = out.units.len()..out.units.len() + r.units.len();
+                match records {
+                    Some((records, verdicts)) => {
+                        s.cached.extend(records.into_iter().map(Some));
+                        s.verdicts.extend(verdicts);
+                    }
+                    None => {
+                        s.cached.extend(units.clone().map(|_| None));
+                        s.checked(job, units, Stored::of(&r));
+                    }
+                }
             }
             out.absorb(r);
         }
@@ -530,7 +628,11 @@ impl<'a> Run<'a> {
         analysis: stage::analyse::Analysis,
         enforce: &crate::policy::Enforcement,
         out: &mut Outcome,
-    ) -> Vec<crate::policy::RuleVerdict> {
+        session: Option<&Session>,
+    ) -> (
+        Vec<crate::policy::RuleVerdict>,
+        Vec<Option<stage::render::UnitRecord>>,
+    ) {
         let (checked, related) = bundles.checked_and_related();
         let loaded = &bundles.bundles;
         let broken: Vec<bool> = bundles
@@ -554,8 +656,8 @@ impl<'a> Run<'a> {
                 buffers: &self.opts.buffers,
                 validate: Some(&validate),
                 slim: self.opts.slim,
-                cached: &[],
-                record: false,
+                cached: session.map_or(&[], |s| &s.cached[..]),
+                record: session.is_some(),
             },
             &analysis.templates,
         );
@@ -587,14 +689,15 @@ impl<'a> Run<'a> {
                 u.origin = None;
             }
         }
-        rendering.verdicts
+        (rendering.verdicts, rendering.records)
     }
 
     /// Inline suppressions in the specs and templates this run read, then the codes in force,
     /// then a deterministic order. Unused suppressions are reported on full runs only: a
     /// narrowed run may not render the deployment a suppression is for.
-    fn finish(self, out: &mut Outcome) {
-        let files = suppression_files(out, &self.limits, &self.opts.buffers);
+    /// `read`: files the run already read (by name as shown), not to read again.
+    fn finish(self, out: &mut Outcome, read: &HashMap<String, Source>) {
+        let files = suppression_files(out, &self.limits, &self.opts.buffers, read);
         let filter = &self.filter;
         crate::diag::suppress::apply(&mut out.diagnostics, &files, filter, !self.explicit);
         out.diagnostics.retain(|d| filter.enabled(d.code));
@@ -680,9 +783,10 @@ fn suppression_files(
     out: &Outcome,
     limits: &Limits,
     buffers: &crate::files::Buffers,
+    read: &HashMap<String, Source>,
 ) -> Vec<Source> {
     let mut files: Vec<Source> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     let wanted = |name: &str| {
         !name.is_empty()
             && !name.contains(" [rendered for ")
@@ -693,9 +797,8 @@ fn suppression_files(
     for d in &out.diagnostics {
         if let Some(p) = &d.primary
             && wanted(p.at.source.name())
-            && !names.iter().any(|n| n == p.at.source.name())
+            && names.insert(p.at.source.name().to_string())
         {
-            names.push(p.at.source.name().to_string());
             files.push(p.at.source.clone());
         }
     }
@@ -705,8 +808,11 @@ fn suppression_files(
         .map(|u| u.spec.as_str())
         .chain(out.rendered.iter().map(|r| r.template.as_str()));
     for name in more {
-        if wanted(name) && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
+        if wanted(name) && names.insert(name.to_string()) {
+            if let Some(s) = read.get(name) {
+                files.push(s.clone());
+                continue;
+            }
             let path = out.root.join(name);
             if let Ok(s) = crate::files::read_in(buffers, &path, name, limits.max_file_bytes) {
                 files.push(s);

@@ -111,7 +111,8 @@ pub struct Rendering {
     pub diagnostics: Vec<Diagnostic>,
     /// The validation findings, when `Inputs::validate` was given.
     pub validation: Vec<Diagnostic>,
-    /// Every policy rule's verdict on every unit, when `Inputs::validate` was given.
+    /// Every policy rule's verdict on every unit, when `Inputs::validate` was given; those
+    /// of recorded units are in their records instead.
     pub verdicts: Vec<crate::policy::RuleVerdict>,
     /// With `Inputs::record`: what each of `Inputs::units` that was not cached rendered and
     /// validated to (by position; `None` for the cached ones).
@@ -126,8 +127,8 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         renderer: render::Renderer::new(inputs.limits.render()),
         nowhere: crate::source::SourceFile::new("", "", String::new()),
     };
-    let mut units: Vec<Unit> = inputs.units.to_vec();
-    units.extend(synthesized_units(inputs.bundles, &units));
+    let synthesized = synthesized_units(inputs.bundles, inputs.units);
+    let units: Vec<&Unit> = inputs.units.iter().chain(&synthesized).collect();
     let units = &units;
     let of_kind = |kind| -> Vec<usize> {
         (0..units.len())
@@ -143,7 +144,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
     let results = environments
         .par_iter()
         .map(|&i| {
-            let u = &units[i];
+            let u = units[i];
             stage.one(i, u, Role::Environment, || stage.environment_context(u))
         })
         .collect();
@@ -157,7 +158,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         let results = batch
             .par_iter()
             .map(|&i| {
-                let u = &units[i];
+                let u = units[i];
                 stage.one(i, u, Role::ServiceInstance, || {
                     stage.instance_context(u, &env_outputs)
                 })
@@ -177,13 +178,13 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
             )
         })
         .collect();
-    let instance_units: Vec<&Unit> = instances.iter().map(|&i| &units[i]).collect();
+    let instance_units: Vec<&Unit> = instances.iter().map(|&i| units[i]).collect();
     let pipelines = of_kind(UnitKind::Pipeline);
     for batch in pipelines.chunks(BATCH) {
         let results = batch
             .par_iter()
             .map(|&i| {
-                let u = &units[i];
+                let u = units[i];
                 stage.one(i, u, Role::Pipeline, || {
                     stage.pipeline_context(u, &instance_units, &instance_outputs, &env_outputs)
                 })
@@ -198,7 +199,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
         let results = batch
             .par_iter()
             .map(|&i| {
-                let u = &units[i];
+                let u = units[i];
                 stage.one(i, u, Role::Component, || stage.component_context(u))
             })
             .collect();
@@ -283,10 +284,12 @@ impl Stage<'_> {
         if let Some(validate) = self.inputs.validate {
             let results = validate(batch);
             for (r, found) in batch.iter().zip(results) {
-                let (diags, rule_verdicts) = match &r.cached {
+                let (diags, mut rule_verdicts) = match &r.cached {
                     Some(record) => (record.validation.clone(), record.verdicts.clone()),
                     None => (found.diagnostics, found.verdicts),
                 };
+                // A recorded unit's verdicts stay in its record (one copy; the caller
+                // collects them from there).
                 if let Some(Some(record)) = records.get_mut(r.index).filter(|_| r.cached.is_none())
                 {
                     record.rendered = Some(Rendered {
@@ -295,7 +298,7 @@ impl Stage<'_> {
                         ..r.rendered.clone()
                     });
                     record.validation = diags.clone();
-                    record.verdicts = rule_verdicts.clone();
+                    record.verdicts = std::mem::take(&mut rule_verdicts);
                     record.known = r.known.clone();
                 }
                 validation.extend(diags);
@@ -476,7 +479,7 @@ impl Stage<'_> {
     /// until deployed); a cached environment's as recorded. Recorded when the caller asked.
     fn environment_outputs(
         &self,
-        units: &[Unit],
+        units: &[&Unit],
         environments: &[usize],
         out: &mut Rendering,
         rendered: Range<usize>,
@@ -485,7 +488,7 @@ impl Stage<'_> {
         let found: Vec<(usize, StackOutputs)> = environments
             .iter()
             .filter_map(|&i| {
-                let u = &units[i];
+                let u = units[i];
                 if let Some(record) = cached(self.inputs, i) {
                     return Some((i, record.outputs.clone()?));
                 }

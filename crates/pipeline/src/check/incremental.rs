@@ -1,0 +1,1028 @@
+//! The incremental check: each proctor.toml deployment's result is kept in the cache
+//! ([`crate::cache`]) under a key that covers everything it depends on, and a later run
+//! gives it back instead of checking, rendering and validating the deployment again.
+//!
+//! - **When.** Full `proctor check` runs of a workspace with proctor.toml (no paths, no
+//!   `--base`, no editor buffers). Bundles are always loaded and analysed afresh (a hundred
+//!   bundles cost little); specs beside bundles and units synthesized for unused bundles are
+//!   always checked afresh.
+//! - **What.** One entry per `[[environment]]` and `[[service]]`: the spec stage's result
+//!   (findings, units, units that failed, counts) and, for each unit, what rendering and
+//!   validating it found ([`UnitRecord`]). The render stage puts a cached unit's findings
+//!   back at the unit's place, so a warm run reports exactly what a cold run reports, in
+//!   the same order.
+//! - **The key** covers this build of proctor, proctor.toml's text (deployments, selection,
+//!   waivers, limits), the date when a waiver expires, `.proctor/state.json`, the policies
+//!   that run, `--select`/`--ignore`, the specs beside bundles, the bundles' names, the
+//!   deployment's spec, every file of its bundle, and, for a service, every environment's
+//!   key and every environment bundle. Editing one spec re-checks its deployment; editing an
+//!   environment re-checks the services too (they read its outputs).
+//! - **Never trusted blindly.** An entry that does not decode, names an unknown code,
+//!   points outside its file or does not match the spec's units is a miss. A deployment
+//!   that a waiver names is never cached (a waiver's use is the run's, not the unit's).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::specs::SpecResult;
+use crate::bundle::Bundle;
+use crate::cache::{Cache, Key};
+use crate::config::Config;
+use crate::diag::{Diagnostic, Label, Severity};
+use crate::source::{Located, Source, SourceFile};
+use crate::stage::render::UnitRecord;
+use crate::template::render::StackOutputs;
+use crate::unit::{Failed, Rendered, Unit, UnitKind};
+
+/// What an environment that cannot be cached is keyed as: a deployment that reads it is not
+/// stored.
+const UNKEYED: &str = "unkeyed";
+
+/// How large the cache may grow before the least recently used entries are removed.
+pub const MAX_BYTES: u64 = 1 << 30;
+
+/// Whether a run uses the cache, and where it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CacheUse {
+    /// No cache (`--no-cache`; and everything but `proctor check`).
+    #[default]
+    Off,
+    /// `.proctor/cache` under the workspace root.
+    Default,
+    /// This folder (`--cache-dir`, `PROCTOR_CACHE_DIR`).
+    Dir(PathBuf),
+}
+
+/// What the cache did in a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheReport {
+    pub dir: PathBuf,
+    /// Deployments given back from the cache.
+    pub reused: usize,
+    /// Deployments checked (and stored).
+    pub checked: usize,
+    /// Why the cache was turned off during the run, to say once.
+    pub problem: Option<String>,
+}
+
+/// A deployment of proctor.toml: its place among the environments or the services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Job {
+    Environment(usize),
+    Service(usize),
+}
+
+/// The cache as one run uses it.
+pub(super) struct Session {
+    cache: Cache,
+    /// The workspace root: paths in entries are relative to it, so that a cache made in one
+    /// checkout serves another (a CI runner's).
+    root: PathBuf,
+    /// Each deployment's key, when it can be cached.
+    keys: HashMap<Job, Key>,
+    /// Each cacheable deployment's spec as read for its key: its name, path and SHA-256.
+    specs: HashMap<Job, (String, PathBuf, String)>,
+    /// The specs of the deployments given back, as read for their keys (a run reads them
+    /// again for inline suppressions).
+    pub(super) spec_sources: HashMap<String, Source>,
+    /// The files entries point into by name instead of holding their text.
+    known: HashMap<String, Source>,
+    /// Deployment, instance and service names that waivers name.
+    waived: Vec<String>,
+    /// Each environment's key (the keys of all, for a name given twice), by name.
+    env_keys: HashMap<String, String>,
+    /// Entries found, decoded, by deployment: taken by the spec stage.
+    hits: HashMap<Job, Hit>,
+    /// The deployments this run checks afresh, with what to store for them: where their
+    /// units are in `Outcome::units`, and their spec stage's result.
+    fresh: Vec<(Job, std::ops::Range<usize>, Stored)>,
+    reused: usize,
+    /// What the cache holds for each unit of `Outcome::units` so far, by position.
+    pub(super) cached: Vec<Option<Arc<UnitRecord>>>,
+    /// The policy verdicts of the cached units.
+    pub(super) verdicts: Vec<crate::policy::RuleVerdict>,
+}
+
+/// A deployment the cache had: its spec stage's result, its units' records, and its units'
+/// policy verdicts.
+pub(super) struct Hit {
+    pub(super) spec: SpecResult,
+    pub(super) records: Vec<Arc<UnitRecord>>,
+    pub(super) verdicts: Vec<crate::policy::RuleVerdict>,
+}
+
+/// What a deployment given back brings beside its spec stage's result: its units' records
+/// and their policy verdicts.
+pub(super) type Given = (Vec<Arc<UnitRecord>>, Vec<crate::policy::RuleVerdict>);
+
+/// What the spec stage gave for a deployment, kept to be stored with its units' records.
+pub(super) struct Stored {
+    diagnostics: Vec<Diagnostic>,
+    files: usize,
+    specs: usize,
+    checked_by: Vec<(PathBuf, PathBuf)>,
+    failed: Vec<Failed>,
+}
+
+impl Stored {
+    pub(super) fn of(r: &SpecResult) -> Stored {
+        Stored {
+            diagnostics: r.diagnostics.clone(),
+            files: r.files,
+            specs: r.specs,
+            checked_by: r.checked_by.clone(),
+            failed: r.failed.clone(),
+        }
+    }
+}
+
+/// What a run's keys are made of, besides each deployment's own files.
+pub(super) struct Inputs<'a> {
+    pub(super) config: &'a Config,
+    pub(super) policies: &'a [(String, String)],
+    pub(super) filter: &'a crate::diag::filter::CodeFilter,
+    pub(super) limits: &'a crate::limits::Limits,
+    pub(super) bundles: &'a HashMap<usize, (Bundle, Vec<Diagnostic>)>,
+    /// The bundle (catalog index) of each deployment this run checks.
+    pub(super) env_jobs: &'a [Option<usize>],
+    pub(super) svc_jobs: &'a [Option<usize>],
+    pub(super) templates: &'a [crate::stage::analyse::Analysed],
+    pub(super) policy_sources: Vec<Source>,
+}
+
+impl Session {
+    /// Opens the cache for a run and looks up every deployment, in parallel.
+    pub(super) fn open(dir: PathBuf, inputs: &Inputs) -> Session {
+        let cfg = inputs.config;
+        let cache = Cache::new(dir, MAX_BYTES);
+        let mut known: HashMap<String, Source> = HashMap::new();
+        let mut know = |s: &Source| {
+            known.insert(s.name().to_string(), s.clone());
+        };
+        know(&cfg.source);
+        inputs.policy_sources.iter().for_each(&mut know);
+        for (b, _) in inputs.bundles.values() {
+            if let Some(s) = &b.schema {
+                know(&s.source);
+            }
+            b.infrastructure.iter().for_each(|i| know(&i.manifest));
+            b.compatible_environments
+                .iter()
+                .for_each(|e| know(&e.source));
+        }
+        inputs.templates.iter().for_each(|t| know(&t.source));
+
+        let hashes: HashMap<usize, Option<String>> = inputs
+            .bundles
+            .par_iter()
+            .map(|(ix, (b, _))| (*ix, bundle_hash(&b.dir, inputs.limits)))
+            .collect();
+        let common = common_key(inputs);
+        let reading = |spec: &crate::source::At<PathBuf>| -> Option<Source> {
+            let path = cfg.root.join(&spec.value);
+            let shown = crate::paths::tidy(&spec.value.to_string_lossy());
+            let none = crate::files::Buffers::default();
+            crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()
+        };
+        let envs: Vec<(Job, Option<Source>, Option<Key>)> = (0..cfg.environments.len())
+            .into_par_iter()
+            .map(|i| {
+                let e = &cfg.environments[i];
+                let spec = reading(&e.spec);
+                let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
+                let key = match (&spec, bundle) {
+                    (Some(s), Some(h)) => Some(Key::of([
+                        common.hex().as_bytes(),
+                        b"environment",
+                        e.name.value.as_bytes(),
+                        s.name().as_bytes(),
+                        s.text().as_bytes(),
+                        h.as_bytes(),
+                    ])),
+                    _ => None,
+                };
+                (Job::Environment(i), spec, key)
+            })
+            .collect();
+        // What a service reads of the environments: the outputs every environment bundle
+        // declares (in its key), and the rendered outputs of the environments its instances
+        // are in (recorded in its entry with their keys, and compared when it is read).
+        let mut env_keys: HashMap<String, String> = HashMap::new();
+        for (job, _, key) in &envs {
+            let Job::Environment(i) = job else { continue };
+            let k = key.as_ref().map_or(UNKEYED, |k| k.hex());
+            env_keys
+                .entry(cfg.environments[*i].name.value.clone())
+                .and_modify(|all| all.push_str(&format!(" {k}")))
+                .or_insert_with(|| k.to_string());
+        }
+        let mut env_parts: Vec<String> = vec!["environment bundles".into()];
+        let mut env_bundles: Vec<String> = inputs
+            .bundles
+            .iter()
+            .filter(|(_, (b, _))| b.kind.is_environment())
+            .map(|(ix, (b, _))| {
+                let h = hashes
+                    .get(ix)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| "-".into());
+                format!("{} {h}", b.display)
+            })
+            .collect();
+        env_bundles.sort();
+        env_parts.extend(env_bundles);
+        let env_bundles = Key::of(env_parts.iter().map(|p| p.as_bytes()));
+        let services: Vec<(Job, Option<Source>, Option<Key>)> = (0..cfg.services.len())
+            .into_par_iter()
+            .map(|i| {
+                let s = &cfg.services[i];
+                let spec = reading(&s.spec);
+                let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
+                let key = match (&spec, bundle) {
+                    (Some(sp), Some(h)) => Some(Key::of([
+                        common.hex().as_bytes(),
+                        b"service",
+                        s.name.value.as_bytes(),
+                        sp.name().as_bytes(),
+                        sp.text().as_bytes(),
+                        h.as_bytes(),
+                        env_bundles.hex().as_bytes(),
+                    ])),
+                    _ => None,
+                };
+                (Job::Service(i), spec, key)
+            })
+            .collect();
+
+        let mut waived: Vec<String> = cfg
+            .waivers
+            .iter()
+            .map(|w| w.deployment.value.clone())
+            .collect();
+        waived.sort();
+        waived.dedup();
+        let mut session = Session {
+            cache,
+            root: cfg.root.clone(),
+            keys: HashMap::new(),
+            specs: HashMap::new(),
+            spec_sources: HashMap::new(),
+            known,
+            waived,
+            env_keys,
+            hits: HashMap::new(),
+            fresh: Vec::new(),
+            reused: 0,
+            cached: Vec::new(),
+            verdicts: Vec::new(),
+        };
+        let mut read: HashMap<Job, Source> = HashMap::new();
+        for (job, spec, key) in envs.into_iter().chain(services) {
+            let name = match job {
+                Job::Environment(i) => &cfg.environments[i].name.value,
+                Job::Service(i) => &cfg.services[i].name.value,
+            };
+            if let (Some(spec), Some(key)) = (spec, key)
+                && !session.is_waived(name)
+            {
+                let digest = crate::source::sha256(spec.text().as_bytes());
+                let id = (spec.name().to_string(), spec.path().to_path_buf(), digest);
+                session.specs.insert(job, id);
+                session.keys.insert(job, key);
+                read.insert(job, spec);
+            }
+        }
+        let found: Vec<(Job, Hit)> = session
+            .keys
+            .par_iter()
+            .filter_map(|(job, key)| {
+                let bytes = session.cache.get(key)?;
+                let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+                // The environments the deployment read must be as they were.
+                let same = entry
+                    .environments
+                    .iter()
+                    .all(|(name, key)| session.env_key(name) == key.as_str());
+                if !same {
+                    return None;
+                }
+                let hit = session.decode(read.get(job), entry)?;
+                let names = hit
+                    .spec
+                    .units
+                    .iter()
+                    .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
+                let waived = names.into_iter().any(|n| session.is_waived(n));
+                (!waived).then_some((*job, hit))
+            })
+            .collect();
+        // Only the specs of deployments given back are kept whole.
+        for (job, _) in &found {
+            if let Some(spec) = read.remove(job) {
+                session.spec_sources.insert(spec.name().to_string(), spec);
+            }
+        }
+        session.hits = found.into_iter().collect();
+        session
+    }
+
+    /// The key of the environment `name` (`unkeyed` when it cannot be cached, which no
+    /// entry matches; `none` when proctor.toml has no such environment).
+    fn env_key(&self, name: &str) -> &str {
+        match self.env_keys.get(name) {
+            Some(k) if k.split(' ').any(|k| k == "unkeyed") => UNKEYED,
+            Some(k) => k,
+            None => "none",
+        }
+    }
+
+    /// Whether a deployment whose units are `units` can be stored: no waiver names it, and
+    /// every environment it reads can be cached.
+    fn storable(&self, units: &[Unit]) -> bool {
+        let waived = units
+            .iter()
+            .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()))
+            .any(|n| self.is_waived(n));
+        let unkeyed = units
+            .iter()
+            .filter_map(|u| u.environment.as_deref())
+            .any(|e| self.env_key(e) == UNKEYED);
+        !waived && !unkeyed
+    }
+
+    fn is_waived(&self, name: &str) -> bool {
+        self.waived
+            .binary_search_by(|w| w.as_str().cmp(name))
+            .is_ok()
+    }
+
+    /// The cached result of `job`'s spec stage, with its units' records, when the cache has
+    /// it (taken: each is given once).
+    pub(super) fn take(&mut self, job: Job) -> Option<Hit> {
+        let hit = self.hits.remove(&job)?;
+        self.reused += 1;
+        Some(hit)
+    }
+
+    /// Notes a deployment checked afresh: its units are `units` of `Outcome::units`, and
+    /// `stored` what its spec stage found.
+    pub(super) fn checked(&mut self, job: Job, units: std::ops::Range<usize>, stored: Stored) {
+        if self.keys.contains_key(&job) {
+            self.fresh.push((job, units, stored));
+        }
+    }
+
+    /// Stores every deployment checked afresh, with its units' records (`records`, by
+    /// position in `Outcome::units`), in parallel; then says what the cache did.
+    pub(super) fn store(self, units: &[Unit], records: &[Option<UnitRecord>]) -> CacheReport {
+        let checked = self.fresh.len();
+        self.fresh.par_iter().for_each(|(job, range, stored)| {
+            let (Some(records), Some(units)) =
+                (records.get(range.clone()), units.get(range.clone()))
+            else {
+                return;
+            };
+            let Some(records) = records
+                .iter()
+                .map(Option::as_ref)
+                .collect::<Option<Vec<_>>>()
+            else {
+                return;
+            };
+            if !self.storable(units) {
+                return;
+            }
+            let spec = self.specs.get(job);
+            let entry = self.encode(spec, stored, units, &records);
+            if let (Some(key), Ok(bytes)) = (self.keys.get(job), serde_json::to_vec(&entry)) {
+                self.cache.put(key, &bytes);
+            }
+        });
+        CacheReport {
+            dir: self.cache.dir().to_path_buf(),
+            reused: self.reused,
+            checked,
+            problem: self.cache.problem(),
+        }
+    }
+
+    fn encode(
+        &self,
+        spec: Option<&(String, PathBuf, String)>,
+        stored: &Stored,
+        units_of: &[Unit],
+        records: &[&UnitRecord],
+    ) -> Entry {
+        let mut table = Table {
+            root: &self.root,
+            known: &self.known,
+            spec,
+            sources: Vec::new(),
+            index: HashMap::new(),
+        };
+        let diags = |ds: &[Diagnostic], t: &mut Table| -> Vec<DiagRec> {
+            ds.iter().map(|d| t.diag(d)).collect()
+        };
+        let spec_part = SpecRec {
+            diagnostics: diags(&stored.diagnostics, &mut table),
+            units: units_of.iter().map(UnitRec::of).collect(),
+            files: stored.files,
+            specs: stored.specs,
+            checked_by: stored
+                .checked_by
+                .iter()
+                .map(|(a, b)| (relative(&self.root, a), relative(&self.root, b)))
+                .collect(),
+            failed: stored.failed.iter().map(FailedRec::of).collect(),
+        };
+        let units = records
+            .iter()
+            .map(|r| RecordRec {
+                rendered: r.rendered.as_ref().map(RenderedRec::of),
+                render: diags(&r.render, &mut table),
+                validation: diags(&r.validation, &mut table),
+                verdicts: VerdictGroup::of(&r.verdicts),
+                known: r.known.clone(),
+                outputs: r.outputs.as_ref().map(OutputsRec::of),
+            })
+            .collect();
+        let mut environments: Vec<(String, String)> = units_of
+            .iter()
+            .filter(|u| u.kind != UnitKind::Environment)
+            .filter_map(|u| u.environment.as_ref())
+            .map(|name| (name.clone(), self.env_key(name).to_string()))
+            .collect();
+        environments.sort();
+        environments.dedup();
+        Entry {
+            sources: table.sources,
+            environments,
+            spec: spec_part,
+            units,
+        }
+    }
+
+    /// An entry as the run's values, when every part of it makes sense here.
+    fn decode(&self, spec: Option<&Source>, entry: Entry) -> Option<Hit> {
+        let sources: Vec<Source> = entry
+            .sources
+            .into_iter()
+            .map(|s| match s.text {
+                Some(text) => Some(SourceFile::new(s.name, self.root.join(s.path), text)),
+                None => match spec {
+                    Some(sp) if sp.name() == s.name => Some(sp.clone()),
+                    _ => self.known.get(&s.name).cloned(),
+                },
+            })
+            .collect::<Option<_>>()?;
+        let diags = |ds: Vec<DiagRec>| -> Option<Vec<Diagnostic>> {
+            ds.into_iter().map(|d| d.decode(&sources)).collect()
+        };
+        let s = entry.spec;
+        let units: Vec<Unit> = s
+            .units
+            .into_iter()
+            .map(UnitRec::decode)
+            .collect::<Option<_>>()?;
+        if units.len() != entry.units.len() {
+            return None;
+        }
+        let result = SpecResult {
+            diagnostics: diags(s.diagnostics)?,
+            units,
+            files: s.files,
+            specs: s.specs,
+            checked_by: s
+                .checked_by
+                .into_iter()
+                .map(|(a, b)| (self.root.join(a), self.root.join(b)))
+                .collect(),
+            failed: s
+                .failed
+                .into_iter()
+                .map(FailedRec::decode)
+                .collect::<Option<_>>()?,
+        };
+        let mut verdicts = Vec::new();
+        let mut records = Vec::with_capacity(entry.units.len());
+        for r in entry.units {
+            for g in r.verdicts {
+                g.decode(&mut verdicts)?;
+            }
+            records.push(Arc::new(UnitRecord {
+                rendered: match r.rendered {
+                    Some(x) => Some(x.decode()?),
+                    None => None,
+                },
+                render: diags(r.render)?,
+                validation: diags(r.validation)?,
+                // A cached unit's verdicts go straight to the run's (their order does not
+                // matter: the run sorts them), not through the render stage.
+                verdicts: Vec::new(),
+                known: r.known,
+                outputs: r.outputs.map(OutputsRec::decode),
+            }));
+        }
+        Some(Hit {
+            spec: result,
+            records,
+            verdicts,
+        })
+    }
+}
+
+/// The part of every key that is the run's, not a deployment's.
+fn common_key(inputs: &Inputs) -> Key {
+    let cfg = inputs.config;
+    let mut parts: Vec<Vec<u8>> = vec![
+        b"proctor check: one deployment".to_vec(),
+        build_id().into_bytes(),
+        cfg.source.text().as_bytes().to_vec(),
+    ];
+    // Waivers expire: a run on another day may judge them otherwise.
+    if !cfg.waivers.is_empty() {
+        parts.push(
+            crate::policy::waiver::Date::today()
+                .to_string()
+                .into_bytes(),
+        );
+    }
+    let state = crate::state::default_path(&cfg.root);
+    parts.push(std::fs::read(&state).unwrap_or_else(|_| b"(no state)".to_vec()));
+    for (name, sha) in inputs.policies {
+        parts.push(format!("policy {name} {sha}").into_bytes());
+    }
+    let filter = inputs.filter;
+    parts.push(format!("select {:?} ignore {:?}", filter.select, filter.ignore).into_bytes());
+    // The units a run has besides proctor.toml's share their names' space: specs beside
+    // bundles, and the units synthesized for bundles that no spec uses (named after them).
+    let mut bundles: Vec<String> = inputs
+        .bundles
+        .values()
+        .map(|(b, _)| {
+            format!(
+                "bundle {} {} {} {}",
+                b.display,
+                b.kind.describe(),
+                b.template_name,
+                b.has_pipeline()
+            )
+        })
+        .collect();
+    bundles.sort();
+    parts.extend(bundles.into_iter().map(String::into_bytes));
+    let mut beside: Vec<(String, Vec<u8>)> = inputs
+        .bundles
+        .values()
+        .flat_map(|(b, _)| super::discover::beside_specs(b))
+        .map(|(p, shown)| (shown, std::fs::read(&p).unwrap_or_default()))
+        .collect();
+    beside.sort();
+    beside.dedup();
+    for (shown, bytes) in beside {
+        parts.push(shown.into_bytes());
+        parts.push(bytes);
+    }
+    Key::of(parts.iter().map(Vec::as_slice))
+}
+
+/// What tells this build of proctor from another of the same version: the executable's size
+/// and modification time (a rebuild changes them).
+fn build_id() -> String {
+    let meta = std::env::current_exe().and_then(std::fs::metadata);
+    match meta {
+        Ok(m) => {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("build {} {modified}", m.len())
+        }
+        Err(_) => "build unknown".into(),
+    }
+}
+
+/// The SHA-256 of every file under a bundle's folder (names and contents), in name order;
+/// `None` when the folder cannot be read whole or holds more than the limits allow.
+fn bundle_hash(dir: &Path, limits: &crate::limits::Limits) -> Option<String> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, rel)) = stack.pop() {
+        for e in std::fs::read_dir(&d).ok()? {
+            let e = e.ok()?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rel = format!("{rel}/{name}");
+            let kind = e.file_type().ok()?;
+            if kind.is_dir() {
+                stack.push((e.path(), rel));
+            } else {
+                files.push((rel, e.path()));
+            }
+            if files.len() + stack.len() > limits.max_files {
+                return None;
+            }
+        }
+    }
+    files.sort();
+    let mut parts: Vec<Vec<u8>> = Vec::with_capacity(files.len() * 2);
+    for (rel, path) in files {
+        let meta = std::fs::metadata(&path).ok()?;
+        if meta.len() > limits.max_file_bytes {
+            return None;
+        }
+        parts.push(rel.into_bytes());
+        parts.push(if meta.is_file() {
+            std::fs::read(&path).ok()?
+        } else {
+            b"(not a file)".to_vec()
+        });
+    }
+    Some(Key::of(parts.iter().map(Vec::as_slice)).hex().to_string())
+}
+
+// --- The entry format (JSON; the key and the store's header say which build wrote it) ----
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    sources: Vec<SourceRec>,
+    /// The environments the deployment's units are in, with their keys when it was stored.
+    environments: Vec<(String, String)>,
+    spec: SpecRec,
+    /// One per unit of `spec.units`, in order.
+    units: Vec<RecordRec>,
+}
+
+/// A file a finding points into: by name when the run has it (the spec, proctor.toml, a
+/// bundle's files, a policy), else with its text (a rendered template).
+#[derive(Serialize, Deserialize)]
+struct SourceRec {
+    name: String,
+    path: PathBuf,
+    text: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SpecRec {
+    diagnostics: Vec<DiagRec>,
+    units: Vec<UnitRec>,
+    files: usize,
+    specs: usize,
+    checked_by: Vec<(PathBuf, PathBuf)>,
+    failed: Vec<FailedRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RecordRec {
+    rendered: Option<RenderedRec>,
+    render: Vec<DiagRec>,
+    validation: Vec<DiagRec>,
+    verdicts: Vec<VerdictGroup>,
+    known: Vec<(String, String)>,
+    outputs: Option<OutputsRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DiagRec {
+    code: String,
+    severity: String,
+    message: String,
+    primary: Option<LabelRec>,
+    labels: Vec<LabelRec>,
+    help: Option<String>,
+    related: Vec<DiagRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LabelRec {
+    source: usize,
+    start: usize,
+    end: usize,
+    message: Option<String>,
+}
+
+/// `path` relative to `root` when it is under it (joining gives it back either way).
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+/// Gives each source an entry's table a place, once.
+struct Table<'a> {
+    root: &'a Path,
+    known: &'a HashMap<String, Source>,
+    /// The deployment's spec: name, path, SHA-256.
+    spec: Option<&'a (String, PathBuf, String)>,
+    sources: Vec<SourceRec>,
+    /// By the source's address: one row per file.
+    index: HashMap<usize, usize>,
+}
+
+impl Table<'_> {
+    fn source(&mut self, s: &Source) -> usize {
+        let address = Arc::as_ptr(s) as usize;
+        if let Some(&i) = self.index.get(&address) {
+            return i;
+        }
+        let same = |k: &Source| {
+            k.name() == s.name()
+                && k.path() == s.path()
+                && (Arc::ptr_eq(k, s) || k.text() == s.text())
+        };
+        let spec = self.spec.is_some_and(|(name, path, sha)| {
+            name == s.name()
+                && path == s.path()
+                && *sha == crate::source::sha256(s.text().as_bytes())
+        });
+        let by_name = spec || self.known.get(s.name()).is_some_and(same);
+        self.sources.push(SourceRec {
+            name: s.name().to_string(),
+            path: relative(self.root, s.path()),
+            text: (!by_name).then(|| s.text().to_string()),
+        });
+        let i = self.sources.len() - 1;
+        self.index.insert(address, i);
+        i
+    }
+
+    fn label(&mut self, l: &Label) -> LabelRec {
+        LabelRec {
+            source: self.source(&l.at.source),
+            start: l.at.span.start,
+            end: l.at.span.end,
+            message: l.message.clone(),
+        }
+    }
+
+    fn diag(&mut self, d: &Diagnostic) -> DiagRec {
+        DiagRec {
+            code: d.code.id.to_string(),
+            severity: d.severity.as_str().to_string(),
+            message: d.message.clone(),
+            primary: d.primary.as_ref().map(|l| self.label(l)),
+            labels: d.labels.iter().map(|l| self.label(l)).collect(),
+            help: d.help.clone(),
+            related: d.related.iter().map(|r| self.diag(r)).collect(),
+        }
+    }
+}
+
+impl LabelRec {
+    fn decode(self, sources: &[Source]) -> Option<Label> {
+        let source = sources.get(self.source)?;
+        let text = source.text();
+        let fits = self.start <= self.end
+            && self.end <= text.len()
+            && text.is_char_boundary(self.start)
+            && text.is_char_boundary(self.end);
+        fits.then(|| Label {
+            at: Located {
+                source: source.clone(),
+                span: self.start..self.end,
+            },
+            message: self.message,
+        })
+    }
+}
+
+impl DiagRec {
+    fn decode(self, sources: &[Source]) -> Option<Diagnostic> {
+        let severity = match self.severity.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            "info" => Severity::Info,
+            _ => return None,
+        };
+        Some(Diagnostic {
+            code: crate::diag::codes::find(&self.code)?,
+            severity,
+            message: self.message,
+            primary: match self.primary {
+                Some(l) => Some(l.decode(sources)?),
+                None => None,
+            },
+            labels: self
+                .labels
+                .into_iter()
+                .map(|l| l.decode(sources))
+                .collect::<Option<_>>()?,
+            help: self.help,
+            related: self
+                .related
+                .into_iter()
+                .map(|r| r.decode(sources))
+                .collect::<Option<_>>()?,
+        })
+    }
+}
+
+fn kind_of(s: &str) -> Option<UnitKind> {
+    [
+        UnitKind::Environment,
+        UnitKind::ServiceInstance,
+        UnitKind::Pipeline,
+        UnitKind::Component,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+}
+
+/// A unit without its inputs: a cached unit is neither rendered nor validated again.
+#[derive(Serialize, Deserialize)]
+struct UnitRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    bundle: String,
+    spec: String,
+    environment: Option<String>,
+    stack: Option<String>,
+}
+
+impl UnitRec {
+    fn of(u: &Unit) -> UnitRec {
+        UnitRec {
+            kind: u.kind.as_str().into(),
+            name: u.name.clone(),
+            service: u.service.clone(),
+            bundle: u.bundle.clone(),
+            spec: u.spec.clone(),
+            environment: u.environment.clone(),
+            stack: u.stack.clone(),
+        }
+    }
+
+    fn decode(self) -> Option<Unit> {
+        Some(Unit {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            bundle: self.bundle,
+            spec: self.spec,
+            inputs: serde_json::Value::Null,
+            environment: self.environment,
+            origin: None,
+            stack: self.stack,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FailedRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    environment: Option<String>,
+    spec: String,
+}
+
+impl FailedRec {
+    fn of(f: &Failed) -> FailedRec {
+        FailedRec {
+            kind: f.kind.as_str().into(),
+            name: f.name.clone(),
+            service: f.service.clone(),
+            environment: f.environment.clone(),
+            spec: f.spec.clone(),
+        }
+    }
+
+    fn decode(self) -> Option<Failed> {
+        Some(Failed {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            environment: self.environment,
+            spec: self.spec,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct RenderedRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    template: String,
+    synthesized: bool,
+    spec: String,
+    template_name: String,
+    template_version: String,
+}
+
+impl RenderedRec {
+    fn of(r: &Rendered) -> RenderedRec {
+        RenderedRec {
+            kind: r.kind.as_str().into(),
+            name: r.name.clone(),
+            service: r.service.clone(),
+            template: r.template.clone(),
+            synthesized: r.synthesized,
+            spec: r.spec.clone(),
+            template_name: r.template_name.clone(),
+            template_version: r.template_version.clone(),
+        }
+    }
+
+    fn decode(self) -> Option<Rendered> {
+        Some(Rendered {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            template: self.template,
+            text: String::new(),
+            synthesized: self.synthesized,
+            spec: self.spec,
+            context: serde_json::Value::Null,
+            template_name: self.template_name,
+            template_version: self.template_version,
+        })
+    }
+}
+
+/// A unit's verdicts of one policy on one document: (rule, status) pairs.
+#[derive(Serialize, Deserialize)]
+struct VerdictGroup {
+    data: String,
+    deployment: String,
+    policy: String,
+    rules: Vec<(String, char)>,
+}
+
+fn status_letter(s: crate::policy::eval::Status) -> char {
+    use crate::policy::eval::Status;
+    match s {
+        Status::Pass => 'P',
+        Status::Fail => 'F',
+        Status::Skip => 'S',
+    }
+}
+
+impl VerdictGroup {
+    fn of(verdicts: &[crate::policy::RuleVerdict]) -> Vec<VerdictGroup> {
+        let mut groups: Vec<VerdictGroup> = Vec::new();
+        for v in verdicts {
+            let rule = (v.rule.clone(), status_letter(v.status));
+            match groups.last_mut() {
+                Some(g)
+                    if g.data == v.data && g.deployment == v.deployment && g.policy == v.policy =>
+                {
+                    g.rules.push(rule)
+                }
+                _ => groups.push(VerdictGroup {
+                    data: v.data.clone(),
+                    deployment: v.deployment.clone(),
+                    policy: v.policy.clone(),
+                    rules: vec![rule],
+                }),
+            }
+        }
+        groups
+    }
+
+    fn decode(self, into: &mut Vec<crate::policy::RuleVerdict>) -> Option<()> {
+        use crate::policy::eval::Status;
+        for (rule, letter) in self.rules {
+            let status = [Status::Pass, Status::Fail, Status::Skip]
+                .into_iter()
+                .find(|s| status_letter(*s) == letter)?;
+            into.push(crate::policy::RuleVerdict {
+                data: self.data.clone(),
+                deployment: self.deployment.clone(),
+                policy: self.policy.clone(),
+                rule,
+                status,
+            });
+        }
+        Some(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutputsRec {
+    path: String,
+    known: Vec<(String, String)>,
+    declared: Option<Vec<String>>,
+}
+
+impl OutputsRec {
+    fn of(o: &StackOutputs) -> OutputsRec {
+        OutputsRec {
+            path: o.path.clone(),
+            known: o.known.clone(),
+            declared: o.declared.clone(),
+        }
+    }
+
+    fn decode(self) -> StackOutputs {
+        StackOutputs {
+            path: self.path,
+            known: self.known,
+            declared: self.declared,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The incremental check (issue 23), end to end with the real binary: a run that reuses the
+//! cache reports exactly what a run without it reports, in the same order, with the same
+//! exit code; each kind of input, changed, is not served from the cache; a damaged or
+//! unusable cache is never trusted.
+
+use std::path::Path;
+
+use crate::support::{edit, proctor_env, root, workspace};
+
+/// `proctor check ARGS` in `dir` with the cache in `cache`: (exit code, stdout, stderr).
+fn check(dir: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    let env = [
+        ("PROCTOR_CACHE_DIR".to_string(), cache.display().to_string()),
+        ("PROCTOR_TODAY".to_string(), "2026-06-01".to_string()),
+    ];
+    let run = proctor_env(dir, &all, &env);
+    (run.code, run.stdout, run.stderr)
+}
+
+/// Adds a comment line at the end of `dir/rel`: a change of text, not of meaning.
+fn append(dir: &Path, rel: &str) {
+    let path = dir.join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n# edited\n")).unwrap();
+}
+
+/// The human report without its timing.
+fn untimed(text: &str) -> String {
+    let re = regex::Regex::new(r" in [0-9.]+ m?s").unwrap();
+    re.replace_all(text, "").into_owned()
+}
+
+/// How many deployments the run says it reused, and out of how many.
+fn reused(stderr: &str) -> Option<(usize, usize)> {
+    let re = regex::Regex::new(r"proctor: (\d+) of (\d+) deployments unchanged").unwrap();
+    let c = re.captures(stderr)?;
+    Some((c[1].parse().unwrap(), c[2].parse().unwrap()))
+}
+
+/// Asserts that a run with the cache reports what a run without it reports (JSON and
+/// human), and returns what the cached run said it reused.
+fn same_as_without_cache(dir: &Path, cache: &Path, args: &[&str]) -> Option<(usize, usize)> {
+    let mut json = vec!["--format", "json"];
+    json.extend_from_slice(args);
+    let (code, warm, stderr) = check(dir, cache, &json);
+    let mut cold_args = json.clone();
+    cold_args.push("--no-cache");
+    let (cold_code, cold, _) = check(dir, cache, &cold_args);
+    assert_eq!(warm, cold, "{}", dir.display());
+    assert_eq!(code, cold_code, "{}", dir.display());
+    let (_, warm_human, _) = check(dir, cache, args);
+    let mut human_args = args.to_vec();
+    human_args.push("--no-cache");
+    let (_, cold_human, _) = check(dir, cache, &human_args);
+    assert_eq!(
+        untimed(&warm_human),
+        untimed(&cold_human),
+        "{}",
+        dir.display()
+    );
+    reused(&stderr)
+}
+
+/// Every case workspace of the fixtures (findings of every stage: inputs, rendering,
+/// CloudFormation, policies, waivers, suppressions, broken files) reports the same from
+/// the cache as without it.
+#[test]
+fn every_case_workspace_reports_the_same_from_the_cache() {
+    let mut cases = 0;
+    let mut served = 0;
+    for e in std::fs::read_dir(root().join("fixtures/cases")).unwrap() {
+        let dir = e.unwrap().path();
+        if !dir.join("proctor.toml").exists() {
+            continue;
+        }
+        cases += 1;
+        let cache = tempfile::tempdir().unwrap();
+        let (code, cold, _) = check(&dir, cache.path(), &["--format", "json"]);
+        let (warm_code, warm, stderr) = check(&dir, cache.path(), &["--format", "json"]);
+        assert_eq!((code, &cold), (warm_code, &warm), "{}", dir.display());
+        if let Some((n, of)) = reused(&stderr) {
+            assert!(n > 0 && n <= of, "{stderr}");
+            served += 1;
+        }
+    }
+    assert!(cases >= 40, "{cases} case workspaces");
+    // The others are the ones the cache leaves alone: waived deployments, unreadable specs,
+    // unresolved templates, an unusable proctor.toml.
+    assert!(
+        served >= 30,
+        "{served} of {cases} cases served from the cache"
+    );
+}
+
+/// A generated workspace with input errors and policy violations, several render batches:
+/// the warm run reuses everything and reports the same; after one spec is edited, only
+/// its deployment is checked again and the report is what a run without the cache gives:
+/// the cold run's findings plus the new one.
+#[test]
+fn after_one_edit_only_that_deployment_is_checked_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let gen_run = std::process::Command::new("python3")
+        .arg(root().join("scripts/gen-workspace"))
+        .arg("--out")
+        .arg(tmp.path())
+        .args(["--bundles", "8", "--specs", "300", "--resources", "5"])
+        .args([
+            "--violations",
+            "0.3",
+            "--type-errors",
+            "0.1",
+            "--seed",
+            "11",
+        ])
+        .output()
+        .unwrap();
+    assert!(gen_run.status.success(), "{gen_run:?}");
+    let ws = tmp.path();
+    let (_, cold, stderr) = check(ws, cache.path(), &["--format", "json"]);
+    assert_eq!(reused(&stderr), None, "nothing to reuse yet: {stderr}");
+    assert_eq!(
+        same_as_without_cache(ws, cache.path(), &[]),
+        Some((300, 300))
+    );
+    let findings = |json: &str| -> usize {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v["diagnostics"].as_array().unwrap().len()
+    };
+    assert!(findings(&cold) > 20, "{cold}");
+
+    // A wrong-typed value in one service spec.
+    let spec = std::fs::read_dir(ws.join("specs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("ServiceSpec"))
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("log_retention_days: ")
+        })
+        .expect("a service spec with log_retention_days");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let at = text.find("log_retention_days: ").unwrap() + "log_retention_days: ".len();
+    let end = at + text[at..].find('\n').unwrap();
+    std::fs::write(&spec, format!("{}many{}", &text[..at], &text[end..])).unwrap();
+    let (_, _, stderr) = check(ws, cache.path(), &["--format", "json"]);
+    assert_eq!(reused(&stderr), Some((299, 300)), "{stderr}");
+    assert_eq!(
+        same_as_without_cache(ws, cache.path(), &[]),
+        Some((300, 300))
+    );
+    let (_, after, _) = check(ws, cache.path(), &["--format", "json"]);
+    assert!(
+        findings(&after) > findings(&cold),
+        "the new finding is reported"
+    );
+}
+
+/// Each kind of input the deployments depend on, changed once: the runs that follow do not
+/// reuse what it changed, and report what a run without the cache reports.
+#[test]
+fn each_kind_of_input_changed_is_checked_again() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path();
+    check(dir, c, &[]);
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+
+    type Flip = (&'static str, Box<dyn Fn(&Path)>, usize);
+    let flips: Vec<Flip> = vec![
+        (
+            "a service spec",
+            Box::new(|d| edit(d, "specs/payments.yaml", "port: 8080", "port: 8081")),
+            2,
+        ),
+        (
+            // payments has an instance in dev: it reads dev's outputs.
+            "an environment spec",
+            Box::new(|d| edit(d, "specs/dev.yaml", "payments-dev", "payments-dev2")),
+            1,
+        ),
+        (
+            "a service template",
+            Box::new(|d| {
+                append(
+                    d,
+                    "templates/payments-svc/v1/instance_infrastructure/cloudformation.yaml",
+                )
+            }),
+            2,
+        ),
+        (
+            "an environment schema",
+            Box::new(|d| append(d, "templates/fargate-env/v1/schema/schema.yaml")),
+            0,
+        ),
+        (
+            "a policy",
+            Box::new(|d| append(d, "policies/acme.guard")),
+            0,
+        ),
+        ("proctor.toml", Box::new(|d| append(d, "proctor.toml")), 0),
+        (
+            "the deployed stacks' state",
+            Box::new(|d| {
+                std::fs::create_dir_all(d.join(".proctor")).unwrap();
+                std::fs::write(d.join(".proctor/state.json"), "{}").unwrap();
+            }),
+            0,
+        ),
+    ];
+    for (what, flip, left) in flips {
+        flip(dir);
+        let (_, _, stderr) = check(dir, c, &[]);
+        let got = reused(&stderr).map_or(0, |(n, _)| n);
+        assert_eq!(got, left, "after changing {what}: {stderr}");
+        assert_eq!(
+            same_as_without_cache(dir, c, &[]),
+            Some((3, 3)),
+            "after changing {what}"
+        );
+    }
+    // The codes a run reports are part of the key.
+    let (_, _, stderr) = check(dir, c, &["--ignore", "C"]);
+    assert_eq!(reused(&stderr), None, "--ignore: {stderr}");
+    assert_eq!(
+        same_as_without_cache(dir, c, &["--ignore", "C"]),
+        Some((3, 3))
+    );
+}
+
+/// Entries overwritten with garbage, truncated or emptied are misses, never findings; the
+/// run rewrites them.
+#[test]
+fn a_damaged_cache_is_never_trusted() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path();
+    let (_, cold, _) = check(dir, c, &["--format", "json"]);
+    let mut entries = Vec::new();
+    for shard in std::fs::read_dir(c.join("entries")).unwrap() {
+        for e in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            entries.push(e.unwrap().path());
+        }
+    }
+    assert_eq!(entries.len(), 3);
+    let whole = std::fs::read(&entries[0]).unwrap();
+    std::fs::write(&entries[0], &whole[..whole.len() / 2]).unwrap();
+    let mut flipped = std::fs::read(&entries[1]).unwrap();
+    let last = flipped.len() - 2;
+    flipped[last] ^= 0x20;
+    std::fs::write(&entries[1], flipped).unwrap();
+    std::fs::write(&entries[2], b"").unwrap();
+    let (_, warm, stderr) = check(dir, c, &["--format", "json"]);
+    assert_eq!(reused(&stderr), None, "{stderr}");
+    assert_eq!(warm, cold);
+    let (_, again, stderr) = check(dir, c, &["--format", "json"]);
+    assert_eq!(reused(&stderr), Some((3, 3)), "rewritten: {stderr}");
+    assert_eq!(again, cold);
+}
+
+/// A cache folder that cannot be written (here, a file where the folder should be) is said
+/// once, and the run goes on without it, with the same findings and exit code.
+#[test]
+fn an_unusable_cache_folder_is_said_once() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let blocked = ws.path().join("not-a-folder");
+    std::fs::write(&blocked, "a file").unwrap();
+    let (code, out, stderr) = check(dir, &blocked, &["--format", "json"]);
+    let fresh = tempfile::tempdir().unwrap();
+    let (cold_code, cold, _) = check(dir, fresh.path(), &["--format", "json", "--no-cache"]);
+    assert_eq!((code, out), (cold_code, cold));
+    assert_eq!(
+        stderr.matches("warning: the cache folder").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("goes on without it"), "{stderr}");
+}
+
+/// `proctor cache clean` empties the folder; the next run checks everything again.
+#[test]
+fn cache_clean_empties_the_cache() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().to_str().unwrap();
+    check(dir, cache.path(), &[]);
+    let clean = proctor_env(dir, &["cache", "clean", "--cache-dir", c], &[]);
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert!(
+        clean.stdout.starts_with("removed 3 entries"),
+        "{}",
+        clean.stdout
+    );
+    let (_, _, stderr) = check(dir, cache.path(), &[]);
+    assert_eq!(reused(&stderr), None, "{stderr}");
+    // Without --cache-dir: the workspace's own `.proctor/cache`.
+    let run = crate::support::proctor(dir, &["check", "--cache-dir", ".proctor/cache"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(dir.join(".proctor/cache/entries").is_dir());
+    let default = [("PROCTOR_CACHE_DIR".to_string(), String::new())];
+    let clean = proctor_env(dir, &["cache", "clean"], &default);
+    assert!(
+        clean.stdout.starts_with("removed 3 entries"),
+        "{}",
+        clean.stdout
+    );
+}
