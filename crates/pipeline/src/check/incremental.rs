@@ -28,6 +28,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::entry_parts::{OutputsRec, VerdictGroup};
 use super::specs::SpecResult;
 use crate::bundle::Bundle;
 use crate::cache::{Cache, Key};
@@ -35,7 +36,6 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{Located, Source, SourceFile};
 use crate::stage::render::UnitRecord;
-use crate::template::render::StackOutputs;
 use crate::unit::{Failed, Rendered, Unit, UnitKind};
 
 /// What an environment that cannot be cached is keyed as: a deployment that reads it is not
@@ -211,15 +211,7 @@ impl Session {
         // What a service reads of the environments: the outputs every environment bundle
         // declares (in its key), and the rendered outputs of the environments its instances
         // are in (recorded in its entry with their keys, and compared when it is read).
-        let mut env_keys: HashMap<String, String> = HashMap::new();
-        for (job, _, key) in &envs {
-            let Job::Environment(i) = job else { continue };
-            let k = key.as_ref().map_or(UNKEYED, |k| k.hex());
-            env_keys
-                .entry(cfg.environments[*i].name.value.clone())
-                .and_modify(|all| all.push_str(&format!(" {k}")))
-                .or_insert_with(|| k.to_string());
-        }
+        let env_keys = env_keys_by_name(cfg, &envs);
         let mut env_parts: Vec<String> = vec!["environment bundles".into()];
         let mut env_bundles: Vec<String> = inputs
             .bundles
@@ -297,30 +289,7 @@ impl Session {
                 read.insert(job, spec);
             }
         }
-        let found: Vec<(Job, Hit)> = session
-            .keys
-            .par_iter()
-            .filter_map(|(job, key)| {
-                let bytes = session.cache.get(key)?;
-                let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-                // The environments the deployment read must be as they were.
-                let same = entry
-                    .environments
-                    .iter()
-                    .all(|(name, key)| session.env_key(name) == key.as_str());
-                if !same {
-                    return None;
-                }
-                let hit = session.decode(read.get(job), entry)?;
-                let names = hit
-                    .spec
-                    .units
-                    .iter()
-                    .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
-                let waived = names.into_iter().any(|n| session.is_waived(n));
-                (!waived).then_some((*job, hit))
-            })
-            .collect();
+        let found = session.lookup(&read);
         // Only the specs of deployments given back are kept whole.
         for (job, _) in &found {
             if let Some(spec) = read.remove(job) {
@@ -353,6 +322,33 @@ impl Session {
             .filter_map(|u| u.environment.as_deref())
             .any(|e| self.env_key(e) == UNKEYED);
         !waived && !unkeyed
+    }
+
+    /// Every deployment the cache has, decoded, and whose environments are as they were.
+    fn lookup(&self, read: &HashMap<Job, Source>) -> Vec<(Job, Hit)> {
+        self.keys
+            .par_iter()
+            .filter_map(|(job, key)| {
+                let bytes = self.cache.get(key)?;
+                let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+                // The environments the deployment read must be as they were.
+                let same = entry
+                    .environments
+                    .iter()
+                    .all(|(name, key)| self.env_key(name) == key.as_str());
+                if !same {
+                    return None;
+                }
+                let hit = self.decode(read.get(job), entry)?;
+                let names = hit
+                    .spec
+                    .units
+                    .iter()
+                    .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
+                let waived = names.into_iter().any(|n| self.is_waived(n));
+                (!waived).then_some((*job, hit))
+            })
+            .collect()
     }
 
     fn is_waived(&self, name: &str) -> bool {
@@ -534,6 +530,23 @@ impl Session {
             verdicts,
         })
     }
+}
+
+/// Each environment's key by name (the keys of all, for a name given twice).
+fn env_keys_by_name(
+    cfg: &Config,
+    envs: &[(Job, Option<Source>, Option<Key>)],
+) -> HashMap<String, String> {
+    let mut env_keys: HashMap<String, String> = HashMap::new();
+    for (job, _, key) in envs {
+        let Job::Environment(i) = job else { continue };
+        let k = key.as_ref().map_or(UNKEYED, |k| k.hex());
+        env_keys
+            .entry(cfg.environments[*i].name.value.clone())
+            .and_modify(|all| all.push_str(&format!(" {k}")))
+            .or_insert_with(|| k.to_string());
+    }
+    env_keys
 }
 
 /// The part of every key that is the run's, not a deployment's.
@@ -941,88 +954,5 @@ impl RenderedRec {
             template_name: self.template_name,
             template_version: self.template_version,
         })
-    }
-}
-
-/// A unit's verdicts of one policy on one document: (rule, status) pairs.
-#[derive(Serialize, Deserialize)]
-struct VerdictGroup {
-    data: String,
-    deployment: String,
-    policy: String,
-    rules: Vec<(String, char)>,
-}
-
-fn status_letter(s: crate::policy::eval::Status) -> char {
-    use crate::policy::eval::Status;
-    match s {
-        Status::Pass => 'P',
-        Status::Fail => 'F',
-        Status::Skip => 'S',
-    }
-}
-
-impl VerdictGroup {
-    fn of(verdicts: &[crate::policy::RuleVerdict]) -> Vec<VerdictGroup> {
-        let mut groups: Vec<VerdictGroup> = Vec::new();
-        for v in verdicts {
-            let rule = (v.rule.clone(), status_letter(v.status));
-            match groups.last_mut() {
-                Some(g)
-                    if g.data == v.data && g.deployment == v.deployment && g.policy == v.policy =>
-                {
-                    g.rules.push(rule)
-                }
-                _ => groups.push(VerdictGroup {
-                    data: v.data.clone(),
-                    deployment: v.deployment.clone(),
-                    policy: v.policy.clone(),
-                    rules: vec![rule],
-                }),
-            }
-        }
-        groups
-    }
-
-    fn decode(self, into: &mut Vec<crate::policy::RuleVerdict>) -> Option<()> {
-        use crate::policy::eval::Status;
-        for (rule, letter) in self.rules {
-            let status = [Status::Pass, Status::Fail, Status::Skip]
-                .into_iter()
-                .find(|s| status_letter(*s) == letter)?;
-            into.push(crate::policy::RuleVerdict {
-                data: self.data.clone(),
-                deployment: self.deployment.clone(),
-                policy: self.policy.clone(),
-                rule,
-                status,
-            });
-        }
-        Some(())
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct OutputsRec {
-    path: String,
-    known: Vec<(String, String)>,
-    declared: Option<Vec<String>>,
-}
-
-impl OutputsRec {
-    fn of(o: &StackOutputs) -> OutputsRec {
-        OutputsRec {
-            path: o.path.clone(),
-            known: o.known.clone(),
-            declared: o.declared.clone(),
-        }
-    }
-
-    fn decode(self) -> StackOutputs {
-        StackOutputs {
-            path: self.path,
-            known: self.known,
-            declared: self.declared,
-        }
     }
 }

@@ -19,6 +19,7 @@ use crate::unit::{Rendered, Unit};
 
 mod affected;
 mod discover;
+mod entry_parts;
 mod incremental;
 mod plain;
 mod specs;
