@@ -83,6 +83,11 @@ impl Cache {
         self.dir.join("entries").join(&key.0[..2]).join(&key.0)
     }
 
+    /// Whether the folder has ever held an entry (a first run need not look any up).
+    pub fn has_entries(&self) -> bool {
+        self.dir.join("entries").is_dir()
+    }
+
     /// Why the cache was turned off during this run, if it was (to say once).
     pub fn problem(&self) -> Option<String> {
         self.problem.lock().ok().and_then(|p| p.clone())
@@ -110,7 +115,10 @@ impl Cache {
             .read(true)
             .write(true)
             .open(&path)
-            .or_else(|_| std::fs::File::open(&path))
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Err(e),
+                _ => std::fs::File::open(&path),
+            })
             .ok()?;
         let len = file.metadata().map_or(0, |m| m.len() as usize);
         let mut bytes = Vec::with_capacity(len + 1);
@@ -157,19 +165,17 @@ impl Cache {
     fn write(&self, key: &Key, payload: &[u8]) -> std::io::Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let path = self.entry_path(key);
-        let tmp_dir = self.dir.join("tmp");
-        std::fs::create_dir_all(&tmp_dir)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = tmp_dir.join(format!("{}-{}-{n}", key.0, std::process::id()));
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = PID.get_or_init(std::process::id);
+        let tmp = (self.dir.join("tmp")).join(format!("{}-{pid}-{n}", key.0));
         let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            // Folders are made when a write finds them missing, not checked on every write.
+            let mut f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
             // No fsync: a cache is not a record of anything. An entry that a crash left
             // short or garbled fails the header's length and checksum, and is a miss.
             f.write_all(&encode(key, payload))?;
-            std::fs::rename(&tmp, &path)
+            with_folder(&path, || std::fs::rename(&tmp, &path))
         })();
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -225,6 +231,20 @@ impl Cache {
             }
         }
         Ok(cleaned)
+    }
+}
+
+/// Runs `op` on `path`; when the folder `path` goes in is missing, makes it and runs `op`
+/// again.
+fn with_folder<T>(path: &Path, op: impl Fn() -> std::io::Result<T>) -> std::io::Result<T> {
+    match op() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            op()
+        }
+        other => other,
     }
 }
 

@@ -289,7 +289,10 @@ impl Session {
                 read.insert(job, spec);
             }
         }
-        let found = session.lookup(&read);
+        let found = match session.cache.has_entries() {
+            true => session.lookup(&read),
+            false => Vec::new(),
+        };
         // Only the specs of deployments given back are kept whole.
         for (job, _) in &found {
             if let Some(spec) = read.remove(job) {
@@ -377,28 +380,27 @@ impl Session {
     /// position in `Outcome::units`), in parallel; then says what the cache did.
     pub(super) fn store(self, units: &[Unit], records: &[Option<UnitRecord>]) -> CacheReport {
         let checked = self.fresh.len();
-        self.fresh.par_iter().for_each(|(job, range, stored)| {
-            let (Some(records), Some(units)) =
-                (records.get(range.clone()), units.get(range.clone()))
-            else {
-                return;
-            };
-            let Some(records) = records
-                .iter()
-                .map(Option::as_ref)
-                .collect::<Option<Vec<_>>>()
-            else {
-                return;
-            };
-            if !self.storable(units) {
-                return;
-            }
-            let spec = self.specs.get(job);
-            let entry = self.encode(spec, stored, units, &records);
-            if let (Some(key), Ok(bytes)) = (self.keys.get(job), serde_json::to_vec(&entry)) {
+        // Encoded in parallel, written by one thread: parallel file creation in the same
+        // folders only contends in the kernel.
+        for chunk in self.fresh.chunks(512) {
+            let encoded: Vec<(&Key, Vec<u8>)> = chunk
+                .par_iter()
+                .filter_map(|(job, range, stored)| {
+                    let records = records.get(range.clone())?;
+                    let units = units.get(range.clone())?;
+                    let records: Vec<&UnitRecord> =
+                        records.iter().map(Option::as_ref).collect::<Option<_>>()?;
+                    if !self.storable(units) {
+                        return None;
+                    }
+                    let entry = self.encode(self.specs.get(job), stored, units, &records);
+                    Some((self.keys.get(job)?, serde_json::to_vec(&entry).ok()?))
+                })
+                .collect();
+            for (key, bytes) in encoded {
                 self.cache.put(key, &bytes);
             }
-        });
+        }
         CacheReport {
             dir: self.cache.dir().to_path_buf(),
             reused: self.reused,

@@ -681,7 +681,7 @@ impl<'a> Run<'a> {
         found.extend(validation);
         stage::dedup(&mut found);
         out.diagnostics.extend(found);
-        out.rendered = rendering.units.into_iter().map(|u| u.rendered).collect();
+        out.rendered = rendering.rendered;
         if self.opts.slim {
             // Rendered and validated: the inputs (and the spec texts their origins hold)
             // are read by nothing after this.

@@ -4,7 +4,7 @@
 //! are rendered with inputs synthesized from their schema. Only rendering happens here:
 //! whether the CloudFormation is valid is the validation stage's question.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -98,16 +98,21 @@ pub struct RenderedUnit {
     pub known: Vec<(String, String)>,
     /// The unit's position in the stage's list (`Inputs::units`, then synthesized units).
     pub index: usize,
-    /// The cache's record of this unit, which stands for rendering and validating it.
-    pub cached: Option<Arc<UnitRecord>>,
 }
 
 /// What the render stage produced.
 #[derive(Default)]
 pub struct Rendering {
-    /// Units that rendered, environments first. Those that failed to render are left out
-    /// (their diagnostics say why).
-    pub units: Vec<RenderedUnit>,
+    /// While the stage runs: the units rendered here (not the cached ones) that rendered,
+    /// environments first; `rendered` takes what they rendered to when it is done.
+    units: Vec<RenderedUnit>,
+    /// What every unit that rendered rendered to, cached ones included, in the units' order
+    /// (environments first). Those that failed to render are left out (their diagnostics
+    /// say why).
+    pub rendered: Vec<Rendered>,
+    /// Each fresh unit's findings, by its index, in the order they were found.
+    render_by_unit: Vec<(usize, Vec<Diagnostic>)>,
+    validation_by_unit: Vec<(usize, Vec<Diagnostic>)>,
     pub diagnostics: Vec<Diagnostic>,
     /// The validation findings, when `Inputs::validate` was given.
     pub validation: Vec<Diagnostic>,
@@ -119,94 +124,115 @@ pub struct Rendering {
     pub records: Vec<Option<UnitRecord>>,
 }
 
-/// Renders every unit of `inputs` with the templates the analysis stage read.
+/// Renders every unit of `inputs` with the templates the analysis stage read. Cached units
+/// are not rendered: their records stand in for them where the results are put in order.
 pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
     let stage = Stage {
         inputs,
         templates,
         renderer: render::Renderer::new(inputs.limits.render()),
-        nowhere: crate::source::SourceFile::new("", "", String::new()),
     };
     let synthesized = synthesized_units(inputs.bundles, inputs.units);
     let units: Vec<&Unit> = inputs.units.iter().chain(&synthesized).collect();
     let units = &units;
-    let of_kind = |kind| -> Vec<usize> {
+    let every = |kind| -> Vec<usize> {
         (0..units.len())
             .filter(|&i| units[i].kind == kind)
             .collect()
+    };
+    let fresh = |all: &[usize]| -> Vec<usize> {
+        let fresh = all.iter().filter(|&&i| cached(inputs, i).is_none());
+        fresh.copied().collect()
     };
     let mut out = Rendering::default();
     if inputs.record {
         out.records = vec![None; inputs.units.len()];
     }
 
-    let environments = of_kind(UnitKind::Environment);
-    let results = environments
+    let environments = every(UnitKind::Environment);
+    let results = fresh(&environments)
         .par_iter()
         .map(|&i| {
             let u = units[i];
-            stage.one(i, u, Role::Environment, || stage.environment_context(u))
-        })
-        .collect();
-    let rendered = out.keep(results, inputs);
-    let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
-    stage.settle(&mut out, rendered);
-
-    let instances = of_kind(UnitKind::ServiceInstance);
-    let first_instance = out.units.len();
-    for batch in instances.chunks(BATCH) {
-        let results = batch
-            .par_iter()
-            .map(|&i| {
-                let u = units[i];
-                stage.one(i, u, Role::ServiceInstance, || {
-                    stage.instance_context(u, &env_outputs)
-                })
-            })
-            .collect();
-        let rendered = out.keep(results, inputs);
-        stage.settle(&mut out, rendered);
-    }
-    // What a pipeline reads of its instances: their Outputs, by (service, name). Owned, so
-    // that each batch of pipelines is validated (and dropped) before the next renders.
-    let instance_outputs: InstanceOutputs = out.units[first_instance..]
-        .iter()
-        .map(|r| {
             (
-                (r.unit.service.clone(), r.unit.name.clone()),
-                r.known.clone(),
+                i,
+                stage.render_one(i, u, stage.environment_context(u), Role::Environment),
             )
         })
         .collect();
-    let instance_units: Vec<&Unit> = instances.iter().map(|&i| units[i]).collect();
-    let pipelines = of_kind(UnitKind::Pipeline);
-    for batch in pipelines.chunks(BATCH) {
+    let rendered = out.keep(results);
+    let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
+    stage.settle(&mut out, rendered);
+
+    let instances = every(UnitKind::ServiceInstance);
+    let first_instance = out.units.len();
+    for batch in fresh(&instances).chunks(BATCH) {
         let results = batch
             .par_iter()
             .map(|&i| {
                 let u = units[i];
-                stage.one(i, u, Role::Pipeline, || {
-                    stage.pipeline_context(u, &instance_units, &instance_outputs, &env_outputs)
-                })
+                let ctx = stage.instance_context(u, &env_outputs);
+                (i, stage.render_one(i, u, ctx, Role::ServiceInstance))
             })
             .collect();
-        let rendered = out.keep(results, inputs);
+        let rendered = out.keep(results);
+        stage.settle(&mut out, rendered);
+    }
+    let instance_outputs =
+        instance_outputs(inputs, units, &instances, &out.units[first_instance..]);
+    let instance_units: Vec<&Unit> = instances.iter().map(|&i| units[i]).collect();
+    for batch in fresh(&every(UnitKind::Pipeline)).chunks(BATCH) {
+        let results = batch
+            .par_iter()
+            .map(|&i| {
+                let u = units[i];
+                let ctx =
+                    stage.pipeline_context(u, &instance_units, &instance_outputs, &env_outputs);
+                (i, stage.render_one(i, u, ctx, Role::Pipeline))
+            })
+            .collect();
+        let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
     }
 
-    let components = of_kind(UnitKind::Component);
-    for batch in components.chunks(BATCH) {
+    for batch in fresh(&every(UnitKind::Component)).chunks(BATCH) {
         let results = batch
             .par_iter()
             .map(|&i| {
                 let u = units[i];
-                stage.one(i, u, Role::Component, || stage.component_context(u))
+                (
+                    i,
+                    stage.render_one(i, u, stage.component_context(u), Role::Component),
+                )
             })
             .collect();
-        let rendered = out.keep(results, inputs);
+        let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
     }
+    out.in_order(units, inputs);
     out
+}
+
+/// What a pipeline reads of its service's instances: their Outputs, by (service, name), as
+/// rendered (`rendered`: the fresh instances that rendered) or as cached. Owned, so that
+/// each batch of pipelines is validated (and dropped) before the next renders.
+fn instance_outputs(
+    inputs: &Inputs,
+    units: &[&Unit],
+    instances: &[usize],
+    rendered: &[RenderedUnit],
+) -> InstanceOutputs {
+    let by_index: HashMap<usize, &RenderedUnit> = rendered.iter().map(|r| (r.index, r)).collect();
+    instances
+        .iter()
+        .filter_map(|&i| {
+            let known = match cached(inputs, i) {
+                Some(record) => record.rendered.as_ref().map(|_| record.known.clone())?,
+                None => by_index.get(&i)?.known.clone(),
+            };
+            Some(((units[i].service.clone(), units[i].name.clone()), known))
+        })
+        .collect()
 }
 
 type Outcome = Option<(RenderedUnit, Vec<Diagnostic>)>;
@@ -216,31 +242,68 @@ type InstanceOutputs = BTreeMap<(Option<String>, String), Vec<(String, String)>>
 
 impl Rendering {
     /// Keeps the units that rendered (`proctor render` prints them even when the
-    /// CloudFormation has findings) and every diagnostic, in the units' order; returns where
-    /// the kept units are. A cached unit is kept when it rendered before.
-    fn keep(&mut self, results: Vec<(usize, Outcome)>, inputs: &Inputs) -> Range<usize> {
+    /// CloudFormation has findings) and every diagnostic, by unit; returns where the kept
+    /// units are.
+    fn keep(&mut self, results: Vec<(usize, Outcome)>) -> Range<usize> {
         let start = self.units.len();
         for (i, result) in results {
-            let fresh = cached(inputs, i).is_none();
-            if fresh && let Some(record) = self.records.get_mut(i) {
+            if let Some(record) = self.records.get_mut(i) {
                 *record = Some(UnitRecord::default());
             }
             let Some((r, diags)) = result else { continue };
-            let rendered = match &r.cached {
-                Some(record) => record.rendered.is_some(),
-                None => {
-                    !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'))
-                }
-            };
-            if fresh && let Some(Some(record)) = self.records.get_mut(i) {
+            let rendered =
+                !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'));
+            if let Some(Some(record)) = self.records.get_mut(i) {
                 record.render = diags.clone();
             }
-            self.diagnostics.extend(diags);
+            self.render_by_unit.push((i, diags));
             if rendered {
                 self.units.push(r);
             }
         }
         start..self.units.len()
+    }
+
+    /// Puts every unit's findings and rendering in the order a run without the cache gives
+    /// them (environments, instances, pipelines, components, each in the units' order),
+    /// cached units' from their records.
+    fn in_order(&mut self, units: &[&Unit], inputs: &Inputs) {
+        let n = units.len();
+        let mut render: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
+        for (i, d) in std::mem::take(&mut self.render_by_unit) {
+            render[i].extend(d);
+        }
+        let mut validation: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
+        for (i, d) in std::mem::take(&mut self.validation_by_unit) {
+            validation[i].extend(d);
+        }
+        let mut kept: Vec<Option<Rendered>> = (0..n).map(|_| None).collect();
+        for r in std::mem::take(&mut self.units) {
+            let i = r.index;
+            kept[i] = Some(r.rendered);
+        }
+        let phases = [
+            UnitKind::Environment,
+            UnitKind::ServiceInstance,
+            UnitKind::Pipeline,
+            UnitKind::Component,
+        ];
+        for kind in phases {
+            for i in (0..n).filter(|&i| units[i].kind == kind) {
+                match cached(inputs, i) {
+                    Some(record) => {
+                        self.diagnostics.extend(record.render.iter().cloned());
+                        self.validation.extend(record.validation.iter().cloned());
+                        self.rendered.extend(record.rendered.clone());
+                    }
+                    None => {
+                        self.diagnostics.append(&mut render[i]);
+                        self.validation.append(&mut validation[i]);
+                        self.rendered.extend(kept[i].take());
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -254,8 +317,6 @@ struct Stage<'a> {
     inputs: &'a Inputs<'a>,
     templates: &'a [Analysed],
     renderer: render::Renderer,
-    /// The template a cached unit points at: nothing reads it, since it is not validated.
-    nowhere: Source,
 }
 
 impl Stage<'_> {
@@ -267,7 +328,7 @@ impl Stage<'_> {
     fn settle(&self, out: &mut Rendering, range: Range<usize>) {
         let Rendering {
             units,
-            validation,
+            validation_by_unit,
             verdicts,
             records,
             ..
@@ -275,7 +336,6 @@ impl Stage<'_> {
         let batch = &mut units[range];
         batch.par_iter_mut().for_each(|r| {
             let has_pipeline = r.unit.kind == UnitKind::ServiceInstance
-                && r.cached.is_none()
                 && self.find(&r.unit.bundle, Role::Pipeline).is_some();
             if has_pipeline {
                 r.known = known_outputs(&r.rendered.text);
@@ -284,14 +344,10 @@ impl Stage<'_> {
         if let Some(validate) = self.inputs.validate {
             let results = validate(batch);
             for (r, found) in batch.iter().zip(results) {
-                let (diags, mut rule_verdicts) = match &r.cached {
-                    Some(record) => (record.validation.clone(), record.verdicts.clone()),
-                    None => (found.diagnostics, found.verdicts),
-                };
+                let (diags, mut rule_verdicts) = (found.diagnostics, found.verdicts);
                 // A recorded unit's verdicts stay in its record (one copy; the caller
                 // collects them from there).
-                if let Some(Some(record)) = records.get_mut(r.index).filter(|_| r.cached.is_none())
-                {
+                if let Some(Some(record)) = records.get_mut(r.index) {
                     record.rendered = Some(Rendered {
                         text: String::new(),
                         context: Json::Null,
@@ -301,7 +357,7 @@ impl Stage<'_> {
                     record.verdicts = std::mem::take(&mut rule_verdicts);
                     record.known = r.known.clone();
                 }
-                validation.extend(diags);
+                validation_by_unit.push((r.index, diags));
                 verdicts.extend(rule_verdicts);
             }
         }
@@ -317,48 +373,6 @@ impl Stage<'_> {
                 };
             }
         }
-    }
-
-    /// Unit `i`: rendered with the context `ctx` makes, or given back from the cache.
-    fn one(
-        &self,
-        i: usize,
-        u: &Unit,
-        role: Role,
-        ctx: impl FnOnce() -> Context,
-    ) -> (usize, Outcome) {
-        let Some(record) = cached(self.inputs, i) else {
-            return (i, self.render_one(i, u, ctx(), role));
-        };
-        let rendered = record.rendered.clone().unwrap_or_else(|| Rendered {
-            kind: u.kind,
-            name: u.name.clone(),
-            service: u.service.clone(),
-            template: String::new(),
-            text: String::new(),
-            synthesized: false,
-            spec: u.spec.clone(),
-            context: Json::Null,
-            template_name: String::new(),
-            template_version: String::new(),
-        });
-        if record.rendered.is_none() && record.render.is_empty() {
-            return (i, None);
-        }
-        let unit = RenderedUnit {
-            rendered,
-            unit: u.clone(),
-            template: self.nowhere.clone(),
-            context: Context::Environment {
-                environment: EnvironmentFacts::default(),
-                inputs: Json::Null,
-            },
-            validate: false,
-            known: record.known.clone(),
-            index: i,
-            cached: Some(record.clone()),
-        };
-        (i, Some((unit, record.render.clone())))
     }
 
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
@@ -408,7 +422,6 @@ impl Stage<'_> {
                     validate: false,
                     known: Vec::new(),
                     index,
-                    cached: None,
                 };
                 Some((unit, vec![d]))
             }
@@ -458,7 +471,6 @@ impl Stage<'_> {
             validate,
             known: Vec::new(),
             index,
-            cached: None,
         };
         Some((unit, diags))
     }
@@ -494,7 +506,7 @@ impl Stage<'_> {
                 }
                 let text = &rendered
                     .iter()
-                    .find(|r| r.cached.is_none() && r.unit.name == u.name)?
+                    .find(|r| r.unit.name == u.name)?
                     .rendered
                     .text;
                 let declared = self.find(&u.bundle, Role::Environment).map(|t| {
