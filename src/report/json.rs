@@ -58,7 +58,7 @@ fn policy_results(verdicts: &[crate::policy::RuleVerdict]) -> Vec<PolicyResult<'
     let mut out: Vec<PolicyResult<'_>> = Vec::new();
     for v in verdicts {
         let same = out.last().is_some_and(|r| {
-            r.data == v.data && r.deployment == v.deployment && r.policy == v.policy
+            *r.data == *v.data && *r.deployment == *v.deployment && *r.policy == *v.policy
         });
         if !same {
             out.push(PolicyResult {

@@ -50,7 +50,7 @@ fn configs(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Whether proctor reports W001 (an invalid proctor.toml) for the workspace of `config`.
 fn proctor_rejects(config: &Path) -> bool {
     let out = Command::new(env!("CARGO_BIN_EXE_proctor"))
-        .args(["check", "--format", "json", "--config"])
+        .args(["check", "--no-cache", "--format", "json", "--config"])
         .arg(config)
         .current_dir(config.parent().unwrap())
         .output()

@@ -210,15 +210,16 @@ pub fn over_budget(policy: &Policy, rule: &str, on: &str) -> Diagnostic {
 }
 
 /// One rule's verdict on one document, as cfn-guard's `validate` reports it (for the JSON
-/// report and the closing line).
+/// report and the closing line). The document, deployment and policy are shared by every
+/// rule's verdict on the document: a large workspace has a million verdicts.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RuleVerdict {
     /// The document: a template as shown, or a deployment's rendered template.
-    pub data: String,
+    pub data: std::sync::Arc<str>,
     /// The deployment the document belongs to (the template itself for a plain one).
-    pub deployment: String,
+    pub deployment: std::sync::Arc<str>,
     /// The policy file, as shown.
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     pub rule: String,
     pub status: eval::Status,
 }
@@ -281,10 +282,13 @@ pub fn check_document(
         if let Some(verdicts) = target.verdicts
             && let Ok(mut v) = verdicts.lock()
         {
+            let data: std::sync::Arc<str> = source.name().into();
+            let deployment: std::sync::Arc<str> = target.deployment.into();
+            let policy_name: std::sync::Arc<str> = policy.source.name().into();
             v.extend(statuses.into_iter().map(|(rule, status)| RuleVerdict {
-                data: source.name().to_string(),
-                deployment: target.deployment.to_string(),
-                policy: policy.source.name().to_string(),
+                data: data.clone(),
+                deployment: deployment.clone(),
+                policy: policy_name.clone(),
                 rule,
                 status,
             }));

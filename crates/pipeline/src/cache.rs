@@ -53,6 +53,8 @@ pub struct Cache {
     /// Why it was turned off, said once.
     problem: Mutex<Option<String>>,
     written: AtomicU64,
+    /// The folder's `.gitignore` and `CACHEDIR.TAG` are there (checked on the first write).
+    marked: AtomicBool,
 }
 
 /// What `Cache::clean` removed.
@@ -72,6 +74,7 @@ impl Cache {
             off: AtomicBool::new(false),
             problem: Mutex::new(None),
             written: AtomicU64::new(0),
+            marked: AtomicBool::new(false),
         }
     }
 
@@ -162,8 +165,35 @@ impl Cache {
         }
     }
 
+    /// Marks the folder as a cache: a `.gitignore` that ignores it all, and the
+    /// `CACHEDIR.TAG` that backup tools skip folders by.
+    fn mark(&self) -> std::io::Result<()> {
+        if self.marked.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let files = [
+            (
+                ".gitignore",
+                "# proctor's cache: not for version control\n*\n",
+            ),
+            (
+                "CACHEDIR.TAG",
+                "Signature: 8a477f597d28d172789f06886806bc55\n# proctor's cache (https://bford.info/cachedir/)\n",
+            ),
+        ];
+        for (name, text) in files {
+            let path = self.dir.join(name);
+            if !path.exists() {
+                std::fs::write(path, text)?;
+            }
+        }
+        Ok(())
+    }
+
     fn write(&self, key: &Key, payload: &[u8]) -> std::io::Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        self.mark()?;
         let path = self.entry_path(key);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
@@ -436,6 +466,20 @@ mod tests {
         }
         assert!(cache.get(&key("shared")).is_some());
         assert!(cache.problem().is_none());
+    }
+
+    #[test]
+    fn the_folder_tells_git_and_backups_to_leave_it_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cache");
+        let cache = Cache::new(&dir, 1 << 20);
+        cache.put(&key("a"), b"1");
+        let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+        assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+        let tag = std::fs::read_to_string(dir.join("CACHEDIR.TAG")).unwrap();
+        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+        Cache::clean(&dir).unwrap();
+        assert!(dir.join(".gitignore").exists(), "kept by clean");
     }
 
     #[test]

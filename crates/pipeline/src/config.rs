@@ -14,6 +14,10 @@ pub use crate::policy::waiver::{Date, Waiver};
 use crate::source::{At, Source};
 
 pub const FILE_NAME: &str = "proctor.toml";
+/// How large proctor.toml may be. Far above the limit on other files (`limits.max_file_bytes`,
+/// which proctor.toml itself sets): a platform team's file lists every deployment, 150 bytes
+/// or so each, and 100,000 deployments are 15 MB.
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +164,17 @@ pub struct Config {
     pub environments: Vec<EnvironmentDeployment>,
     pub services: Vec<ServiceDeployment>,
     pub waivers: Vec<Waiver>,
+    /// `environments` and `services` by name (the first of each name), made on first use:
+    /// every unit looks its deployment up, and a scan per unit is quadratic on large
+    /// workspaces.
+    names: std::sync::OnceLock<Names>,
+}
+
+/// Positions in `Config::environments` and `Config::services`, by name.
+#[derive(Debug, Default)]
+struct Names {
+    environments: std::collections::HashMap<String, usize>,
+    services: std::collections::HashMap<String, usize>,
 }
 
 /// proctor.toml in `start` or the nearest folder above it.
@@ -195,6 +210,7 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
         environments: Vec::new(),
         services: Vec::new(),
         waivers: waivers(raw.waiver, source, diags),
+        names: std::sync::OnceLock::new(),
     };
     check_folders(&cfg, diags);
     cfg.environments = environments(raw.environment, source, diags);
@@ -204,30 +220,41 @@ pub fn parse(source: &Source, root: &Path, diags: &mut Vec<Diagnostic>) -> Optio
 }
 
 impl Config {
+    fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            let mut names = Names::default();
+            for (i, e) in self.environments.iter().enumerate() {
+                names.environments.entry(e.name.value.clone()).or_insert(i);
+            }
+            for (i, s) in self.services.iter().enumerate() {
+                names.services.entry(s.name.value.clone()).or_insert(i);
+            }
+            names
+        })
+    }
+
+    /// The first `[[environment]]` named `name`.
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentDeployment> {
+        self.environments.get(*self.names().environments.get(name)?)
+    }
+
+    /// The first `[[service]]` named `name`.
+    pub fn service(&self, name: &str) -> Option<&ServiceDeployment> {
+        self.services.get(*self.names().services.get(name)?)
+    }
+
     /// The existing stack a deployment unit is bound to, if proctor.toml binds it: by kind
     /// (`environment`, `service_instance`, `pipeline`), name and service.
     pub fn bound_stack(&self, kind: &str, name: &str, service: Option<&str>) -> Option<&str> {
         let stack = match kind {
-            "environment" => self
-                .environments
-                .iter()
-                .find(|e| e.name.value == name)?
-                .stack
-                .as_ref(),
+            "environment" => self.environment(name)?.stack.as_ref(),
             "service_instance" => self
-                .services
-                .iter()
-                .find(|s| Some(s.name.value.as_str()) == service)?
+                .service(service?)?
                 .stacks
                 .iter()
                 .find(|(instance, _)| instance == name)
                 .map(|(_, stack)| stack),
-            "pipeline" => self
-                .services
-                .iter()
-                .find(|s| s.name.value == name)?
-                .pipeline_stack
-                .as_ref(),
+            "pipeline" => self.service(name)?.pipeline_stack.as_ref(),
             _ => None,
         };
         stack.map(|s| s.value.as_str())

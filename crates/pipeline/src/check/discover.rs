@@ -9,7 +9,6 @@ use super::{CheckOptions, Fatal};
 use crate::bundle::{self, Bundle, BundleDir};
 use crate::config::{self, Config, TemplateRef};
 use crate::diag::{Diagnostic, codes, did_you_mean};
-use crate::limits::Limits;
 use crate::paths::join_display;
 
 /// Bundle folders known to a run, each identified by its real path, computed once.
@@ -240,13 +239,17 @@ pub(super) fn load_config(opts: &CheckOptions) -> Result<Option<(Config, Vec<Dia
         },
         crate::paths::tidy,
     );
-    let source = crate::files::read_in(
-        &opts.buffers,
-        &path,
-        &shown,
-        Limits::default().max_file_bytes,
-    )
-    .map_err(|d| Fatal::Config(vec![*d]))?;
+    let source = crate::files::read_in(&opts.buffers, &path, &shown, config::MAX_BYTES)
+        .map_err(|d| {
+            let d = match d.code.id {
+                "F003" => (*d).help(format!(
+                    "proctor.toml may be at most {} MiB: move what it need not say (large waiver lists, comments) elsewhere",
+                    config::MAX_BYTES >> 20
+                )),
+                _ => *d,
+            };
+            Fatal::Config(vec![d])
+        })?;
     let mut diags = Vec::new();
     match config::parse(&source, &root, &mut diags) {
         Some(cfg) => Ok(Some((cfg, diags))),

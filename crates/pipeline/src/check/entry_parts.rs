@@ -30,14 +30,16 @@ impl VerdictGroup {
             let rule = (v.rule.clone(), status_letter(v.status));
             match groups.last_mut() {
                 Some(g)
-                    if g.data == v.data && g.deployment == v.deployment && g.policy == v.policy =>
+                    if *g.data == *v.data
+                        && *g.deployment == *v.deployment
+                        && *g.policy == *v.policy =>
                 {
                     g.rules.push(rule)
                 }
                 _ => groups.push(VerdictGroup {
-                    data: v.data.clone(),
-                    deployment: v.deployment.clone(),
-                    policy: v.policy.clone(),
+                    data: v.data.to_string(),
+                    deployment: v.deployment.to_string(),
+                    policy: v.policy.to_string(),
                     rules: vec![rule],
                 }),
             }
@@ -47,14 +49,17 @@ impl VerdictGroup {
 
     pub(super) fn decode(self, into: &mut Vec<crate::policy::RuleVerdict>) -> Option<()> {
         use crate::policy::eval::Status;
+        let data: std::sync::Arc<str> = self.data.into();
+        let deployment: std::sync::Arc<str> = self.deployment.into();
+        let policy: std::sync::Arc<str> = self.policy.into();
         for (rule, letter) in self.rules {
             let status = [Status::Pass, Status::Fail, Status::Skip]
                 .into_iter()
                 .find(|s| status_letter(*s) == letter)?;
             into.push(crate::policy::RuleVerdict {
-                data: self.data.clone(),
-                deployment: self.deployment.clone(),
-                policy: self.policy.clone(),
+                data: data.clone(),
+                deployment: deployment.clone(),
+                policy: policy.clone(),
                 rule,
                 status,
             });

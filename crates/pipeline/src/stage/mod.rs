@@ -72,18 +72,8 @@ pub(crate) fn template_identity(u: &Unit, config: Option<&Config>) -> (String, S
         None => (last.to_string(), 1),
     };
     let reference = config.and_then(|c| match u.kind {
-        UnitKind::Environment => c
-            .environments
-            .iter()
-            .find(|e| e.name.value == u.name)
-            .map(|e| &e.template.value),
-        _ => {
-            let service = u.service.as_deref()?;
-            c.services
-                .iter()
-                .find(|s| s.name.value == service)
-                .map(|s| &s.template.value)
-        }
+        UnitKind::Environment => c.environment(&u.name).map(|e| &e.template.value),
+        _ => c.service(u.service.as_deref()?).map(|s| &s.template.value),
     });
     let minor = match reference {
         Some(crate::config::TemplateRef::Version {
@@ -98,10 +88,5 @@ pub(crate) fn template_identity(u: &Unit, config: Option<&Config>) -> (String, S
 }
 
 pub(crate) fn account_id(config: Option<&Config>, env: &str) -> Option<String> {
-    config?
-        .environments
-        .iter()
-        .find(|e| e.name.value == env)?
-        .account_id
-        .clone()
+    config?.environment(env)?.account_id.clone()
 }

@@ -180,14 +180,20 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
     }
     let instance_outputs =
         instance_outputs(inputs, units, &instances, &out.units[first_instance..]);
-    let instance_units: Vec<&Unit> = instances.iter().map(|&i| units[i]).collect();
+    // Each service's instances (by bundle and service): what its pipeline lists.
+    let mut instance_units: HashMap<(&str, Option<&str>), Vec<&Unit>> = HashMap::new();
+    for &i in &instances {
+        let key = (units[i].bundle.as_str(), units[i].service.as_deref());
+        instance_units.entry(key).or_default().push(units[i]);
+    }
     for batch in fresh(&every(UnitKind::Pipeline)).chunks(BATCH) {
         let results = batch
             .par_iter()
             .map(|&i| {
                 let u = units[i];
-                let ctx =
-                    stage.pipeline_context(u, &instance_units, &instance_outputs, &env_outputs);
+                let key = (u.bundle.as_str(), u.service.as_deref());
+                let of_service = instance_units.get(&key).map_or(&[][..], Vec::as_slice);
+                let ctx = stage.pipeline_context(u, of_service, &instance_outputs, &env_outputs);
                 (i, stage.render_one(i, u, ctx, Role::Pipeline))
             })
             .collect();
@@ -651,7 +657,7 @@ impl Stage<'_> {
 }
 
 fn service_facts(config: Option<&Config>, name: &str) -> ServiceFacts {
-    let s = config.and_then(|c| c.services.iter().find(|s| s.name.value == name));
+    let s = config.and_then(|c| c.service(name));
     ServiceFacts {
         name: name.to_string(),
         branch_name: s.and_then(|s| s.branch.clone()),
