@@ -355,3 +355,43 @@ fn check_reports_cfn_guards_verdicts_through_the_cli() {
         "{closing}"
     );
 }
+
+/// A template is parsed once for CloudFormation and for policies: the policy data read from
+/// CloudFormation's YAML tree equals the data cfn-guard's own reading gives, on every YAML and
+/// JSON file of the public corpus (templates, Proton samples, the registry's test inputs) and
+/// on scalars where the two readings differ.
+#[test]
+fn policy_data_from_the_cloudformation_tree_equals_a_guard_parse() {
+    let tricky = "a: yes\nb: True\nc: 0x1F\nd: 1_000\ne: .inf\nf:\ng: ~\nh: 012\ni: -7\n\
+                  j: &x on\nk: *x\nl: &y [n, 1.5e3]\nm: *y\nyes: key\n1: one\n\
+                  n: !Ref Bucket\no: !Sub '${A}'\np: multi\n  line\nq: !!int 3\nr: ''\ns: &z True\nt: *z\n";
+    let mut files = vec![("tricky.yaml".into(), tricky.to_string())];
+    if let Some(corpus) = crate::support::corpus() {
+        for path in data_files(&corpus) {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                files.push((path.to_string_lossy().into_owned(), text));
+            }
+        }
+    }
+    assert!(
+        files.len() > 1 || std::env::var_os("CI").is_none(),
+        "no corpus files"
+    );
+    let mut compared = 0;
+    for (name, text) in files {
+        let src = proctor::source::SourceFile::new("data", &name, text);
+        let guard = proctor::policy::data::parse(&src, &mut Vec::new());
+        let Some(tree) = proctor::cfn::parse_yaml(&src, &mut Vec::new()) else {
+            assert!(
+                guard.is_none(),
+                "{name}: only cfn-guard's reading parsed it"
+            );
+            continue;
+        };
+        let from_tree = proctor::policy::data::from_cfn_yaml(&src, tree)
+            .or_else(|| proctor::policy::data::parse(&src, &mut Vec::new()));
+        assert_eq!(from_tree, guard, "{name}: the two readings differ");
+        compared += 1;
+    }
+    eprintln!("{compared} files read both ways");
+}

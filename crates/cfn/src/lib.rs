@@ -95,12 +95,23 @@ pub fn looks_like_template(text: &str) -> bool {
 
 /// Parses a template into long form. `None` when it is not YAML (reported).
 pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
+    let node = parse_yaml(source, diags)?;
+    Some(from_yaml(source, node, diags))
+}
+
+/// The first half of [`parse`]: the YAML tree as CloudFormation reads it, short forms still
+/// tagged (for a caller that also wants the policy data, which is read from this tree).
+pub fn parse_yaml(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
     let opts = ParseOptions {
         warn_yaml11: false,
         ..ParseOptions::default()
     };
-    let node = yaml::parse(source, &opts, diags)?;
-    Some(long_form(source, node, diags))
+    yaml::parse(source, &opts, diags)
+}
+
+/// The second half of [`parse`]: short forms to long forms, reporting the malformed ones.
+pub fn from_yaml(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
+    long_form(source, node, diags)
 }
 
 /// Replaces short-form tags with long-form mappings, recursively; the depth is bounded by the

@@ -41,6 +41,64 @@ pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
     yaml::parse(source, &opts, diags).map(long_form)
 }
 
+/// The data of a document already parsed as CloudFormation reads YAML (`guard_scalars` off),
+/// so that a template is parsed once for both readers: untagged plain scalars are resolved
+/// again with cfn-guard's rules, from their text, and the short forms become long forms.
+/// `None` when a plain scalar's text is not at its span (an alias to it): parse the text with
+/// [`parse`] then.
+pub fn from_cfn_yaml(source: &Source, node: Node) -> Option<Node> {
+    guard_scalars(source, node).map(long_form)
+}
+
+fn guard_scalars(source: &Source, node: Node) -> Option<Node> {
+    let Node {
+        span,
+        tag,
+        plain,
+        value,
+    } = node;
+    let value = match value {
+        Value::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|n| guard_scalars(source, n))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| Some((guard_scalars(source, k)?, guard_scalars(source, v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        v if !plain || tag.is_some() => v,
+        // CloudFormation's reading kept the text as it was: it is the scalar's text.
+        Value::String(text) => yaml::scalar::resolve_guard(&text),
+        v => {
+            let text = source.text().get(span.clone())?;
+            if !same_scalar(&yaml::scalar::resolve_plain(text), &v) {
+                return None;
+            }
+            yaml::scalar::resolve_guard(text)
+        }
+    };
+    Some(Node {
+        span,
+        tag,
+        plain,
+        value,
+    })
+}
+
+/// Equal scalars, NaN equal to itself.
+fn same_scalar(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        _ => a == b,
+    }
+}
+
 /// Replaces the short-form tags cfn-guard knows with long-form mappings, recursively; the
 /// depth is bounded by the YAML front end's depth limit.
 fn long_form(node: Node) -> Node {

@@ -523,10 +523,7 @@ impl Builder<'_> {
                 entries, key, seen, ..
             }) => match key.take() {
                 None => {
-                    if let Some(text) = key_identity(&node)
-                        && let Some(first) = seen.get(&text)
-                    {
-                        let first = first.clone();
+                    if let Some(first) = earlier_key(entries, seen, &node) {
                         let shown = node.scalar_text().unwrap_or_default();
                         self.diags.push(
                             Diagnostic::new(codes::Y002, format!("duplicate key `{shown}`"))
@@ -535,8 +532,6 @@ impl Builder<'_> {
                                 .label(self.source, first, "first defined here")
                                 .help("delete one of the two entries"),
                         );
-                    } else if let Some(text) = key_identity(&node) {
-                        seen.insert(text, node.span.clone());
                     }
                     *key = Some(node);
                 }
@@ -571,18 +566,69 @@ fn collection_end(end_event: &Range<usize>, last_child_end: Option<usize>) -> us
     }
 }
 
-/// Keys compare by resolved scalar value: `1` and `"1"` are different keys, `1` and `0x1`
-/// the same.
+/// Mappings up to this many entries find duplicate keys by scanning them; larger ones keep
+/// an index (a template's `Resources` can hold hundreds).
+const SCAN_KEYS: usize = 24;
+
+/// Where an earlier key of this mapping equal to `key` is. Keys compare by resolved scalar
+/// value: `1` and `"1"` are different keys, `1` and `0x1` the same.
+fn earlier_key(
+    entries: &[(Node, Node)],
+    index: &mut HashMap<String, Range<usize>>,
+    key: &Node,
+) -> Option<Range<usize>> {
+    if entries.len() < SCAN_KEYS {
+        return entries
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(k, _)| k.span.clone());
+    }
+    if index.is_empty() {
+        for (k, _) in entries {
+            if let Some(id) = key_identity(k) {
+                index.entry(id).or_insert_with(|| k.span.clone());
+            }
+        }
+    }
+    let id = key_identity(key)?;
+    match index.entry(id) {
+        std::collections::hash_map::Entry::Occupied(first) => Some(first.get().clone()),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(key.span.clone());
+            None
+        }
+    }
+}
+
+/// Whether two keys are the same scalar (what [`key_identity`] compares), without allocating
+/// for the common kinds.
+fn same_key(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Null, Value::Null) => true,
+        (Value::Float(_), Value::Float(_)) => key_identity(a) == key_identity(b),
+        _ => false,
+    }
+}
+
 fn key_identity(node: &Node) -> Option<String> {
-    let text = node.scalar_text()?;
     let kind = match node.value {
         Value::Null => 'n',
         Value::Bool(_) => 'b',
         Value::Int(_) => 'i',
         Value::Float(_) => 'f',
-        _ => 's',
+        Value::String(_) => 's',
+        Value::Seq(_) | Value::Map(_) => return None,
     };
-    Some(format!("{kind}{text}"))
+    let mut id = String::new();
+    id.push(kind);
+    match &node.value {
+        Value::String(s) => id.push_str(s),
+        _ => id.push_str(&node.scalar_text()?),
+    }
+    Some(id)
 }
 
 #[cfg(test)]

@@ -56,6 +56,33 @@ fn duplicate_keys_name_both_places() {
     assert_eq!(src.line_col(d.labels[0].at.span.start), (1, 1));
 }
 
+/// Small mappings scan their keys and large ones index them; both find the same duplicates,
+/// comparing resolved values (`1` and `0x1` are one key, `1` and `"1"` two).
+#[test]
+fn duplicate_keys_in_small_and_large_mappings() {
+    for size in [3, SCAN_KEYS - 1, SCAN_KEYS, 200] {
+        let mut text: String = (0..size).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("1: a\n\"1\": b\n0x1: c\nk0: again\n");
+        let (_, diags, src) = load(&text);
+        let found: Vec<_> = diags
+            .iter()
+            .filter(|d| d.code.id == "Y002")
+            .map(|d| {
+                let at = |s: &std::ops::Range<usize>| src.line_col(s.start).0;
+                (
+                    at(&d.primary.as_ref().unwrap().at.span),
+                    at(&d.labels[0].at.span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![(size + 3, size + 1), (size + 4, 1)],
+            "a mapping of {size} keys"
+        );
+    }
+}
+
 #[test]
 fn deep_nesting_is_a_diagnostic() {
     let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));

@@ -23,14 +23,17 @@ pub(super) fn check_plain_templates(
             let mut diags = Vec::new();
             match crate::files::read_in(buffers, path, shown, limits.max_file_bytes) {
                 Ok(source) => {
-                    if let Some(root) = crate::cfn::parse(&source, &mut diags)
+                    let (root, data) = crate::stage::validate::parse_template(
+                        &source,
+                        !policies.is_empty(),
+                        &mut diags,
+                    );
+                    if let Some(root) = root
                         && cfn_checks
                     {
                         crate::cfn::checks::check(&source, &root, &mut diags);
                     }
-                    if !policies.is_empty()
-                        && let Some(data) = crate::policy::data::parse(&source, &mut Vec::new())
-                    {
+                    if let Some(data) = data {
                         diags.extend(crate::policy::check_document(
                             policies,
                             &source,

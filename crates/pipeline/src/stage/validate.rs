@@ -88,14 +88,13 @@ fn validate(
         );
         return diags;
     }
-    if let Some(root) = crate::cfn::parse(&rendered, &mut diags)
+    let (root, data) = parse_template(&rendered, !enforce.policies.is_empty(), &mut diags);
+    if let Some(root) = root
         && enforce.cfn_checks
     {
         crate::cfn::checks::check(&rendered, &root, &mut diags);
     }
-    if !enforce.policies.is_empty()
-        && let Some(data) = crate::policy::data::parse(&rendered, &mut Vec::new())
-    {
+    if let Some(data) = data {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
         // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
         let base = rendered.text().len() + 1;
@@ -132,6 +131,25 @@ fn validate(
         .into_iter()
         .map(|d| relocate(d, template, &rendered, map.as_ref()))
         .collect()
+}
+
+/// A template read once for both readers: CloudFormation's long form (its YAML errors and
+/// malformed short forms reported) and, when `data` is asked for, the policy data cfn-guard's
+/// reader would make of the same text.
+pub(crate) fn parse_template(
+    source: &crate::source::Source,
+    data: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<crate::yaml::Node>, Option<crate::yaml::Node>) {
+    let Some(tree) = crate::cfn::parse_yaml(source, diags) else {
+        return (None, None);
+    };
+    let policy_data = data.then(|| {
+        crate::policy::data::from_cfn_yaml(source, tree.clone())
+            .or_else(|| crate::policy::data::parse(source, &mut Vec::new()))
+    });
+    let root = crate::cfn::from_yaml(source, tree, diags);
+    (Some(root), policy_data.flatten())
 }
 
 /// Adds the `proctor` root key that policies read beside the CloudFormation: the deployment's
