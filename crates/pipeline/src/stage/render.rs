@@ -340,15 +340,22 @@ impl Stage<'_> {
             ..
         } = out;
         let batch = &mut units[range];
-        batch.par_iter_mut().for_each(|r| {
+        let mut results = self.inputs.validate.map(|validate| validate(batch));
+        // A pipeline reads its instances' outputs: from validation's parse when it made one.
+        let mut stated: Vec<Option<Vec<(String, String)>>> = results
+            .iter_mut()
+            .flatten()
+            .map(|found| found.outputs.take())
+            .collect();
+        stated.resize(batch.len(), None);
+        batch.par_iter_mut().zip(stated).for_each(|(r, stated)| {
             let has_pipeline = r.unit.kind == UnitKind::ServiceInstance
                 && self.find(&r.unit.bundle, Role::Pipeline).is_some();
             if has_pipeline {
-                r.known = known_outputs(&r.rendered.text);
+                r.known = stated.unwrap_or_else(|| known_outputs(&r.rendered.text));
             }
         });
-        if let Some(validate) = self.inputs.validate {
-            let results = validate(batch);
+        if let Some(results) = results {
             for (r, found) in batch.iter().zip(results) {
                 let (diags, mut rule_verdicts) = (found.diagnostics, found.verdicts);
                 // A recorded unit's verdicts stay in its record (one copy; the caller
@@ -689,6 +696,12 @@ fn known_outputs(rendered: &str) -> Vec<(String, String)> {
     ) else {
         return Vec::new();
     };
+    stated_outputs(&root)
+}
+
+/// The outputs of a parsed template whose `Value` is a plain string (untagged: a short form,
+/// or its long form, is not known before deployment).
+pub(crate) fn stated_outputs(root: &crate::yaml::Node) -> Vec<(String, String)> {
     let Some(outputs) = root.get("Outputs").and_then(crate::yaml::Node::as_map) else {
         return Vec::new();
     };

@@ -20,6 +20,9 @@ use crate::unit::{Unit, UnitKind};
 pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// The outputs whose values the rendered template states (`None` when it did not parse
+    /// or was not validated), read from the parse validation made.
+    pub outputs: Option<Vec<(String, String)>>,
 }
 
 /// Validates every unit that rendered, in parallel: one [`Validated`] per unit, in their
@@ -56,11 +59,12 @@ pub fn run(
                     config,
                 )
             };
-            let diagnostics = crate::diag::isolate::isolated(&what, check)
-                .unwrap_or_else(|d| vec![d.at(&r.template, 0..0)]);
+            let (diagnostics, outputs) = crate::diag::isolate::isolated(&what, check)
+                .unwrap_or_else(|d| (vec![d.at(&r.template, 0..0)], None));
             Validated {
                 diagnostics,
                 verdicts: verdicts.into_inner().unwrap_or_default(),
+                outputs,
             }
         })
         .collect()
@@ -76,7 +80,7 @@ fn validate(
     u: &Unit,
     enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Option<Vec<(String, String)>>) {
     let name = format!("{} [rendered for {}]", template.name(), short_label(u));
     let rendered = crate::source::SourceFile::new(name, template.path(), text.to_string());
     let mut diags = Vec::new();
@@ -86,9 +90,10 @@ fn validate(
                 .at(template, 0..0)
                 .help("a stack needs at least one resource; check the template's conditions for this deployment"),
         );
-        return diags;
+        return (diags, None);
     }
     let (root, data) = parse_template(&rendered, !enforce.policies.is_empty(), &mut diags);
+    let outputs = root.as_ref().map(super::render::stated_outputs);
     if let Some(root) = root
         && enforce.cfn_checks
     {
@@ -124,13 +129,14 @@ fn validate(
         ));
     }
     if diags.is_empty() {
-        return diags;
+        return (diags, outputs);
     }
     let map = render::source_map(renderer, template, ctx);
-    diags
+    let diags = diags
         .into_iter()
         .map(|d| relocate(d, template, &rendered, map.as_ref()))
-        .collect()
+        .collect();
+    (diags, outputs)
 }
 
 /// A template read once for both readers: CloudFormation's long form (its YAML errors and
