@@ -388,7 +388,7 @@ fn policy_data_from_the_cloudformation_tree_equals_a_guard_parse() {
             );
             continue;
         };
-        let from_tree = proctor::policy::data::from_cfn_yaml(&src, tree)
+        let from_tree = proctor::policy::data::from_cfn_yaml(&src, &tree)
             .or_else(|| proctor::policy::data::parse(&src, &mut Vec::new()));
         assert_eq!(from_tree, guard, "{name}: the two readings differ");
         compared += 1;

@@ -46,46 +46,47 @@ pub fn parse(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> {
 /// again with cfn-guard's rules, from their text, and the short forms become long forms.
 /// `None` when a plain scalar's text is not at its span (an alias to it): parse the text with
 /// [`parse`] then.
-pub fn from_cfn_yaml(source: &Source, node: Node) -> Option<Node> {
-    guard_scalars(source, node).map(long_form)
+pub fn from_cfn_yaml(source: &Source, node: &Node) -> Option<Node> {
+    reread(source, node, true)
 }
 
-fn guard_scalars(source: &Source, node: Node) -> Option<Node> {
-    let Node {
-        span,
-        tag,
-        plain,
-        value,
-    } = node;
-    let value = match value {
+/// `node` as cfn-guard's reader makes it, in one walk: untagged plain scalars resolved again
+/// from their text and, when `long` (everywhere but inside a mapping key, which the reader
+/// leaves as written), short forms in long form.
+fn reread(source: &Source, node: &Node, long: bool) -> Option<Node> {
+    let value = match &node.value {
         Value::Seq(items) => Value::Seq(
             items
-                .into_iter()
-                .map(|n| guard_scalars(source, n))
+                .iter()
+                .map(|n| reread(source, n, long))
                 .collect::<Option<_>>()?,
         ),
         Value::Map(entries) => Value::Map(
             entries
-                .into_iter()
-                .map(|(k, v)| Some((guard_scalars(source, k)?, guard_scalars(source, v)?)))
+                .iter()
+                .map(|(k, v)| Some((reread(source, k, false)?, reread(source, v, long)?)))
                 .collect::<Option<_>>()?,
         ),
-        v if !plain || tag.is_some() => v,
+        v if !node.plain || node.tag.is_some() => v.clone(),
         // CloudFormation's reading kept the text as it was: it is the scalar's text.
-        Value::String(text) => yaml::scalar::resolve_guard(&text),
+        Value::String(text) => yaml::scalar::resolve_guard(text),
         v => {
-            let text = source.text().get(span.clone())?;
-            if !same_scalar(&yaml::scalar::resolve_plain(text), &v) {
+            let text = source.text().get(node.span.clone())?;
+            if !same_scalar(&yaml::scalar::resolve_plain(text), v) {
                 return None;
             }
             yaml::scalar::resolve_guard(text)
         }
     };
-    Some(Node {
-        span,
-        tag,
-        plain,
-        value,
+    let (span, tag, plain) = (node.span.clone(), node.tag.clone(), node.plain);
+    Some(match long {
+        true => tagged(span, tag, plain, value),
+        false => Node {
+            span,
+            tag,
+            plain,
+            value,
+        },
     })
 }
 
@@ -118,6 +119,12 @@ fn long_form(node: Node) -> Node {
         ),
         v => v,
     };
+    tagged(span, tag, plain, value)
+}
+
+/// A node whose children are in long form: its own short-form tag, if cfn-guard knows it,
+/// becomes a long-form mapping; a standard tag stays; any other tag is dropped.
+fn tagged(span: std::ops::Range<usize>, tag: Option<String>, plain: bool, value: Value) -> Node {
     let standard = |t: &str| t.starts_with("!!") || t.starts_with("tag:yaml.org,2002:");
     let key = tag
         .as_deref()

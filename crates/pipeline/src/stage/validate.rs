@@ -151,7 +151,7 @@ pub(crate) fn parse_template(
         return (None, None);
     };
     let policy_data = data.then(|| {
-        crate::policy::data::from_cfn_yaml(source, tree.clone())
+        crate::policy::data::from_cfn_yaml(source, &tree)
             .or_else(|| crate::policy::data::parse(source, &mut Vec::new()))
     });
     let root = crate::cfn::from_yaml(source, tree, diags);
