@@ -233,8 +233,8 @@ fn each_kind_of_input_changed_is_checked_again() {
     );
 }
 
-/// Entries overwritten with garbage, truncated or emptied are misses, never findings; the
-/// run rewrites them.
+/// A pack truncated, with a flipped byte, emptied or overwritten with garbage: its damaged
+/// entries are misses, never findings, and the run writes the pack again whole.
 #[test]
 fn a_damaged_cache_is_never_trusted() {
     let ws = workspace("fixtures/workspace");
@@ -242,26 +242,43 @@ fn a_damaged_cache_is_never_trusted() {
     let cache = tempfile::tempdir().unwrap();
     let c = cache.path();
     let (_, cold, _) = check(dir, c, &["--format", "json"]);
-    let mut entries = Vec::new();
-    for shard in std::fs::read_dir(c.join("entries")).unwrap() {
-        for e in std::fs::read_dir(shard.unwrap().path()).unwrap() {
-            entries.push(e.unwrap().path());
-        }
-    }
-    assert_eq!(entries.len(), 3);
-    let whole = std::fs::read(&entries[0]).unwrap();
-    std::fs::write(&entries[0], &whole[..whole.len() / 2]).unwrap();
-    let mut flipped = std::fs::read(&entries[1]).unwrap();
+    let packs: Vec<std::path::PathBuf> = std::fs::read_dir(c.join("packs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(packs.len(), 1, "one pack for the workspace's run");
+    let whole = std::fs::read(&packs[0]).unwrap();
+    assert_eq!(
+        whole
+            .windows(16)
+            .filter(|w| w == b"proctor-cache 2\n")
+            .count(),
+        3
+    );
+    let mut flipped = whole.clone();
     let last = flipped.len() - 2;
     flipped[last] ^= 0x20;
-    std::fs::write(&entries[1], flipped).unwrap();
-    std::fs::write(&entries[2], b"").unwrap();
-    let (_, warm, stderr) = check(dir, c, &["--format", "json"]);
-    assert_eq!(reused(&stderr), None, "{stderr}");
-    assert_eq!(warm, cold);
-    let (_, again, stderr) = check(dir, c, &["--format", "json"]);
-    assert_eq!(reused(&stderr), Some((3, 3)), "rewritten: {stderr}");
-    assert_eq!(again, cold);
+    // What the run reuses: never all three; the two whole entries when one is damaged.
+    type Case<'a> = (&'a str, Vec<u8>, Option<(usize, usize)>);
+    let damaged: Vec<Case> = vec![
+        ("truncated", whole[..whole.len() / 2].to_vec(), None),
+        ("a flipped byte in the last entry", flipped, Some((2, 3))),
+        ("emptied", Vec::new(), None),
+        ("garbage", b"not a pack at all".to_vec(), None),
+    ];
+    for (what, bytes, expected) in damaged {
+        std::fs::write(&packs[0], bytes).unwrap();
+        let (_, warm, stderr) = check(dir, c, &["--format", "json"]);
+        let got = reused(&stderr);
+        assert!(got.is_none_or(|(r, _)| r < 3), "{what}: {stderr}");
+        if expected.is_some() {
+            assert_eq!(got, expected, "{what}");
+        }
+        assert_eq!(warm, cold, "{what}");
+        let (_, again, stderr) = check(dir, c, &["--format", "json"]);
+        assert_eq!(reused(&stderr), Some((3, 3)), "{what}: rewritten: {stderr}");
+        assert_eq!(again, cold, "{what}");
+    }
 }
 
 /// A cache folder that cannot be written (here, a file where the folder should be) is said
@@ -304,7 +321,7 @@ fn cache_clean_empties_the_cache() {
     // Without --cache-dir: the workspace's own `.proctor/cache`.
     let run = crate::support::proctor(dir, &["check", "--cache-dir", ".proctor/cache"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(dir.join(".proctor/cache/entries").is_dir());
+    assert!(dir.join(".proctor/cache/packs").is_dir());
     let default = [("PROCTOR_CACHE_DIR".to_string(), String::new())];
     let clean = proctor_env(dir, &["cache", "clean"], &default);
     assert!(

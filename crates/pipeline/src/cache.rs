@@ -1,22 +1,37 @@
 //! The content-addressed store under the cache folder (`.proctor/cache/` by default): entries
-//! named by the SHA-256 of everything their content depends on, written atomically, checked
-//! on every read, and pruned least recently used first. A run that finds the folder unusable
-//! (read-only, full, not a folder) says so once and goes on without it. A corrupt, truncated
-//! or foreign entry is a miss and is removed, never trusted.
+//! named by the SHA-256 of everything their content depends on, each checked on every read,
+//! kept in packs.
 //!
-//! This is the store only: what a check puts in it, under which key, is the pipeline's
-//! (issue 23, in progress).
+//! - **Packs.** A run opens one pack, `packs/<name>`, named by what all of its entries'
+//!   keys share (for `proctor check`: the build, proctor.toml, the policies, the selection),
+//!   reads it whole once, and at its end writes it again holding the entries it read back
+//!   and the ones it made, so that a pack never outgrows its workspace. One file per run
+//!   instead of one per deployment: a warm run on 10,000 deployments opens one file, not
+//!   10,000. A run that changes nothing only touches it.
+//! - **Atomic.** A pack is written to `tmp/` and renamed into place: a reader sees a whole
+//!   pack or the one before it, and two runs writing one pack leave one of them, whole.
+//! - **Checked.** Each entry has a header naming the layout, proctor's version, its key, its
+//!   length and the SHA-256 of its payload. A truncated, corrupt or foreign entry is a
+//!   miss; the run's new pack leaves it out.
+//! - **Bounded.** Packs are pruned least recently used first when the folder holds more
+//!   than its limit.
+//! - A run that finds the folder unusable (read-only, full, not a folder) says so once and
+//!   goes on without it.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The first line of every entry; a change of layout changes it.
-const MAGIC: &str = "proctor-cache 1";
+const MAGIC: &str = "proctor-cache 2";
 /// What a key always covers: the store's layout and proctor's version (an entry written by
 /// another version is never read by this one).
-const SALT: &str = concat!("proctor-cache 1 ", env!("CARGO_PKG_VERSION"));
+const SALT: &str = concat!("proctor-cache 2 ", env!("CARGO_PKG_VERSION"));
+/// An entry's header is a few short lines: anything longer is not one.
+const MAX_HEADER: usize = 512;
 
 /// The folder the cache uses under a workspace's root.
 pub const DEFAULT_DIR: &str = ".proctor/cache";
@@ -36,7 +51,7 @@ impl Key {
             h.update((p.len() as u64).to_le_bytes());
             h.update(p);
         }
-        Key(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Key(crate::source::hex(&h.finalize()))
     }
 
     pub fn hex(&self) -> &str {
@@ -44,17 +59,27 @@ impl Key {
     }
 }
 
-/// A cache folder in use by one run.
+/// One pack of a cache folder, in use by one run.
 pub struct Cache {
     dir: PathBuf,
     max_bytes: u64,
+    /// The pack's file name.
+    name: String,
+    /// The pack as it was when the run opened it.
+    old: Vec<u8>,
+    /// Each entry of `old` by key: the whole entry's bytes (header and payload).
+    index: HashMap<String, Range<usize>>,
+    /// `old` is entries from end to end (nothing torn or foreign after the last one): new
+    /// entries may be appended to it.
+    whole: bool,
+    /// The entries of `old` read back whole this run.
+    used: Mutex<Vec<Range<usize>>>,
+    /// Entries made this run, encoded.
+    fresh: Mutex<Vec<Vec<u8>>>,
     /// Set after the first failure: the run goes on without the cache.
     off: AtomicBool,
     /// Why it was turned off, said once.
     problem: Mutex<Option<String>>,
-    written: AtomicU64,
-    /// The folder's `.gitignore` and `CACHEDIR.TAG` are there (checked on the first write).
-    marked: AtomicBool,
 }
 
 /// What `Cache::clean` removed.
@@ -65,16 +90,30 @@ pub struct Cleaned {
 }
 
 impl Cache {
-    /// The cache in `dir`, holding at most `max_bytes` of entries (pruned to 80% of it when
-    /// over). Nothing is created until the first entry is written.
-    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64) -> Cache {
+    /// Opens the pack `pack` of the cache in `dir`, which holds at most `max_bytes` of packs
+    /// (pruned to 80% of it when over). Nothing is created until the pack is written.
+    pub fn open(dir: impl Into<PathBuf>, max_bytes: u64, pack: &Key) -> Cache {
+        let dir = dir.into();
+        let name = pack.hex().to_string();
+        let old = read_pack(&dir.join("packs").join(&name), max_bytes).unwrap_or_default();
+        let mut index = HashMap::new();
+        let mut end = 0;
+        for (k, r) in scan(&old) {
+            end = r.end;
+            // A key appended again (after its entry was found damaged): the later one.
+            index.insert(k.to_string(), r);
+        }
         Cache {
-            dir: dir.into(),
+            dir,
             max_bytes,
+            name,
+            whole: end == old.len(),
+            old,
+            index,
+            used: Mutex::new(Vec::new()),
+            fresh: Mutex::new(Vec::new()),
             off: AtomicBool::new(false),
             problem: Mutex::new(None),
-            written: AtomicU64::new(0),
-            marked: AtomicBool::new(false),
         }
     }
 
@@ -82,13 +121,13 @@ impl Cache {
         &self.dir
     }
 
-    fn entry_path(&self, key: &Key) -> PathBuf {
-        self.dir.join("entries").join(&key.0[..2]).join(&key.0)
+    fn pack_path(&self) -> PathBuf {
+        self.dir.join("packs").join(&self.name)
     }
 
-    /// Whether the folder has ever held an entry (a first run need not look any up).
+    /// Whether the pack holds any entry (a first run need not look any up).
     pub fn has_entries(&self) -> bool {
-        self.dir.join("entries").is_dir()
+        !self.index.is_empty()
     }
 
     /// Why the cache was turned off during this run, if it was (to say once).
@@ -104,73 +143,98 @@ impl Cache {
         }
     }
 
-    /// The payload stored under `key`, when there is a whole, intact entry for it. Anything
-    /// else (missing, truncated, corrupt, another version's) is a miss; a damaged entry is
-    /// removed.
-    pub fn get(&self, key: &Key) -> Option<Vec<u8>> {
-        if self.off.load(Ordering::Relaxed) {
-            return None;
+    /// The payload stored under `key`, when the pack has a whole, intact entry for it.
+    /// Anything else (missing, truncated, corrupt, another version's) is a miss, and is left
+    /// out of the pack this run writes.
+    pub fn get(&self, key: &Key) -> Option<&[u8]> {
+        let range = self.index.get(&key.0)?;
+        let payload = decode(&self.old[range.clone()], key)?;
+        if let Ok(mut used) = self.used.lock() {
+            used.push(range.clone());
         }
-        let path = self.entry_path(key);
-        // Read and touched through one handle (read-only when the folder is: a restored CI
-        // cache may be).
-        let mut file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Err(e),
-                _ => std::fs::File::open(&path),
-            })
-            .ok()?;
-        let len = file.metadata().map_or(0, |m| m.len() as usize);
-        let mut bytes = Vec::with_capacity(len + 1);
-        file.read_to_end(&mut bytes).ok()?;
-        match decode(&bytes, key) {
-            Some(payload) => {
-                // Least recently used is least recently read: reading touches the entry
-                // (once an hour at most, which is fine enough for pruning).
-                let now = std::time::SystemTime::now();
-                let stale = file
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t + std::time::Duration::from_secs(3600) < now);
-                if stale {
-                    let _ = file.set_modified(now);
-                }
-                let start = bytes.len() - payload.len();
-                bytes.drain(..start);
-                Some(bytes)
-            }
-            None => {
-                drop(file);
-                let _ = std::fs::remove_file(&path);
-                None
-            }
+        Some(payload)
+    }
+
+    /// Keeps `payload` under `key`, to be written with the pack (`finish`).
+    pub fn put(&self, key: &Key, payload: &[u8]) {
+        let entry = encode(key, payload);
+        if let Ok(mut fresh) = self.fresh.lock() {
+            fresh.push(entry);
         }
     }
 
-    /// Stores `payload` under `key`: written to a temporary file in the cache folder, then
-    /// renamed into place, so a reader sees the whole entry or none (two runs writing one key
-    /// each rename a whole entry). A failure turns the cache off for the rest of the run.
-    pub fn put(&self, key: &Key, payload: &[u8]) {
+    /// Writes the pack: the entries read back this run and those put, in place of what it
+    /// held. When a few entries were put into a pack that is mostly still in use, they are
+    /// appended to it instead (one write; a reader that sees a torn end reads the entries
+    /// before it), and the pack is written again only once a quarter of it is entries no
+    /// run reads. When the run put nothing and read back everything, the pack is only
+    /// touched (least recently used is least recently read: once an hour at most, which is
+    /// fine enough for pruning). A failure turns the cache off and is said once.
+    pub fn finish(&self) {
         if self.off.load(Ordering::Relaxed) {
             return;
         }
-        if let Err(e) = self.write(key, payload) {
+        let mut used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        used.sort_by_key(|r| r.start);
+        used.dedup();
+        let fresh = std::mem::take(&mut *self.fresh.lock().unwrap_or_else(|e| e.into_inner()));
+        let live: usize = used.iter().map(|r| r.len()).sum();
+        let unread = self.old.len() - live;
+        let appendable = self.whole && !self.old.is_empty() && unread * 4 <= self.old.len();
+        if fresh.is_empty() && (used.len() == self.index.len() || appendable) {
+            self.touch();
+            return;
+        }
+        let written = match appendable.then(|| self.append(&fresh.concat())) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            // Written whole: a new pack, one mostly of entries no run reads, one with a torn
+            // end, or one that another run removed meanwhile.
+            _ => {
+                let parts = used
+                    .into_iter()
+                    .map(|r| &self.old[r])
+                    .chain(fresh.iter().map(Vec::as_slice));
+                self.write(parts)
+            }
+        };
+        if let Err(e) = written {
             self.turn_off(format!(
                 "the cache folder `{}` cannot be written ({e}); this run goes on without it",
                 self.dir.display()
             ));
+            return;
+        }
+        self.prune();
+    }
+
+    /// Adds entries at the end of the pack, in one write.
+    fn append(&self, entries: &[u8]) -> std::io::Result<()> {
+        let mut f = std::fs::File::options()
+            .append(true)
+            .open(self.pack_path())?;
+        f.write_all(entries)
+    }
+
+    /// Sets the pack's modification time to now, when it is older than an hour.
+    fn touch(&self) {
+        let path = self.pack_path();
+        let Ok(file) = std::fs::File::options().write(true).open(&path) else {
+            return;
+        };
+        let now = std::time::SystemTime::now();
+        let stale = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t + std::time::Duration::from_secs(3600) < now);
+        if stale {
+            let _ = file.set_modified(now);
         }
     }
 
     /// Marks the folder as a cache: a `.gitignore` that ignores it all, and the
     /// `CACHEDIR.TAG` that backup tools skip folders by.
     fn mark(&self) -> std::io::Result<()> {
-        if self.marked.swap(true, Ordering::Relaxed) {
-            return Ok(());
-        }
         std::fs::create_dir_all(&self.dir)?;
         let files = [
             (
@@ -191,49 +255,47 @@ impl Cache {
         Ok(())
     }
 
-    fn write(&self, key: &Key, payload: &[u8]) -> std::io::Result<()> {
+    /// Writes the pack to a temporary file in the cache folder, then renames it into place,
+    /// so a reader sees the whole pack or the one before it.
+    fn write<'a>(&self, parts: impl Iterator<Item = &'a [u8]>) -> std::io::Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         self.mark()?;
-        let path = self.entry_path(key);
+        let path = self.pack_path();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-        let pid = PID.get_or_init(std::process::id);
-        let tmp = (self.dir.join("tmp")).join(format!("{}-{pid}-{n}", key.0));
+        let tmp = (self.dir.join("tmp")).join(format!("{}-{}-{n}", self.name, std::process::id()));
         let written = (|| {
             // Folders are made when a write finds them missing, not checked on every write.
-            let mut f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
-            // No fsync: a cache is not a record of anything. An entry that a crash left
-            // short or garbled fails the header's length and checksum, and is a miss.
-            f.write_all(&encode(key, payload))?;
+            let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
+            // No fsync: a cache is not a record of anything. A pack that a crash left short
+            // or garbled fails its entries' lengths and checksums, which are misses.
+            let mut f = std::io::BufWriter::with_capacity(1 << 20, f);
+            for part in parts {
+                f.write_all(part)?;
+            }
+            f.flush()?;
             with_folder(&path, || std::fs::rename(&tmp, &path))
         })();
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        written?;
-        let total = self
-            .written
-            .fetch_add(payload.len() as u64, Ordering::Relaxed);
-        if total + payload.len() as u64 > self.max_bytes / 10 {
-            self.written.store(0, Ordering::Relaxed);
-            self.prune();
-        }
-        Ok(())
+        written
     }
 
-    /// Removes entries, least recently used first, until the cache holds at most 80% of its
-    /// limit; and temporary files a killed run left behind (older than an hour).
+    /// Removes packs other than this run's, least recently used first, until the folder
+    /// holds at most 80% of its limit; and temporary files a killed run left behind (older
+    /// than an hour).
     pub fn prune(&self) {
-        let mut entries = files(&self.dir.join("entries"));
-        let total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+        let mut packs = files(&self.dir.join("packs"));
+        let total: u64 = packs.iter().map(|(_, len, _)| len).sum();
         if total > self.max_bytes {
-            entries.sort_by_key(|(_, _, modified)| *modified);
+            packs.sort_by_key(|(_, _, modified)| *modified);
             let mut left = total;
-            for (path, len, _) in entries {
+            let own = self.pack_path();
+            for (path, len, _) in packs {
                 if left <= self.max_bytes / 10 * 8 {
                     break;
                 }
-                if std::fs::remove_file(&path).is_ok() {
+                if path != own && std::fs::remove_file(&path).is_ok() {
                     left = left.saturating_sub(len);
                 }
             }
@@ -246,13 +308,18 @@ impl Cache {
         }
     }
 
-    /// Empties the cache folder of proctor's entries (`proctor cache clean`).
+    /// Empties the cache folder of proctor's packs (`proctor cache clean`), and of the
+    /// entries of the layout before packs.
     pub fn clean(dir: &Path) -> std::io::Result<Cleaned> {
         let mut cleaned = Cleaned::default();
-        for sub in ["entries", "tmp"] {
+        for sub in ["packs", "entries", "tmp"] {
             for (path, len, _) in files(&dir.join(sub)) {
+                cleaned.entries += match sub {
+                    "packs" => std::fs::read(&path).map_or(0, |b| scan(&b).count()),
+                    "entries" => 1,
+                    _ => 0,
+                };
                 std::fs::remove_file(&path)?;
-                cleaned.entries += usize::from(sub == "entries");
                 cleaned.bytes += len;
             }
             match std::fs::remove_dir_all(dir.join(sub)) {
@@ -262,6 +329,18 @@ impl Cache {
         }
         Ok(cleaned)
     }
+}
+
+/// A pack's bytes, when it is a file no larger than the cache's limit.
+fn read_pack(path: &Path, max_bytes: u64) -> Option<Vec<u8>> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > max_bytes {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Runs `op` on `path`; when the folder `path` goes in is missing, makes it and runs `op`
@@ -278,8 +357,8 @@ fn with_folder<T>(path: &Path, op: impl Fn() -> std::io::Result<T>) -> std::io::
     }
 }
 
-/// Every regular file under `dir`, two levels deep at most (`entries/ab/abcd...`), with its
-/// length and last modification; links are not followed.
+/// Every regular file under `dir`, two levels deep at most (`entries/ab/abcd...` of the
+/// layout before packs), with its length and last modification; links are not followed.
 fn files(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), 0)];
@@ -316,183 +395,61 @@ fn encode(key: &Key, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The payload of an entry, when the entry is whole and is the one `key` names.
-fn decode<'a>(bytes: &'a [u8], key: &Key) -> Option<&'a [u8]> {
-    let split = bytes.windows(2).position(|w| w == b"\n\n")?;
-    let header = std::str::from_utf8(&bytes[..split]).ok()?;
-    let payload = &bytes[split + 2..];
-    let mut lines = header.lines();
+/// An entry's header, as written by `encode`.
+struct Header<'a> {
+    version: &'a str,
+    key: &'a str,
+    length: usize,
+    sha256: &'a str,
+}
+
+/// An entry's header, and where its payload starts, when `bytes` starts with a well-formed
+/// header of this layout.
+fn header(bytes: &[u8]) -> Option<(Header<'_>, usize)> {
+    let head = &bytes[..bytes.len().min(MAX_HEADER)];
+    let split = head.windows(2).position(|w| w == b"\n\n")?;
+    let text = std::str::from_utf8(&head[..split]).ok()?;
+    let mut lines = text.split('\n');
     if lines.next()? != MAGIC {
         return None;
     }
-    let mut fields = std::collections::HashMap::new();
-    for line in lines {
-        let (k, v) = line.split_once(' ')?;
-        fields.insert(k, v);
-    }
-    let whole = fields.get("version") == Some(&env!("CARGO_PKG_VERSION"))
-        && fields.get("key") == Some(&key.0.as_str())
-        && fields.get("length")?.parse::<usize>().ok()? == payload.len()
-        && *fields.get("sha256")? == crate::source::sha256(payload);
+    let mut field = |name: &str| lines.next()?.strip_prefix(name)?.strip_prefix(' ');
+    let header = Header {
+        version: field("version")?,
+        key: field("key")?,
+        length: field("length")?.parse().ok()?,
+        sha256: field("sha256")?,
+    };
+    lines.next().is_none().then_some((header, split + 2))
+}
+
+/// The entries of a pack, in order: each one's key and its whole bytes. The scan stops at
+/// the first thing that is not an entry's header, or whose length runs past the end.
+fn scan(pack: &[u8]) -> impl Iterator<Item = (&str, Range<usize>)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let (header, body) = header(&pack[at..])?;
+        let (key, len) = (header.key, header.length);
+        let end = at.checked_add(body)?.checked_add(len)?;
+        if end > pack.len() {
+            return None;
+        }
+        let range = at..end;
+        at = end;
+        Some((key, range))
+    })
+}
+
+/// The payload of an entry, when the entry is whole and is the one `key` names.
+fn decode<'a>(bytes: &'a [u8], key: &Key) -> Option<&'a [u8]> {
+    let (header, body) = header(bytes)?;
+    let payload = &bytes[body..];
+    let whole = header.version == env!("CARGO_PKG_VERSION")
+        && header.key == key.0
+        && header.length == payload.len()
+        && header.sha256 == crate::source::sha256(payload);
     whole.then_some(payload)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(s: &str) -> Key {
-        Key::of([s.as_bytes()])
-    }
-
-    #[test]
-    fn keys_separate_their_parts() {
-        assert_ne!(Key::of([&b"ab"[..], b"c"]), Key::of([&b"a"[..], b"bc"]));
-        assert_eq!(key("x"), key("x"));
-        assert_eq!(key("x").hex().len(), 64);
-    }
-
-    #[test]
-    fn an_entry_is_read_back_whole() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path(), 1 << 20);
-        assert_eq!(cache.get(&key("a")), None);
-        cache.put(&key("a"), b"payload\n\nwith a blank line");
-        assert_eq!(
-            cache.get(&key("a")).as_deref(),
-            Some(&b"payload\n\nwith a blank line"[..])
-        );
-        assert_eq!(cache.get(&key("b")), None);
-        assert!(cache.problem().is_none());
-    }
-
-    #[test]
-    fn damaged_and_foreign_entries_are_misses_and_are_removed() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path(), 1 << 20);
-        let k = key("a");
-        let path = cache.entry_path(&k);
-        let whole = encode(&k, b"0123456789");
-        let damaged: Vec<(&str, Vec<u8>)> = vec![
-            ("truncated", whole[..whole.len() - 3].to_vec()),
-            ("a flipped byte", {
-                let mut b = whole.clone();
-                let last = b.len() - 1;
-                b[last] ^= 1;
-                b
-            }),
-            ("another key's", encode(&key("b"), b"0123456789")),
-            (
-                "another version's",
-                String::from_utf8(whole.clone())
-                    .unwrap()
-                    .replace(env!("CARGO_PKG_VERSION"), "0.0.0-other")
-                    .into_bytes(),
-            ),
-            ("not an entry", b"garbage".to_vec()),
-            ("empty", Vec::new()),
-        ];
-        for (what, bytes) in damaged {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, bytes).unwrap();
-            assert_eq!(cache.get(&k), None, "{what}");
-            assert!(!path.exists(), "{what}: removed");
-        }
-        // And rewritten by the next put.
-        cache.put(&k, b"0123456789");
-        assert_eq!(cache.get(&k).as_deref(), Some(&b"0123456789"[..]));
-    }
-
-    #[test]
-    fn a_read_only_folder_turns_the_cache_off_once() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("not-a-folder");
-        std::fs::write(&file, "x").unwrap();
-        let cache = Cache::new(&file, 1 << 20);
-        cache.put(&key("a"), b"1");
-        cache.put(&key("b"), b"2");
-        let problem = cache.problem().expect("said");
-        assert!(problem.contains("cannot be written"), "{problem}");
-        assert_eq!(cache.get(&key("a")), None);
-    }
-
-    #[test]
-    fn pruning_removes_the_least_recently_used_first() {
-        let tmp = tempfile::tempdir().unwrap();
-        // Room for ten entries of 1,000 bytes and their headers, not eleven.
-        let cache = Cache::new(tmp.path(), 12_500);
-        // Written two hours ago: a read touches an entry untouched for an hour.
-        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
-        for i in 0..10 {
-            let k = key(&i.to_string());
-            cache.put(&k, &[b'x'; 1000]);
-            let f = std::fs::File::options()
-                .write(true)
-                .open(cache.entry_path(&k))
-                .unwrap();
-            f.set_modified(old + std::time::Duration::from_secs(i))
-                .unwrap();
-        }
-        // Entry 0 is read (so recently used); 1 and 2 are the oldest unread.
-        assert!(cache.get(&key("0")).is_some());
-        cache.put(&key("new"), &[b'y'; 1000]);
-        cache.prune();
-        let kept = |i: &str| cache.entry_path(&key(i)).exists();
-        assert!(kept("0") && kept("new") && kept("9"));
-        assert!(!kept("1") && !kept("2"));
-        let total: u64 = files(&tmp.path().join("entries")).iter().map(|f| f.1).sum();
-        assert!(total <= 12_500 / 10 * 8, "{total}");
-    }
-
-    #[test]
-    fn concurrent_writers_of_one_key_leave_a_whole_entry() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = std::sync::Arc::new(Cache::new(tmp.path(), 1 << 24));
-        let threads: Vec<_> = (0..8)
-            .map(|t| {
-                let cache = cache.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..50 {
-                        cache.put(&key("shared"), &[b'a' + t; 4096]);
-                        if let Some(p) = cache.get(&key("shared")) {
-                            assert!(p.len() == 4096 && p.iter().all(|b| *b == p[0]));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert!(cache.get(&key("shared")).is_some());
-        assert!(cache.problem().is_none());
-    }
-
-    #[test]
-    fn the_folder_tells_git_and_backups_to_leave_it_alone() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("cache");
-        let cache = Cache::new(&dir, 1 << 20);
-        cache.put(&key("a"), b"1");
-        let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
-        assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
-        let tag = std::fs::read_to_string(dir.join("CACHEDIR.TAG")).unwrap();
-        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
-        Cache::clean(&dir).unwrap();
-        assert!(dir.join(".gitignore").exists(), "kept by clean");
-    }
-
-    #[test]
-    fn clean_empties_the_folder() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path(), 1 << 20);
-        for i in 0..5 {
-            cache.put(&key(&i.to_string()), b"12345");
-        }
-        let cleaned = Cache::clean(tmp.path()).unwrap();
-        assert_eq!(cleaned.entries, 5);
-        assert!(cleaned.bytes > 25);
-        assert_eq!(cache.get(&key("1")), None);
-        assert_eq!(Cache::clean(tmp.path()).unwrap(), Cleaned::default());
-    }
-}
+mod tests;

@@ -47,6 +47,11 @@ impl VerdictGroup {
         groups
     }
 
+    /// How many verdicts the group holds.
+    pub(super) fn len(&self) -> usize {
+        self.rules.len()
+    }
+
     pub(super) fn decode(self, into: &mut Vec<crate::policy::RuleVerdict>) -> Option<()> {
         use crate::policy::eval::Status;
         let data: std::sync::Arc<str> = self.data.into();

@@ -140,6 +140,10 @@ impl Stored {
     }
 }
 
+/// A deployment as looked up: its spec as read with the SHA-256 of its text, and its key,
+/// when it has them.
+type Looked = (Job, Option<(Source, String)>, Option<Key>);
+
 /// What a run's keys are made of, besides each deployment's own files.
 pub(super) struct Inputs<'a> {
     pub(super) config: &'a Config,
@@ -158,7 +162,6 @@ impl Session {
     /// Opens the cache for a run and looks up every deployment, in parallel.
     pub(super) fn open(dir: PathBuf, inputs: &Inputs) -> Session {
         let cfg = inputs.config;
-        let cache = Cache::new(dir, MAX_BYTES);
         let mut known: HashMap<String, Source> = HashMap::new();
         let mut know = |s: &Source| {
             known.insert(s.name().to_string(), s.clone());
@@ -182,25 +185,31 @@ impl Session {
             .map(|(ix, (b, _))| (*ix, bundle_hash(&b.dir, inputs.limits)))
             .collect();
         let common = common_key(inputs);
-        let reading = |spec: &crate::source::At<PathBuf>| -> Option<Source> {
+        // Every key of the run starts with `common`: its entries share one pack.
+        let cache = Cache::open(dir, MAX_BYTES, &common);
+        // A spec as read, with the SHA-256 of its text (what its key covers).
+        let reading = |spec: &crate::source::At<PathBuf>| -> Option<(Source, String)> {
             let path = cfg.root.join(&spec.value);
             let shown = crate::paths::tidy(&spec.value.to_string_lossy());
             let none = crate::files::Buffers::default();
-            crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()
+            let source =
+                crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()?;
+            let digest = crate::source::sha256(source.text().as_bytes());
+            Some((source, digest))
         };
-        let envs: Vec<(Job, Option<Source>, Option<Key>)> = (0..cfg.environments.len())
+        let envs: Vec<Looked> = (0..cfg.environments.len())
             .into_par_iter()
             .map(|i| {
                 let e = &cfg.environments[i];
                 let spec = reading(&e.spec);
                 let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
                 let key = match (&spec, bundle) {
-                    (Some(s), Some(h)) => Some(Key::of([
+                    (Some((s, digest)), Some(h)) => Some(Key::of([
                         common.hex().as_bytes(),
                         b"environment",
                         e.name.value.as_bytes(),
                         s.name().as_bytes(),
-                        s.text().as_bytes(),
+                        digest.as_bytes(),
                         h.as_bytes(),
                     ])),
                     _ => None,
@@ -229,19 +238,19 @@ impl Session {
         env_bundles.sort();
         env_parts.extend(env_bundles);
         let env_bundles = Key::of(env_parts.iter().map(|p| p.as_bytes()));
-        let services: Vec<(Job, Option<Source>, Option<Key>)> = (0..cfg.services.len())
+        let services: Vec<Looked> = (0..cfg.services.len())
             .into_par_iter()
             .map(|i| {
                 let s = &cfg.services[i];
                 let spec = reading(&s.spec);
                 let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
                 let key = match (&spec, bundle) {
-                    (Some(sp), Some(h)) => Some(Key::of([
+                    (Some((sp, digest)), Some(h)) => Some(Key::of([
                         common.hex().as_bytes(),
                         b"service",
                         s.name.value.as_bytes(),
                         sp.name().as_bytes(),
-                        sp.text().as_bytes(),
+                        digest.as_bytes(),
                         h.as_bytes(),
                         env_bundles.hex().as_bytes(),
                     ])),
@@ -279,10 +288,9 @@ impl Session {
                 Job::Environment(i) => &cfg.environments[i].name.value,
                 Job::Service(i) => &cfg.services[i].name.value,
             };
-            if let (Some(spec), Some(key)) = (spec, key)
+            if let (Some((spec, digest)), Some(key)) = (spec, key)
                 && !session.is_waived(name)
             {
-                let digest = crate::source::sha256(spec.text().as_bytes());
                 let id = (spec.name().to_string(), spec.path().to_path_buf(), digest);
                 session.specs.insert(job, id);
                 session.keys.insert(job, key);
@@ -333,7 +341,7 @@ impl Session {
             .par_iter()
             .filter_map(|(job, key)| {
                 let bytes = self.cache.get(key)?;
-                let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+                let entry: Entry = postcard::from_bytes(bytes).ok()?;
                 // The environments the deployment read must be as they were.
                 let same = entry
                     .environments
@@ -378,29 +386,30 @@ impl Session {
 
     /// Stores every deployment checked afresh, with its units' records (`records`, by
     /// position in `Outcome::units`), in parallel; then says what the cache did.
-    pub(super) fn store(self, units: &[Unit], records: &[Option<UnitRecord>]) -> CacheReport {
+    pub(super) fn store(&self, units: &[Unit], records: &[Option<UnitRecord>]) -> CacheReport {
         let checked = self.fresh.len();
-        // Encoded in parallel, written by one thread: parallel file creation in the same
-        // folders only contends in the kernel.
-        for chunk in self.fresh.chunks(512) {
-            let encoded: Vec<(&Key, Vec<u8>)> = chunk
-                .par_iter()
-                .filter_map(|(job, range, stored)| {
-                    let records = records.get(range.clone())?;
-                    let units = units.get(range.clone())?;
-                    let records: Vec<&UnitRecord> =
-                        records.iter().map(Option::as_ref).collect::<Option<_>>()?;
-                    if !self.storable(units) {
-                        return None;
-                    }
-                    let entry = self.encode(self.specs.get(job), stored, units, &records);
-                    Some((self.keys.get(job)?, serde_json::to_vec(&entry).ok()?))
-                })
-                .collect();
-            for (key, bytes) in encoded {
+        // Encoded in parallel; the pack is written once, at the end.
+        self.fresh.par_iter().for_each(|(job, range, stored)| {
+            let Some(units) = units.get(range.clone()) else {
+                return;
+            };
+            let records = records.get(range.clone()).and_then(|rs| {
+                rs.iter()
+                    .map(Option::as_ref)
+                    .collect::<Option<Vec<&UnitRecord>>>()
+            });
+            let (Some(records), Some(key)) = (records, self.keys.get(job)) else {
+                return;
+            };
+            if !self.storable(units) {
+                return;
+            }
+            let entry = self.encode(self.specs.get(job), stored, units, &records);
+            if let Ok(bytes) = postcard::to_stdvec(&entry) {
                 self.cache.put(key, &bytes);
             }
-        }
+        });
+        self.cache.finish();
         CacheReport {
             dir: self.cache.dir().to_path_buf(),
             reused: self.reused,
@@ -506,7 +515,8 @@ impl Session {
                 .map(FailedRec::decode)
                 .collect::<Option<_>>()?,
         };
-        let mut verdicts = Vec::new();
+        let count = entry.units.iter().flat_map(|r| &r.verdicts);
+        let mut verdicts = Vec::with_capacity(count.map(VerdictGroup::len).sum());
         let mut records = Vec::with_capacity(entry.units.len());
         for r in entry.units {
             for g in r.verdicts {
@@ -535,10 +545,7 @@ impl Session {
 }
 
 /// Each environment's key by name (the keys of all, for a name given twice).
-fn env_keys_by_name(
-    cfg: &Config,
-    envs: &[(Job, Option<Source>, Option<Key>)],
-) -> HashMap<String, String> {
+fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> HashMap<String, String> {
     let mut env_keys: HashMap<String, String> = HashMap::new();
     for (job, _, key) in envs {
         let Job::Environment(i) = job else { continue };
@@ -661,7 +668,7 @@ fn bundle_hash(dir: &Path, limits: &crate::limits::Limits) -> Option<String> {
     Some(Key::of(parts.iter().map(Vec::as_slice)).hex().to_string())
 }
 
-// --- The entry format (JSON; the key and the store's header say which build wrote it) ----
+// --- The entry format (postcard; the key and the store's header say which build wrote it) ----
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
