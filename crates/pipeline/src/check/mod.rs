@@ -668,12 +668,12 @@ impl<'a> Run<'a> {
         let validate = |units: &[stage::render::RenderedUnit]| {
             stage::validate::run(units, &self.limits, enforce, self.config)
         };
+        let mut units = std::mem::take(&mut out.units);
         let rendering = stage::render::run(
             &stage::render::Inputs {
                 bundles: &checked,
                 broken: &broken,
                 related: &related,
-                units: &out.units,
                 config: self.config,
                 limits: &self.limits,
                 deployed: &out.deployed,
@@ -684,7 +684,9 @@ impl<'a> Run<'a> {
                 record: session.is_some(),
             },
             &analysis.templates,
+            &mut units,
         );
+        out.units = units;
         let validation = rendering.validation;
         out.output_refs = analysis
             .templates

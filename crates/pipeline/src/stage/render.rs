@@ -36,8 +36,6 @@ pub struct Inputs<'a> {
     pub broken: &'a [bool],
     /// Other loaded bundles (environment templates that services declare compatible).
     pub related: &'a [&'a Bundle],
-    /// The units whose specs were checked.
-    pub units: &'a [Unit],
     pub config: Option<&'a Config>,
     pub limits: &'a Limits,
     /// The outputs of stacks already applied.
@@ -124,99 +122,223 @@ pub struct Rendering {
     pub records: Vec<Option<UnitRecord>>,
 }
 
-/// Renders every unit of `inputs` with the templates the analysis stage read. Cached units
-/// are not rendered: their records stand in for them where the results are put in order.
-pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
+/// Renders `units` (the units whose specs were checked) with the templates the analysis
+/// stage read, then units synthesized for the bundles no spec uses. Cached units are not
+/// rendered: their records stand in for them where the results are put in order.
+///
+/// In a slim run, what a unit was rendered from is dropped as soon as nothing else reads it:
+/// where its inputs were written once it renders, its inputs once it renders (an instance's
+/// once its service's pipeline has listed it). So that instances' inputs do not wait for
+/// every instance, a pipeline renders as soon as all of its service's instances have.
+/// `units` gets back the units given, slimmed.
+pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Rendering {
     let stage = Stage {
         inputs,
         templates,
         renderer: render::Renderer::new(inputs.limits.render()),
     };
-    let synthesized = synthesized_units(inputs.bundles, inputs.units);
-    let units: Vec<&Unit> = inputs.units.iter().chain(&synthesized).collect();
-    let units = &units;
-    let every = |kind| -> Vec<usize> {
-        (0..units.len())
-            .filter(|&i| units[i].kind == kind)
-            .collect()
-    };
-    let fresh = |all: &[usize]| -> Vec<usize> {
-        let fresh = all.iter().filter(|&&i| cached(inputs, i).is_none());
-        fresh.copied().collect()
+    let given = units.len();
+    let synthesized = synthesized_units(inputs.bundles, units);
+    units.extend(synthesized);
+    let fresh = |all: &[usize]| fresh(inputs, all);
+    let slim = |units: &mut [Unit], done: &[usize], inputs_too: bool| {
+        slim(inputs, units, done, inputs_too)
     };
     let mut out = Rendering::default();
     if inputs.record {
-        out.records = vec![None; inputs.units.len()];
+        out.records = vec![None; given];
     }
 
-    let environments = every(UnitKind::Environment);
-    let results = fresh(&environments)
-        .par_iter()
-        .map(|&i| {
-            let u = units[i];
-            (
-                i,
-                stage.render_one(i, u, stage.environment_context(u), Role::Environment),
-            )
-        })
-        .collect();
+    let environments = every(units, UnitKind::Environment);
+    let results = {
+        let units = &*units;
+        fresh(&environments)
+            .par_iter()
+            .map(|&i| {
+                let u = &units[i];
+                let ctx = stage.environment_context(u);
+                (i, stage.render_one(i, u, ctx, Role::Environment))
+            })
+            .collect()
+    };
     let rendered = out.keep(results);
     let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
     stage.settle(&mut out, rendered);
+    slim(units, &environments, true);
 
-    let instances = every(UnitKind::ServiceInstance);
-    let first_instance = out.units.len();
-    for batch in fresh(&instances).chunks(BATCH) {
-        let results = batch
-            .par_iter()
-            .map(|&i| {
-                let u = units[i];
-                let ctx = stage.instance_context(u, &env_outputs);
-                (i, stage.render_one(i, u, ctx, Role::ServiceInstance))
-            })
-            .collect();
-        let rendered = out.keep(results);
-        stage.settle(&mut out, rendered);
-    }
-    let instance_outputs =
-        instance_outputs(inputs, units, &instances, &out.units[first_instance..]);
-    // Each service's instances (by bundle and service): what its pipeline lists.
-    let mut instance_units: HashMap<(&str, Option<&str>), Vec<&Unit>> = HashMap::new();
-    for &i in &instances {
-        let key = (units[i].bundle.as_str(), units[i].service.as_deref());
-        instance_units.entry(key).or_default().push(units[i]);
-    }
-    for batch in fresh(&every(UnitKind::Pipeline)).chunks(BATCH) {
-        let results = batch
-            .par_iter()
-            .map(|&i| {
-                let u = units[i];
-                let key = (u.bundle.as_str(), u.service.as_deref());
-                let of_service = instance_units.get(&key).map_or(&[][..], Vec::as_slice);
-                let ctx = stage.pipeline_context(u, of_service, &instance_outputs, &env_outputs);
-                (i, stage.render_one(i, u, ctx, Role::Pipeline))
-            })
-            .collect();
-        let rendered = out.keep(results);
-        stage.settle(&mut out, rendered);
-    }
+    services(&stage, &mut out, units, &env_outputs);
 
-    for batch in fresh(&every(UnitKind::Component)).chunks(BATCH) {
-        let results = batch
-            .par_iter()
-            .map(|&i| {
-                let u = units[i];
-                (
-                    i,
-                    stage.render_one(i, u, stage.component_context(u), Role::Component),
-                )
-            })
-            .collect();
+    for batch in fresh(&every(units, UnitKind::Component)).chunks(BATCH) {
+        let results = {
+            let units = &*units;
+            batch
+                .par_iter()
+                .map(|&i| {
+                    let u = &units[i];
+                    let ctx = stage.component_context(u);
+                    (i, stage.render_one(i, u, ctx, Role::Component))
+                })
+                .collect()
+        };
         let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
+        slim(units, batch, true);
     }
     out.in_order(units, inputs);
+    units.truncate(given);
     out
+}
+
+/// Renders the service instances, a batch at a time, and each service's pipeline once all of
+/// its instances have rendered (in batches too); a slim run drops what they were rendered
+/// from as soon as nothing reads it.
+fn services(
+    stage: &Stage,
+    out: &mut Rendering,
+    units: &mut [Unit],
+    env_outputs: &BTreeMap<String, StackOutputs>,
+) {
+    let inputs = stage.inputs;
+    let fresh = |all: &[usize]| fresh(inputs, all);
+    let slim = |units: &mut [Unit], done: &[usize], inputs_too: bool| {
+        slim(inputs, units, done, inputs_too)
+    };
+    // Each service's instances (by bundle and service): what its pipeline lists; and how
+    // many of them are still to render before its pipeline can.
+    let instances = every(units, UnitKind::ServiceInstance);
+    let mut of_service: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
+    for &i in &instances {
+        of_service
+            .entry(service_key(&units[i]))
+            .or_default()
+            .push(i);
+    }
+    let mut waiting: HashMap<ServiceKey, usize> = HashMap::new();
+    let fresh_instances = fresh(&instances);
+    for &i in &fresh_instances {
+        *waiting.entry(service_key(&units[i])).or_default() += 1;
+    }
+    let mut pending: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
+    for i in fresh(&every(units, UnitKind::Pipeline)) {
+        pending.entry(service_key(&units[i])).or_default().push(i);
+    }
+    let mut listing: HashMap<ServiceKey, usize> =
+        pending.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+    let cached_instances: Vec<usize> = instances
+        .iter()
+        .copied()
+        .filter(|&i| cached(inputs, i).is_some())
+        .collect();
+    let mut outputs = instance_outputs(inputs, units, &cached_instances, &[]);
+    let mut ready: Vec<usize> = Vec::new();
+    // Pipelines none of whose instances is to render: ready now.
+    let keys: Vec<ServiceKey> = pending
+        .keys()
+        .filter(|k| !waiting.contains_key(*k))
+        .cloned()
+        .collect();
+    for k in keys {
+        ready.extend(pending.remove(&k).unwrap_or_default());
+    }
+    let mut batches = fresh_instances.chunks(BATCH);
+    loop {
+        let next = batches.next();
+        // The pipelines whose instances have all rendered, a batch at a time (all that are
+        // left when the instances are done).
+        while ready.len() >= BATCH || (next.is_none() && !ready.is_empty()) {
+            let batch: Vec<usize> = ready.drain(..ready.len().min(BATCH)).collect();
+            let results = {
+                let units = &*units;
+                batch
+                    .par_iter()
+                    .map(|&i| {
+                        let u = &units[i];
+                        let listed = of_service
+                            .get(&service_key(u))
+                            .map_or(&[][..], Vec::as_slice);
+                        let listed: Vec<&Unit> = listed.iter().map(|&j| &units[j]).collect();
+                        let ctx = stage.pipeline_context(u, &listed, &outputs, env_outputs);
+                        (i, stage.render_one(i, u, ctx, Role::Pipeline))
+                    })
+                    .collect()
+            };
+            let rendered = out.keep(results);
+            stage.settle(out, rendered);
+            slim(units, &batch, true);
+            for &p in &batch {
+                let key = service_key(&units[p]);
+                let left = listing.get_mut(&key).map(|n| {
+                    *n -= 1;
+                    *n
+                });
+                // The service's last pipeline has listed its instances.
+                if left == Some(0) {
+                    let listed = of_service.get(&key).cloned().unwrap_or_default();
+                    slim(units, &listed, true);
+                }
+            }
+        }
+        let Some(batch) = next else { break };
+        let results = {
+            let units = &*units;
+            batch
+                .par_iter()
+                .map(|&i| {
+                    let u = &units[i];
+                    let ctx = stage.instance_context(u, env_outputs);
+                    (i, stage.render_one(i, u, ctx, Role::ServiceInstance))
+                })
+                .collect()
+        };
+        let rendered = out.keep(results);
+        stage.settle(out, rendered.clone());
+        outputs.extend(instance_outputs(inputs, units, batch, &out.units[rendered]));
+        for &i in batch {
+            let key = service_key(&units[i]);
+            let left = waiting.get_mut(&key).map(|n| {
+                *n -= 1;
+                *n
+            });
+            if left == Some(0) {
+                ready.extend(pending.remove(&key).unwrap_or_default());
+            }
+            // No pipeline to list it: its inputs are read by nothing more.
+            slim(units, &[i], !listing.contains_key(&key));
+        }
+    }
+}
+
+/// The units of `kind`, by position.
+fn every(units: &[Unit], kind: UnitKind) -> Vec<usize> {
+    (0..units.len())
+        .filter(|&i| units[i].kind == kind)
+        .collect()
+}
+
+/// Those of `all` that the cache has no record of: to render.
+fn fresh(inputs: &Inputs, all: &[usize]) -> Vec<usize> {
+    let fresh = all.iter().filter(|&&i| cached(inputs, i).is_none());
+    fresh.copied().collect()
+}
+
+/// In a slim run, drops what the units `done` were rendered from: where their inputs were
+/// written, and their inputs too when nothing else reads them.
+fn slim(inputs: &Inputs, units: &mut [Unit], done: &[usize], inputs_too: bool) {
+    if inputs.slim {
+        for &i in done {
+            units[i].origin = None;
+            if inputs_too {
+                units[i].inputs = Json::Null;
+            }
+        }
+    }
+}
+
+/// A service as its pipeline and instances share it: the bundle and the service's name.
+type ServiceKey = (String, Option<String>);
+
+fn service_key(u: &Unit) -> ServiceKey {
+    (u.bundle.clone(), u.service.clone())
 }
 
 /// What a pipeline reads of its service's instances: their Outputs, by (service, name), as
@@ -224,7 +346,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed]) -> Rendering {
 /// each batch of pipelines is validated (and dropped) before the next renders.
 fn instance_outputs(
     inputs: &Inputs,
-    units: &[&Unit],
+    units: &[Unit],
     instances: &[usize],
     rendered: &[RenderedUnit],
 ) -> InstanceOutputs {
@@ -273,7 +395,7 @@ impl Rendering {
     /// Puts every unit's findings and rendering in the order a run without the cache gives
     /// them (environments, instances, pipelines, components, each in the units' order),
     /// cached units' from their records.
-    fn in_order(&mut self, units: &[&Unit], inputs: &Inputs) {
+    fn in_order(&mut self, units: &[Unit], inputs: &Inputs) {
         let n = units.len();
         let mut render: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
         for (i, d) in std::mem::take(&mut self.render_by_unit) {
@@ -504,7 +626,7 @@ impl Stage<'_> {
     /// until deployed); a cached environment's as recorded. Recorded when the caller asked.
     fn environment_outputs(
         &self,
-        units: &[&Unit],
+        units: &[Unit],
         environments: &[usize],
         out: &mut Rendering,
         rendered: Range<usize>,
@@ -513,7 +635,7 @@ impl Stage<'_> {
         let found: Vec<(usize, StackOutputs)> = environments
             .iter()
             .filter_map(|&i| {
-                let u = units[i];
+                let u = &units[i];
                 if let Some(record) = cached(self.inputs, i) {
                     return Some((i, record.outputs.clone()?));
                 }
