@@ -11,8 +11,10 @@ pub struct SourceFile {
     name: String,
     path: PathBuf,
     text: String,
-    /// Byte offset of the start of each line.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of each line: worked out the first time a location in the
+    /// file is shown (most files read in a run, 10,000 specs of a warm run among them, never
+    /// are).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
     /// The text with each lone CR (a line break of its own) written as LF, for reporters that
     /// only know LF; the same length, so spans stay valid. `None` when there is no lone CR.
     display: Option<String>,
@@ -31,12 +33,12 @@ pub type Source = Arc<SourceFile>;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: String) -> Source {
-        let line_starts = line_starts(&text);
         let bytes = text.as_bytes();
-        let lone_cr = bytes
-            .iter()
-            .enumerate()
-            .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        let lone_cr = text.contains('\r')
+            && bytes
+                .iter()
+                .enumerate()
+                .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
         let display = lone_cr.then(|| {
             let mut out = String::with_capacity(text.len());
             let mut chars = text.chars().peekable();
@@ -54,7 +56,7 @@ impl SourceFile {
             name: name.into(),
             path: path.into(),
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         })
     }
 
@@ -75,7 +77,7 @@ impl SourceFile {
     /// The byte offset where each line starts (the first is 0). Line breaks are LF, CRLF
     /// and a lone CR.
     pub fn line_starts(&self) -> &[usize] {
-        &self.line_starts
+        self.line_starts.get_or_init(|| line_starts(&self.text))
     }
 
     /// The text as reporters show it: lone CRs written as LF (same length, same spans).
@@ -86,18 +88,19 @@ impl SourceFile {
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.line_starts();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let col = self.text[start..offset].chars().count();
         (line + 1, col + 1)
     }
 
     /// Byte offset of a 1-based line and a 0-based character column.
     pub fn offset_of(&self, line: usize, col_chars: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let rest = &self.text[start..];
@@ -110,10 +113,10 @@ impl SourceFile {
 
     /// The byte range of 0-based lines `first..=last` (clamped), with their line breaks.
     pub fn lines_range(&self, first: usize, last: usize) -> Range<usize> {
-        let n = self.line_starts.len();
-        let start = self.line_starts[first.min(n - 1)];
-        let end = self
-            .line_starts
+        let starts = self.line_starts();
+        let n = starts.len();
+        let start = starts[first.min(n - 1)];
+        let end = starts
             .get(last.saturating_add(1))
             .copied()
             .unwrap_or(self.text.len());

@@ -212,7 +212,7 @@ pub fn over_budget(policy: &Policy, rule: &str, on: &str) -> Diagnostic {
 /// One rule's verdict on one document, as cfn-guard's `validate` reports it (for the JSON
 /// report and the closing line). The document, deployment and policy are shared by every
 /// rule's verdict on the document: a large workspace has a million verdicts.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleVerdict {
     /// The document: a template as shown, or a deployment's rendered template.
     pub data: std::sync::Arc<str>,
@@ -222,6 +222,32 @@ pub struct RuleVerdict {
     pub policy: std::sync::Arc<str>,
     pub rule: String,
     pub status: eval::Status,
+}
+
+/// By document, deployment, policy, rule, then status; a shared name is equal without
+/// comparing its text (sorting a large workspace's verdicts compares mostly names shared by
+/// one document's verdicts).
+impl Ord for RuleVerdict {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let shared = |a: &std::sync::Arc<str>, b: &std::sync::Arc<str>| {
+            if std::sync::Arc::ptr_eq(a, b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.cmp(b)
+            }
+        };
+        shared(&self.data, &other.data)
+            .then_with(|| shared(&self.deployment, &other.deployment))
+            .then_with(|| shared(&self.policy, &other.policy))
+            .then_with(|| self.rule.cmp(&other.rule))
+            .then_with(|| self.status.cmp(&other.status))
+    }
+}
+
+impl PartialOrd for RuleVerdict {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// The verdicts of a run, collected from every thread.
