@@ -67,8 +67,8 @@ pub struct Cache {
     name: String,
     /// The pack as it was when the run opened it.
     old: Vec<u8>,
-    /// Each entry of `old` by key: the whole entry's bytes (header and payload).
-    index: HashMap<String, Range<usize>>,
+    /// Each entry of `old` of this proctor's version, by key.
+    index: HashMap<String, Indexed>,
     /// `old` is entries from end to end (nothing torn or foreign after the last one): new
     /// entries may be appended to it.
     whole: bool,
@@ -80,6 +80,16 @@ pub struct Cache {
     off: AtomicBool,
     /// Why it was turned off, said once.
     problem: Mutex<Option<String>>,
+}
+
+/// Where an entry is in the pack, and the SHA-256 its header gives its payload (checked
+/// when it is read).
+#[derive(Clone, Debug)]
+struct Indexed {
+    /// The whole entry: header and payload.
+    whole: Range<usize>,
+    payload: Range<usize>,
+    sha256: [u8; 32],
 }
 
 /// What `Cache::clean` removed.
@@ -98,10 +108,21 @@ impl Cache {
         let old = read_pack(&dir.join("packs").join(&name), max_bytes).unwrap_or_default();
         let mut index = HashMap::new();
         let mut end = 0;
-        for (k, r) in scan(&old) {
-            end = r.end;
-            // A key appended again (after its entry was found damaged): the later one.
-            index.insert(k.to_string(), r);
+        for (header, whole, payload) in scan(&old) {
+            end = whole.end;
+            // Another version's entries are never read (their keys differ anyway).
+            let Some(sha256) = digest(header.sha256) else {
+                continue;
+            };
+            if header.version == env!("CARGO_PKG_VERSION") {
+                // A key appended again (after its entry was found damaged): the later one.
+                let entry = Indexed {
+                    whole,
+                    payload,
+                    sha256,
+                };
+                index.insert(header.key.to_string(), entry);
+            }
         }
         Cache {
             dir,
@@ -147,10 +168,14 @@ impl Cache {
     /// Anything else (missing, truncated, corrupt, another version's) is a miss, and is left
     /// out of the pack this run writes.
     pub fn get(&self, key: &Key) -> Option<&[u8]> {
-        let range = self.index.get(&key.0)?;
-        let payload = decode(&self.old[range.clone()], key)?;
+        use sha2::{Digest, Sha256};
+        let entry = self.index.get(&key.0)?;
+        let payload = &self.old[entry.payload.clone()];
+        if Sha256::digest(payload)[..] != entry.sha256 {
+            return None;
+        }
         if let Ok(mut used) = self.used.lock() {
-            used.push(range.clone());
+            used.push(entry.whole.clone());
         }
         Some(payload)
     }
@@ -423,32 +448,34 @@ fn header(bytes: &[u8]) -> Option<(Header<'_>, usize)> {
     lines.next().is_none().then_some((header, split + 2))
 }
 
-/// The entries of a pack, in order: each one's key and its whole bytes. The scan stops at
-/// the first thing that is not an entry's header, or whose length runs past the end.
-fn scan(pack: &[u8]) -> impl Iterator<Item = (&str, Range<usize>)> + '_ {
+/// The entries of a pack, in order: each one's header, its whole bytes and its payload. The
+/// scan stops at the first thing that is not an entry's header, or whose length runs past
+/// the end.
+fn scan(pack: &[u8]) -> impl Iterator<Item = (Header<'_>, Range<usize>, Range<usize>)> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
         let (header, body) = header(&pack[at..])?;
-        let (key, len) = (header.key, header.length);
-        let end = at.checked_add(body)?.checked_add(len)?;
+        let start = at.checked_add(body)?;
+        let end = start.checked_add(header.length)?;
         if end > pack.len() {
             return None;
         }
-        let range = at..end;
+        let whole = at..end;
         at = end;
-        Some((key, range))
+        Some((header, whole, start..end))
     })
 }
 
-/// The payload of an entry, when the entry is whole and is the one `key` names.
-fn decode<'a>(bytes: &'a [u8], key: &Key) -> Option<&'a [u8]> {
-    let (header, body) = header(bytes)?;
-    let payload = &bytes[body..];
-    let whole = header.version == env!("CARGO_PKG_VERSION")
-        && header.key == key.0
-        && header.length == payload.len()
-        && header.sha256 == crate::source::sha256(payload);
-    whole.then_some(payload)
+/// A SHA-256 written in hex, as bytes.
+fn digest(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 #[cfg(test)]

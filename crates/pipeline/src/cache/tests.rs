@@ -65,6 +65,19 @@ fn a_pack_keeps_what_its_run_read_back_and_made_and_nothing_else() {
     assert_eq!(next.index.len(), 3);
 }
 
+/// Changes a pack's bytes on disk, as a crash or a bad disk would.
+fn edit(path: &Path, change: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = std::fs::read(path).unwrap();
+    change(&mut bytes);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Flips a bit of the byte `offset` bytes into the first `found` in `bytes`.
+fn flip(bytes: &mut [u8], found: &[u8], offset: usize) {
+    let at = bytes.windows(found.len()).position(|w| w == found).unwrap();
+    bytes[at + offset] ^= 1;
+}
+
 /// Ten entries: what the tests of appending start from.
 fn ten(dir: &Path) -> (Cache, Vec<String>) {
     let names: Vec<String> = (0..10).map(|i| format!("entry {i}")).collect();
@@ -113,9 +126,9 @@ fn a_pack_with_a_torn_end_is_written_again_whole() {
     let path = first.pack_path();
     // A run killed while appending: half an entry at the end.
     let torn = encode(&key("torn"), b"0123456789");
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend_from_slice(&torn[..torn.len() / 2]);
-    std::fs::write(&path, &bytes).unwrap();
+    edit(&path, |bytes| {
+        bytes.extend_from_slice(&torn[..torn.len() / 2])
+    });
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
     let cache = run(tmp.path(), &all, &[("new", b"1")]);
     assert!(!cache.whole);
@@ -130,11 +143,8 @@ fn an_entry_put_again_after_damage_is_read_from_its_new_copy() {
     let tmp = tempfile::tempdir().unwrap();
     let (first, names) = ten(tmp.path());
     let path = first.pack_path();
-    let mut bytes = std::fs::read(&path).unwrap();
     // Damage the first entry's payload.
-    let at = bytes.windows(10).position(|w| w == b"0123456789").unwrap();
-    bytes[at] ^= 1;
-    std::fs::write(&path, &bytes).unwrap();
+    edit(&path, |bytes| flip(bytes, b"0123456789", 0));
     let cache = Cache::open(tmp.path(), 1 << 20, &pack());
     let damaged: Vec<&String> = names
         .iter()
@@ -218,11 +228,8 @@ fn entries_after_a_damaged_one_are_still_read() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = run(tmp.path(), &[], &[("a", b"first"), ("b", b"second")]);
     let path = cache.pack_path();
-    let mut bytes = std::fs::read(&path).unwrap();
     // The last byte of the first entry's payload.
-    let at = bytes.windows(5).position(|w| w == b"first").unwrap() + 4;
-    bytes[at] ^= 1;
-    std::fs::write(&path, bytes).unwrap();
+    edit(&path, |bytes| flip(bytes, b"first", 4));
     let next = Cache::open(tmp.path(), 1 << 20, &pack());
     assert_eq!(next.get(&key("a")), None);
     assert_eq!(next.get(&key("b")), Some(&b"second"[..]));

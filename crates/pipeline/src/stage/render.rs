@@ -140,49 +140,32 @@ pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Re
     let given = units.len();
     let synthesized = synthesized_units(inputs.bundles, units);
     units.extend(synthesized);
-    let fresh = |all: &[usize]| fresh(inputs, all);
-    let slim = |units: &mut [Unit], done: &[usize], inputs_too: bool| {
-        slim(inputs, units, done, inputs_too)
-    };
     let mut out = Rendering::default();
     if inputs.record {
         out.records = vec![None; given];
     }
 
     let environments = every(units, UnitKind::Environment);
-    let results = {
-        let units = &*units;
-        fresh(&environments)
-            .par_iter()
-            .map(|&i| {
-                let u = &units[i];
-                let ctx = stage.environment_context(u);
-                (i, stage.render_one(i, u, ctx, Role::Environment))
-            })
-            .collect()
-    };
+    let results = stage.render_batch(
+        units,
+        &fresh(inputs, &environments),
+        Role::Environment,
+        |u| stage.environment_context(u),
+    );
     let rendered = out.keep(results);
     let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
     stage.settle(&mut out, rendered);
-    slim(units, &environments, true);
+    slim(inputs, units, &environments, true);
 
     services(&stage, &mut out, units, &env_outputs);
 
-    for batch in fresh(&every(units, UnitKind::Component)).chunks(BATCH) {
-        let results = {
-            let units = &*units;
-            batch
-                .par_iter()
-                .map(|&i| {
-                    let u = &units[i];
-                    let ctx = stage.component_context(u);
-                    (i, stage.render_one(i, u, ctx, Role::Component))
-                })
-                .collect()
-        };
+    for batch in fresh(inputs, &every(units, UnitKind::Component)).chunks(BATCH) {
+        let results = stage.render_batch(units, batch, Role::Component, |u| {
+            stage.component_context(u)
+        });
         let rendered = out.keep(results);
         stage.settle(&mut out, rendered);
-        slim(units, batch, true);
+        slim(inputs, units, batch, true);
     }
     out.in_order(units, inputs);
     units.truncate(given);
@@ -199,10 +182,6 @@ fn services(
     env_outputs: &BTreeMap<String, StackOutputs>,
 ) {
     let inputs = stage.inputs;
-    let fresh = |all: &[usize]| fresh(inputs, all);
-    let slim = |units: &mut [Unit], done: &[usize], inputs_too: bool| {
-        slim(inputs, units, done, inputs_too)
-    };
     // Each service's instances (by bundle and service): what its pipeline lists; and how
     // many of them are still to render before its pipeline can.
     let instances = every(units, UnitKind::ServiceInstance);
@@ -214,12 +193,12 @@ fn services(
             .push(i);
     }
     let mut waiting: HashMap<ServiceKey, usize> = HashMap::new();
-    let fresh_instances = fresh(&instances);
+    let fresh_instances = fresh(inputs, &instances);
     for &i in &fresh_instances {
         *waiting.entry(service_key(&units[i])).or_default() += 1;
     }
     let mut pending: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
-    for i in fresh(&every(units, UnitKind::Pipeline)) {
+    for i in fresh(inputs, &every(units, UnitKind::Pipeline)) {
         pending.entry(service_key(&units[i])).or_default().push(i);
     }
     let mut listing: HashMap<ServiceKey, usize> =
@@ -247,24 +226,16 @@ fn services(
         // left when the instances are done).
         while ready.len() >= BATCH || (next.is_none() && !ready.is_empty()) {
             let batch: Vec<usize> = ready.drain(..ready.len().min(BATCH)).collect();
-            let results = {
-                let units = &*units;
-                batch
-                    .par_iter()
-                    .map(|&i| {
-                        let u = &units[i];
-                        let listed = of_service
-                            .get(&service_key(u))
-                            .map_or(&[][..], Vec::as_slice);
-                        let listed: Vec<&Unit> = listed.iter().map(|&j| &units[j]).collect();
-                        let ctx = stage.pipeline_context(u, &listed, &outputs, env_outputs);
-                        (i, stage.render_one(i, u, ctx, Role::Pipeline))
-                    })
-                    .collect()
-            };
+            let results = stage.render_batch(units, &batch, Role::Pipeline, |u| {
+                let listed = of_service
+                    .get(&service_key(u))
+                    .map_or(&[][..], Vec::as_slice);
+                let listed: Vec<&Unit> = listed.iter().map(|&j| &units[j]).collect();
+                stage.pipeline_context(u, &listed, &outputs, env_outputs)
+            });
             let rendered = out.keep(results);
             stage.settle(out, rendered);
-            slim(units, &batch, true);
+            slim(inputs, units, &batch, true);
             for &p in &batch {
                 let key = service_key(&units[p]);
                 let left = listing.get_mut(&key).map(|n| {
@@ -274,22 +245,14 @@ fn services(
                 // The service's last pipeline has listed its instances.
                 if left == Some(0) {
                     let listed = of_service.get(&key).cloned().unwrap_or_default();
-                    slim(units, &listed, true);
+                    slim(inputs, units, &listed, true);
                 }
             }
         }
         let Some(batch) = next else { break };
-        let results = {
-            let units = &*units;
-            batch
-                .par_iter()
-                .map(|&i| {
-                    let u = &units[i];
-                    let ctx = stage.instance_context(u, env_outputs);
-                    (i, stage.render_one(i, u, ctx, Role::ServiceInstance))
-                })
-                .collect()
-        };
+        let results = stage.render_batch(units, batch, Role::ServiceInstance, |u| {
+            stage.instance_context(u, env_outputs)
+        });
         let rendered = out.keep(results);
         stage.settle(out, rendered.clone());
         outputs.extend(instance_outputs(inputs, units, batch, &out.units[rendered]));
@@ -303,7 +266,7 @@ fn services(
                 ready.extend(pending.remove(&key).unwrap_or_default());
             }
             // No pipeline to list it: its inputs are read by nothing more.
-            slim(units, &[i], !listing.contains_key(&key));
+            slim(inputs, units, &[i], !listing.contains_key(&key));
         }
     }
 }
@@ -524,6 +487,24 @@ impl Stage<'_> {
         self.templates
             .iter()
             .find(|t| t.bundle == bi && t.role == role && t.usage.is_some())
+    }
+
+    /// Renders the units `batch` (positions in `units`) in parallel, each in the context
+    /// `context` gives it.
+    fn render_batch(
+        &self,
+        units: &[Unit],
+        batch: &[usize],
+        role: Role,
+        context: impl Fn(&Unit) -> Context + Sync,
+    ) -> Vec<(usize, Outcome)> {
+        batch
+            .par_iter()
+            .map(|&i| {
+                let u = &units[i];
+                (i, self.render_one(i, u, context(u), role))
+            })
+            .collect()
     }
 
     /// Renders one unit. A bug while rendering it is that unit's E001; the others go on.
