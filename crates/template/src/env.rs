@@ -1,7 +1,9 @@
 //! The minijinja environment that renders templates exactly as Proton's Python Jinja2 did:
 //! strict undefined values, Python printing, Python string methods, Proton's filters, and
-//! limits on work. Templates can load nothing: no loader is set, so `include`, `import` and
-//! `extends` fail, and no function reads files, the network or the environment.
+//! limits on work. Templates can load nothing: `include`, `import` and `extends` find no
+//! template (the only loader, [`crate::render::Renderer::prepare`]'s, serves the run's own
+//! templates under names no template can guess), and no function reads files, the network
+//! or the environment.
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 

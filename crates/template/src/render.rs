@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::ops::Range;
+use std::sync::Arc;
 
 use minijinja::value::Value;
 use minijinja::{Environment, ErrorKind};
@@ -415,6 +416,9 @@ pub struct Renderer {
     pub python: Environment<'static>,
     pub strict: Environment<'static>,
     pub limits: RenderLimits,
+    /// The name each template given to [`Renderer::prepare`] is loaded under, by the address
+    /// of its source (which the loader keeps alive, so the address is not reused).
+    prepared: std::collections::HashMap<usize, String>,
 }
 
 impl Renderer {
@@ -423,15 +427,53 @@ impl Renderer {
             python: super::env::environment(&limits),
             strict: super::env::strict_environment(&limits),
             limits,
+            prepared: std::collections::HashMap::new(),
         }
+    }
+
+    /// Lets the renderer compile each of `templates` once, the first time it renders it,
+    /// instead of on every render (a run renders a template once per deployment). They are
+    /// loaded under names no template can guess (a random number of this renderer's), so
+    /// that `include` and `import` still find nothing.
+    pub fn prepare<'a>(&mut self, templates: impl IntoIterator<Item = &'a Source>) {
+        use std::hash::{BuildHasher, Hasher};
+        let nonce = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let mut sources = std::collections::HashMap::new();
+        for source in templates {
+            let address = Arc::as_ptr(source) as usize;
+            if self.prepared.contains_key(&address) {
+                continue;
+            }
+            let name = format!("{nonce:016x}/{}/{}", self.prepared.len(), source.name());
+            sources.insert(name.clone(), Arc::clone(source));
+            self.prepared.insert(address, name);
+        }
+        self.python
+            .set_loader(move |name| Ok(sources.get(name).map(|s: &Source| s.text().to_string())));
+    }
+
+    /// The compiled template of `template`: the one compiled for the run if
+    /// [`Renderer::prepare`] was given it, else compiled now. One that does not compile is
+    /// compiled again under its own name, for the error.
+    fn compiled<'s>(
+        &'s self,
+        template: &'s Source,
+    ) -> Result<minijinja::Template<'s, 's>, minijinja::Error> {
+        if let Some(name) = self.prepared.get(&(Arc::as_ptr(template) as usize))
+            && let Ok(compiled) = self.python.get_template(name)
+        {
+            return Ok(compiled);
+        }
+        self.python
+            .template_from_named_str(template.name(), template.text())
     }
 
     /// Renders with Python printing; if an undefined value was printed, checks with the strict
     /// formatter whether it was a missing value (an error) or an `if` without `else`.
     fn render_value(&self, template: &Source, ctx: Value) -> Result<String, minijinja::Error> {
-        let tmpl = self
-            .python
-            .template_from_named_str(template.name(), template.text())?;
+        let tmpl = self.compiled(template)?;
         let mut out = Capped {
             buf: Vec::new(),
             limit: self.limits.max_output_bytes,

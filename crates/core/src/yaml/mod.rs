@@ -6,6 +6,7 @@
 //! Scalars are resolved with the YAML 1.2 core schema. Where YAML 1.1 would read a plain
 //! scalar differently (`yes`, `on`, `0644`), [`ParseOptions::warn_yaml11`] adds a warning.
 
+mod fast;
 pub mod scalar;
 pub mod shape;
 
@@ -258,11 +259,9 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
         }
         None => (full, 0),
     };
-    let offsets = Offsets::new(text, base);
     let mut builder = Builder {
         source,
         opts,
-        offsets: &offsets,
         frames: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
@@ -270,10 +269,25 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
         documents: 0,
         diags,
     };
+    // Most files are in the subset the fast reader knows; it gives up on the rest (and on
+    // every error), which saphyr-parser then reads and reports on.
+    if base == 0
+        && let Some(events) = fast::events(text)
+    {
+        for (event, range) in events {
+            match builder.event(event, range) {
+                Flow::Continue => {}
+                Flow::Stop => return None,
+                Flow::Done => break,
+            }
+        }
+        return builder.finish();
+    }
+    let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         match next {
-            Ok((event, span)) => match builder.event(event, span) {
+            Ok((event, span)) => match builder.event(event, offsets.span(&span)) {
                 Flow::Continue => {}
                 Flow::Stop => return None,
                 Flow::Done => break,
@@ -292,17 +306,7 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
             }
         }
     }
-    match builder.root.take() {
-        Some(root) => Some(root),
-        None => {
-            builder.diags.push(
-                Diagnostic::new(codes::F004, "the file has no content")
-                    .at_file(source)
-                    .help("write the document's content, or delete the file"),
-            );
-            None
-        }
-    }
+    builder.finish()
 }
 
 fn syntax_error(source: &Source, offsets: &Offsets, e: &ScanError) -> Diagnostic {
@@ -340,7 +344,6 @@ enum Flow {
 struct Builder<'a> {
     source: &'a Source,
     opts: &'a ParseOptions,
-    offsets: &'a Offsets,
     frames: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
@@ -359,8 +362,21 @@ impl Builder<'_> {
         matches!(self.source.text().as_bytes().get(start), Some(b'[' | b'{')).then_some(start)
     }
 
-    fn event(&mut self, event: Event<'_>, span: YSpan) -> Flow {
-        let range = self.offsets.span(&span);
+    /// The document's root, or F004 when it has none.
+    fn finish(mut self) -> Option<Node> {
+        let root = self.root.take();
+        if root.is_none() {
+            self.diags.push(
+                Diagnostic::new(codes::F004, "the file has no content")
+                    .at_file(self.source)
+                    .help("write the document's content, or delete the file"),
+            );
+        }
+        root
+    }
+
+    /// Takes the next event, at `range` (bytes in the source).
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) -> Flow {
         match event {
             Event::StreamStart | Event::Nothing | Event::DocumentEnd => Flow::Continue,
             Event::StreamEnd => Flow::Done,

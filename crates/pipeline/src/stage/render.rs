@@ -132,10 +132,12 @@ pub struct Rendering {
 /// every instance, a pipeline renders as soon as all of its service's instances have.
 /// `units` gets back the units given, slimmed.
 pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Rendering {
+    let mut renderer = render::Renderer::new(inputs.limits.render());
+    renderer.prepare(templates.iter().map(|t| &t.source));
     let stage = Stage {
         inputs,
         templates,
-        renderer: render::Renderer::new(inputs.limits.render()),
+        renderer,
     };
     let given = units.len();
     let synthesized = synthesized_units(inputs.bundles, units);
