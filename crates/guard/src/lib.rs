@@ -165,7 +165,7 @@ pub fn evaluate_bounded(policy: &Policy, root: &crate::yaml::Node) -> Evaluation
     let statuses = e.run();
     Evaluation {
         statuses,
-        failures: e.failures,
+        failures: e.failures(),
         exhausted: e.exhausted,
         errors: e.errors,
         too_costly: e.search.into_too_costly(),

@@ -92,6 +92,38 @@ pub struct Failure {
     pub detail: String,
 }
 
+/// A failure found, its detail not written yet.
+struct Pending<'p> {
+    failure: Failure,
+    detail: Detail<'p>,
+}
+
+enum Detail<'p> {
+    Text(String),
+    /// The text of a clause, then `suffix`.
+    Clause {
+        query: &'p Query,
+        op: ClauseOp<'p>,
+        suffix: &'static str,
+    },
+}
+
+enum ClauseOp<'p> {
+    Of(&'p AccessOp),
+    Unary { not: bool, op: UnaryOp },
+}
+
+impl ClauseOp<'_> {
+    fn access(&self) -> std::borrow::Cow<'_, AccessOp> {
+        match self {
+            ClauseOp::Of(op) => std::borrow::Cow::Borrowed(*op),
+            ClauseOp::Unary { not, op } => {
+                std::borrow::Cow::Owned(AccessOp::Unary { not: *not, op: *op })
+            }
+        }
+    }
+}
+
 /// A scope: the file, a rule body, a block, or a parameterized rule's arguments.
 struct Frame<'p, 'd> {
     /// The value the scope's own `let` queries start from.
@@ -111,7 +143,10 @@ pub struct Evaluator<'p, 'd> {
     in_progress: Vec<String>,
     /// `let`s being evaluated (scope depth, name): one that needs itself is an error.
     lets_in_progress: Vec<(usize, String)>,
-    pub failures: Vec<Failure>,
+    /// The failures of the clauses that failed, their texts not written yet: most are
+    /// dropped (a disjunction, a `when`, a rule that passes in the end). See
+    /// [`Evaluator::failures`].
+    pending: Vec<Pending<'p>>,
     current_rule: Vec<String>,
     quiet: usize,
     steps_left: u64,
@@ -139,7 +174,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             statuses: HashMap::new(),
             in_progress: Vec::new(),
             lets_in_progress: Vec::new(),
-            failures: Vec::new(),
+            pending: Vec::new(),
             current_rule: Vec::new(),
             quiet: 0,
             steps_left: steps.max(1),
@@ -159,7 +194,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 continue;
             }
             self.current_rule.push(rule.name.clone());
-            let mark = self.failures.len();
+            let mark = self.pending.len();
             let status = match self.rule(rule, Role::Assertion) {
                 Ok(s) => s,
                 Err(Halt::Budget) => {
@@ -173,7 +208,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             };
             self.current_rule.pop();
             if status != Status::Fail {
-                self.failures.truncate(mark);
+                self.pending.truncate(mark);
             }
             // Scopes a halted evaluation left behind.
             self.frames.truncate(1);
@@ -233,7 +268,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
     fn conjunction(&mut self, c: &'p Conjunction, this: &Val<'d>, role: Role) -> Eval<Status> {
         let (mut passes, mut fails) = (0, 0);
         for disjunction in c {
-            let mark = self.failures.len();
+            let mark = self.pending.len();
             let mut failed = false;
             let mut passed = false;
             for clause in disjunction {
@@ -248,7 +283,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             }
             if passed {
                 passes += 1;
-                self.failures.truncate(mark);
+                self.pending.truncate(mark);
             } else if failed {
                 fails += 1;
             }
@@ -340,7 +375,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 Status::Skip
             });
         }
-        let mark = self.failures.len();
+        let mark = self.pending.len();
         let (mut passes, mut fails) = (0, 0);
         for v in values {
             match v {
@@ -361,7 +396,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             all_of(passes, fails)
         };
         if status != Status::Fail {
-            self.failures.truncate(mark);
+            self.pending.truncate(mark);
         }
         Ok(status)
     }
@@ -378,7 +413,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         let Some(resources) = this.get("Resources") else {
             return Ok(Status::Skip);
         };
-        let mark = self.failures.len();
+        let mark = self.pending.len();
         let (mut passes, mut fails) = (0, 0);
         for (_, r) in resources.entries() {
             self.tick()?;
@@ -409,7 +444,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         }
         let status = all_of(passes, fails);
         if status != Status::Fail {
-            self.failures.truncate(mark);
+            self.pending.truncate(mark);
         }
         Ok(status)
     }
@@ -593,16 +628,17 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     if lhs.is_empty() {
                         let holds = *op_not == not;
                         if !holds {
-                            self.record(
+                            self.record_detail(
                                 None,
                                 message,
-                                clause_text(
+                                Detail::Clause {
                                     query,
-                                    &AccessOp::Unary {
+                                    op: ClauseOp::Unary {
                                         not: *op_not,
                                         op: *op,
                                     },
-                                ),
+                                    suffix: "",
+                                },
                             );
                         }
                         return Ok(if holds { Status::Pass } else { Status::Fail });
@@ -650,10 +686,14 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 match ops::compare(family, negated != not, &lhs, &right, &self.search) {
                     ops::Compared::EmptyLhs => {
                         if lone_variable && role == Role::Assertion {
-                            self.record(
+                            self.record_detail(
                                 None,
                                 message,
-                                format!("{}: the variable holds no values", clause_text(query, op)),
+                                Detail::Clause {
+                                    query,
+                                    op: ClauseOp::Of(op),
+                                    suffix: ": the variable holds no values",
+                                },
                             );
                             return Ok(Status::Fail);
                         }
@@ -661,13 +701,14 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     }
                     ops::Compared::EmptyRhs => {
                         if role == Role::Assertion {
-                            self.record(
+                            self.record_detail(
                                 None,
                                 message,
-                                format!(
-                                    "{}: the right-hand side selected nothing",
-                                    clause_text(query, op)
-                                ),
+                                Detail::Clause {
+                                    query,
+                                    op: ClauseOp::Of(op),
+                                    suffix: ": the right-hand side selected nothing",
+                                },
                             );
                             return Ok(Status::Fail);
                         }
@@ -689,28 +730,58 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             Status::Pass
         };
         if overall == Status::Fail {
-            let detail = clause_text(query, op);
             for (_, n) in statuses.iter().filter(|(p, _)| !*p) {
-                self.record(*n, message, detail.clone());
+                let detail = Detail::Clause {
+                    query,
+                    op: ClauseOp::Of(op),
+                    suffix: "",
+                };
+                self.record_detail(*n, message, detail);
             }
         }
         Ok(overall)
     }
 
     fn record(&mut self, node: Option<&Node>, message: &Option<String>, detail: String) {
+        self.record_detail(node, message, Detail::Text(detail));
+    }
+
+    fn record_detail(&mut self, node: Option<&Node>, message: &Option<String>, detail: Detail<'p>) {
         if self.quiet > 0 {
             return;
         }
         let message = message.as_ref().map(|m| self.interpolate(m, node));
-        self.failures.push(Failure {
-            rule: self.current_rule.last().cloned().unwrap_or_default(),
-            node: node.map(|n| (n.span.start, n.span.end)),
-            message,
-            value: node
-                .filter(|n| !matches!(n.value, Y::Map(_) | Y::Seq(_)))
-                .map(node_text),
+        self.pending.push(Pending {
+            failure: Failure {
+                rule: self.current_rule.last().cloned().unwrap_or_default(),
+                node: node.map(|n| (n.span.start, n.span.end)),
+                message,
+                value: node
+                    .filter(|n| !matches!(n.value, Y::Map(_) | Y::Seq(_)))
+                    .map(node_text),
+                detail: String::new(),
+            },
             detail,
         });
+    }
+
+    /// The failures of the rules that failed, in the order found, their texts written.
+    pub fn failures(&mut self) -> Vec<Failure> {
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|p| {
+                let detail = match p.detail {
+                    Detail::Text(text) => text,
+                    Detail::Clause { query, op, suffix } => {
+                        format!("{}{suffix}", clause_text(query, &op.access()))
+                    }
+                };
+                Failure {
+                    detail,
+                    ..p.failure
+                }
+            })
+            .collect()
     }
 
     /// `{{value}}` and `{{%var}}` in a message (proctor's extension; Guard prints them as
