@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -283,6 +284,110 @@ impl Config {
     }
 }
 
+/// A proctor.toml this large is parsed in pieces, one per thread (parsing 10,000
+/// deployments' tables took a warm check 40 ms on one core).
+const PIECES_FROM: usize = 512 * 1024;
+
+/// The tables a piece after the first may hold: deployments, waivers and their sub-tables.
+const PIECE_TABLES: [&str; 6] = [
+    "[[environment]]",
+    "[[service]]",
+    "[[waiver]]",
+    "[environment.",
+    "[service.",
+    "[waiver.",
+];
+
+/// A large proctor.toml parsed in pieces, in parallel: cut before `[[environment]]`,
+/// `[[service]]` or `[[waiver]]` lines, each piece padded with blanks to its place in the
+/// file so that its spans are the file's, and their deployments and waivers put together in
+/// order. `None` (parse the whole file) unless the file is one such pieces can be read from
+/// exactly: no multi-line strings, no CR, nothing but deployments, waivers and their
+/// sub-tables after the first cut, no top-level `environment`, `service` or `waiver` key
+/// before the first table; and every piece parses (any error is the whole file's to report).
+fn read_in_pieces(text: &str) -> Option<RawConfig> {
+    let pieces = rayon::current_num_threads().clamp(1, 4);
+    if text.len() < PIECES_FROM
+        || pieces < 2
+        || text.contains("\"\"\"")
+        || text.contains("'''")
+        || text.contains('\r')
+    {
+        return None;
+    }
+    let header = |line: &str| {
+        let line = line.trim_end();
+        line == "[[environment]]" || line == "[[service]]" || line == "[[waiver]]"
+    };
+    // The cuts: the first header line at or after each even share.
+    let first = first_table(text);
+    let mut cuts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if cuts.len() < pieces && offset >= cuts.len() * text.len() / pieces && header(line) {
+            cuts.push(offset);
+        }
+        let tail = cuts.len() > 1;
+        if line.starts_with('[') && tail && !PIECE_TABLES.iter().any(|t| line.starts_with(t)) {
+            return None;
+        }
+        if offset < first {
+            let key = line.trim_start().trim_start_matches(['"', '\'']);
+            let names_one = |k: &&str| {
+                key.strip_prefix(*k).is_some_and(|r| {
+                    r.trim_start_matches(['"', '\''])
+                        .trim_start()
+                        .starts_with(['=', '.'])
+                })
+            };
+            if ["environment", "service", "waiver"].iter().any(names_one) {
+                return None;
+            }
+        }
+        offset += line.len();
+    }
+    if cuts.len() < 2 {
+        return None;
+    }
+    cuts.push(text.len());
+    let parsed: Vec<Option<RawConfig>> = cuts
+        .windows(2)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|w| {
+            let (start, end) = (w[0], w[1]);
+            let mut piece = String::with_capacity(end);
+            if start > 0 {
+                piece.extend(std::iter::repeat_n(' ', start - 1));
+                piece.push('\n');
+            }
+            piece.push_str(&text[start..end]);
+            toml::from_str(&piece).ok()
+        })
+        .collect();
+    let mut parsed = parsed.into_iter();
+    let mut raw = parsed.next()??;
+    for piece in parsed {
+        let piece = piece?;
+        raw.environment.extend(piece.environment);
+        raw.service.extend(piece.service);
+        raw.waiver.extend(piece.waiver);
+    }
+    Some(raw)
+}
+
+/// Where the first table header line starts (the text's length when there is none).
+fn first_table(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with('[') {
+            return offset;
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
 /// W001: a bound stack name CloudFormation would refuse, or one stack bound twice.
 fn check_stacks(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     let mut seen: Vec<(&str, String, Range<usize>)> = Vec::new();
@@ -316,6 +421,9 @@ fn check_stacks(cfg: &Config, diags: &mut Vec<Diagnostic>) {
 
 /// proctor.toml's tables as written; W001 when it is not TOML or not of the right shape.
 fn read_toml(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<RawConfig> {
+    if let Some(raw) = read_in_pieces(source.text()) {
+        return Some(raw);
+    }
     match toml::from_str(source.text()) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -642,6 +750,72 @@ fn at<T>(s: Spanned<T>) -> At<T> {
 mod tests {
     use super::*;
     use crate::source::SourceFile;
+
+    /// A proctor.toml of `n` services (every key, sub-tables among them), environments and
+    /// waivers, with `extra` at its end.
+    fn large_toml(n: usize, extra: &str) -> String {
+        let mut t = String::from(
+            "# generated\n[workspace]\ntemplates = [\"templates\"]\npolicies = [\"policies\"]\n\n[check]\nignore = [\"W003\"]\n\n[limits]\npolicy_steps = 100000\n\n",
+        );
+        for i in 0..n {
+            t.push_str(&format!(
+                "[[environment]]\nname = \"env-{i}\"\ntemplate = \"net:1\"\nspec = \"specs/env-{i}.yaml\"\naccount_id = \"{:012}\"\nstack = \"Env{i}\"\n\n",
+                i * 7
+            ));
+            t.push_str(&format!(
+                "[[service]]\nname = \"svc-{i}\" # a comment\ntemplate = 'web:2.1'\nspec = \"specs/svc-{i}.yaml\"\nbranch = \"main\"\nrepository_id = \"org/svc-{i}\"\nrepository_connection_arn = \"arn:aws:x\"\npipeline_stack = \"Pipe{i}\"\n\n[service.stacks]\nsvc-{i}-a = \"Stack{i}A\"\n\"svc-{i}-b\" = \"Stack{i}B\"\n\n"
+            ));
+            if i % 97 == 0 {
+                t.push_str(&format!(
+                    "[[waiver]]\nrule = \"S3_VERSIONING\"\ndeployment = \"svc-{i}\"\nreason = \"legacy\"\nowner = \"team@example.com\"\nexpires = 2027-01-01\n\n"
+                ));
+            }
+        }
+        t.push_str(extra);
+        t
+    }
+
+    fn in_pieces(text: &str) -> Option<RawConfig> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        pool.install(|| read_in_pieces(text))
+    }
+
+    #[test]
+    fn a_large_file_parsed_in_pieces_is_the_whole_files_parse() {
+        let text = large_toml(3_000, "");
+        assert!(text.len() > PIECES_FROM);
+        let whole: RawConfig = toml::from_str(&text).unwrap();
+        let pieces = in_pieces(&text).expect("parsed in pieces");
+        // Spans included: each piece is padded to its place in the file.
+        assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
+        assert_eq!(pieces.service.len(), 3_000);
+    }
+
+    #[test]
+    fn a_large_file_pieces_cannot_be_read_from_is_parsed_whole() {
+        // A table only the whole file can place, an error only the whole file can report,
+        // a multi-line string, a top-level key naming the deployments' array.
+        for extra in [
+            "[workspace]\nx = 1\n",
+            "[[service]]\nname = \"late\"\n",
+            "[[waiver]]\n[service.stacks]\na = \"b\"\n",
+            "[[service]]\nname = \"\"\"\nmulti\"\"\"\n",
+        ] {
+            let text = large_toml(3_000, extra);
+            let pieces = in_pieces(&text);
+            let whole = toml::from_str::<RawConfig>(&text);
+            match (&pieces, &whole) {
+                (Some(p), Ok(w)) => assert_eq!(format!("{p:?}"), format!("{w:?}")),
+                (Some(_), Err(e)) => panic!("pieces read a file the whole parse rejects: {e}"),
+                (None, _) => {}
+            }
+        }
+        let text = format!("service = []\n{}", large_toml(3_000, ""));
+        assert!(in_pieces(&text).is_none());
+    }
 
     fn parse_text(text: &str) -> (Option<Config>, Vec<Diagnostic>) {
         let src = SourceFile::new("proctor.toml", "proctor.toml", text.to_string());

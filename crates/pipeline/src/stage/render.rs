@@ -205,8 +205,11 @@ fn services(
     }
     let mut listing: HashMap<ServiceKey, usize> =
         pending.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-    let cached_instances: Vec<usize> = instances
-        .iter()
+    // Only the pipelines to render read instances' Outputs: those of their services.
+    let cached_instances: Vec<usize> = pending
+        .keys()
+        .filter_map(|k| of_service.get(k))
+        .flatten()
         .copied()
         .filter(|&i| cached(inputs, i).is_some())
         .collect();
