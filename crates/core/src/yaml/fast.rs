@@ -90,6 +90,14 @@ impl<'a> Reader<'a> {
         self.out.push((event, span));
     }
 
+    /// Ends a block collection: its end event (an empty span) and one level less deep.
+    fn close_block(&mut self, end: Event<'a>) -> Option<()> {
+        let at = self.pos;
+        self.emit(end, at..at);
+        self.depth -= 1;
+        Some(())
+    }
+
     /// Enters a collection; `None` past [`MAX_DEPTH`].
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
@@ -279,10 +287,7 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        let end = self.pos;
-        self.emit(Event::MappingEnd, end..end);
-        self.depth -= 1;
-        Some(())
+        self.close_block(Event::MappingEnd)
     }
 
     /// A block sequence whose dashes are at column `indent`, the first at `first`. An
@@ -331,10 +336,7 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        let end = self.pos;
-        self.emit(Event::SequenceEnd, end..end);
-        self.depth -= 1;
-        Some(())
+        self.close_block(Event::SequenceEnd)
     }
 
     /// The node after a key's `:` or an entry's `-` at `indicator`; `self.pos` is just after
