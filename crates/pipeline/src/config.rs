@@ -320,7 +320,7 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         line == "[[environment]]" || line == "[[service]]" || line == "[[waiver]]"
     };
     // The cuts: the first header line at or after each even share.
-    let first = first_table(text);
+    let mut before_tables = true;
     let mut cuts = vec![0];
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -331,7 +331,8 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         if line.starts_with('[') && tail && !PIECE_TABLES.iter().any(|t| line.starts_with(t)) {
             return None;
         }
-        if offset < first {
+        before_tables &= !line.starts_with('[');
+        if before_tables {
             let key = line.trim_start().trim_start_matches(['"', '\'']);
             let names_one = |k: &&str| {
                 key.strip_prefix(*k).is_some_and(|r| {
@@ -350,12 +351,10 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         return None;
     }
     cuts.push(text.len());
-    let parsed: Vec<Option<RawConfig>> = cuts
-        .windows(2)
-        .collect::<Vec<_>>()
+    let parsed: Vec<Option<RawConfig>> = (1..cuts.len())
         .into_par_iter()
-        .map(|w| {
-            let (start, end) = (w[0], w[1]);
+        .map(|k| {
+            let (start, end) = (cuts[k - 1], cuts[k]);
             let mut piece = String::with_capacity(end);
             if start > 0 {
                 piece.extend(std::iter::repeat_n(' ', start - 1));
@@ -374,18 +373,6 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         raw.waiver.extend(piece.waiver);
     }
     Some(raw)
-}
-
-/// Where the first table header line starts (the text's length when there is none).
-fn first_table(text: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.starts_with('[') {
-            return offset;
-        }
-        offset += line.len();
-    }
-    text.len()
 }
 
 /// W001: a bound stack name CloudFormation would refuse, or one stack bound twice.

@@ -116,12 +116,23 @@ impl<'a> Reader<'a> {
         matches!(self.at(i), b' ' | b'\n' | 0)
     }
 
+    /// Where the spaces from `i` end.
+    fn skip_spaces(&self, mut i: usize) -> usize {
+        while self.at(i) == b' ' {
+            i += 1;
+        }
+        i
+    }
+
+    /// Whether a block sequence entry's dash is at `i`.
+    fn dash_at(&self, i: usize) -> bool {
+        self.at(i) == b'-' && self.blank_or_end(i + 1)
+    }
+
     /// Skips spaces and a comment to the end of the line, then past the line break. `None`
     /// when something else is on the line.
     fn end_line(&mut self) -> Option<()> {
-        while self.peek() == b' ' {
-            self.pos += 1;
-        }
+        self.pos = self.skip_spaces(self.pos);
         match self.peek() {
             0 => Some(()),
             b'\n' => {
@@ -139,35 +150,28 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The next line with content from the line start `self.pos`, skipping blank and comment
-    /// lines: its start and its indentation. Does not move. `None` at the end of the text.
-    /// Gives up (`Err`) on a document marker at a line's start.
-    fn next_line(&self) -> Result<Option<(usize, usize)>, ()> {
-        let mut start = self.pos;
+    /// The first line with content from the line start `from`, skipping blank and comment
+    /// lines: its start and its indentation. `None` at the end of the text.
+    fn content_line(&self, from: usize) -> Option<(usize, usize)> {
+        let mut start = from;
         while start < self.b.len() {
-            let mut i = start;
-            while self.at(i) == b' ' {
-                i += 1;
-            }
+            let i = self.skip_spaces(start);
             match self.at(i) {
                 b'\n' => start = i + 1,
-                0 => return Ok(None),
-                b'#' => {
-                    let end = self.line_end(i);
-                    start = (end + 1).min(self.b.len());
-                    if end == self.b.len() {
-                        return Ok(None);
-                    }
-                }
-                _ => {
-                    if i == start && self.document_marker(start) {
-                        return Err(());
-                    }
-                    return Ok(Some((start, i - start)));
-                }
+                0 => return None,
+                b'#' => start = self.line_end(i) + 1,
+                _ => return Some((start, i - start)),
             }
         }
-        Ok(None)
+        None
+    }
+
+    /// [`Reader::content_line`] from `self.pos`; gives up (`Err`) on a document marker.
+    fn next_line(&self) -> Result<Option<(usize, usize)>, ()> {
+        match self.content_line(self.pos) {
+            Some((start, 0)) if self.document_marker(start) => Err(()),
+            next => Ok(next),
+        }
     }
 
     fn document_marker(&self, i: usize) -> bool {
@@ -177,22 +181,8 @@ impl<'a> Reader<'a> {
 
     fn document(&mut self) -> Option<()> {
         self.emit(Event::StreamStart, 0..0);
-        let mut start = self.pos;
         // Blank and comment lines, then an optional `---`.
-        loop {
-            let mut i = start;
-            while self.at(i) == b' ' {
-                i += 1;
-            }
-            match self.at(i) {
-                b'\n' => start = i + 1,
-                b'#' => start = self.line_end(i) + 1,
-                _ => break,
-            }
-            if start >= self.b.len() {
-                return None;
-            }
-        }
+        let (start, _) = self.content_line(0)?;
         self.pos = start;
         if self.b[start..].starts_with(b"---") && self.blank_or_end(start + 3) {
             self.emit(Event::DocumentStart(true), start..start + 3);
@@ -225,7 +215,7 @@ impl<'a> Reader<'a> {
     ) -> Option<()> {
         let at = line + indent;
         self.pos = at;
-        if self.peek() == b'-' && self.blank_or_end(at + 1) {
+        if self.dash_at(at) {
             return self.block_sequence(indent, at, tag, false);
         }
         if tag.is_none() && matches!(self.peek(), b'[' | b'{') && parent == Parent::Root {
@@ -279,7 +269,7 @@ impl<'a> Reader<'a> {
             match self.next_line().ok()? {
                 Some((line, i)) if i == indent => {
                     self.pos = line + i;
-                    if self.peek() == b'-' && self.blank_or_end(self.pos + 1) {
+                    if self.dash_at(self.pos) {
                         return None;
                     }
                 }
@@ -302,10 +292,7 @@ impl<'a> Reader<'a> {
         self.enter()?;
         // saphyr starts an indentless sequence at its first entry's token.
         let start = if indentless {
-            let mut i = first + 1;
-            while self.at(i) == b' ' {
-                i += 1;
-            }
+            let i = self.skip_spaces(first + 1);
             if matches!(self.at(i), b'\n' | 0 | b'#') {
                 return None;
             }
@@ -324,7 +311,7 @@ impl<'a> Reader<'a> {
             match self.next_line().ok()? {
                 Some((line, i)) if i == indent => {
                     let at = line + i;
-                    if self.at(at) == b'-' && self.blank_or_end(at + 1) {
+                    if self.dash_at(at) {
                         self.pos = at;
                     } else if indentless {
                         break;
@@ -343,22 +330,17 @@ impl<'a> Reader<'a> {
     /// the indicator. Ends at the start of a line (or the end of the text).
     fn node_after_indicator(&mut self, parent: Parent, indicator: usize) -> Option<()> {
         let spaced = self.peek() == b' ';
-        while self.peek() == b' ' {
-            self.pos += 1;
-        }
+        self.pos = self.skip_spaces(self.pos);
         let mut tag: Tagged<'a> = None;
         if self.peek() == b'!' {
             if !spaced {
                 return None;
             }
             tag = Some(self.tag()?);
-            if self.peek() == b' ' {
-                while self.peek() == b' ' {
-                    self.pos += 1;
-                }
-            } else if !matches!(self.peek(), b'\n' | 0) {
+            if !self.blank_or_end(self.pos) {
                 return None;
             }
+            self.pos = self.skip_spaces(self.pos);
         }
         match self.peek() {
             b'\n' | 0 | b'#' => {
@@ -386,7 +368,7 @@ impl<'a> Reader<'a> {
                 self.end_line()
             }
             b'|' | b'>' => self.block_scalar(parent.indent(), tag),
-            b'-' if self.blank_or_end(self.pos + 1) => match parent {
+            b'-' if self.dash_at(self.pos) => match parent {
                 Parent::Seq(_) if tag.is_none() => {
                     let col = self.pos - self.line_start(self.pos);
                     self.block_sequence(col, self.pos, None, false)
@@ -438,7 +420,7 @@ impl<'a> Reader<'a> {
             }
             (Some((line, indent)), Parent::Map(n)) if indent == n => {
                 let at = line + indent;
-                if self.at(at) == b'-' && self.blank_or_end(at + 1) {
+                if self.dash_at(at) {
                     self.block_sequence(n, at, tag, true)
                 } else {
                     self.empty(parent, indicator, tag)
@@ -457,10 +439,7 @@ impl<'a> Reader<'a> {
         let at = match parent {
             Parent::Map(_) => indicator,
             Parent::Seq(_) => {
-                let mut i = indicator + 1;
-                while self.at(i) == b' ' {
-                    i += 1;
-                }
+                let i = self.skip_spaces(indicator + 1);
                 if self.at(i) == b'#' {
                     return None;
                 }
@@ -544,10 +523,7 @@ impl<'a> Reader<'a> {
     /// Where saphyr ends the span of a quoted scalar or a closing bracket that ends at `end`:
     /// it goes on over the spaces after it, and a comment.
     fn trailing(&self, end: usize) -> usize {
-        let mut i = end;
-        while self.at(i) == b' ' {
-            i += 1;
-        }
+        let mut i = self.skip_spaces(end);
         if i > end && self.at(i) == b'#' {
             i = self.line_end(i);
         }
@@ -601,35 +577,13 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.end_line()?;
-        let min = parent.map_or(0, |n| n + 1);
-        // The content's indentation: that of the first line with content.
-        let mut i = self.pos;
-        let mut leading = 0usize;
-        let indent = loop {
-            if i >= self.b.len() {
-                break None;
-            }
-            let mut j = i;
-            while self.at(j) == b' ' {
-                j += 1;
-            }
-            if self.at(j) == b'\n' {
-                leading = leading.max(j - i);
-                i = j + 1;
-                continue;
-            }
-            break Some(j - i);
-        };
-        let indent = match indent {
-            Some(n) if n >= min && n >= leading && n > 0 => n,
-            _ => return None,
-        };
+        let indent = self.block_indent(parent.map_or(0, |n| n + 1))?;
         let mut value = String::new();
-        let mut leading_break = false;
+        // Blank lines not yet added, whether the last content line started with a space, and
+        // where the first one starts (after it, each content line ends with a break).
         let mut trailing = 0usize;
         let mut leading_blank = false;
-        let mut first = true;
-        let mut content_start = 0;
+        let mut content_start = None;
         let mut line = self.pos;
         let end = loop {
             // `line` is a line start: blank lines, then a content line or the end.
@@ -648,10 +602,8 @@ impl<'a> Reader<'a> {
             if j - line < indent {
                 break j;
             }
-            if first {
-                content_start = j;
-                first = false;
-            }
+            let leading_break = content_start.is_some();
+            content_start.get_or_insert(j);
             let blank_start = self.at(j) == b' ';
             if folded && leading_break && !leading_blank && !blank_start {
                 if trailing == 0 {
@@ -660,27 +612,23 @@ impl<'a> Reader<'a> {
             } else if leading_break {
                 value.push('\n');
             }
-            for _ in 0..trailing {
-                value.push('\n');
-            }
+            value.extend(std::iter::repeat_n('\n', trailing));
             trailing = 0;
             leading_blank = blank_start;
             let eol = self.line_end(j);
             value.push_str(&self.s[j..eol]);
-            // saphyr ends the last line with a break even at the end of the text.
-            leading_break = true;
             if eol >= self.b.len() {
                 break eol;
             }
             line = eol + 1;
         };
-        if chomp != Chomp::Strip && leading_break {
+        let content_start = content_start?;
+        // saphyr ends the last line with a break even at the end of the text.
+        if chomp != Chomp::Strip {
             value.push('\n');
         }
         if chomp == Chomp::Keep {
-            for _ in 0..trailing {
-                value.push('\n');
-            }
+            value.extend(std::iter::repeat_n('\n', trailing));
         }
         let style = if folded {
             ScalarStyle::Folded
@@ -690,11 +638,29 @@ impl<'a> Reader<'a> {
         let (tag, start) = split(tag, content_start);
         self.emit(Event::Scalar(Cow::Owned(value), style, 0, tag), start..end);
         // Continue from the line the scalar ended at.
-        self.pos = self.line_start(end.min(self.b.len()));
-        if end >= self.b.len() {
-            self.pos = self.b.len();
-        }
+        self.pos = if end >= self.b.len() {
+            self.b.len()
+        } else {
+            self.line_start(end)
+        };
         Some(())
+    }
+
+    /// A block scalar's indentation, from `self.pos` (its first line): that of its first line
+    /// with content, which must be at least `min` and than its leading blank lines.
+    fn block_indent(&self, min: usize) -> Option<usize> {
+        let mut line = self.pos;
+        let mut leading = 0;
+        while line < self.b.len() {
+            let j = self.skip_spaces(line);
+            if self.at(j) != b'\n' {
+                let indent = j - line;
+                return (indent >= min.max(leading).max(1)).then_some(indent);
+            }
+            leading = leading.max(j - line);
+            line = j + 1;
+        }
+        None
     }
 
     /// A flow collection at `self.pos`; its lines after the first must be indented more than
@@ -751,9 +717,7 @@ impl<'a> Reader<'a> {
         match self.peek() {
             b'"' | b'\'' => {
                 self.quoted(None)?;
-                while self.peek() == b' ' {
-                    self.pos += 1;
-                }
+                self.pos = self.skip_spaces(self.pos);
                 if self.peek() != b':' {
                     return None;
                 }
@@ -853,11 +817,8 @@ impl<'a> Reader<'a> {
                     self.pos = self.line_end(self.pos);
                 }
                 b'\n' => {
-                    self.pos += 1;
-                    let line = self.pos;
-                    while self.peek() == b' ' {
-                        self.pos += 1;
-                    }
+                    let line = self.pos + 1;
+                    self.pos = self.skip_spaces(line);
                     if !matches!(self.peek(), b'\n' | b'#' | 0) {
                         if !deeper(self.pos - line, parent) {
                             return None;
@@ -891,10 +852,11 @@ fn split(tag: Tagged<'_>, start: usize) -> (Option<Cow<'_, Tag>>, usize) {
 
 /// Whether a plain scalar can start with `c` followed by `next`.
 fn plain_start(c: u8, next: u8) -> bool {
+    // `-1` is a scalar, `- 1` an entry; `?` and `:` starts are left to saphyr.
     match c {
-        b'-' | b'?' | b':' => !matches!(next, b' ' | b'\n' | 0) && c == b'-',
-        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' | b' ' | b'\n' | 0 => false,
+        b'-' => !matches!(next, b' ' | b'\n' | 0),
+        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
+        | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b' ' | b'\n' | 0 => false,
         _ => true,
     }
 }
