@@ -54,9 +54,14 @@ pub fn render(diags: &[Diagnostic]) -> String {
 }
 
 /// Groups verdicts (sorted by document, then policy) per document and policy file.
+/// The verdicts grouped by document, deployment and policy, in that order (a run collects them
+/// in no particular order: only this report shows them one by one).
 fn policy_results(verdicts: &[crate::policy::RuleVerdict]) -> Vec<PolicyResult<'_>> {
+    use rayon::prelude::*;
+    let mut sorted: Vec<&crate::policy::RuleVerdict> = verdicts.iter().collect();
+    sorted.par_sort_unstable();
     let mut out: Vec<PolicyResult<'_>> = Vec::new();
-    for v in verdicts {
+    for v in sorted {
         let same = out.last().is_some_and(|r| {
             *r.data == *v.data && *r.deployment == *v.deployment && *r.policy == *v.policy
         });
@@ -69,8 +74,10 @@ fn policy_results(verdicts: &[crate::policy::RuleVerdict]) -> Vec<PolicyResult<'
             });
         }
         if let Some(r) = out.last_mut() {
-            r.rules
-                .insert(v.rule.clone(), serde_json::Value::from(v.status.as_str()));
+            r.rules.insert(
+                v.rule.to_string(),
+                serde_json::Value::from(v.status.as_str()),
+            );
         }
     }
     out

@@ -251,7 +251,7 @@ fn a_damaged_cache_is_never_trusted() {
     assert_eq!(
         whole
             .windows(16)
-            .filter(|w| w == b"proctor-cache 2\n")
+            .filter(|w| w == b"proctor-cache 3\n")
             .count(),
         3
     );

@@ -187,7 +187,11 @@ fn read_checked(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Diagn
         .at_file(&empty())
         .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+    // Read with the size just found (`std::fs::read` would ask the system for it again).
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut bytes))
+        .map_err(|e| fail(&e))?;
     // The file may have grown since the metadata was read.
     if bytes.len() as u64 > max_bytes {
         return Err(Diagnostic::new(

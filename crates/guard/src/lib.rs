@@ -220,7 +220,8 @@ pub struct RuleVerdict {
     pub deployment: std::sync::Arc<str>,
     /// The policy file, as shown.
     pub policy: std::sync::Arc<str>,
-    pub rule: String,
+    /// The rule's name (shared by the verdicts a cache gives back).
+    pub rule: std::sync::Arc<str>,
     pub status: eval::Status,
 }
 
@@ -239,7 +240,7 @@ impl Ord for RuleVerdict {
         shared(&self.data, &other.data)
             .then_with(|| shared(&self.deployment, &other.deployment))
             .then_with(|| shared(&self.policy, &other.policy))
-            .then_with(|| self.rule.cmp(&other.rule))
+            .then_with(|| shared(&self.rule, &other.rule))
             .then_with(|| self.status.cmp(&other.status))
     }
 }
@@ -315,7 +316,7 @@ pub fn check_document(
                 data: data.clone(),
                 deployment: deployment.clone(),
                 policy: policy_name.clone(),
-                rule,
+                rule: rule.into(),
                 status,
             }));
         }

@@ -1,18 +1,29 @@
 //! Parts of the cache's entry format (`super::incremental`): policy verdicts grouped by
-//! document and policy, and an environment's outputs.
+//! document and policy, an environment's outputs, and units (as checked, failed, rendered)
+//! without their inputs and texts.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::template::render::StackOutputs;
+use crate::unit::{Failed, Rendered, Unit, UnitKind};
 
-/// A unit's verdicts of one policy on one document: (rule, status) pairs.
+/// A unit's verdicts of one policy on one document: (rule, status) pairs. Its names are
+/// borrowed: from the verdicts when an entry is written, from the entry's bytes when it is
+/// read.
 #[derive(Serialize, Deserialize)]
-pub(super) struct VerdictGroup {
-    data: String,
-    deployment: String,
-    policy: String,
-    rules: Vec<(String, char)>,
+pub(super) struct VerdictGroup<'a> {
+    data: &'a str,
+    deployment: &'a str,
+    policy: &'a str,
+    #[serde(borrow)]
+    rules: Vec<(&'a str, char)>,
 }
+
+/// The names verdicts share: each policy's and each of its rules', made once per run, so
+/// that the verdicts given back point at them instead of holding copies.
+pub(super) type Names = foldhash::HashSet<Arc<str>>;
 
 fn status_letter(s: crate::policy::eval::Status) -> char {
     use crate::policy::eval::Status;
@@ -23,23 +34,23 @@ fn status_letter(s: crate::policy::eval::Status) -> char {
     }
 }
 
-impl VerdictGroup {
-    pub(super) fn of(verdicts: &[crate::policy::RuleVerdict]) -> Vec<VerdictGroup> {
+impl<'a> VerdictGroup<'a> {
+    pub(super) fn of(verdicts: &'a [crate::policy::RuleVerdict]) -> Vec<VerdictGroup<'a>> {
         let mut groups: Vec<VerdictGroup> = Vec::new();
         for v in verdicts {
-            let rule = (v.rule.clone(), status_letter(v.status));
+            let rule = (&*v.rule, status_letter(v.status));
             match groups.last_mut() {
                 Some(g)
-                    if *g.data == *v.data
-                        && *g.deployment == *v.deployment
-                        && *g.policy == *v.policy =>
+                    if g.data == &*v.data
+                        && g.deployment == &*v.deployment
+                        && g.policy == &*v.policy =>
                 {
                     g.rules.push(rule)
                 }
                 _ => groups.push(VerdictGroup {
-                    data: v.data.to_string(),
-                    deployment: v.deployment.to_string(),
-                    policy: v.policy.to_string(),
+                    data: &v.data,
+                    deployment: &v.deployment,
+                    policy: &v.policy,
                     rules: vec![rule],
                 }),
             }
@@ -52,11 +63,16 @@ impl VerdictGroup {
         self.rules.len()
     }
 
-    pub(super) fn decode(self, into: &mut Vec<crate::policy::RuleVerdict>) -> Option<()> {
+    pub(super) fn decode(
+        self,
+        names: &Names,
+        into: &mut Vec<crate::policy::RuleVerdict>,
+    ) -> Option<()> {
         use crate::policy::eval::Status;
-        let data: std::sync::Arc<str> = self.data.into();
-        let deployment: std::sync::Arc<str> = self.deployment.into();
-        let policy: std::sync::Arc<str> = self.policy.into();
+        let name = |n: &str| -> Arc<str> { names.get(n).cloned().unwrap_or_else(|| n.into()) };
+        let data: Arc<str> = self.data.into();
+        let deployment: Arc<str> = self.deployment.into();
+        let policy = name(self.policy);
         for (rule, letter) in self.rules {
             let status = [Status::Pass, Status::Fail, Status::Skip]
                 .into_iter()
@@ -65,7 +81,7 @@ impl VerdictGroup {
                 data: data.clone(),
                 deployment: deployment.clone(),
                 policy: policy.clone(),
-                rule,
+                rule: name(rule),
                 status,
             });
         }
@@ -95,5 +111,129 @@ impl OutputsRec {
             known: self.known,
             declared: self.declared,
         }
+    }
+}
+
+pub(super) fn kind_of(s: &str) -> Option<UnitKind> {
+    [
+        UnitKind::Environment,
+        UnitKind::ServiceInstance,
+        UnitKind::Pipeline,
+        UnitKind::Component,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+}
+
+/// A unit without its inputs: a cached unit is neither rendered nor validated again.
+#[derive(Serialize, Deserialize)]
+pub(super) struct UnitRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    bundle: String,
+    spec: String,
+    environment: Option<String>,
+    stack: Option<String>,
+}
+
+impl UnitRec {
+    pub(super) fn of(u: &Unit) -> UnitRec {
+        UnitRec {
+            kind: u.kind.as_str().into(),
+            name: u.name.clone(),
+            service: u.service.clone(),
+            bundle: u.bundle.clone(),
+            spec: u.spec.clone(),
+            environment: u.environment.clone(),
+            stack: u.stack.clone(),
+        }
+    }
+
+    pub(super) fn decode(self) -> Option<Unit> {
+        Some(Unit {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            bundle: self.bundle,
+            spec: self.spec,
+            inputs: serde_json::Value::Null,
+            environment: self.environment,
+            origin: None,
+            stack: self.stack,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct FailedRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    environment: Option<String>,
+    spec: String,
+}
+
+impl FailedRec {
+    pub(super) fn of(f: &Failed) -> FailedRec {
+        FailedRec {
+            kind: f.kind.as_str().into(),
+            name: f.name.clone(),
+            service: f.service.clone(),
+            environment: f.environment.clone(),
+            spec: f.spec.clone(),
+        }
+    }
+
+    pub(super) fn decode(self) -> Option<Failed> {
+        Some(Failed {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            environment: self.environment,
+            spec: self.spec,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct RenderedRec {
+    kind: String,
+    name: String,
+    service: Option<String>,
+    template: String,
+    synthesized: bool,
+    spec: String,
+    template_name: String,
+    template_version: String,
+}
+
+impl RenderedRec {
+    pub(super) fn of(r: &Rendered) -> RenderedRec {
+        RenderedRec {
+            kind: r.kind.as_str().into(),
+            name: r.name.clone(),
+            service: r.service.clone(),
+            template: r.template.clone(),
+            synthesized: r.synthesized,
+            spec: r.spec.clone(),
+            template_name: r.template_name.clone(),
+            template_version: r.template_version.clone(),
+        }
+    }
+
+    pub(super) fn decode(self) -> Option<Rendered> {
+        Some(Rendered {
+            kind: kind_of(&self.kind)?,
+            name: self.name,
+            service: self.service,
+            template: self.template,
+            text: String::new(),
+            synthesized: self.synthesized,
+            spec: self.spec,
+            context: serde_json::Value::Null,
+            template_name: self.template_name,
+            template_version: self.template_version,
+        })
     }
 }

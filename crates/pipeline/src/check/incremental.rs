@@ -28,7 +28,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::entry_parts::{OutputsRec, VerdictGroup};
+use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
 use super::specs::SpecResult;
 use crate::bundle::Bundle;
 use crate::cache::{Cache, Key};
@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{Located, Source, SourceFile};
 use crate::stage::render::UnitRecord;
-use crate::unit::{Failed, Rendered, Unit, UnitKind};
+use crate::unit::{Failed, Unit, UnitKind};
 
 /// What an environment that cannot be cached is keyed as: a deployment that reads it is not
 /// stored.
@@ -76,6 +76,9 @@ pub(super) enum Job {
     Service(usize),
 }
 
+/// Maps by deployment (hashed fast: 10,000 of each are made in a warm run).
+type JobMap<V> = foldhash::HashMap<Job, V>;
+
 /// The cache as one run uses it.
 pub(super) struct Session {
     cache: Cache,
@@ -83,9 +86,9 @@ pub(super) struct Session {
     /// checkout serves another (a CI runner's).
     root: PathBuf,
     /// Each deployment's key, when it can be cached.
-    keys: HashMap<Job, Key>,
+    keys: JobMap<Key>,
     /// Each cacheable deployment's spec as read for its key: its name, path and SHA-256.
-    specs: HashMap<Job, (String, PathBuf, String)>,
+    specs: JobMap<(String, PathBuf, String)>,
     /// The specs of the deployments given back, as read for their keys (a run reads them
     /// again for inline suppressions).
     pub(super) spec_sources: HashMap<String, Source>,
@@ -96,15 +99,17 @@ pub(super) struct Session {
     /// Each environment's key (the keys of all, for a name given twice), by name.
     env_keys: HashMap<String, String>,
     /// Entries found, decoded, by deployment: taken by the spec stage.
-    hits: HashMap<Job, Hit>,
+    hits: JobMap<Hit>,
+    /// The policies' and their rules' names, which verdicts given back share.
+    names: Names,
     /// The deployments this run checks afresh, with what to store for them: where their
     /// units are in `Outcome::units`, and their spec stage's result.
     fresh: Vec<(Job, std::ops::Range<usize>, Stored)>,
     reused: usize,
     /// What the cache holds for each unit of `Outcome::units` so far, by position.
     pub(super) cached: Vec<Option<Arc<UnitRecord>>>,
-    /// The policy verdicts of the cached units.
-    pub(super) verdicts: Vec<crate::policy::RuleVerdict>,
+    /// The policy verdicts of the cached units, a deployment's at a time.
+    pub(super) verdicts: Vec<Vec<crate::policy::RuleVerdict>>,
 }
 
 /// A deployment the cache had: its spec stage's result, its units' records, and its units'
@@ -155,7 +160,7 @@ pub(super) struct Inputs<'a> {
     pub(super) env_jobs: &'a [Option<usize>],
     pub(super) svc_jobs: &'a [Option<usize>],
     pub(super) templates: &'a [crate::stage::analyse::Analysed],
-    pub(super) policy_sources: Vec<Source>,
+    pub(super) loaded: &'a [crate::policy::Policy],
 }
 
 impl Session {
@@ -167,7 +172,7 @@ impl Session {
             known.insert(s.name().to_string(), s.clone());
         };
         know(&cfg.source);
-        inputs.policy_sources.iter().for_each(&mut know);
+        inputs.loaded.iter().for_each(|p| know(&p.source));
         for (b, _) in inputs.bundles.values() {
             if let Some(s) = &b.schema {
                 know(&s.source);
@@ -185,81 +190,12 @@ impl Session {
             .map(|(ix, (b, _))| (*ix, bundle_hash(&b.dir, inputs.limits)))
             .collect();
         let common = common_key(inputs);
-        // Every key of the run starts with `common`: its entries share one pack.
-        let cache = Cache::open(dir, MAX_BYTES, &common);
-        // A spec as read, with the SHA-256 of its text (what its key covers).
-        let reading = |spec: &crate::source::At<PathBuf>| -> Option<(Source, String)> {
-            let path = cfg.root.join(&spec.value);
-            let shown = crate::paths::tidy(&spec.value.to_string_lossy());
-            let none = crate::files::Buffers::default();
-            let source =
-                crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()?;
-            let digest = crate::source::sha256(source.text().as_bytes());
-            Some((source, digest))
-        };
-        let envs: Vec<Looked> = (0..cfg.environments.len())
-            .into_par_iter()
-            .map(|i| {
-                let e = &cfg.environments[i];
-                let spec = reading(&e.spec);
-                let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
-                let key = match (&spec, bundle) {
-                    (Some((s, digest)), Some(h)) => Some(Key::of([
-                        common.hex().as_bytes(),
-                        b"environment",
-                        e.name.value.as_bytes(),
-                        s.name().as_bytes(),
-                        digest.as_bytes(),
-                        h.as_bytes(),
-                    ])),
-                    _ => None,
-                };
-                (Job::Environment(i), spec, key)
-            })
-            .collect();
-        // What a service reads of the environments: the outputs every environment bundle
-        // declares (in its key), and the rendered outputs of the environments its instances
-        // are in (recorded in its entry with their keys, and compared when it is read).
-        let env_keys = env_keys_by_name(cfg, &envs);
-        let mut env_parts: Vec<String> = vec!["environment bundles".into()];
-        let mut env_bundles: Vec<String> = inputs
-            .bundles
-            .iter()
-            .filter(|(_, (b, _))| b.kind.is_environment())
-            .map(|(ix, (b, _))| {
-                let h = hashes
-                    .get(ix)
-                    .cloned()
-                    .flatten()
-                    .unwrap_or_else(|| "-".into());
-                format!("{} {h}", b.display)
-            })
-            .collect();
-        env_bundles.sort();
-        env_parts.extend(env_bundles);
-        let env_bundles = Key::of(env_parts.iter().map(|p| p.as_bytes()));
-        let services: Vec<Looked> = (0..cfg.services.len())
-            .into_par_iter()
-            .map(|i| {
-                let s = &cfg.services[i];
-                let spec = reading(&s.spec);
-                let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
-                let key = match (&spec, bundle) {
-                    (Some((sp, digest)), Some(h)) => Some(Key::of([
-                        common.hex().as_bytes(),
-                        b"service",
-                        s.name.value.as_bytes(),
-                        sp.name().as_bytes(),
-                        digest.as_bytes(),
-                        h.as_bytes(),
-                        env_bundles.hex().as_bytes(),
-                    ])),
-                    _ => None,
-                };
-                (Job::Service(i), spec, key)
-            })
-            .collect();
-
+        // Every key of the run starts with `common`: its entries share one pack, read while
+        // the specs are.
+        let (cache, (envs, env_keys, services)) = rayon::join(
+            || Cache::open(dir, MAX_BYTES, &common),
+            || look_up_specs(inputs, &common, &hashes),
+        );
         let mut waived: Vec<String> = cfg
             .waivers
             .iter()
@@ -270,19 +206,20 @@ impl Session {
         let mut session = Session {
             cache,
             root: cfg.root.clone(),
-            keys: HashMap::new(),
-            specs: HashMap::new(),
+            keys: JobMap::default(),
+            specs: JobMap::default(),
             spec_sources: HashMap::new(),
             known,
             waived,
             env_keys,
-            hits: HashMap::new(),
+            hits: JobMap::default(),
+            names: names_of(inputs.loaded),
             fresh: Vec::new(),
             reused: 0,
             cached: Vec::new(),
             verdicts: Vec::new(),
         };
-        let mut read: HashMap<Job, Source> = HashMap::new();
+        let mut read: JobMap<Source> = JobMap::default();
         for (job, spec, key) in envs.into_iter().chain(services) {
             let name = match job {
                 Job::Environment(i) => &cfg.environments[i].name.value,
@@ -336,12 +273,12 @@ impl Session {
     }
 
     /// Every deployment the cache has, decoded, and whose environments are as they were.
-    fn lookup(&self, read: &HashMap<Job, Source>) -> Vec<(Job, Hit)> {
+    fn lookup(&self, read: &JobMap<Source>) -> Vec<(Job, Hit)> {
         self.keys
             .par_iter()
             .filter_map(|(job, key)| {
                 let bytes = self.cache.get(key)?;
-                let entry: Entry = postcard::from_bytes(bytes).ok()?;
+                let entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
                 // The environments the deployment read must be as they were.
                 let same = entry
                     .environments
@@ -418,13 +355,13 @@ impl Session {
         }
     }
 
-    fn encode(
+    fn encode<'r>(
         &self,
         spec: Option<&(String, PathBuf, String)>,
         stored: &Stored,
         units_of: &[Unit],
-        records: &[&UnitRecord],
-    ) -> Entry {
+        records: &[&'r UnitRecord],
+    ) -> Entry<'r> {
         let mut table = Table {
             root: &self.root,
             known: &self.known,
@@ -475,7 +412,7 @@ impl Session {
     }
 
     /// An entry as the run's values, when every part of it makes sense here.
-    fn decode(&self, spec: Option<&Source>, entry: Entry) -> Option<Hit> {
+    fn decode(&self, spec: Option<&Source>, entry: Entry<'_>) -> Option<Hit> {
         let sources: Vec<Source> = entry
             .sources
             .into_iter()
@@ -520,7 +457,7 @@ impl Session {
         let mut records = Vec::with_capacity(entry.units.len());
         for r in entry.units {
             for g in r.verdicts {
-                g.decode(&mut verdicts)?;
+                g.decode(&self.names, &mut verdicts)?;
             }
             records.push(Arc::new(UnitRecord {
                 rendered: match r.rendered {
@@ -542,6 +479,105 @@ impl Session {
             verdicts,
         })
     }
+}
+
+/// Every deployment's spec as read and its key, when it can be cached (environments, then
+/// services), with each environment's key by name.
+fn look_up_specs(
+    inputs: &Inputs,
+    common: &Key,
+    hashes: &HashMap<usize, Option<String>>,
+) -> (Vec<Looked>, HashMap<String, String>, Vec<Looked>) {
+    let cfg = inputs.config;
+    // A spec as read, with the SHA-256 of its text (what its key covers).
+    let reading = |spec: &crate::source::At<PathBuf>| -> Option<(Source, String)> {
+        let path = cfg.root.join(&spec.value);
+        let shown = crate::paths::tidy(&spec.value.to_string_lossy());
+        let none = crate::files::Buffers::default();
+        let source =
+            crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()?;
+        let digest = crate::source::sha256(source.text().as_bytes());
+        Some((source, digest))
+    };
+    let envs: Vec<Looked> = (0..cfg.environments.len())
+        .into_par_iter()
+        .map(|i| {
+            let e = &cfg.environments[i];
+            let spec = reading(&e.spec);
+            let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
+            let key = match (&spec, bundle) {
+                (Some((s, digest)), Some(h)) => Some(Key::of([
+                    common.hex().as_bytes(),
+                    b"environment",
+                    e.name.value.as_bytes(),
+                    s.name().as_bytes(),
+                    digest.as_bytes(),
+                    h.as_bytes(),
+                ])),
+                _ => None,
+            };
+            (Job::Environment(i), spec, key)
+        })
+        .collect();
+    // What a service reads of the environments: the outputs every environment bundle
+    // declares (in its key), and the rendered outputs of the environments its instances
+    // are in (recorded in its entry with their keys, and compared when it is read).
+    let env_keys = env_keys_by_name(cfg, &envs);
+    let mut env_parts: Vec<String> = vec!["environment bundles".into()];
+    let mut env_bundles: Vec<String> = inputs
+        .bundles
+        .iter()
+        .filter(|(_, (b, _))| b.kind.is_environment())
+        .map(|(ix, (b, _))| {
+            let h = hashes
+                .get(ix)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "-".into());
+            format!("{} {h}", b.display)
+        })
+        .collect();
+    env_bundles.sort();
+    env_parts.extend(env_bundles);
+    let env_bundles = Key::of(env_parts.iter().map(|p| p.as_bytes()));
+    let services: Vec<Looked> = (0..cfg.services.len())
+        .into_par_iter()
+        .map(|i| {
+            let s = &cfg.services[i];
+            let spec = reading(&s.spec);
+            let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
+            let key = match (&spec, bundle) {
+                (Some((sp, digest)), Some(h)) => Some(Key::of([
+                    common.hex().as_bytes(),
+                    b"service",
+                    s.name.value.as_bytes(),
+                    sp.name().as_bytes(),
+                    digest.as_bytes(),
+                    h.as_bytes(),
+                    env_bundles.hex().as_bytes(),
+                ])),
+                _ => None,
+            };
+            (Job::Service(i), spec, key)
+        })
+        .collect();
+
+    (envs, env_keys, services)
+}
+
+/// The names of the policies and of their rules.
+fn names_of(policies: &[crate::policy::Policy]) -> Names {
+    let mut names = Names::default();
+    for p in policies {
+        names.insert(p.source.name().into());
+        names.extend(
+            p.file
+                .rules
+                .iter()
+                .map(|r| Arc::<str>::from(r.name.as_str())),
+        );
+    }
+    names
 }
 
 /// Each environment's key by name (the keys of all, for a name given twice).
@@ -671,13 +707,14 @@ fn bundle_hash(dir: &Path, limits: &crate::limits::Limits) -> Option<String> {
 // --- The entry format (postcard; the key and the store's header say which build wrote it) ----
 
 #[derive(Serialize, Deserialize)]
-struct Entry {
+struct Entry<'a> {
     sources: Vec<SourceRec>,
     /// The environments the deployment's units are in, with their keys when it was stored.
     environments: Vec<(String, String)>,
     spec: SpecRec,
     /// One per unit of `spec.units`, in order.
-    units: Vec<RecordRec>,
+    #[serde(borrow)]
+    units: Vec<RecordRec<'a>>,
 }
 
 /// A file a finding points into: by name when the run has it (the spec, proctor.toml, a
@@ -700,11 +737,12 @@ struct SpecRec {
 }
 
 #[derive(Serialize, Deserialize)]
-struct RecordRec {
+struct RecordRec<'a> {
     rendered: Option<RenderedRec>,
     render: Vec<DiagRec>,
     validation: Vec<DiagRec>,
-    verdicts: Vec<VerdictGroup>,
+    #[serde(borrow)]
+    verdicts: Vec<VerdictGroup<'a>>,
     known: Vec<(String, String)>,
     outputs: Option<OutputsRec>,
 }
@@ -838,130 +876,6 @@ impl DiagRec {
                 .into_iter()
                 .map(|r| r.decode(sources))
                 .collect::<Option<_>>()?,
-        })
-    }
-}
-
-fn kind_of(s: &str) -> Option<UnitKind> {
-    [
-        UnitKind::Environment,
-        UnitKind::ServiceInstance,
-        UnitKind::Pipeline,
-        UnitKind::Component,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == s)
-}
-
-/// A unit without its inputs: a cached unit is neither rendered nor validated again.
-#[derive(Serialize, Deserialize)]
-struct UnitRec {
-    kind: String,
-    name: String,
-    service: Option<String>,
-    bundle: String,
-    spec: String,
-    environment: Option<String>,
-    stack: Option<String>,
-}
-
-impl UnitRec {
-    fn of(u: &Unit) -> UnitRec {
-        UnitRec {
-            kind: u.kind.as_str().into(),
-            name: u.name.clone(),
-            service: u.service.clone(),
-            bundle: u.bundle.clone(),
-            spec: u.spec.clone(),
-            environment: u.environment.clone(),
-            stack: u.stack.clone(),
-        }
-    }
-
-    fn decode(self) -> Option<Unit> {
-        Some(Unit {
-            kind: kind_of(&self.kind)?,
-            name: self.name,
-            service: self.service,
-            bundle: self.bundle,
-            spec: self.spec,
-            inputs: serde_json::Value::Null,
-            environment: self.environment,
-            origin: None,
-            stack: self.stack,
-        })
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct FailedRec {
-    kind: String,
-    name: String,
-    service: Option<String>,
-    environment: Option<String>,
-    spec: String,
-}
-
-impl FailedRec {
-    fn of(f: &Failed) -> FailedRec {
-        FailedRec {
-            kind: f.kind.as_str().into(),
-            name: f.name.clone(),
-            service: f.service.clone(),
-            environment: f.environment.clone(),
-            spec: f.spec.clone(),
-        }
-    }
-
-    fn decode(self) -> Option<Failed> {
-        Some(Failed {
-            kind: kind_of(&self.kind)?,
-            name: self.name,
-            service: self.service,
-            environment: self.environment,
-            spec: self.spec,
-        })
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct RenderedRec {
-    kind: String,
-    name: String,
-    service: Option<String>,
-    template: String,
-    synthesized: bool,
-    spec: String,
-    template_name: String,
-    template_version: String,
-}
-
-impl RenderedRec {
-    fn of(r: &Rendered) -> RenderedRec {
-        RenderedRec {
-            kind: r.kind.as_str().into(),
-            name: r.name.clone(),
-            service: r.service.clone(),
-            template: r.template.clone(),
-            synthesized: r.synthesized,
-            spec: r.spec.clone(),
-            template_name: r.template_name.clone(),
-            template_version: r.template_version.clone(),
-        }
-    }
-
-    fn decode(self) -> Option<Rendered> {
-        Some(Rendered {
-            kind: kind_of(&self.kind)?,
-            name: self.name,
-            service: self.service,
-            template: self.template,
-            text: String::new(),
-            synthesized: self.synthesized,
-            spec: self.spec,
-            context: serde_json::Value::Null,
-            template_name: self.template_name,
-            template_version: self.template_version,
         })
     }
 }

@@ -91,7 +91,8 @@ pub struct Outcome {
     pub nothing_to_check: bool,
     /// proctor.toml as shown, and the sha256 of its text, when there is one.
     pub config: Option<(String, String)>,
-    /// Every policy rule's verdict on every document, sorted.
+    /// Every policy rule's verdict on every document, in no particular order (a report that
+    /// lists them sorts them; most only count them).
     pub verdicts: Vec<crate::policy::RuleVerdict>,
     /// Which bundle checked each spec (the spec's path, the bundle's folder), valid or not:
     /// what an editor completes a spec from.
@@ -187,21 +188,22 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.environments_of = loaded.environments_of();
     out.deployed = load_state(&out.root, &mut out.diagnostics);
     let (mut rule_verdicts, records) =
-        run.templates(&loaded, analysis, &enforce, &mut out, session.as_ref());
+        run.templates(&loaded, analysis, &enforce, &mut out, session.as_mut());
     if cancelled(&mut out) {
         return Ok(out);
     }
     let mut read = HashMap::new();
+    let plain = policies.verdicts.into_inner().unwrap_or_default();
+    let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
     if let Some(mut s) = session {
-        rule_verdicts.append(&mut s.verdicts);
+        verdicts.append(&mut s.verdicts);
         read = std::mem::take(&mut s.spec_sources);
         out.cache = Some(s.store(&out.units, &records));
         out.retired.keep(s);
     }
-    rule_verdicts.extend(records.into_iter().flatten().flat_map(|r| r.verdicts));
-    out.verdicts = policies.verdicts.into_inner().unwrap_or_default();
-    out.verdicts.extend(rule_verdicts);
-    out.verdicts.par_sort_unstable();
+    verdicts.extend(records.into_iter().flatten().map(|r| r.verdicts));
+    out.verdicts = Vec::with_capacity(verdicts.iter().map(Vec::len).sum());
+    verdicts.into_iter().for_each(|v| out.verdicts.extend(v));
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
     out.diagnostics
         .extend(policies.waivers.report(full_run, &policies.loaded));
@@ -486,7 +488,7 @@ impl<'a> Run<'a> {
             env_jobs: &loaded.deployments.env_jobs,
             svc_jobs: &loaded.deployments.svc_jobs,
             templates: &analysis.templates,
-            policy_sources: policies.loaded.iter().map(|p| p.source.clone()).collect(),
+            loaded: &policies.loaded,
         };
         Some(Session::open(dir, &inputs))
     }
@@ -563,6 +565,16 @@ impl<'a> Run<'a> {
                 .services
                 .iter()
                 .any(|s| !s.stacks.is_empty() || s.pipeline_stack.is_some());
+        // Room for every deployment's results at once: grown one at a time, the lists are
+        // copied over and over (10,000 deployments' units are megabytes).
+        let units: usize = results.iter().map(|(_, r, _)| r.units.len()).sum();
+        out.units.reserve(units);
+        out.checked_by
+            .reserve(results.iter().map(|(_, r, _)| r.checked_by.len()).sum());
+        if let Some(s) = session.as_deref_mut() {
+            s.cached.reserve(units);
+            s.verdicts.reserve(results.len());
+        }
         for (job, mut r, records) in results {
             for u in r.units.iter_mut().filter(|_| binds) {
                 let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
@@ -573,7 +585,7 @@ impl<'a> Run<'a> {
                 match records {
                     Some((records, verdicts)) => {
                         s.cached.extend(records.into_iter().map(Some));
-                        s.verdicts.extend(verdicts);
+                        s.verdicts.push(verdicts);
                     }
                     None => {
                         s.cached.extend(units.clone().map(|_| None));
@@ -652,7 +664,7 @@ impl<'a> Run<'a> {
         analysis: stage::analyse::Analysis,
         enforce: &crate::policy::Enforcement,
         out: &mut Outcome,
-        session: Option<&Session>,
+        session: Option<&mut Session>,
     ) -> (
         Vec<crate::policy::RuleVerdict>,
         Vec<Option<stage::render::UnitRecord>>,
@@ -680,11 +692,11 @@ impl<'a> Run<'a> {
                 buffers: &self.opts.buffers,
                 validate: Some(&validate),
                 slim: self.opts.slim,
-                cached: session.map_or(&[], |s| &s.cached[..]),
                 record: session.is_some(),
             },
             &analysis.templates,
             &mut units,
+            session.map_or(&mut [], |s| &mut s.cached[..]),
         );
         out.units = units;
         let validation = rendering.validation;
@@ -812,7 +824,8 @@ fn suppression_files(
     read: &HashMap<String, Source>,
 ) -> Vec<Source> {
     let mut files: Vec<Source> = Vec::new();
-    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // 10,000 deployments name their specs and a few templates 20,000 times.
+    let mut names: foldhash::HashSet<&str> = foldhash::HashSet::default();
     let wanted = |name: &str| {
         !name.is_empty()
             && !name.contains(" [rendered for ")
@@ -822,8 +835,8 @@ fn suppression_files(
     };
     for d in &out.diagnostics {
         if let Some(p) = &d.primary
+            && names.insert(p.at.source.name())
             && wanted(p.at.source.name())
-            && names.insert(p.at.source.name().to_string())
         {
             files.push(p.at.source.clone());
         }
@@ -834,7 +847,7 @@ fn suppression_files(
         .map(|u| u.spec.as_str())
         .chain(out.rendered.iter().map(|r| r.template.as_str()));
     for name in more {
-        if wanted(name) && names.insert(name.to_string()) {
+        if names.insert(name) && wanted(name) {
             if let Some(s) = read.get(name) {
                 files.push(s.clone());
                 continue;

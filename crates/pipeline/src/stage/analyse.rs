@@ -4,8 +4,10 @@
 //! references in Jinja braces (T006), Jinja in YAML comments (T007), string inputs pasted
 //! unquoted (T008), inputs no template reads (T004).
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
 use rayon::prelude::*;
 use regex::Regex;
@@ -55,6 +57,7 @@ pub fn run(
             })
         })
         .collect();
+    let declared = Declared::default();
     let analysed: Vec<(Option<Analysed>, Vec<Diagnostic>)> = jobs
         .par_iter()
         .map(|&(i, role, t)| {
@@ -64,6 +67,7 @@ pub fn run(
                 related,
                 limits,
                 buffers,
+                declared: &declared,
             };
             let a = job.template(i, role, t, &mut diags);
             (a, diags)
@@ -90,6 +94,7 @@ struct Job<'a> {
     related: &'a [&'a Bundle],
     limits: &'a Limits,
     buffers: &'a crate::files::Buffers,
+    declared: &'a Declared,
 }
 
 impl Job<'_> {
@@ -116,7 +121,8 @@ impl Job<'_> {
             service_inputs: names(b.service_type()),
             pipeline_inputs: names(b.pipeline_type()),
             environment_outputs: if b.kind == BundleKind::Service {
-                compatible_outputs(b, self.related, self.bundles, (limits, self.buffers))
+                let reading = (limits, self.buffers);
+                compatible_outputs(b, self.related, self.bundles, reading, self.declared)
             } else {
                 None
             },
@@ -125,12 +131,9 @@ impl Job<'_> {
                 .iter()
                 .find(|i| i.role == Role::ServiceInstance)
                 .and_then(|i| i.templates.first()?.path.as_ref())
-                .and_then(|p| read_in(self.buffers, p, "", limits.max_file_bytes).ok())
-                .map(|s| {
-                    analyse::declared_outputs(
-                        s.text(),
-                        &format!("{} (instance template)", b.label()),
-                    )
+                .and_then(|p| {
+                    let from = format!("{} (instance template)", b.label());
+                    self.declared.of(p, &from, (limits, self.buffers))
                 }),
         };
         let raw = raw_regions(source.text());
@@ -172,12 +175,44 @@ impl Job<'_> {
     }
 }
 
+/// The outputs each template file declares, read once per file in a run: every template of
+/// a service bundle reads its compatible environment templates', and a pipeline template its
+/// instance template's (on 100 bundles, hundreds of reads of a dozen files).
+#[derive(Default)]
+pub(crate) struct Declared(Mutex<HashMap<PathBuf, Option<OutputNames>>>);
+
+impl Declared {
+    /// What the template at `path` declares, named `from` in messages; `None` when it cannot
+    /// be read.
+    pub(crate) fn of(
+        &self,
+        path: &Path,
+        from: &str,
+        (limits, buffers): (&Limits, &crate::files::Buffers),
+    ) -> Option<OutputNames> {
+        let known = self.0.lock().ok().and_then(|m| m.get(path).cloned());
+        let names = known.unwrap_or_else(|| {
+            let text = read_in(buffers, path, "", limits.max_file_bytes).ok();
+            let names = text.map(|t| analyse::declared_outputs(t.text(), ""));
+            if let Ok(mut m) = self.0.lock() {
+                m.insert(path.to_path_buf(), names.clone());
+            }
+            names
+        });
+        names.map(|n| OutputNames {
+            from: from.to_string(),
+            ..n
+        })
+    }
+}
+
 /// The outputs the compatible environment templates of a service bundle declare (union).
 pub(crate) fn compatible_outputs(
     b: &Bundle,
     related: &[&Bundle],
     bundles: &[&Bundle],
-    (limits, buffers): (&Limits, &crate::files::Buffers),
+    reading: (&Limits, &crate::files::Buffers),
+    declared: &Declared,
 ) -> Option<OutputNames> {
     let mut out: Option<OutputNames> = None;
     for c in &b.compatible_environments {
@@ -191,8 +226,7 @@ pub(crate) fn compatible_outputs(
             .iter()
             .flat_map(|i| &i.templates)
             .find_map(|t| t.path.as_ref())?;
-        let text = read_in(buffers, t, "", limits.max_file_bytes).ok()?;
-        let names = analyse::declared_outputs(text.text(), &env.label());
+        let names = declared.of(t, &env.label(), reading)?;
         let o = out.get_or_insert_with(|| OutputNames {
             from: names.from.clone(),
             ..OutputNames::default()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use super::analyse::{Analysed, compatible_outputs};
+use super::analyse::{Analysed, Declared, compatible_outputs};
 use super::{account_id, template_identity, unit_label};
 use crate::bundle::{Bundle, BundleKind, Role};
 use crate::config::Config;
@@ -49,11 +49,6 @@ pub struct Inputs<'a> {
     /// Drop each unit's rendered text and context once it is validated: `check` needs
     /// neither afterwards, and on 10,000 deployments they are most of the memory.
     pub slim: bool,
-    /// What the cache holds for some of `units` (by position; shorter than `units`, or
-    /// empty, when it holds nothing for the rest): those units are neither rendered nor
-    /// validated again, and their findings are put back where rendering them would have put
-    /// them. Only with `validate`.
-    pub cached: &'a [Option<Arc<UnitRecord>>],
     /// Keep what each of `units` rendered and validated to (`Rendering::records`), for the
     /// cache. Only with `validate`.
     pub record: bool,
@@ -123,21 +118,33 @@ pub struct Rendering {
 }
 
 /// Renders `units` (the units whose specs were checked) with the templates the analysis
-/// stage read, then units synthesized for the bundles no spec uses. Cached units are not
-/// rendered: their records stand in for them where the results are put in order.
+/// stage read, then units synthesized for the bundles no spec uses.
+///
+/// `cached` is what the cache holds for some of `units` (by position; shorter than `units`,
+/// or empty, when it holds nothing for the rest): those units are neither rendered nor
+/// validated again, and their records' findings and renderings are put where rendering them
+/// would have put them (moved out of the records that nothing else holds). Only with
+/// `Inputs::validate`.
 ///
 /// In a slim run, what a unit was rendered from is dropped as soon as nothing else reads it:
 /// where its inputs were written once it renders, its inputs once it renders (an instance's
 /// once its service's pipeline has listed it). So that instances' inputs do not wait for
 /// every instance, a pipeline renders as soon as all of its service's instances have.
 /// `units` gets back the units given, slimmed.
-pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Rendering {
+pub fn run(
+    inputs: &Inputs,
+    templates: &[Analysed],
+    units: &mut Vec<Unit>,
+    cached: &mut [Option<Arc<UnitRecord>>],
+) -> Rendering {
     let mut renderer = render::Renderer::new(inputs.limits.render());
     renderer.prepare(templates.iter().map(|t| &t.source));
     let stage = Stage {
         inputs,
+        cached,
         templates,
         renderer,
+        declared: Declared::default(),
     };
     let given = units.len();
     let synthesized = synthesized_units(inputs.bundles, units);
@@ -150,7 +157,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Re
     let environments = every(units, UnitKind::Environment);
     let results = stage.render_batch(
         units,
-        &fresh(inputs, &environments),
+        &fresh(stage.cached, &environments),
         Role::Environment,
         |u| stage.environment_context(u),
     );
@@ -161,7 +168,7 @@ pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Re
 
     services(&stage, &mut out, units, &env_outputs);
 
-    for batch in fresh(inputs, &every(units, UnitKind::Component)).chunks(BATCH) {
+    for batch in fresh(stage.cached, &every(units, UnitKind::Component)).chunks(BATCH) {
         let results = stage.render_batch(units, batch, Role::Component, |u| {
             stage.component_context(u)
         });
@@ -169,7 +176,8 @@ pub fn run(inputs: &Inputs, templates: &[Analysed], units: &mut Vec<Unit>) -> Re
         stage.settle(&mut out, rendered);
         slim(inputs, units, batch, true);
     }
-    out.in_order(units, inputs);
+    drop(stage);
+    out.in_order(units, cached);
     units.truncate(given);
     out
 }
@@ -187,21 +195,26 @@ fn services(
     // Each service's instances (by bundle and service): what its pipeline lists; and how
     // many of them are still to render before its pipeline can.
     let instances = every(units, UnitKind::ServiceInstance);
+    let mut pending: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
+    for i in fresh(stage.cached, &every(units, UnitKind::Pipeline)) {
+        pending.entry(service_key(&units[i])).or_default().push(i);
+    }
+    // Only the services whose pipelines render list their instances (a warm run renders a
+    // few of thousands).
+    let listed: std::collections::HashSet<&str> = pending.keys().map(|k| k.0.as_str()).collect();
     let mut of_service: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
     for &i in &instances {
-        of_service
-            .entry(service_key(&units[i]))
-            .or_default()
-            .push(i);
+        if listed.contains(units[i].bundle.as_str()) {
+            of_service
+                .entry(service_key(&units[i]))
+                .or_default()
+                .push(i);
+        }
     }
     let mut waiting: HashMap<ServiceKey, usize> = HashMap::new();
-    let fresh_instances = fresh(inputs, &instances);
+    let fresh_instances = fresh(stage.cached, &instances);
     for &i in &fresh_instances {
         *waiting.entry(service_key(&units[i])).or_default() += 1;
-    }
-    let mut pending: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
-    for i in fresh(inputs, &every(units, UnitKind::Pipeline)) {
-        pending.entry(service_key(&units[i])).or_default().push(i);
     }
     let mut listing: HashMap<ServiceKey, usize> =
         pending.iter().map(|(k, v)| (k.clone(), v.len())).collect();
@@ -211,9 +224,9 @@ fn services(
         .filter_map(|k| of_service.get(k))
         .flatten()
         .copied()
-        .filter(|&i| cached(inputs, i).is_some())
+        .filter(|&i| cached(stage.cached, i).is_some())
         .collect();
-    let mut outputs = instance_outputs(inputs, units, &cached_instances, &[]);
+    let mut outputs = instance_outputs(stage.cached, units, &cached_instances, &[]);
     let mut ready: Vec<usize> = Vec::new();
     // Pipelines none of whose instances is to render: ready now.
     let keys: Vec<ServiceKey> = pending
@@ -260,7 +273,12 @@ fn services(
         });
         let rendered = out.keep(results);
         stage.settle(out, rendered.clone());
-        outputs.extend(instance_outputs(inputs, units, batch, &out.units[rendered]));
+        outputs.extend(instance_outputs(
+            stage.cached,
+            units,
+            batch,
+            &out.units[rendered],
+        ));
         for &i in batch {
             let key = service_key(&units[i]);
             let left = waiting.get_mut(&key).map(|n| {
@@ -284,8 +302,8 @@ fn every(units: &[Unit], kind: UnitKind) -> Vec<usize> {
 }
 
 /// Those of `all` that the cache has no record of: to render.
-fn fresh(inputs: &Inputs, all: &[usize]) -> Vec<usize> {
-    let fresh = all.iter().filter(|&&i| cached(inputs, i).is_none());
+fn fresh(cached_records: &[Option<Arc<UnitRecord>>], all: &[usize]) -> Vec<usize> {
+    let fresh = all.iter().filter(|&&i| cached(cached_records, i).is_none());
     fresh.copied().collect()
 }
 
@@ -313,7 +331,7 @@ fn service_key(u: &Unit) -> ServiceKey {
 /// rendered (`rendered`: the fresh instances that rendered) or as cached. Owned, so that
 /// each batch of pipelines is validated (and dropped) before the next renders.
 fn instance_outputs(
-    inputs: &Inputs,
+    cached_records: &[Option<Arc<UnitRecord>>],
     units: &[Unit],
     instances: &[usize],
     rendered: &[RenderedUnit],
@@ -322,7 +340,7 @@ fn instance_outputs(
     instances
         .iter()
         .filter_map(|&i| {
-            let known = match cached(inputs, i) {
+            let known = match cached(cached_records, i) {
                 Some(record) => record.rendered.as_ref().map(|_| record.known.clone())?,
                 None => by_index.get(&i)?.known.clone(),
             };
@@ -362,8 +380,9 @@ impl Rendering {
 
     /// Puts every unit's findings and rendering in the order a run without the cache gives
     /// them (environments, instances, pipelines, components, each in the units' order),
-    /// cached units' from their records.
-    fn in_order(&mut self, units: &[Unit], inputs: &Inputs) {
+    /// cached units' from their records (their renderings moved out when nothing else
+    /// holds the record).
+    fn in_order(&mut self, units: &[Unit], cached: &mut [Option<Arc<UnitRecord>>]) {
         let n = units.len();
         let mut render: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
         for (i, d) in std::mem::take(&mut self.render_by_unit) {
@@ -373,11 +392,15 @@ impl Rendering {
         for (i, d) in std::mem::take(&mut self.validation_by_unit) {
             validation[i].extend(d);
         }
-        let mut kept: Vec<Option<Rendered>> = (0..n).map(|_| None).collect();
+        // Where each unit's rendering is in `kept` (a slot per unit, not a rendering: a warm
+        // run renders a few of 20,000 units).
+        let mut slot: Vec<Option<u32>> = vec![None; n];
+        let mut kept: Vec<Option<Rendered>> = Vec::with_capacity(self.units.len());
         for r in std::mem::take(&mut self.units) {
-            let i = r.index;
-            kept[i] = Some(r.rendered);
+            slot[r.index] = u32::try_from(kept.len()).ok();
+            kept.push(Some(r.rendered));
         }
+        self.rendered.reserve(n);
         let phases = [
             UnitKind::Environment,
             UnitKind::ServiceInstance,
@@ -386,16 +409,21 @@ impl Rendering {
         ];
         for kind in phases {
             for i in (0..n).filter(|&i| units[i].kind == kind) {
-                match cached(inputs, i) {
+                match cached.get_mut(i).and_then(Option::as_mut) {
                     Some(record) => {
                         self.diagnostics.extend(record.render.iter().cloned());
                         self.validation.extend(record.validation.iter().cloned());
-                        self.rendered.extend(record.rendered.clone());
+                        let rendered = match Arc::get_mut(record) {
+                            Some(only) => only.rendered.take(),
+                            None => record.rendered.clone(),
+                        };
+                        self.rendered.extend(rendered);
                     }
                     None => {
                         self.diagnostics.append(&mut render[i]);
                         self.validation.append(&mut validation[i]);
-                        self.rendered.extend(kept[i].take());
+                        let at = slot[i].map(|k| k as usize);
+                        self.rendered.extend(at.and_then(|k| kept[k].take()));
                     }
                 }
             }
@@ -404,15 +432,19 @@ impl Rendering {
 }
 
 /// The cache's record of unit `i`, if it has one.
-fn cached<'a>(inputs: &'a Inputs, i: usize) -> Option<&'a Arc<UnitRecord>> {
-    inputs.cached.get(i)?.as_ref()
+fn cached(records: &[Option<Arc<UnitRecord>>], i: usize) -> Option<&Arc<UnitRecord>> {
+    records.get(i)?.as_ref()
 }
 
 /// The render stage's view of the run.
 struct Stage<'a> {
     inputs: &'a Inputs<'a>,
+    /// What the cache holds for some of the units (see `run`).
+    cached: &'a [Option<Arc<UnitRecord>>],
     templates: &'a [Analysed],
     renderer: render::Renderer,
+    /// The outputs environment templates declare, read once.
+    declared: Declared,
 }
 
 impl Stage<'_> {
@@ -622,7 +654,7 @@ impl Stage<'_> {
             .iter()
             .filter_map(|&i| {
                 let u = &units[i];
-                if let Some(record) = cached(self.inputs, i) {
+                if let Some(record) = cached(self.cached, i) {
                     return Some((i, record.outputs.clone()?));
                 }
                 let text = &rendered
@@ -678,7 +710,10 @@ impl Stage<'_> {
                 declared: bundles
                     .iter()
                     .find(|b| b.display == service_bundle)
-                    .and_then(|b| compatible_outputs(b, related, bundles, (limits, buffers)))
+                    .and_then(|b| {
+                        let reading = (*limits, *buffers);
+                        compatible_outputs(b, related, bundles, reading, &self.declared)
+                    })
                     .filter(|o| !o.dynamic)
                     .map(|o| o.names.into_iter().collect()),
             },
