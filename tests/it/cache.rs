@@ -233,6 +233,69 @@ fn each_kind_of_input_changed_is_checked_again() {
     );
 }
 
+/// A spec is not read again while its identity and times are as a run recorded them (once
+/// they have settled, two seconds after its last write), and such runs report what a run
+/// without the cache reports. A spec written again is read and checked: to the same length
+/// with its old modification time put back (its change time still moves on), or again at
+/// once (not settled); a suppression comment added to it is honoured.
+#[test]
+fn settled_specs_are_trusted_only_while_untouched() {
+    let ws = workspace("fixtures/workspace");
+    let dir = ws.path();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path();
+    // The copies settle: their times are over two seconds old when a run reads them.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let (code, _, stderr) = check(dir, c, &[]);
+    assert_eq!((code, reused(&stderr)), (0, None), "{stderr}");
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+
+    let spec = dir.join("specs/payments.yaml");
+    let old = std::fs::metadata(&spec).unwrap().modified().unwrap();
+    edit(dir, "specs/payments.yaml", "port: 8080", "port: 8081");
+    let file = std::fs::File::options().write(true).open(&spec).unwrap();
+    file.set_modified(old).unwrap();
+    let (_, _, stderr) = check(dir, c, &[]);
+    assert_eq!(
+        reused(&stderr),
+        Some((2, 3)),
+        "same length, old time: {stderr}"
+    );
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+
+    edit(dir, "specs/payments.yaml", "port: 8081", "port: 8082");
+    let (_, _, stderr) = check(dir, c, &[]);
+    assert_eq!(
+        reused(&stderr),
+        Some((2, 3)),
+        "written again at once: {stderr}"
+    );
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+
+    // A finding, then a suppression of it in the (settled) spec.
+    edit(
+        dir,
+        "specs/payments.yaml",
+        "task_size: small",
+        "task_size: tiny ",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let (code, json, _) = check(dir, c, &["--format", "json"]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let code_of = v["diagnostics"][0]["code"].as_str().unwrap().to_string();
+    edit(
+        dir,
+        "specs/payments.yaml",
+        "task_size: tiny ",
+        &format!("task_size: tiny # proctor: ignore[{code_of}] being sized"),
+    );
+    let (code, _, stderr) = check(dir, c, &[]);
+    assert_eq!(code, 0, "suppressed: {stderr}");
+    assert_eq!(same_as_without_cache(dir, c, &[]), Some((3, 3)));
+}
+
 /// A pack truncated, with a flipped byte, emptied or overwritten with garbage: its damaged
 /// entries are misses, never findings, and the run writes the pack again whole.
 #[test]

@@ -18,7 +18,8 @@ use super::filter::CodeFilter;
 use super::{Diagnostic, codes};
 use crate::source::Source;
 
-const MARKER: &str = "proctor:";
+/// What every inline suppression comment holds: a file without it has none.
+pub const MARKER: &str = "proctor:";
 
 /// One `ignore[...]` comment.
 #[derive(Debug)]

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
+use super::settled::{Settled, Stat};
 use super::specs::SpecResult;
 use crate::bundle::Bundle;
 use crate::cache::{Cache, Key};
@@ -92,6 +93,9 @@ pub(super) struct Session {
     /// The specs of the deployments given back, as read for their keys (a run reads them
     /// again for inline suppressions).
     pub(super) spec_sources: HashMap<String, Source>,
+    /// The specs of deployments given back that were not read (settled: no inline
+    /// suppressions either), by name.
+    pub(super) unread: foldhash::HashSet<String>,
     /// The files entries point into by name instead of holding their text.
     known: HashMap<String, Source>,
     /// Deployment, instance and service names that waivers name.
@@ -145,9 +149,20 @@ impl Stored {
     }
 }
 
-/// A deployment as looked up: its spec as read with the SHA-256 of its text, and its key,
-/// when it has them.
-type Looked = (Job, Option<(Source, String)>, Option<Key>);
+/// A deployment as looked up: its spec, and its key, when it has them.
+type Looked = (Job, Option<SpecRead>, Option<Key>);
+
+/// A deployment's spec as its key covers it: its name and path, the SHA-256 of its text,
+/// and the text when it was read (a settled spec is not: [`super::settled`]).
+struct SpecRead {
+    name: String,
+    path: PathBuf,
+    /// As proctor.toml gives it.
+    given: PathBuf,
+    digest: String,
+    source: Option<Source>,
+    stat: Option<Stat>,
+}
 
 /// What a run's keys are made of, besides each deployment's own files.
 pub(super) struct Inputs<'a> {
@@ -190,12 +205,41 @@ impl Session {
             .map(|(ix, (b, _))| (*ix, bundle_hash(&b.dir, inputs.limits)))
             .collect();
         let common = common_key(inputs);
+        let now = std::time::SystemTime::now();
         // Every key of the run starts with `common`: its entries share one pack, read while
-        // the specs are.
-        let (cache, (envs, env_keys, services)) = rayon::join(
+        // the specs' identities and times are.
+        let given: Vec<&PathBuf> = (cfg.environments.iter().map(|e| &e.spec.value))
+            .chain(cfg.services.iter().map(|s| &s.spec.value))
+            .collect();
+        let (cache, stats) = rayon::join(
             || Cache::open(dir, MAX_BYTES, &common),
-            || look_up_specs(inputs, &common, &hashes),
+            || -> Vec<Option<Stat>> {
+                let stat = |p: &&PathBuf| super::settled::stat(&cfg.root.join(p));
+                given.par_iter().map(stat).collect()
+            },
         );
+        let settled_key = Key::of([common.hex().as_bytes(), b"settled specs"]);
+        let settled = Settled::decode(cache.get(&settled_key));
+        let (envs, env_keys, services) =
+            look_up_specs(inputs, &common, &hashes, (&stats, &settled.index()));
+        // The specs settled now: those not read, and those read that settle.
+        let records = (envs.iter().chain(&services))
+            .filter_map(|(_, spec, _)| spec.as_ref())
+            .filter_map(|r| {
+                let stat = r.stat.as_ref()?;
+                let settles = r
+                    .source
+                    .as_ref()
+                    .is_none_or(|s| super::settled::settles(stat, s.text(), now));
+                settles.then(|| (r.given.clone(), stat.clone(), r.digest.clone()))
+            })
+            .collect();
+        let now_settled = Settled::of(records);
+        if now_settled != settled
+            && let Some(bytes) = now_settled.encode()
+        {
+            cache.put(&settled_key, &bytes);
+        }
         let mut waived: Vec<String> = cfg
             .waivers
             .iter()
@@ -209,6 +253,7 @@ impl Session {
             keys: JobMap::default(),
             specs: JobMap::default(),
             spec_sources: HashMap::new(),
+            unread: Default::default(),
             known,
             waived,
             env_keys,
@@ -225,13 +270,16 @@ impl Session {
                 Job::Environment(i) => &cfg.environments[i].name.value,
                 Job::Service(i) => &cfg.services[i].name.value,
             };
-            if let (Some((spec, digest)), Some(key)) = (spec, key)
+            if let (Some(spec), Some(key)) = (spec, key)
                 && !session.is_waived(name)
             {
-                let id = (spec.name().to_string(), spec.path().to_path_buf(), digest);
-                session.specs.insert(job, id);
+                session
+                    .specs
+                    .insert(job, (spec.name, spec.path, spec.digest));
                 session.keys.insert(job, key);
-                read.insert(job, spec);
+                if let Some(source) = spec.source {
+                    read.insert(job, source);
+                }
             }
         }
         let found = match session.cache.has_entries() {
@@ -239,12 +287,20 @@ impl Session {
             false => Vec::new(),
         };
         // Only the specs of deployments given back are kept whole.
-        for (job, _) in &found {
-            if let Some(spec) = read.remove(job) {
-                session.spec_sources.insert(spec.name().to_string(), spec);
+        let mut hits = JobMap::default();
+        for (job, hit, lazily) in found {
+            match read.remove(&job).or(lazily) {
+                Some(spec) => {
+                    session.spec_sources.insert(spec.name().to_string(), spec);
+                }
+                None => {
+                    let name = session.specs.get(&job).map(|s| s.0.clone());
+                    session.unread.extend(name);
+                }
             }
+            hits.insert(job, hit);
         }
-        session.hits = found.into_iter().collect();
+        session.hits = hits;
         session
     }
 
@@ -272,8 +328,10 @@ impl Session {
         !waived && !unkeyed
     }
 
-    /// Every deployment the cache has, decoded, and whose environments are as they were.
-    fn lookup(&self, read: &JobMap<Source>) -> Vec<(Job, Hit)> {
+    /// Every deployment the cache has, decoded, and whose environments are as they were;
+    /// with its spec when it had to be read for it (a settled spec that findings point
+    /// into).
+    fn lookup(&self, read: &JobMap<Source>) -> Vec<(Job, Hit, Option<Source>)> {
         self.keys
             .par_iter()
             .filter_map(|(job, key)| {
@@ -287,16 +345,37 @@ impl Session {
                 if !same {
                     return None;
                 }
-                let hit = self.decode(read.get(job), entry)?;
+                let lazily = match read.get(job) {
+                    Some(_) => None,
+                    None => self.spec_for(*job, &entry)?,
+                };
+                let hit = self.decode(read.get(job).or(lazily.as_ref()), entry)?;
                 let names = hit
                     .spec
                     .units
                     .iter()
                     .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
                 let waived = names.into_iter().any(|n| self.is_waived(n));
-                (!waived).then_some((*job, hit))
+                (!waived).then_some((*job, hit, lazily))
             })
             .collect()
+    }
+
+    /// A settled spec that `entry`'s findings point into, read now (`Some(None)` when they
+    /// point into none); `None` when it no longer is what the key covers.
+    fn spec_for(&self, job: Job, entry: &Entry) -> Option<Option<Source>> {
+        let (name, path, digest) = self.specs.get(&job)?;
+        if !entry
+            .sources
+            .iter()
+            .any(|s| s.text.is_none() && s.name == *name)
+        {
+            return Some(None);
+        }
+        let none = crate::files::Buffers::default();
+        let source = crate::files::read_in(&none, path, name, u64::MAX).ok()?;
+        let same = crate::source::sha256(source.text().as_bytes()) == *digest;
+        same.then_some(Some(source))
     }
 
     fn is_waived(&self, name: &str) -> bool {
@@ -487,31 +566,60 @@ fn look_up_specs(
     inputs: &Inputs,
     common: &Key,
     hashes: &HashMap<usize, Option<String>>,
+    (stats, settled): (&[Option<Stat>], &super::settled::Index),
 ) -> (Vec<Looked>, HashMap<String, String>, Vec<Looked>) {
     let cfg = inputs.config;
-    // A spec as read, with the SHA-256 of its text (what its key covers).
-    let reading = |spec: &crate::source::At<PathBuf>| -> Option<(Source, String)> {
+    // A spec with the SHA-256 of its text (what its key covers): as recorded when it is
+    // settled and its identity and times are as recorded, else as read. `at` is its place
+    // among the environments' specs, then the services'.
+    let reading = |spec: &crate::source::At<PathBuf>, at: usize| -> Option<SpecRead> {
         let path = cfg.root.join(&spec.value);
-        let shown = crate::paths::tidy(&spec.value.to_string_lossy());
+        let name = crate::paths::tidy(&spec.value.to_string_lossy());
+        let stat = stats.get(at).cloned().flatten();
+        let recorded = settled.get(spec.value.as_path());
+        if let (Some(now), Some((then, digest))) = (&stat, recorded)
+            && now == *then
+        {
+            let digest = digest.to_string();
+            let given = spec.value.clone();
+            let source = None;
+            return Some(SpecRead {
+                name,
+                path,
+                given,
+                digest,
+                source,
+                stat,
+            });
+        }
         let none = crate::files::Buffers::default();
         let source =
-            crate::files::read_in(&none, &path, &shown, inputs.limits.max_file_bytes).ok()?;
+            crate::files::read_in(&none, &path, &name, inputs.limits.max_file_bytes).ok()?;
         let digest = crate::source::sha256(source.text().as_bytes());
-        Some((source, digest))
+        let given = spec.value.clone();
+        let source = Some(source);
+        Some(SpecRead {
+            name,
+            path,
+            given,
+            digest,
+            source,
+            stat,
+        })
     };
     let envs: Vec<Looked> = (0..cfg.environments.len())
         .into_par_iter()
         .map(|i| {
             let e = &cfg.environments[i];
-            let spec = reading(&e.spec);
+            let spec = reading(&e.spec, i);
             let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
             let key = match (&spec, bundle) {
-                (Some((s, digest)), Some(h)) => Some(Key::of([
+                (Some(r), Some(h)) => Some(Key::of([
                     common.hex().as_bytes(),
                     b"environment",
                     e.name.value.as_bytes(),
-                    s.name().as_bytes(),
-                    digest.as_bytes(),
+                    r.name.as_bytes(),
+                    r.digest.as_bytes(),
                     h.as_bytes(),
                 ])),
                 _ => None,
@@ -544,15 +652,15 @@ fn look_up_specs(
         .into_par_iter()
         .map(|i| {
             let s = &cfg.services[i];
-            let spec = reading(&s.spec);
+            let spec = reading(&s.spec, cfg.environments.len() + i);
             let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
             let key = match (&spec, bundle) {
-                (Some((sp, digest)), Some(h)) => Some(Key::of([
+                (Some(r), Some(h)) => Some(Key::of([
                     common.hex().as_bytes(),
                     b"service",
                     s.name.value.as_bytes(),
-                    sp.name().as_bytes(),
-                    digest.as_bytes(),
+                    r.name.as_bytes(),
+                    r.digest.as_bytes(),
                     h.as_bytes(),
                     env_bundles.hex().as_bytes(),
                 ])),

@@ -22,6 +22,7 @@ mod discover;
 mod entry_parts;
 mod incremental;
 mod plain;
+mod settled;
 mod specs;
 
 use affected::affected_with;
@@ -193,11 +194,13 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         return Ok(out);
     }
     let mut read = HashMap::new();
+    let mut unread = foldhash::HashSet::default();
     let plain = policies.verdicts.into_inner().unwrap_or_default();
     let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
     if let Some(mut s) = session {
         verdicts.append(&mut s.verdicts);
         read = std::mem::take(&mut s.spec_sources);
+        unread = std::mem::take(&mut s.unread);
         out.cache = Some(s.store(&out.units, &records));
         out.retired.keep(s);
     }
@@ -207,7 +210,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
     out.diagnostics
         .extend(policies.waivers.report(full_run, &policies.loaded));
-    run.finish(&mut out, &read);
+    run.finish(&mut out, (&read, &unread));
     out.retired.keep((read, config, loaded, policies.loaded));
     Ok(out)
 }
@@ -733,8 +736,9 @@ impl<'a> Run<'a> {
     /// Inline suppressions in the specs and templates this run read, then the codes in force,
     /// then a deterministic order. Unused suppressions are reported on full runs only: a
     /// narrowed run may not render the deployment a suppression is for.
-    /// `read`: files the run already read (by name as shown), not to read again.
-    fn finish(self, out: &mut Outcome, read: &HashMap<String, Source>) {
+    /// `read`: files the run already read (by name as shown), not to read again; `unread`:
+    /// specs the run knows have no suppressions without reading them.
+    fn finish(self, out: &mut Outcome, read: Known) {
         let files = suppression_files(out, &self.limits, &self.opts.buffers, read);
         let filter = &self.filter;
         crate::diag::suppress::apply(&mut out.diagnostics, &files, filter, !self.explicit);
@@ -815,13 +819,17 @@ impl Loaded {
     }
 }
 
+/// The files a run read, by name as shown; and the specs it knows have no inline
+/// suppressions without reading them.
+type Known<'a> = (&'a HashMap<String, Source>, &'a foldhash::HashSet<String>);
+
 /// The specs and templates a run read (or reported on), each once: where inline
 /// suppressions may be.
 fn suppression_files(
     out: &Outcome,
     limits: &Limits,
     buffers: &crate::files::Buffers,
-    read: &HashMap<String, Source>,
+    (read, unread): Known,
 ) -> Vec<Source> {
     let mut files: Vec<Source> = Vec::new();
     // 10,000 deployments name their specs and a few templates 20,000 times.
@@ -847,7 +855,7 @@ fn suppression_files(
         .map(|u| u.spec.as_str())
         .chain(out.rendered.iter().map(|r| r.template.as_str()));
     for name in more {
-        if names.insert(name) && wanted(name) {
+        if names.insert(name) && wanted(name) && !unread.contains(name) {
             if let Some(s) = read.get(name) {
                 files.push(s.clone());
                 continue;

@@ -1,0 +1,157 @@
+//! Specs a warm run knows unchanged without reading them: the cache keeps, for each spec it
+//! read, the file's identity and times as the system gave them (size, inode, device, last
+//! modification and last change, to the nanosecond) with the SHA-256 of its text. When a
+//! later run finds the same identity and times, the file has not been written since, and its
+//! recorded SHA-256 stands in for reading it (what `git status` does with its index).
+//!
+//! - **Settled files only.** A file is recorded only when its last modification and last
+//!   change are at least [`SETTLE`] older than the moment it was read: a write in the same
+//!   tick of the file system's clock as the recorded times, which could leave them as they
+//!   were, cannot come later. Any write afterwards sets the change time to the time of that
+//!   write, which no program can set back.
+//! - **No inline suppressions.** Only specs without `proctor:` comments are recorded: a run
+//!   reads the specs of its deployments for them, and a spec known to have none need not be
+//!   read for that either.
+//! - **Unix only.** Elsewhere every spec is read, as before.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+/// How much older than the moment it is read a file's times must be for it to be recorded.
+pub(super) const SETTLE: Duration = Duration::from_secs(2);
+
+/// A file's identity and times, as the system reports them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Stat {
+    len: u64,
+    inode: u64,
+    device: u64,
+    /// Nanoseconds since the epoch.
+    modified: i128,
+    changed: i128,
+}
+
+/// The identity and times of the file at `path` (links followed), when it is a regular file
+/// and the system reports them.
+pub(super) fn stat(path: &Path) -> Option<Stat> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        m.is_file().then(|| Stat {
+            len: m.size(),
+            inode: m.ino(),
+            device: m.dev(),
+            modified: ns(m.mtime(), m.mtime_nsec()),
+            changed: ns(m.ctime(), m.ctime_nsec()),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Whether a spec read at `now`, with `stat` and `text`, may be recorded: settled, and
+/// without inline suppressions.
+pub(super) fn settles(stat: &Stat, text: &str, now: SystemTime) -> bool {
+    let Ok(now) = now.duration_since(SystemTime::UNIX_EPOCH) else {
+        return false;
+    };
+    let limit = now.as_nanos() as i128 - SETTLE.as_nanos() as i128;
+    stat.modified <= limit
+        && stat.changed <= limit
+        && stat.len == text.len() as u64
+        && !text.contains(crate::diag::suppress::MARKER)
+}
+
+/// The records by path: each spec's identity and times, and the SHA-256 of its text.
+pub(super) type Index<'a> = HashMap<&'a Path, (&'a Stat, &'a str)>;
+
+/// The specs recorded, by path as proctor.toml gives it.
+#[derive(Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Settled {
+    specs: Vec<(PathBuf, Stat, String)>,
+}
+
+impl Settled {
+    /// What an entry holds; nothing when it does not decode.
+    pub(super) fn decode(bytes: Option<&[u8]>) -> Settled {
+        bytes
+            .and_then(|b| postcard::from_bytes(b).ok())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn encode(&self) -> Option<Vec<u8>> {
+        postcard::to_stdvec(self).ok()
+    }
+
+    /// The records by path.
+    pub(super) fn index(&self) -> Index<'_> {
+        self.specs
+            .iter()
+            .map(|(p, s, d)| (p.as_path(), (s, d.as_str())))
+            .collect()
+    }
+
+    /// Records made of `(path, stat, SHA-256)`, each path once, in path order.
+    pub(super) fn of(mut specs: Vec<(PathBuf, Stat, String)>) -> Settled {
+        specs.sort_by(|a, b| a.0.cmp(&b.0));
+        specs.dedup_by(|a, b| a.0 == b.0);
+        Settled { specs }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_recorded_only_when_settled_and_without_suppressions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.yaml");
+        std::fs::write(&path, "proton: ServiceSpec\n").unwrap();
+        let s = stat(&path).unwrap();
+        let text = "proton: ServiceSpec\n";
+        // Just written: not settled.
+        assert!(!settles(&s, text, SystemTime::now()));
+        let later = SystemTime::now() + SETTLE + Duration::from_millis(10);
+        assert!(settles(&s, text, later));
+        // A text of another length than the file's, or with a suppression: not recorded.
+        assert!(!settles(&s, "proton: X\n", later));
+        let suppressed = "proton: ServiceSpec # proctor:\n";
+        let mut long = s.clone();
+        long.len = suppressed.len() as u64;
+        assert!(!settles(&long, suppressed, later));
+    }
+
+    #[test]
+    fn a_write_changes_the_stat_and_records_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spec.yaml");
+        std::fs::write(&path, "a: 1\n").unwrap();
+        let before = stat(&path).unwrap();
+        // The same size, written again: the change time moves on.
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&path, "a: 2\n").unwrap();
+        let after = stat(&path).unwrap();
+        assert_ne!(before, after);
+        assert!(stat(dir.path()).is_none(), "a folder is not a spec");
+        let settled = Settled::of(vec![
+            ("b.yaml".into(), after.clone(), "2".into()),
+            ("a.yaml".into(), before.clone(), "1".into()),
+            ("a.yaml".into(), before.clone(), "1".into()),
+        ]);
+        let back = Settled::decode(settled.encode().as_deref());
+        assert!(back == settled);
+        let index = back.index();
+        assert_eq!(index.len(), 2);
+        assert_eq!(index[Path::new("a.yaml")], (&before, "1"));
+        assert!(Settled::decode(Some(b"\xff\xff")).specs.is_empty());
+    }
+}
