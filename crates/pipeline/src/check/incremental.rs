@@ -176,6 +176,8 @@ pub(super) struct Inputs<'a> {
     pub(super) svc_jobs: &'a [Option<usize>],
     pub(super) templates: &'a [crate::stage::analyse::Analysed],
     pub(super) loaded: &'a [crate::policy::Policy],
+    /// The SHA-256 of proctor.toml's text.
+    pub(super) config_sha256: &'a str,
 }
 
 impl Session {
@@ -708,7 +710,8 @@ fn common_key(inputs: &Inputs) -> Key {
     let mut parts: Vec<Vec<u8>> = vec![
         b"proctor check: one deployment".to_vec(),
         build_id().into_bytes(),
-        cfg.source.text().as_bytes().to_vec(),
+        // proctor.toml's text, by its SHA-256 (the run has it: `Outcome::config`).
+        inputs.config_sha256.as_bytes().to_vec(),
     ];
     // Waivers expire: a run on another day may judge them otherwise.
     if !cfg.waivers.is_empty() {

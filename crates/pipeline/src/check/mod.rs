@@ -492,6 +492,7 @@ impl<'a> Run<'a> {
             svc_jobs: &loaded.deployments.svc_jobs,
             templates: &analysis.templates,
             loaded: &policies.loaded,
+            config_sha256: out.config.as_ref().map_or("", |(_, sha)| sha.as_str()),
         };
         Some(Session::open(dir, &inputs))
     }
