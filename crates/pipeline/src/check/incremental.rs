@@ -29,6 +29,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
+use super::keys::{bundle_hash, common_key};
 use super::settled::{Settled, Stat};
 use super::specs::SpecResult;
 use crate::bundle::Bundle;
@@ -102,8 +103,9 @@ pub(super) struct Session {
     waived: Vec<String>,
     /// Each environment's key (the keys of all, for a name given twice), by name.
     env_keys: HashMap<String, String>,
-    /// Entries found, decoded, by deployment: taken by the spec stage.
-    hits: JobMap<Hit>,
+    /// Entries found, decoded, by deployment (the environments', then the services', by
+    /// position): taken by the spec stage.
+    hits: (Vec<Option<Hit>>, Vec<Option<Hit>>),
     /// The policies' and their rules' names, which verdicts given back share.
     names: Names,
     /// The deployments this run checks afresh, with what to store for them: where their
@@ -224,23 +226,24 @@ impl Session {
         let settled = Settled::decode(cache.get(&settled_key));
         let (envs, env_keys, services) =
             look_up_specs(inputs, &common, &hashes, (&stats, &settled.index()));
-        // The specs settled now: those not read, and those read that settle.
-        let records = (envs.iter().chain(&services))
-            .filter_map(|(_, spec, _)| spec.as_ref())
-            .filter_map(|r| {
-                let stat = r.stat.as_ref()?;
-                let settles = r
-                    .source
-                    .as_ref()
-                    .is_none_or(|s| super::settled::settles(stat, s.text(), now));
-                settles.then(|| (r.given.clone(), stat.clone(), r.digest.clone()))
-            })
-            .collect();
-        let now_settled = Settled::of(records);
-        if now_settled != settled
-            && let Some(bytes) = now_settled.encode()
-        {
-            cache.put(&settled_key, &bytes);
+        // The record is made again when a spec read this run settles (the first run's, or
+        // one written more than two seconds ago): of the specs not read and those read that
+        // settle. Otherwise it stays as it is (a record of a spec written since never
+        // matches again), and a run that reads only the spec just edited writes nothing.
+        let settles = |r: &SpecRead| match (&r.stat, &r.source) {
+            (Some(stat), Some(s)) => super::settled::settles(stat, s.text(), now),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let looked = || (envs.iter().chain(&services)).filter_map(|(_, spec, _)| spec.as_ref());
+        if looked().any(|r| r.source.is_some() && settles(r)) {
+            let records = looked()
+                .filter(|r| settles(r))
+                .filter_map(|r| Some((r.given.clone(), r.stat.clone()?, r.digest.clone())))
+                .collect();
+            if let Some(bytes) = Settled::of(records).encode() {
+                cache.put(&settled_key, &bytes);
+            }
         }
         let mut waived: Vec<String> = cfg
             .waivers
@@ -259,7 +262,7 @@ impl Session {
             known,
             waived,
             env_keys,
-            hits: JobMap::default(),
+            hits: Default::default(),
             names: names_of(inputs.loaded),
             fresh: Vec::new(),
             reused: 0,
@@ -289,7 +292,15 @@ impl Session {
             false => Vec::new(),
         };
         // Only the specs of deployments given back are kept whole.
-        let mut hits = JobMap::default();
+        let mut hits: (Vec<Option<Hit>>, Vec<Option<Hit>>) = (
+            std::iter::repeat_with(|| None)
+                .take(cfg.environments.len())
+                .collect(),
+            std::iter::repeat_with(|| None)
+                .take(cfg.services.len())
+                .collect(),
+        );
+        session.unread.reserve(found.len());
         for (job, hit, lazily) in found {
             match read.remove(&job).or(lazily) {
                 Some(spec) => {
@@ -300,7 +311,13 @@ impl Session {
                     session.unread.extend(name);
                 }
             }
-            hits.insert(job, hit);
+            let slot = match job {
+                Job::Environment(i) => hits.0.get_mut(i),
+                Job::Service(i) => hits.1.get_mut(i),
+            };
+            if let Some(slot) = slot {
+                *slot = Some(hit);
+            }
         }
         session.hits = hits;
         session
@@ -343,7 +360,7 @@ impl Session {
                 let same = entry
                     .environments
                     .iter()
-                    .all(|(name, key)| self.env_key(name) == key.as_str());
+                    .all(|(name, key)| self.env_key(name) == *key);
                 if !same {
                     return None;
                 }
@@ -389,7 +406,11 @@ impl Session {
     /// The cached result of `job`'s spec stage, with its units' records, when the cache has
     /// it (taken: each is given once).
     pub(super) fn take(&mut self, job: Job) -> Option<Hit> {
-        let hit = self.hits.remove(&job)?;
+        let slot = match job {
+            Job::Environment(i) => self.hits.0.get_mut(i)?,
+            Job::Service(i) => self.hits.1.get_mut(i)?,
+        };
+        let hit = slot.take()?;
         self.reused += 1;
         Some(hit)
     }
@@ -437,10 +458,10 @@ impl Session {
     }
 
     fn encode<'r>(
-        &self,
+        &'r self,
         spec: Option<&(String, PathBuf, String)>,
-        stored: &Stored,
-        units_of: &[Unit],
+        stored: &'r Stored,
+        units_of: &'r [Unit],
         records: &[&'r UnitRecord],
     ) -> Entry<'r> {
         let mut table = Table {
@@ -461,7 +482,7 @@ impl Session {
             checked_by: stored
                 .checked_by
                 .iter()
-                .map(|(a, b)| (relative(&self.root, a), relative(&self.root, b)))
+                .map(|(a, b)| (below(&self.root, a), below(&self.root, b)))
                 .collect(),
             failed: stored.failed.iter().map(FailedRec::of).collect(),
         };
@@ -476,11 +497,11 @@ impl Session {
                 outputs: r.outputs.as_ref().map(OutputsRec::of),
             })
             .collect();
-        let mut environments: Vec<(String, String)> = units_of
+        let mut environments: Vec<(&str, &str)> = units_of
             .iter()
             .filter(|u| u.kind != UnitKind::Environment)
-            .filter_map(|u| u.environment.as_ref())
-            .map(|name| (name.clone(), self.env_key(name).to_string()))
+            .filter_map(|u| u.environment.as_deref())
+            .map(|name| (name, self.env_key(name)))
             .collect();
         environments.sort();
         environments.dedup();
@@ -704,125 +725,16 @@ fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> HashMap<String, String> {
     env_keys
 }
 
-/// The part of every key that is the run's, not a deployment's.
-fn common_key(inputs: &Inputs) -> Key {
-    let cfg = inputs.config;
-    let mut parts: Vec<Vec<u8>> = vec![
-        b"proctor check: one deployment".to_vec(),
-        build_id().into_bytes(),
-        // proctor.toml's text, by its SHA-256 (the run has it: `Outcome::config`).
-        inputs.config_sha256.as_bytes().to_vec(),
-    ];
-    // Waivers expire: a run on another day may judge them otherwise.
-    if !cfg.waivers.is_empty() {
-        parts.push(
-            crate::policy::waiver::Date::today()
-                .to_string()
-                .into_bytes(),
-        );
-    }
-    let state = crate::state::default_path(&cfg.root);
-    parts.push(std::fs::read(&state).unwrap_or_else(|_| b"(no state)".to_vec()));
-    for (name, sha) in inputs.policies {
-        parts.push(format!("policy {name} {sha}").into_bytes());
-    }
-    let filter = inputs.filter;
-    parts.push(format!("select {:?} ignore {:?}", filter.select, filter.ignore).into_bytes());
-    // The units a run has besides proctor.toml's share their names' space: specs beside
-    // bundles, and the units synthesized for bundles that no spec uses (named after them).
-    let mut bundles: Vec<String> = inputs
-        .bundles
-        .values()
-        .map(|(b, _)| {
-            format!(
-                "bundle {} {} {} {}",
-                b.display,
-                b.kind.describe(),
-                b.template_name,
-                b.has_pipeline()
-            )
-        })
-        .collect();
-    bundles.sort();
-    parts.extend(bundles.into_iter().map(String::into_bytes));
-    let mut beside: Vec<(String, Vec<u8>)> = inputs
-        .bundles
-        .values()
-        .flat_map(|(b, _)| super::discover::beside_specs(b))
-        .map(|(p, shown)| (shown, std::fs::read(&p).unwrap_or_default()))
-        .collect();
-    beside.sort();
-    beside.dedup();
-    for (shown, bytes) in beside {
-        parts.push(shown.into_bytes());
-        parts.push(bytes);
-    }
-    Key::of(parts.iter().map(Vec::as_slice))
-}
-
-/// What tells this build of proctor from another of the same version: the executable's size
-/// and modification time (a rebuild changes them).
-fn build_id() -> String {
-    let meta = std::env::current_exe().and_then(std::fs::metadata);
-    match meta {
-        Ok(m) => {
-            let modified = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            format!("build {} {modified}", m.len())
-        }
-        Err(_) => "build unknown".into(),
-    }
-}
-
-/// The SHA-256 of every file under a bundle's folder (names and contents), in name order;
-/// `None` when the folder cannot be read whole or holds more than the limits allow.
-fn bundle_hash(dir: &Path, limits: &crate::limits::Limits) -> Option<String> {
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((d, rel)) = stack.pop() {
-        for e in std::fs::read_dir(&d).ok()? {
-            let e = e.ok()?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let rel = format!("{rel}/{name}");
-            let kind = e.file_type().ok()?;
-            if kind.is_dir() {
-                stack.push((e.path(), rel));
-            } else {
-                files.push((rel, e.path()));
-            }
-            if files.len() + stack.len() > limits.max_files {
-                return None;
-            }
-        }
-    }
-    files.sort();
-    let mut parts: Vec<Vec<u8>> = Vec::with_capacity(files.len() * 2);
-    for (rel, path) in files {
-        let meta = std::fs::metadata(&path).ok()?;
-        if meta.len() > limits.max_file_bytes {
-            return None;
-        }
-        parts.push(rel.into_bytes());
-        parts.push(if meta.is_file() {
-            std::fs::read(&path).ok()?
-        } else {
-            b"(not a file)".to_vec()
-        });
-    }
-    Some(Key::of(parts.iter().map(Vec::as_slice)).hex().to_string())
-}
-
 // --- The entry format (postcard; the key and the store's header say which build wrote it) ----
 
 #[derive(Serialize, Deserialize)]
 struct Entry<'a> {
     sources: Vec<SourceRec>,
     /// The environments the deployment's units are in, with their keys when it was stored.
-    environments: Vec<(String, String)>,
-    spec: SpecRec,
+    #[serde(borrow)]
+    environments: Vec<(&'a str, &'a str)>,
+    #[serde(borrow)]
+    spec: SpecRec<'a>,
     /// One per unit of `spec.units`, in order.
     #[serde(borrow)]
     units: Vec<RecordRec<'a>>,
@@ -838,12 +750,14 @@ struct SourceRec {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SpecRec {
+struct SpecRec<'a> {
     diagnostics: Vec<DiagRec>,
     units: Vec<UnitRec>,
     files: usize,
     specs: usize,
-    checked_by: Vec<(PathBuf, PathBuf)>,
+    /// Relative to the workspace root when under it.
+    #[serde(borrow)]
+    checked_by: Vec<(&'a Path, &'a Path)>,
     failed: Vec<FailedRec>,
 }
 
@@ -879,7 +793,12 @@ struct LabelRec {
 
 /// `path` relative to `root` when it is under it (joining gives it back either way).
 fn relative(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+    below(root, path).to_path_buf()
+}
+
+/// `path` relative to `root` when it is under it, borrowed.
+fn below<'p>(root: &Path, path: &'p Path) -> &'p Path {
+    path.strip_prefix(root).unwrap_or(path)
 }
 
 /// Gives each source an entry's table a place, once.

@@ -21,6 +21,7 @@ mod affected;
 mod discover;
 mod entry_parts;
 mod incremental;
+mod keys;
 mod plain;
 mod settled;
 mod specs;
