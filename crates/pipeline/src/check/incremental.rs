@@ -600,27 +600,19 @@ fn look_up_specs(
         let name = crate::paths::tidy(&spec.value.to_string_lossy());
         let stat = stats.get(at).cloned().flatten();
         let recorded = settled.get(spec.value.as_path());
-        if let (Some(now), Some((then, digest))) = (&stat, recorded)
-            && now == *then
-        {
-            let digest = digest.to_string();
-            let given = spec.value.clone();
-            let source = None;
-            return Some(SpecRead {
-                name,
-                path,
-                given,
-                digest,
-                source,
-                stat,
-            });
-        }
-        let none = crate::files::Buffers::default();
-        let source =
-            crate::files::read_in(&none, &path, &name, inputs.limits.max_file_bytes).ok()?;
-        let digest = crate::source::sha256(source.text().as_bytes());
+        let (digest, source) = match (&stat, recorded) {
+            (Some(now), Some((then, digest))) if now == *then => (digest.to_string(), None),
+            _ => {
+                let none = crate::files::Buffers::default();
+                let max = inputs.limits.max_file_bytes;
+                let source = crate::files::read_in(&none, &path, &name, max).ok()?;
+                (
+                    crate::source::sha256(source.text().as_bytes()),
+                    Some(source),
+                )
+            }
+        };
         let given = spec.value.clone();
-        let source = Some(source);
         Some(SpecRead {
             name,
             path,
