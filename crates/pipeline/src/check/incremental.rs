@@ -622,23 +622,33 @@ fn look_up_specs(
             stat,
         })
     };
+    // A deployment's key: the run's part, its kind and name, its spec, its bundle's files,
+    // and `more` (a service's: the environment bundles').
+    let key_of = |kind: &[u8], name: &str, spec: &Option<SpecRead>, bundle, more: Option<&str>| {
+        let spec = spec.as_ref()?;
+        let bundle: String = hashes.get(&bundle?)?.clone()?;
+        let parts = [
+            common.hex().as_bytes(),
+            kind,
+            name.as_bytes(),
+            spec.name.as_bytes(),
+            spec.digest.as_bytes(),
+            bundle.as_bytes(),
+        ];
+        Some(Key::of(parts.into_iter().chain(more.map(str::as_bytes))))
+    };
     let envs: Vec<Looked> = (0..cfg.environments.len())
         .into_par_iter()
         .map(|i| {
             let e = &cfg.environments[i];
             let spec = reading(&e.spec, i);
-            let bundle = inputs.env_jobs[i].and_then(|b| hashes.get(&b)?.clone());
-            let key = match (&spec, bundle) {
-                (Some(r), Some(h)) => Some(Key::of([
-                    common.hex().as_bytes(),
-                    b"environment",
-                    e.name.value.as_bytes(),
-                    r.name.as_bytes(),
-                    r.digest.as_bytes(),
-                    h.as_bytes(),
-                ])),
-                _ => None,
-            };
+            let key = key_of(
+                b"environment",
+                &e.name.value,
+                &spec,
+                inputs.env_jobs[i],
+                None,
+            );
             (Job::Environment(i), spec, key)
         })
         .collect();
@@ -668,19 +678,8 @@ fn look_up_specs(
         .map(|i| {
             let s = &cfg.services[i];
             let spec = reading(&s.spec, cfg.environments.len() + i);
-            let bundle = inputs.svc_jobs[i].and_then(|b| hashes.get(&b)?.clone());
-            let key = match (&spec, bundle) {
-                (Some(r), Some(h)) => Some(Key::of([
-                    common.hex().as_bytes(),
-                    b"service",
-                    s.name.value.as_bytes(),
-                    r.name.as_bytes(),
-                    r.digest.as_bytes(),
-                    h.as_bytes(),
-                    env_bundles.hex().as_bytes(),
-                ])),
-                _ => None,
-            };
+            let more = Some(env_bundles.hex());
+            let key = key_of(b"service", &s.name.value, &spec, inputs.svc_jobs[i], more);
             (Job::Service(i), spec, key)
         })
         .collect();
