@@ -284,9 +284,14 @@ impl Config {
     }
 }
 
-/// A proctor.toml this large is parsed in pieces, one per thread (parsing 10,000
+/// A proctor.toml this large is parsed in pieces, in parallel (parsing 10,000
 /// deployments' tables took a warm check 40 ms on one core).
 const PIECES_FROM: usize = 512 * 1024;
+
+/// About how large a piece is: a parse holds a document tree many times its text's size
+/// (15 MB of text, 100,000 deployments, took 370 MB in one piece), so a piece's tree is
+/// dropped before the next is parsed.
+const PIECE_BYTES: usize = 256 * 1024;
 
 /// The tables a piece after the first may hold: deployments, waivers and their sub-tables.
 const PIECE_TABLES: [&str; 6] = [
@@ -299,14 +304,13 @@ const PIECE_TABLES: [&str; 6] = [
 ];
 
 /// A large proctor.toml parsed in pieces, in parallel: cut before `[[environment]]`,
-/// `[[service]]` or `[[waiver]]` lines, each piece padded with blanks to its place in the
-/// file so that its spans are the file's, and their deployments and waivers put together in
-/// order. `None` (parse the whole file) unless the file is one such pieces can be read from
+/// `[[service]]` or `[[waiver]]` lines, each piece's spans moved to its place in the file,
+/// and their deployments and waivers put together in order. `None` (parse the whole file) unless the file is one such pieces can be read from
 /// exactly: no multi-line strings, no CR, nothing but deployments, waivers and their
 /// sub-tables after the first cut, no top-level `environment`, `service` or `waiver` key
 /// before the first table; and every piece parses (any error is the whole file's to report).
 fn read_in_pieces(text: &str) -> Option<RawConfig> {
-    let pieces = rayon::current_num_threads().clamp(1, 4);
+    let pieces = (text.len() / PIECE_BYTES).max(rayon::current_num_threads());
     if text.len() < PIECES_FROM
         || pieces < 2
         || text.contains("\"\"\"")
@@ -355,13 +359,13 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         .into_par_iter()
         .map(|k| {
             let (start, end) = (cuts[k - 1], cuts[k]);
-            let mut piece = String::with_capacity(end);
+            let mut raw: RawConfig = toml::from_str(&text[start..end]).ok()?;
             if start > 0 {
-                piece.extend(std::iter::repeat_n(' ', start - 1));
-                piece.push('\n');
+                raw.environment = shift_all(std::mem::take(&mut raw.environment), start);
+                raw.service = shift_all(std::mem::take(&mut raw.service), start);
+                raw.waiver = shift_all(std::mem::take(&mut raw.waiver), start);
             }
-            piece.push_str(&text[start..end]);
-            toml::from_str(&piece).ok()
+            Some(raw)
         })
         .collect();
     let mut parsed = parsed.into_iter();
@@ -373,6 +377,64 @@ fn read_in_pieces(text: &str) -> Option<RawConfig> {
         raw.waiver.extend(piece.waiver);
     }
     Some(raw)
+}
+
+/// `s`, read `by` bytes before its place in the file, at its place.
+fn shifted<T>(s: Spanned<T>, by: usize) -> Spanned<T> {
+    let span = s.span();
+    Spanned::new(span.start + by..span.end + by, s.into_inner())
+}
+
+/// Tables read from a piece of proctor.toml that starts `by` bytes into the file, with their
+/// spans moved to their places in the file.
+trait Shift: Sized {
+    fn shift(self, by: usize) -> Self;
+}
+
+impl Shift for RawEnvironment {
+    fn shift(self, by: usize) -> Self {
+        RawEnvironment {
+            name: shifted(self.name, by),
+            template: shifted(self.template, by),
+            spec: shifted(self.spec, by),
+            account_id: self.account_id.map(|s| shifted(s, by)),
+            stack: self.stack.map(|s| shifted(s, by)),
+        }
+    }
+}
+
+impl Shift for RawService {
+    fn shift(self, by: usize) -> Self {
+        RawService {
+            name: shifted(self.name, by),
+            template: shifted(self.template, by),
+            spec: shifted(self.spec, by),
+            stacks: self.stacks.map(|stacks| {
+                let stacks = stacks.into_iter();
+                stacks.map(|(k, v)| (k, shifted(v, by))).collect()
+            }),
+            pipeline_stack: self.pipeline_stack.map(|s| shifted(s, by)),
+            ..self
+        }
+    }
+}
+
+impl Shift for RawWaiver {
+    fn shift(self, by: usize) -> Self {
+        RawWaiver {
+            rule: shifted(self.rule, by),
+            deployment: shifted(self.deployment, by),
+            resource: self.resource.map(|s| shifted(s, by)),
+            reason: shifted(self.reason, by),
+            owner: shifted(self.owner, by),
+            expires: shifted(self.expires, by),
+        }
+    }
+}
+
+/// Each of `tables`, shifted `by` bytes (in place: the list is not copied).
+fn shift_all<T: Shift>(tables: Vec<T>, by: usize) -> Vec<T> {
+    tables.into_iter().map(|t| t.shift(by)).collect()
 }
 
 /// W001: a bound stack name CloudFormation would refuse, or one stack bound twice.
@@ -776,7 +838,7 @@ mod tests {
         assert!(text.len() > PIECES_FROM);
         let whole: RawConfig = toml::from_str(&text).unwrap();
         let pieces = in_pieces(&text).expect("parsed in pieces");
-        // Spans included: each piece is padded to its place in the file.
+        // Spans included: each piece's spans are moved to its place in the file.
         assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
         assert_eq!(pieces.service.len(), 3_000);
     }

@@ -182,13 +182,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     loaded.add_related(&run.limits, &opts.buffers);
     let analysis = run.analyse(&loaded);
     let mut session = run.session(&loaded, &analysis, &policies, &out);
-    run.deployment_specs(&loaded, &mut out, session.as_mut());
-    run.standalone_specs(&loaded, &mut out);
-    if cancelled(&mut out) {
-        return Ok(out);
-    }
     out.environments_of = loaded.environments_of();
-    out.deployed = load_state(&out.root, &mut out.diagnostics);
     let (mut rule_verdicts, records) =
         run.templates(&loaded, analysis, &enforce, &mut out, session.as_mut());
     if cancelled(&mut out) {
@@ -273,6 +267,32 @@ impl Policies {
 
 /// The bundles a run loaded (catalog index to bundle and its own findings), and which of
 /// them it checks.
+/// proctor.toml's deployments a run checks (see `Run::deployment_jobs`).
+struct DeploymentJobs {
+    /// Each deployment and its bundle, the environments first.
+    jobs: Vec<(Job, usize)>,
+    /// How many of `jobs` are environments.
+    environments: usize,
+    /// Each environment's bundle, by name.
+    env_bundles: BTreeMap<String, Option<usize>>,
+    /// Whether proctor.toml binds any deployment to an existing stack.
+    binds: bool,
+    /// No two `[[service]]` tables have the same name.
+    services_unique: bool,
+}
+
+/// What the cache holds for each unit so far, by position (nothing without the cache).
+fn cached_of<'s>(
+    session: &'s Option<&mut Session>,
+) -> &'s [Option<std::sync::Arc<stage::render::UnitRecord>>] {
+    session.as_deref().map_or(&[], |s| &s.cached[..])
+}
+
+/// How many of proctor.toml's services a run checks and renders together, when it streams
+/// them (`Run::specs_and_render`): enough to keep both cores busy, few enough that their
+/// inputs are a few megabytes.
+const SPEC_BATCH: usize = 1024;
+
 struct Loaded {
     bundles: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
     catalog: Catalog,
@@ -498,30 +518,53 @@ impl<'a> Run<'a> {
         Some(Session::open(dir, &inputs))
     }
 
-    /// proctor.toml's deployments that this run checks: each spec against its bundle, or
-    /// its result given back by the cache.
-    fn deployment_specs(
-        &self,
-        loaded: &Loaded,
-        out: &mut Outcome,
-        mut session: Option<&mut Session>,
-    ) {
-        let Some(cfg) = self.config else { return };
+    /// proctor.toml's deployments that this run checks, environments first, with what
+    /// checking them reads. `None` without proctor.toml.
+    fn deployment_jobs(&self, loaded: &Loaded) -> Option<DeploymentJobs> {
+        let cfg = self.config?;
         let env_bundles: BTreeMap<String, Option<usize>> = cfg
             .environments
             .iter()
             .zip(&loaded.deployments.environments)
             .map(|(e, b)| (e.name.value.clone(), *b))
             .collect();
-        let reading = (&self.limits, &self.opts.buffers);
-        let bundle = |b: usize| &loaded.bundles[&b].0;
         let environments = jobs(&loaded.deployments.env_jobs);
         let services = jobs(&loaded.deployments.svc_jobs);
-        let mut todo: Vec<(Job, usize, Option<incremental::Hit>)> = environments
-            .iter()
-            .map(|&(i, b)| (Job::Environment(i), b, None))
-            .chain(services.iter().map(|&(i, b)| (Job::Service(i), b, None)))
-            .collect();
+        let mut all: Vec<(Job, usize)> = Vec::with_capacity(environments.len() + services.len());
+        all.extend(environments.iter().map(|&(i, b)| (Job::Environment(i), b)));
+        all.extend(services.iter().map(|&(i, b)| (Job::Service(i), b)));
+        // Most workspaces bind no stack: then there is nothing to look up per unit.
+        let binds = cfg.environments.iter().any(|e| e.stack.is_some())
+            || cfg
+                .services
+                .iter()
+                .any(|s| !s.stacks.is_empty() || s.pipeline_stack.is_some());
+        let mut names = foldhash::HashSet::default();
+        let services_unique = cfg.services.iter().all(|s| names.insert(&s.name.value));
+        Some(DeploymentJobs {
+            jobs: all,
+            environments: environments.len(),
+            env_bundles,
+            binds,
+            services_unique,
+        })
+    }
+
+    /// Some of proctor.toml's deployments (`jobs`, of `all`): each spec against its bundle,
+    /// or its result given back by the cache. Their units are added to `out.units`.
+    fn deployment_specs(
+        &self,
+        loaded: &Loaded,
+        (all, jobs): (&DeploymentJobs, &[(Job, usize)]),
+        out: &mut Outcome,
+        mut session: Option<&mut Session>,
+    ) {
+        let Some(cfg) = self.config else { return };
+        let env_bundles = &all.env_bundles;
+        let reading = (&self.limits, &self.opts.buffers);
+        let bundle = |b: usize| &loaded.bundles[&b].0;
+        let mut todo: Vec<(Job, usize, Option<incremental::Hit>)> =
+            jobs.iter().map(|&(job, b)| (job, b, None)).collect();
         if let Some(s) = session.as_deref_mut() {
             for (job, _, hit) in &mut todo {
                 *hit = s.take(*job);
@@ -545,7 +588,7 @@ impl<'a> Run<'a> {
                         let s = &cfg.services[i];
                         let ctx = ServiceContext {
                             cfg,
-                            env_bundles: &env_bundles,
+                            env_bundles,
                             loaded: &loaded.bundles,
                             service: &s.name.value,
                         };
@@ -564,12 +607,6 @@ impl<'a> Run<'a> {
                 (job, r, None)
             })
             .collect();
-        // Most workspaces bind no stack: then there is nothing to look up per unit.
-        let binds = cfg.environments.iter().any(|e| e.stack.is_some())
-            || cfg
-                .services
-                .iter()
-                .any(|s| !s.stacks.is_empty() || s.pipeline_stack.is_some());
         // Room for every deployment's results at once: grown one at a time, the lists are
         // copied over and over (10,000 deployments' units are megabytes).
         let units: usize = results.iter().map(|(_, r, _)| r.units.len()).sum();
@@ -581,7 +618,7 @@ impl<'a> Run<'a> {
             s.verdicts.reserve(results.len());
         }
         for (job, mut r, records) in results {
-            for u in r.units.iter_mut().filter(|_| binds) {
+            for u in r.units.iter_mut().filter(|_| all.binds) {
                 let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
                 u.stack = stack.map(str::to_string);
             }
@@ -605,7 +642,7 @@ impl<'a> Run<'a> {
     /// Specs beside bundles (`<template>/spec/*.yaml`), in project `specs/` folders (without
     /// proctor.toml) and named on the command line, each checked once, and not again when a
     /// deployment already checked it.
-    fn standalone_specs(&self, loaded: &Loaded, out: &mut Outcome) {
+    fn standalone_specs<'l>(&self, loaded: &'l Loaded) -> Vec<(PathBuf, String, SpecOwner<'l>)> {
         let given: Vec<&Bundle> = loaded
             .given
             .iter()
@@ -630,7 +667,7 @@ impl<'a> Run<'a> {
         standalone.extend(named.map(|(p, s)| (p, s, SpecOwner::Given(given.clone()))));
         if standalone.is_empty() {
             // Most workspaces: nothing to resolve the deployments' 10,000 spec paths for.
-            return;
+            return standalone;
         }
         let mut seen: std::collections::HashSet<PathBuf> = match self.config {
             Some(cfg) => cfg
@@ -643,15 +680,7 @@ impl<'a> Run<'a> {
             None => Default::default(),
         };
         standalone.retain(|(p, _, _)| seen.insert(crate::paths::identity(p)));
-        let results: Vec<SpecResult> = standalone
-            .par_iter()
-            .map(|(path, shown, owner)| {
-                check_standalone_spec(path, shown, owner, (&self.limits, &self.opts.buffers))
-            })
-            .collect();
-        for r in results {
-            out.absorb(r);
-        }
+        standalone
     }
 
     /// The analysis stage, over the bundles this run checks (the others are read for the
@@ -659,6 +688,60 @@ impl<'a> Run<'a> {
     fn analyse(&self, bundles: &Loaded) -> stage::analyse::Analysis {
         let (checked, related) = bundles.checked_and_related();
         stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers)
+    }
+
+    /// The deployments' specs are checked and their units rendered (and validated), a batch
+    /// of specs at a time when the run can: so that it never holds every deployment's inputs
+    /// at once. It can when proctor.toml's deployments are all there is to check (no spec
+    /// outside them), each service's name is its own, and no environment will be
+    /// synthesized (`stage::render::Stream` says why). Otherwise every spec is checked
+    /// first and every unit rendered at once. The findings are the same, in the same order.
+    fn specs_and_render(
+        &self,
+        loaded: &Loaded,
+        inputs: &stage::render::Inputs,
+        templates: &[stage::analyse::Analysed],
+        out: &mut Outcome,
+        mut session: Option<&mut Session>,
+    ) -> stage::render::Rendering {
+        let standalone = self.standalone_specs(loaded);
+        if let Some(d) = self.deployment_jobs(loaded) {
+            let (environments, services) = d.jobs.split_at(d.environments);
+            self.deployment_specs(loaded, (&d, environments), out, session.as_deref_mut());
+            let streams = standalone.is_empty()
+                && d.services_unique
+                && !stage::synthesized::synthesizes_environments(inputs.bundles, &out.units);
+            if streams {
+                let mut stream = stage::render::Stream::new(inputs, templates);
+                let fed = 0..out.units.len();
+                stream.feed(&mut out.units, fed, cached_of(&session));
+                for batch in services.chunks(SPEC_BATCH) {
+                    if self.opts.cancel.is_set() {
+                        break;
+                    }
+                    let from = out.units.len();
+                    self.deployment_specs(loaded, (&d, batch), out, session.as_deref_mut());
+                    let fed = from..out.units.len();
+                    stream.feed(&mut out.units, fed, cached_of(&session));
+                }
+                let cached = session.map_or(&mut [][..], |s| &mut s.cached[..]);
+                return stream.finish(&mut out.units, cached);
+            }
+            self.deployment_specs(loaded, (&d, services), out, session.as_deref_mut());
+        }
+        let reading = (&self.limits, &self.opts.buffers);
+        let results: Vec<SpecResult> = standalone
+            .par_iter()
+            .map(|(path, shown, owner)| check_standalone_spec(path, shown, owner, reading))
+            .collect();
+        for r in results {
+            out.absorb(r);
+        }
+        if self.opts.cancel.is_set() {
+            return stage::render::Rendering::default();
+        }
+        let cached = session.map_or(&mut [][..], |s| &mut s.cached[..]);
+        stage::render::run(inputs, templates, &mut out.units, cached)
     }
 
     /// The template stages after analysis: render, validate. Their findings on one template
@@ -685,25 +768,23 @@ impl<'a> Run<'a> {
         let validate = |units: &[stage::render::RenderedUnit]| {
             stage::validate::run(units, &self.limits, enforce, self.config)
         };
-        let mut units = std::mem::take(&mut out.units);
-        let rendering = stage::render::run(
-            &stage::render::Inputs {
-                bundles: &checked,
-                broken: &broken,
-                related: &related,
-                config: self.config,
-                limits: &self.limits,
-                deployed: &out.deployed,
-                buffers: &self.opts.buffers,
-                validate: Some(&validate),
-                slim: self.opts.slim,
-                record: session.is_some(),
-            },
-            &analysis.templates,
-            &mut units,
-            session.map_or(&mut [], |s| &mut s.cached[..]),
-        );
-        out.units = units;
+        let mut state_diagnostics = Vec::new();
+        let deployed = load_state(&out.root, &mut state_diagnostics);
+        let inputs = stage::render::Inputs {
+            bundles: &checked,
+            broken: &broken,
+            related: &related,
+            config: self.config,
+            limits: &self.limits,
+            deployed: &deployed,
+            buffers: &self.opts.buffers,
+            validate: Some(&validate),
+            slim: self.opts.slim,
+            record: session.is_some(),
+        };
+        let rendering = self.specs_and_render(bundles, &inputs, &analysis.templates, out, session);
+        out.diagnostics.extend(state_diagnostics);
+        out.deployed = deployed;
         let validation = rendering.validation;
         out.output_refs = analysis
             .templates

@@ -6,6 +6,7 @@
 
 pub mod analyse;
 pub mod render;
+pub mod synthesized;
 pub mod validate;
 
 use std::collections::HashSet;

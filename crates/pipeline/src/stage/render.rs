@@ -12,18 +12,17 @@ use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::analyse::{Analysed, Declared, compatible_outputs};
+use super::synthesized::synthesized_units;
 use super::{account_id, template_identity, unit_label};
-use crate::bundle::{Bundle, BundleKind, Role};
+use crate::bundle::{Bundle, Role};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::limits::Limits;
-use crate::schema::InputType;
-use crate::schema::sample::synthesize;
 use crate::source::Source;
 use crate::state::State;
 use crate::template::analyse;
 use crate::template::render::{
-    self, Context, EnvironmentFacts, InputOrigin, InstanceFacts, ServiceFacts, StackOutputs,
+    self, Context, EnvironmentFacts, InstanceFacts, ServiceFacts, StackOutputs,
 };
 use crate::unit::{Rendered, Unit, UnitKind};
 
@@ -96,9 +95,12 @@ pub struct RenderedUnit {
 /// What the render stage produced.
 #[derive(Default)]
 pub struct Rendering {
-    /// While the stage runs: the units rendered here (not the cached ones) that rendered,
-    /// environments first; `rendered` takes what they rendered to when it is done.
+    /// While a feed runs: the units it rendered (not the cached ones) that rendered,
+    /// environments first.
     units: Vec<RenderedUnit>,
+    /// What the units of earlier feeds rendered to, by position: `rendered` takes them, in
+    /// order, when the stage is done.
+    done: Vec<(usize, Rendered)>,
     /// What every unit that rendered rendered to, cached ones included, in the units' order
     /// (environments first). Those that failed to render are left out (their diagnostics
     /// say why).
@@ -118,7 +120,8 @@ pub struct Rendering {
 }
 
 /// Renders `units` (the units whose specs were checked) with the templates the analysis
-/// stage read, then units synthesized for the bundles no spec uses.
+/// stage read, then units synthesized for the bundles no spec uses: a `Stream` fed every
+/// unit at once.
 ///
 /// `cached` is what the cache holds for some of `units` (by position; shorter than `units`,
 /// or empty, when it holds nothing for the rest): those units are neither rendered nor
@@ -137,49 +140,120 @@ pub fn run(
     units: &mut Vec<Unit>,
     cached: &mut [Option<Arc<UnitRecord>>],
 ) -> Rendering {
-    let mut renderer = render::Renderer::new(inputs.limits.render());
-    renderer.prepare(templates.iter().map(|t| &t.source));
-    let stage = Stage {
-        inputs,
-        cached,
-        templates,
-        renderer,
-        declared: Declared::default(),
-    };
+    let mut stream = Stream::new(inputs, templates);
     let given = units.len();
-    let synthesized = synthesized_units(inputs.bundles, units);
-    units.extend(synthesized);
-    let mut out = Rendering::default();
-    if inputs.record {
-        out.records = vec![None; given];
+    units.extend(synthesized_units(inputs.bundles, units));
+    stream.given = Some(given);
+    let all = 0..units.len();
+    stream.feed(units, all, cached);
+    stream.finish(units, cached)
+}
+
+/// The render stage fed a few deployments at a time, so that a run never holds every
+/// deployment's inputs at once: the caller checks a batch of specs, feeds their units, and
+/// checks the next batch.
+///
+/// Every environment is fed before any service instance that could name it (an instance
+/// sees its environment's rendered outputs), and each service's instances and pipeline in
+/// one feed (a pipeline lists its service's instances). Units synthesized for the bundles no
+/// fed unit uses are rendered by `finish`, after the rest: a caller that feeds units more
+/// than once makes sure no environment will be synthesized (`synthesizes_environments`).
+/// Findings and renderings come out of `finish` in the order `run` gives them.
+pub struct Stream<'a> {
+    stage: Stage<'a>,
+    out: Rendering,
+    /// The outputs of the environments rendered so far, by name.
+    env_outputs: BTreeMap<String, StackOutputs>,
+    /// How many units were given when the synthesized ones were added to them (by `run`,
+    /// before its one feed); `None` until then. Only given units are recorded.
+    given: Option<usize>,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(inputs: &'a Inputs<'a>, templates: &'a [Analysed]) -> Self {
+        let mut renderer = render::Renderer::new(inputs.limits.render());
+        renderer.prepare(templates.iter().map(|t| &t.source));
+        Stream {
+            stage: Stage {
+                inputs,
+                templates,
+                renderer,
+                declared: Declared::default(),
+            },
+            out: Rendering::default(),
+            env_outputs: BTreeMap::new(),
+            given: None,
+        }
     }
 
-    let environments = every(units, UnitKind::Environment);
-    let results = stage.render_batch(
-        units,
-        &fresh(stage.cached, &environments),
-        Role::Environment,
-        |u| stage.environment_context(u),
-    );
-    let rendered = out.keep(results);
-    let env_outputs = stage.environment_outputs(units, &environments, &mut out, rendered.clone());
-    stage.settle(&mut out, rendered);
-    slim(inputs, units, &environments, true);
-
-    services(&stage, &mut out, units, &env_outputs);
-
-    for batch in fresh(stage.cached, &every(units, UnitKind::Component)).chunks(BATCH) {
-        let results = stage.render_batch(units, batch, Role::Component, |u| {
-            stage.component_context(u)
-        });
-        let rendered = out.keep(results);
-        stage.settle(&mut out, rendered);
-        slim(inputs, units, batch, true);
+    /// Renders (and validates) `units[range]`, the units added since the last feed: the
+    /// environments, then the service instances and pipelines. `cached` is the cache's
+    /// record of each unit so far, by position.
+    pub fn feed(
+        &mut self,
+        units: &mut [Unit],
+        range: Range<usize>,
+        cached: &[Option<Arc<UnitRecord>>],
+    ) {
+        let (stage, out) = (&self.stage, &mut self.out);
+        let recorded = range.end.min(self.given.unwrap_or(usize::MAX));
+        if stage.inputs.record && out.records.len() < recorded {
+            out.records.resize(recorded, None);
+        }
+        let environments = every(units, range.clone(), UnitKind::Environment);
+        if !environments.is_empty() {
+            let fresh_environments = fresh(cached, &environments);
+            let results = stage.render_batch(units, &fresh_environments, Role::Environment, |u| {
+                stage.environment_context(u)
+            });
+            let rendered = out.keep(results);
+            let found =
+                stage.environment_outputs(units, cached, &environments, out, rendered.clone());
+            self.env_outputs.extend(found);
+            stage.settle(out, rendered);
+            slim(stage.inputs, units, &environments, true);
+        }
+        services(stage, cached, out, units, range, &self.env_outputs);
+        out.finish_feed();
     }
-    drop(stage);
-    out.in_order(units, cached);
-    units.truncate(given);
-    out
+
+    /// Renders the units synthesized for the bundles no unit uses and the components, and
+    /// puts every unit's findings and rendering in order (see `run`).
+    pub fn finish(
+        mut self,
+        units: &mut Vec<Unit>,
+        cached: &mut [Option<Arc<UnitRecord>>],
+    ) -> Rendering {
+        let given = match self.given {
+            Some(given) => given,
+            None => {
+                let given = units.len();
+                let synthesized = synthesized_units(self.stage.inputs.bundles, units);
+                self.given = Some(given);
+                if !synthesized.is_empty() {
+                    units.extend(synthesized);
+                    let synthesized = given..units.len();
+                    self.feed(units, synthesized, cached);
+                }
+                given
+            }
+        };
+        let (stage, out) = (&self.stage, &mut self.out);
+        let components = every(units, 0..units.len(), UnitKind::Component);
+        for batch in fresh(cached, &components).chunks(BATCH) {
+            let results = stage.render_batch(units, batch, Role::Component, |u| {
+                stage.component_context(u)
+            });
+            let rendered = out.keep(results);
+            stage.settle(out, rendered);
+            slim(stage.inputs, units, batch, true);
+        }
+        out.finish_feed();
+        let mut out = self.out;
+        out.in_order(units, cached);
+        units.truncate(given);
+        out
+    }
 }
 
 /// Renders the service instances, a batch at a time, and each service's pipeline once all of
@@ -187,16 +261,18 @@ pub fn run(
 /// from as soon as nothing reads it.
 fn services(
     stage: &Stage,
+    cached: &[Option<Arc<UnitRecord>>],
     out: &mut Rendering,
     units: &mut [Unit],
+    range: Range<usize>,
     env_outputs: &BTreeMap<String, StackOutputs>,
 ) {
     let inputs = stage.inputs;
     // Each service's instances (by bundle and service): what its pipeline lists; and how
     // many of them are still to render before its pipeline can.
-    let instances = every(units, UnitKind::ServiceInstance);
+    let instances = every(units, range.clone(), UnitKind::ServiceInstance);
     let mut pending: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
-    for i in fresh(stage.cached, &every(units, UnitKind::Pipeline)) {
+    for i in fresh(cached, &every(units, range, UnitKind::Pipeline)) {
         pending.entry(service_key(&units[i])).or_default().push(i);
     }
     // Only the services whose pipelines render list their instances (a warm run renders a
@@ -212,7 +288,7 @@ fn services(
         }
     }
     let mut waiting: HashMap<ServiceKey, usize> = HashMap::new();
-    let fresh_instances = fresh(stage.cached, &instances);
+    let fresh_instances = fresh(cached, &instances);
     for &i in &fresh_instances {
         *waiting.entry(service_key(&units[i])).or_default() += 1;
     }
@@ -224,9 +300,9 @@ fn services(
         .filter_map(|k| of_service.get(k))
         .flatten()
         .copied()
-        .filter(|&i| cached(stage.cached, i).is_some())
+        .filter(|&i| record_of(cached, i).is_some())
         .collect();
-    let mut outputs = instance_outputs(stage.cached, units, &cached_instances, &[]);
+    let mut outputs = instance_outputs(cached, units, &cached_instances, &[]);
     let mut ready: Vec<usize> = Vec::new();
     // Pipelines none of whose instances is to render: ready now.
     let keys: Vec<ServiceKey> = pending
@@ -273,12 +349,7 @@ fn services(
         });
         let rendered = out.keep(results);
         stage.settle(out, rendered.clone());
-        outputs.extend(instance_outputs(
-            stage.cached,
-            units,
-            batch,
-            &out.units[rendered],
-        ));
+        outputs.extend(instance_outputs(cached, units, batch, &out.units[rendered]));
         for &i in batch {
             let key = service_key(&units[i]);
             let left = waiting.get_mut(&key).map(|n| {
@@ -294,16 +365,16 @@ fn services(
     }
 }
 
-/// The units of `kind`, by position.
-fn every(units: &[Unit], kind: UnitKind) -> Vec<usize> {
-    (0..units.len())
-        .filter(|&i| units[i].kind == kind)
-        .collect()
+/// The units of `kind` among `units[range]`, by position.
+fn every(units: &[Unit], range: Range<usize>, kind: UnitKind) -> Vec<usize> {
+    range.filter(|&i| units[i].kind == kind).collect()
 }
 
 /// Those of `all` that the cache has no record of: to render.
 fn fresh(cached_records: &[Option<Arc<UnitRecord>>], all: &[usize]) -> Vec<usize> {
-    let fresh = all.iter().filter(|&&i| cached(cached_records, i).is_none());
+    let fresh = all
+        .iter()
+        .filter(|&&i| record_of(cached_records, i).is_none());
     fresh.copied().collect()
 }
 
@@ -340,7 +411,7 @@ fn instance_outputs(
     instances
         .iter()
         .filter_map(|&i| {
-            let known = match cached(cached_records, i) {
+            let known = match record_of(cached_records, i) {
                 Some(record) => record.rendered.as_ref().map(|_| record.known.clone())?,
                 None => by_index.get(&i)?.known.clone(),
             };
@@ -378,6 +449,13 @@ impl Rendering {
         start..self.units.len()
     }
 
+    /// Keeps what the feed's units rendered to, and lets go of the rest of them (their
+    /// templates, contexts and units).
+    fn finish_feed(&mut self) {
+        let rendered = std::mem::take(&mut self.units).into_iter();
+        self.done.extend(rendered.map(|r| (r.index, r.rendered)));
+    }
+
     /// Puts every unit's findings and rendering in the order a run without the cache gives
     /// them (environments, instances, pipelines, components, each in the units' order),
     /// cached units' from their records (their renderings moved out when nothing else
@@ -395,10 +473,10 @@ impl Rendering {
         // Where each unit's rendering is in `kept` (a slot per unit, not a rendering: a warm
         // run renders a few of 20,000 units).
         let mut slot: Vec<Option<u32>> = vec![None; n];
-        let mut kept: Vec<Option<Rendered>> = Vec::with_capacity(self.units.len());
-        for r in std::mem::take(&mut self.units) {
-            slot[r.index] = u32::try_from(kept.len()).ok();
-            kept.push(Some(r.rendered));
+        let mut kept: Vec<Option<Rendered>> = Vec::with_capacity(self.done.len());
+        for (index, rendered) in std::mem::take(&mut self.done) {
+            slot[index] = u32::try_from(kept.len()).ok();
+            kept.push(Some(rendered));
         }
         self.rendered.reserve(n);
         let phases = [
@@ -432,15 +510,13 @@ impl Rendering {
 }
 
 /// The cache's record of unit `i`, if it has one.
-fn cached(records: &[Option<Arc<UnitRecord>>], i: usize) -> Option<&Arc<UnitRecord>> {
+fn record_of(records: &[Option<Arc<UnitRecord>>], i: usize) -> Option<&Arc<UnitRecord>> {
     records.get(i)?.as_ref()
 }
 
 /// The render stage's view of the run.
 struct Stage<'a> {
     inputs: &'a Inputs<'a>,
-    /// What the cache holds for some of the units (see `run`).
-    cached: &'a [Option<Arc<UnitRecord>>],
     templates: &'a [Analysed],
     renderer: render::Renderer,
     /// The outputs environment templates declare, read once.
@@ -645,23 +721,24 @@ impl Stage<'_> {
     fn environment_outputs(
         &self,
         units: &[Unit],
+        cached_records: &[Option<Arc<UnitRecord>>],
         environments: &[usize],
         out: &mut Rendering,
         rendered: Range<usize>,
     ) -> BTreeMap<String, StackOutputs> {
-        let rendered = &out.units[rendered];
+        // The first rendering of each name (a name given twice renders twice).
+        let mut by_name: HashMap<&str, &str> = HashMap::new();
+        for r in &out.units[rendered] {
+            by_name.entry(&r.unit.name).or_insert(&r.rendered.text);
+        }
         let found: Vec<(usize, StackOutputs)> = environments
             .iter()
             .filter_map(|&i| {
                 let u = &units[i];
-                if let Some(record) = cached(self.cached, i) {
+                if let Some(record) = record_of(cached_records, i) {
                     return Some((i, record.outputs.clone()?));
                 }
-                let text = &rendered
-                    .iter()
-                    .find(|r| r.unit.name == u.name)?
-                    .rendered
-                    .text;
+                let text = by_name.get(u.name.as_str())?;
                 let declared = self.find(&u.bundle, Role::Environment).map(|t| {
                     analyse::declared_outputs(t.source.text(), "")
                         .names
@@ -857,78 +934,4 @@ pub(crate) fn stated_outputs(root: &crate::yaml::Node) -> Vec<(String, String)> 
             (!text.starts_with(render::PLACEHOLDER_PREFIX)).then(|| (name, text.to_string()))
         })
         .collect()
-}
-
-/// Units for bundles no spec uses: inputs synthesized from the schema, so that a template pull
-/// request is rendered (and later validated) too.
-fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
-    let mut out = Vec::new();
-    for b in bundles {
-        if units.iter().any(|u| u.bundle == b.display) {
-            continue;
-        }
-        let origin = Some(InputOrigin {
-            spec: b.schema.as_ref().map_or_else(
-                || crate::source::SourceFile::new("", "", String::new()),
-                |s| s.source.clone(),
-            ),
-            values: Vec::new(),
-            synthesized: true,
-        });
-        let unit = |kind,
-                    name: &str,
-                    service: Option<String>,
-                    env: Option<String>,
-                    ty: Option<&InputType>| Unit {
-            kind,
-            name: name.to_string(),
-            service,
-            bundle: b.display.clone(),
-            spec: String::new(),
-            inputs: ty.map_or(Json::Object(Default::default()), synthesize),
-            environment: env,
-            origin: origin.clone(),
-            stack: None,
-        };
-        match b.kind {
-            // Without its input type (reported) there is nothing to synthesize from.
-            BundleKind::Environment if b.environment_type().is_none() => {}
-            BundleKind::Service if b.service_type().is_none() => {}
-            BundleKind::Environment => out.push(unit(
-                UnitKind::Environment,
-                &format!("{}-sample", b.template_name),
-                None,
-                None,
-                b.environment_type(),
-            )),
-            BundleKind::Component => out.push(unit(
-                UnitKind::Component,
-                &format!("{}-sample", b.template_name),
-                Some("sample-service".into()),
-                Some("sample-environment".into()),
-                None,
-            )),
-            BundleKind::Service => {
-                let service = Some(format!("{}-sample", b.template_name));
-                out.push(unit(
-                    UnitKind::ServiceInstance,
-                    &format!("{}-sample-instance", b.template_name),
-                    service.clone(),
-                    Some("sample-environment".into()),
-                    b.service_type(),
-                ));
-                if b.has_pipeline() {
-                    out.push(unit(
-                        UnitKind::Pipeline,
-                        &format!("{}-sample", b.template_name),
-                        service,
-                        None,
-                        b.pipeline_type(),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
