@@ -158,3 +158,58 @@ fn the_same_seed_gives_the_same_tree_and_another_seed_other_specs() {
     assert!(!a.join("stray.txt").exists());
     assert_eq!(files(&a), files(&c));
 }
+
+/// A workspace's services streamed through the spec and render stages a few at a time (a
+/// debug build reads `PROCTOR_SPEC_BATCH`) report exactly what one batch of all of them
+/// reports, in every format, with and without the cache: input errors, policy findings
+/// and verdicts, across batch boundaries.
+#[test]
+fn services_checked_a_few_at_a_time_report_what_all_at_once_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let run = Command::new("python3")
+        .arg(crate::support::root().join("scripts/gen-workspace"))
+        .arg("--out")
+        .arg(&ws)
+        .args(["--bundles", "6", "--specs", "60", "--resources", "4"])
+        .args([
+            "--violations",
+            "0.3",
+            "--type-errors",
+            "0.15",
+            "--seed",
+            "11",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = |batch: &str, args: &[&str]| {
+        let env = [("PROCTOR_SPEC_BATCH".to_string(), batch.to_string())];
+        let run = crate::support::proctor_env(&ws, args, &env);
+        let re = regex::Regex::new(r" in [0-9.]+ m?s").unwrap();
+        (run.code, re.replace_all(&run.stdout, "").into_owned())
+    };
+    for args in [
+        &["check", "--format", "json", "--no-cache"][..],
+        &["check", "--no-cache"],
+        &["check", "--format", "sarif", "--no-cache"],
+        &["check", "--format", "json"],
+    ] {
+        let all = report("100000", args);
+        let (code, json) = &all;
+        assert_eq!(*code, 1, "{args:?}: the workspace has errors");
+        if args.contains(&"json") {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert!(diagnostics(&v).len() > 10, "{json}");
+            let failed = v["policy_results"].as_array().unwrap().iter();
+            assert!(failed.filter(|r| r.to_string().contains("FAIL")).count() > 3);
+        }
+        for batch in ["1", "7"] {
+            assert!(report(batch, args) == all, "{args:?}, {batch} at a time");
+        }
+    }
+}

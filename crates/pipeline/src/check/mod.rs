@@ -293,6 +293,18 @@ fn cached_of<'s>(
 /// inputs are a few megabytes.
 const SPEC_BATCH: usize = 1024;
 
+/// `SPEC_BATCH`; in debug builds, `PROCTOR_SPEC_BATCH` when set, so that the tests stream a
+/// small workspace a few services at a time.
+fn spec_batch() -> usize {
+    let given = std::env::var("PROCTOR_SPEC_BATCH")
+        .ok()
+        .filter(|_| cfg!(debug_assertions));
+    given
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(SPEC_BATCH)
+}
+
 struct Loaded {
     bundles: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
     catalog: Catalog,
@@ -715,7 +727,7 @@ impl<'a> Run<'a> {
                 let mut stream = stage::render::Stream::new(inputs, templates);
                 let fed = 0..out.units.len();
                 stream.feed(&mut out.units, fed, cached_of(&session));
-                for batch in services.chunks(SPEC_BATCH) {
+                for batch in services.chunks(spec_batch()) {
                     if self.opts.cancel.is_set() {
                         break;
                     }
