@@ -167,26 +167,17 @@ fn the_same_seed_gives_the_same_tree_and_another_seed_other_specs() {
 fn services_checked_a_few_at_a_time_report_what_all_at_once_do() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    let run = Command::new("python3")
-        .arg(crate::support::root().join("scripts/gen-workspace"))
-        .arg("--out")
-        .arg(&ws)
-        .args(["--bundles", "6", "--specs", "60", "--resources", "4"])
-        .args([
-            "--violations",
-            "0.3",
-            "--type-errors",
-            "0.15",
-            "--seed",
-            "11",
-        ])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    // Three times the small sizes' specs (a later flag wins over `SMALL`'s).
+    let sizes = ["--specs", "60", "--resources", "4"];
+    let errors = [
+        "--violations",
+        "0.3",
+        "--type-errors",
+        "0.15",
+        "--seed",
+        "11",
+    ];
+    generate(&ws, &[&sizes[..], &errors[..]].concat());
     let report = |batch: &str, args: &[&str]| {
         let env = [("PROCTOR_SPEC_BATCH".to_string(), batch.to_string())];
         let run = crate::support::proctor_env(&ws, args, &env);

@@ -61,8 +61,9 @@ pub struct CheckOptions {
     /// `adopt` changed in memory): every read of the run looks here first.
     pub buffers: crate::files::Buffers,
     /// Drop each unit's rendered text and context once validated (`Outcome::rendered` then
-    /// names the units without their CloudFormation): what `check` does, so that memory
-    /// does not grow with the number of deployments. `build`, `render` and `--base` keep them.
+    /// holds the first unit of each template that rendered, without its CloudFormation):
+    /// what `check` and the language server do, so that memory does not grow with the
+    /// number of deployments. `build`, `render` and `--base` keep them.
     pub slim: bool,
     /// Set by another thread when this run's result is no longer wanted (the language
     /// server, on a newer edit): the run stops between stages with `Outcome::cancelled`.
@@ -79,7 +80,8 @@ pub struct Outcome {
     pub bundles: usize,
     pub specs: usize,
     pub units: Vec<Unit>,
-    /// The CloudFormation each unit rendered to (units that failed to render are left out).
+    /// The CloudFormation each unit rendered to (units that failed to render are left out);
+    /// in a slim run, one unit of each template (`CheckOptions::slim`).
     pub rendered: Vec<Rendered>,
     /// The policies that ran: name as shown and sha256 of their text.
     pub policies: Vec<(String, String)>,
