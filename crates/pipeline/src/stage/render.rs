@@ -183,6 +183,7 @@ impl<'a> Stream<'a> {
                 templates,
                 renderer,
                 declared: Declared::default(),
+                declared_names: Default::default(),
             },
             out: Rendering::default(),
             env_outputs: BTreeMap::new(),
@@ -560,6 +561,10 @@ struct Stage<'a> {
     renderer: render::Renderer,
     /// The outputs environment templates declare, read once.
     declared: Declared,
+    /// The output names each analysed template declares (sorted), by its name: read once,
+    /// though every environment reads its own template's and every pipeline its instance
+    /// template's.
+    declared_names: std::sync::Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Stage<'_> {
@@ -623,6 +628,23 @@ impl Stage<'_> {
                 };
             }
         }
+    }
+
+    /// The output names template `t` declares, sorted (see `Stage::declared_names`).
+    fn declared_names(&self, t: &Analysed) -> Vec<String> {
+        let name = t.source.name();
+        let known = self.declared_names.lock().ok();
+        if let Some(names) = known.and_then(|m| m.get(name).cloned()) {
+            return names;
+        }
+        let names: Vec<String> = analyse::declared_outputs(t.source.text(), "")
+            .names
+            .into_iter()
+            .collect();
+        if let Ok(mut m) = self.declared_names.lock() {
+            m.insert(name.to_string(), names.clone());
+        }
+        names
     }
 
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
@@ -778,12 +800,9 @@ impl Stage<'_> {
                     return Some((i, record.outputs.clone()?));
                 }
                 let text = by_name.get(u.name.as_str())?;
-                let declared = self.find(&u.bundle, Role::Environment).map(|t| {
-                    analyse::declared_outputs(t.source.text(), "")
-                        .names
-                        .into_iter()
-                        .collect()
-                });
+                let declared = self
+                    .find(&u.bundle, Role::Environment)
+                    .map(|t| self.declared_names(t));
                 let deployed = self.inputs.deployed.environment_outputs(&u.name);
                 let outputs = StackOutputs {
                     path: "environment.outputs".into(),
@@ -859,12 +878,9 @@ impl Stage<'_> {
         rendered: &InstanceOutputs,
         env_outputs: &BTreeMap<String, StackOutputs>,
     ) -> Context {
-        let declared = self.find(&u.bundle, Role::ServiceInstance).map(|t| {
-            analyse::declared_outputs(t.source.text(), "")
-                .names
-                .into_iter()
-                .collect::<Vec<_>>()
-        });
+        let declared = self
+            .find(&u.bundle, Role::ServiceInstance)
+            .map(|t| self.declared_names(t));
         let instances = instances
             .iter()
             .filter(|i| i.bundle == u.bundle && i.service == u.service)
