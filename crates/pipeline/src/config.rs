@@ -305,10 +305,11 @@ const PIECE_TABLES: [&str; 6] = [
 
 /// A large proctor.toml parsed in pieces, in parallel: cut before `[[environment]]`,
 /// `[[service]]` or `[[waiver]]` lines, each piece's spans moved to its place in the file,
-/// and their deployments and waivers put together in order. `None` (parse the whole file) unless the file is one such pieces can be read from
-/// exactly: no multi-line strings, no CR, nothing but deployments, waivers and their
-/// sub-tables after the first cut, no top-level `environment`, `service` or `waiver` key
-/// before the first table; and every piece parses (any error is the whole file's to report).
+/// and their deployments and waivers put together in order. `None` (parse the whole file)
+/// unless the file is one such pieces can be read from exactly: no multi-line strings, no
+/// CR, nothing but deployments, waivers and their sub-tables after the first cut, no
+/// top-level `environment`, `service` or `waiver` key before the first table; and every
+/// piece parses (any error is the whole file's to report).
 fn read_in_pieces(text: &str) -> Option<RawConfig> {
     let pieces = (text.len() / PIECE_BYTES).max(rayon::current_num_threads());
     if text.len() < PIECES_FROM

@@ -272,8 +272,6 @@ impl Policies {
     }
 }
 
-/// The bundles a run loaded (catalog index to bundle and its own findings), and which of
-/// them it checks.
 /// proctor.toml's deployments a run checks (see `Run::deployment_jobs`).
 struct DeploymentJobs {
     /// Each deployment and its bundle, the environments first.
@@ -312,6 +310,8 @@ fn spec_batch() -> usize {
         .unwrap_or(SPEC_BATCH)
 }
 
+/// The bundles a run loaded (catalog index to bundle and its own findings), and which of
+/// them it checks.
 struct Loaded {
     bundles: HashMap<usize, (Bundle, Vec<Diagnostic>)>,
     catalog: Catalog,
@@ -626,8 +626,8 @@ impl<'a> Run<'a> {
                 (job, r, None)
             })
             .collect();
-        // Room for every deployment's results at once: grown one at a time, the lists are
-        // copied over and over (10,000 deployments' units are megabytes).
+        // Room for the batch's results at once: grown one at a time, the lists are copied
+        // over and over (10,000 deployments' units are megabytes).
         let units: usize = results.iter().map(|(_, r, _)| r.units.len()).sum();
         out.units.reserve(units);
         out.checked_by

@@ -204,6 +204,24 @@ impl Declared {
             ..n
         })
     }
+
+    /// What `source` (a template already read) declares: its text read once, under its
+    /// path, like `of`'s.
+    pub(crate) fn of_source(&self, source: &Source) -> OutputNames {
+        let known = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(source.path()).cloned());
+        if let Some(Some(names)) = known {
+            return names;
+        }
+        let names = analyse::declared_outputs(source.text(), "");
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(source.path().to_path_buf(), Some(names.clone()));
+        }
+        names
+    }
 }
 
 /// The outputs the compatible environment templates of a service bundle declare (union).

@@ -20,7 +20,6 @@ use crate::diag::Diagnostic;
 use crate::limits::Limits;
 use crate::source::Source;
 use crate::state::State;
-use crate::template::analyse;
 use crate::template::render::{
     self, Context, EnvironmentFacts, InstanceFacts, ServiceFacts, StackOutputs,
 };
@@ -183,7 +182,6 @@ impl<'a> Stream<'a> {
                 templates,
                 renderer,
                 declared: Declared::default(),
-                declared_names: Default::default(),
             },
             out: Rendering::default(),
             env_outputs: BTreeMap::new(),
@@ -559,12 +557,10 @@ struct Stage<'a> {
     inputs: &'a Inputs<'a>,
     templates: &'a [Analysed],
     renderer: render::Renderer,
-    /// The outputs environment templates declare, read once.
+    /// The outputs templates declare, read once per file: every service reads its compatible
+    /// environment templates', every environment its own template's and every pipeline its
+    /// instance template's.
     declared: Declared,
-    /// The output names each analysed template declares (sorted), by its name: read once,
-    /// though every environment reads its own template's and every pipeline its instance
-    /// template's.
-    declared_names: std::sync::Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Stage<'_> {
@@ -630,21 +626,10 @@ impl Stage<'_> {
         }
     }
 
-    /// The output names template `t` declares, sorted (see `Stage::declared_names`).
+    /// The output names template `t` declares, sorted.
     fn declared_names(&self, t: &Analysed) -> Vec<String> {
-        let name = t.source.name();
-        let known = self.declared_names.lock().ok();
-        if let Some(names) = known.and_then(|m| m.get(name).cloned()) {
-            return names;
-        }
-        let names: Vec<String> = analyse::declared_outputs(t.source.text(), "")
-            .names
-            .into_iter()
-            .collect();
-        if let Ok(mut m) = self.declared_names.lock() {
-            m.insert(name.to_string(), names.clone());
-        }
-        names
+        let names = self.declared.of_source(&t.source).names;
+        names.into_iter().collect()
     }
 
     /// The analysed template of `role` in the bundle shown as `bundle`, unless that bundle is
