@@ -425,7 +425,7 @@ impl Session {
 
     /// Stores every deployment checked afresh, with its units' records (`records`, by
     /// position in `Outcome::units`), in parallel; then says what the cache did.
-    pub(super) fn store(&self, units: &[Unit], records: &[Option<UnitRecord>]) -> CacheReport {
+    pub(super) fn store(&self, units: &[Unit], records: &[Option<Box<UnitRecord>>]) -> CacheReport {
         let checked = self.fresh.len();
         // Encoded in parallel; the pack is written once, at the end.
         self.fresh.par_iter().for_each(|(job, range, stored)| {
@@ -434,7 +434,7 @@ impl Session {
             };
             let records = records.get(range.clone()).and_then(|rs| {
                 rs.iter()
-                    .map(Option::as_ref)
+                    .map(Option::as_deref)
                     .collect::<Option<Vec<&UnitRecord>>>()
             });
             let (Some(records), Some(key)) = (records, self.keys.get(job)) else {

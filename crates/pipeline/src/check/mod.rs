@@ -774,7 +774,7 @@ impl<'a> Run<'a> {
         session: Option<&mut Session>,
     ) -> (
         Vec<crate::policy::RuleVerdict>,
-        Vec<Option<stage::render::UnitRecord>>,
+        Vec<Option<Box<stage::render::UnitRecord>>>,
     ) {
         let (checked, related) = bundles.checked_and_related();
         let loaded = &bundles.bundles;

@@ -119,7 +119,7 @@ pub struct Rendering {
     pub verdicts: Vec<crate::policy::RuleVerdict>,
     /// With `Inputs::record`: what each of `Inputs::units` that was not cached rendered and
     /// validated to (by position; `None` for the cached ones).
-    pub records: Vec<Option<UnitRecord>>,
+    pub records: Vec<Option<Box<UnitRecord>>>,
 }
 
 /// Renders `units` (the units whose specs were checked) with the templates the analysis
@@ -436,7 +436,7 @@ impl Rendering {
         let start = self.units.len();
         for (i, result) in results {
             if let Some(record) = self.records.get_mut(i) {
-                *record = Some(UnitRecord::default());
+                *record = Some(Box::default());
             }
             let Some((r, diags)) = result else { continue };
             let rendered =
