@@ -1,6 +1,9 @@
 //! OpenAPI 3.0 Schema Object → JSON Schema draft 4, linting as it goes. A keyword that is
 //! wrong is reported and left out of the output, so that the rest of the type still checks.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use serde_json::{Map, Value as Json};
 
 use crate::diag::{Diagnostic, codes, did_you_mean};
@@ -418,26 +421,55 @@ impl<'a> Converter<'a> {
     }
 
     fn check_default(&mut self, default: &Node, schema: &Json) {
-        let Ok(validator) = super::compile(schema) else {
-            return;
-        };
-        let value = default.to_json();
-        let problems: Vec<String> = validator
-            .iter_errors(&value)
-            .map(|e| e.to_string())
-            .collect();
-        if let Some(first) = problems.first() {
+        if let Some(first) = default_problem(schema, &default.to_json()) {
             self.diags.push(
                 Diagnostic::new(
                     codes::S002,
                     "`default` violates its own property's constraints",
                 )
                 .at(self.source, default.span.clone())
-                .primary_message(first.clone())
+                .primary_message(first)
                 .help("change the default or the constraint so that they agree"),
             );
         }
     }
+}
+
+/// The first way `value` breaks `schema` (a property's, its default's), if it does and the
+/// schema compiles. Remembered by the schema without the words that only describe it and by
+/// the value: the bundles of a workspace repeat properties (an owner tag, a port, a count),
+/// and compiling a validator for each default was the largest part of loading a bundle.
+fn default_problem(schema: &Json, value: &Json) -> Option<String> {
+    static SEEN: LazyLock<Mutex<HashMap<String, Option<String>>>> = LazyLock::new(Default::default);
+    /// Enough for the properties of hundreds of bundles; a language server's memory stays
+    /// bounded.
+    const SEEN_MAX: usize = 4096;
+    let constraints = match schema {
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "description" | "title" | "default"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    let key = format!("{constraints}\n{value}");
+    let seen = || {
+        SEEN.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(found) = seen().get(&key) {
+        return found.clone();
+    }
+    let found = super::compile(schema)
+        .ok()
+        .and_then(|validator| validator.iter_errors(value).next().map(|e| e.to_string()));
+    let mut seen = seen();
+    if seen.len() >= SEEN_MAX {
+        seen.clear();
+    }
+    seen.insert(key, found.clone());
+    found
 }
 
 /// `nullable: true` in JSON Schema: `null` joins the `type`, and the `enum` when there is one.

@@ -91,3 +91,48 @@ schema:
     let b006 = diags.iter().find(|d| d.code.id == "B006").unwrap();
     assert_eq!(b006.help.as_deref(), Some("did you mean `SvcInput`?"));
 }
+
+#[test]
+fn defaults_are_judged_by_their_constraints_and_values_only() {
+    // The same constraints, described otherwise, in two types (as two bundles would have
+    // them): each default is judged by its own value; what a default was found to break is
+    // said the same way wherever it is remembered from.
+    let text = r#"
+schema:
+  format: {openapi: "3.0.0"}
+  service_input_type: A
+  types:
+    A:
+      type: object
+      properties:
+        port: {type: integer, maximum: 65535, default: 80000, description: "the port"}
+        size: {type: string, enum: [small, large], default: small, title: "Size"}
+    B:
+      type: object
+      properties:
+        port: {type: integer, maximum: 65535, default: 8080, description: "another port"}
+        other_port: {type: integer, maximum: 65535, default: 80000}
+        size: {type: string, enum: [small, large], default: huge, title: "Other size"}
+"#;
+    for _ in 0..2 {
+        let (_, diags) = read_schema(text);
+        let found: Vec<(usize, String)> = diags
+            .iter()
+            .map(|d| {
+                let at = d.primary.as_ref().unwrap();
+                let line = at.at.source.line_col(at.at.span.start).0;
+                (line, at.message.clone().unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (9, "80000 is greater than the maximum of 65535".to_string()),
+                (15, "80000 is greater than the maximum of 65535".to_string()),
+                (16, r#""huge" is not one of "small" or "large""#.to_string()),
+            ],
+            "{diags:?}"
+        );
+        assert!(diags.iter().all(|d| d.code.id == "S002"));
+    }
+}
