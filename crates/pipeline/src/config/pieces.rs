@@ -53,7 +53,11 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
     let mut cuts = vec![0];
     let mut first = None;
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    // The lines that matter: each up to the first table (a top-level key there may name a
+    // table array), then only those that start one.
+    while offset < text.len() {
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1);
+        let line = &text[offset..end];
         if first.is_none() && header(line) {
             first = Some(offset);
         }
@@ -78,7 +82,13 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
                 return None;
             }
         }
-        offset += line.len();
+        offset = match before_tables {
+            true => end,
+            false => {
+                let from = end - 1;
+                text[from..].find("\n[").map_or(text.len(), |i| from + i + 1)
+            }
+        };
     }
     if cuts.len() < 2 {
         return None;
