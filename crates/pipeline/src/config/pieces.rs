@@ -56,7 +56,9 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
     // The lines that matter: each up to the first table (a top-level key there may name a
     // table array), then only those that start one.
     while offset < text.len() {
-        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1);
+        let end = text[offset..]
+            .find('\n')
+            .map_or(text.len(), |i| offset + i + 1);
         let line = &text[offset..end];
         if first.is_none() && header(line) {
             first = Some(offset);
@@ -86,7 +88,9 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
             true => end,
             false => {
                 let from = end - 1;
-                text[from..].find("\n[").map_or(text.len(), |i| from + i + 1)
+                text[from..]
+                    .find("\n[")
+                    .map_or(text.len(), |i| from + i + 1)
             }
         };
     }
