@@ -148,8 +148,8 @@ fn a_cancelled_run_stops_and_says_so() {
 
 /// A slim run (what `proctor check` does: each rendering dropped once validated, units
 /// rendered and validated in batches, one unit of each template kept) finds exactly what a
-/// run that keeps every rendering finds, in the same order, on a generated workspace with input errors and policy
-/// violations across several batches of units.
+/// run that keeps every rendering finds, in the same order, on a generated workspace with
+/// input errors and policy violations across several batches of units.
 #[test]
 fn a_slim_run_finds_exactly_what_a_full_run_finds() {
     let tmp = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -13,7 +14,6 @@ use crate::limits::Limits;
 pub use crate::policy::waiver::{Date, Waiver};
 use crate::source::{At, Source};
 use pieces::read_in_pieces;
-use rayon::prelude::*;
 
 mod pieces;
 
@@ -521,40 +521,37 @@ fn services(
             let name = at(s.name);
             let bad_name = bad_deployment_name(source, &name, "service");
             let mut found = Vec::new();
-            let template = template_ref(source, at(s.template), &mut found);
-            let rest = (
-                s.spec,
-                s.branch,
-                s.repository_id,
-                s.repository_connection_arn,
-            );
-            let stacks = (s.stacks, s.pipeline_stack);
-            (name, bad_name, template, found, rest, stacks)
+            // The name stays with the table when its template reference cannot be read.
+            let read = match template_ref(source, at(s.template), &mut found) {
+                Some(template) => Ok(ServiceDeployment {
+                    name,
+                    template,
+                    spec: path_at(s.spec),
+                    branch: s.branch,
+                    repository_id: s.repository_id,
+                    repository_connection_arn: s.repository_connection_arn,
+                    stacks: (s.stacks.unwrap_or_default().into_iter())
+                        .map(|(instance, stack)| (instance, at(stack)))
+                        .collect(),
+                    pipeline_stack: s.pipeline_stack.map(at),
+                }),
+                None => Err(name),
+            };
+            (bad_name, found, read)
         })
         .collect();
     let mut names: std::collections::HashMap<String, Range<usize>> =
         std::collections::HashMap::with_capacity(read.len());
     let mut out = Vec::with_capacity(read.len());
-    for (name, bad_name, template, found, rest, stacks) in read {
-        diags.extend(bad_name);
-        diags.extend(named_again(source, &name, "service", &mut names));
-        diags.extend(found);
-        let Some(template) = template else {
-            continue;
+    for (bad_name, found, read) in read {
+        let name = match &read {
+            Ok(service) => &service.name,
+            Err(name) => name,
         };
-        let (spec, branch, repository_id, repository_connection_arn) = rest;
-        out.push(ServiceDeployment {
-            name,
-            template,
-            spec: path_at(spec),
-            branch,
-            repository_id,
-            repository_connection_arn,
-            stacks: (stacks.0.unwrap_or_default().into_iter())
-                .map(|(instance, stack)| (instance, at(stack)))
-                .collect(),
-            pipeline_stack: stacks.1.map(at),
-        });
+        diags.extend(bad_name);
+        diags.extend(named_again(source, name, "service", &mut names));
+        diags.extend(found);
+        out.extend(read.ok());
     }
     out
 }

@@ -60,10 +60,11 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
             .find('\n')
             .map_or(text.len(), |i| offset + i + 1);
         let line = &text[offset..end];
-        if first.is_none() && header(line) {
+        let is_header = header(line);
+        if first.is_none() && is_header {
             first = Some(offset);
         }
-        if cuts.len() < pieces && offset >= cuts.len() * text.len() / pieces && header(line) {
+        if cuts.len() < pieces && offset >= cuts.len() * text.len() / pieces && is_header {
             cuts.push(offset);
         }
         let tail = first.is_some();
