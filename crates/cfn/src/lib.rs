@@ -21,6 +21,7 @@ pub mod validate;
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::Source;
+pub use crate::yaml::Rewritten;
 use crate::yaml::{Node, ParseOptions, Value};
 
 /// Placeholder values of outputs that are unknown before a stack is deployed start with this,
@@ -111,64 +112,53 @@ pub fn parse_yaml(source: &Source, diags: &mut Vec<Diagnostic>) -> Option<Node> 
 
 /// The second half of [`parse`]: short forms to long forms, reporting the malformed ones.
 pub fn from_yaml(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
-    long_form(source, node, diags)
+    from_yaml_noting(source, node, diags).0
 }
 
-/// Replaces short-form tags with long-form mappings, recursively; the depth is bounded by the
-/// YAML front end's depth limit.
-fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
-    let Node {
-        span,
-        tag,
-        plain,
-        value,
-    } = node;
-    let value = match value {
-        Value::Seq(items) => Value::Seq(
-            items
-                .into_iter()
-                .map(|n| long_form(source, n, diags))
-                .collect(),
-        ),
-        Value::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, long_form(source, v, diags)))
-                .collect(),
-        ),
-        v => v,
-    };
-    if tag.is_none()
-        && let Value::Map(entries) = &value
-        && let [(k, _)] = entries.as_slice()
-        && let Some(name) = k
-            .as_str()
-            .filter(|n| n.starts_with("Rain::") || n.starts_with("Fn::Rain::"))
-    {
-        // The JSON form of a Rain directive (`{"Rain::Embed": "handler.py"}`).
-        diags.push(rain_directive(source, name, span.clone()));
-        return Node {
-            span,
-            tag: Some(format!("!{}", name.trim_start_matches("Fn::"))),
-            plain,
-            value,
-        };
+/// [`from_yaml`], with the short forms it rewrote, in the order their nodes end: what another
+/// reader of the same text needs to undo the rewriting (`policy::data::from_cfn_long_form`).
+pub fn from_yaml_noting(
+    source: &Source,
+    mut node: Node,
+    diags: &mut Vec<Diagnostic>,
+) -> (Node, Vec<Rewritten>) {
+    let mut rewritten = Vec::new();
+    long_form(source, &mut node, diags, &mut rewritten);
+    (node, rewritten)
+}
+
+/// Replaces short-form tags with long-form mappings, recursively and in place; the depth is
+/// bounded by the YAML front end's depth limit.
+fn long_form(
+    source: &Source,
+    node: &mut Node,
+    diags: &mut Vec<Diagnostic>,
+    rewritten: &mut Vec<Rewritten>,
+) {
+    match &mut node.value {
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|n| long_form(source, n, diags, rewritten)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .for_each(|(_, v)| long_form(source, v, diags, rewritten)),
+        _ => {}
     }
-    let Some(tag) = tag else {
-        return Node {
-            span,
-            tag: None,
-            plain,
-            value,
-        };
+    let Some(tag) = node.tag.as_deref() else {
+        if let Value::Map(entries) = &node.value
+            && let [(k, _)] = entries.as_slice()
+            && let Some(name) = k
+                .as_str()
+                .filter(|n| n.starts_with("Rain::") || n.starts_with("Fn::Rain::"))
+        {
+            // The JSON form of a Rain directive (`{"Rain::Embed": "handler.py"}`).
+            diags.push(rain_directive(source, name, node.span.clone()));
+            node.tag = Some(format!("!{}", name.trim_start_matches("Fn::")));
+        }
+        return;
     };
     if tag.starts_with("!!") || tag.starts_with("tag:yaml.org,2002:") {
-        return Node {
-            span,
-            tag: Some(tag),
-            plain,
-            value,
-        };
+        return;
     }
     let Some((_, key)) = SHORT_FORMS
         .iter()
@@ -176,57 +166,55 @@ fn long_form(source: &Source, node: Node, diags: &mut Vec<Diagnostic>) -> Node {
         .find(|(t, _)| *t == tag)
     else {
         if tag.starts_with("!Rain::") {
-            diags.push(rain_directive(source, &tag, span.clone()));
             // The tag stays: the value is unknown to the checks.
-            return Node {
-                span,
-                tag: Some(tag),
-                plain,
-                value,
-            };
+            diags.push(rain_directive(source, tag, node.span.clone()));
+            return;
         }
         let names: Vec<&str> = SHORT_FORMS.iter().map(|(t, _)| *t).collect();
-        let help = match crate::diag::did_you_mean(&tag, names.iter().copied()) {
+        let help = match crate::diag::did_you_mean(tag, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "CloudFormation's short forms are `!Ref`, `!GetAtt`, `!Sub`, `!If`, `!Join` and the other `Fn::` names".to_string(),
         };
         diags.push(
             Diagnostic::new(codes::C015, format!("unknown tag `{tag}`"))
-                .at(source, span.clone())
+                .at(source, node.span.clone())
                 .help(help),
         );
-        return Node {
-            span,
-            tag: Some(tag),
-            plain,
-            value,
-        };
+        return;
     };
-    let inner = Node {
-        span: span.clone(),
-        tag: None,
-        plain,
-        value,
-    };
+    let span = node.span.clone();
+    let value = std::mem::replace(&mut node.value, Value::Null);
     // `!GetAtt A.B.C` is `Fn::GetAtt: [A, B.C]`.
-    let inner = match (*key, &inner.value) {
-        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
-            Some((res, attr)) => Node {
+    let (inner, split) = match (*key, value) {
+        ("Fn::GetAtt", Value::String(s)) if s.contains('.') => {
+            let (res, attr) = s.split_once('.').unwrap_or_default();
+            let parts = vec![string_node(res, &span), string_node(attr, &span)];
+            let seq = Node {
                 span: span.clone(),
                 tag: None,
                 plain: false,
-                value: Value::Seq(vec![string_node(res, &span), string_node(attr, &span)]),
-            },
-            None => inner,
-        },
-        _ => inner,
+                value: Value::Seq(parts),
+            };
+            (seq, true)
+        }
+        (_, value) => {
+            let inner = Node {
+                span: span.clone(),
+                tag: None,
+                plain: node.plain,
+                value,
+            };
+            (inner, false)
+        }
     };
-    Node {
-        span: span.clone(),
-        tag: None,
-        plain: false,
-        value: Value::Map(vec![(string_node(key, &span), inner)]),
-    }
+    rewritten.push(Rewritten {
+        start: span.start,
+        tag: node.tag.take().unwrap_or_default(),
+        plain: node.plain,
+        split,
+    });
+    node.plain = false;
+    node.value = Value::Map(vec![(string_node(key, &span), inner)]);
 }
 
 /// A Rain directive: `rain` expands it before deploying; proctor does not run Rain.

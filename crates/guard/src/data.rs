@@ -50,6 +50,123 @@ pub fn from_cfn_yaml(source: &Source, node: &Node) -> Option<Node> {
     reread(source, node, true)
 }
 
+/// The data of a template from CloudFormation's long form of it, made in place instead of
+/// copying the tree: the same as [`from_cfn_yaml`] of the tree before the long form. The
+/// rewritten short forms (`rewritten`, as `cfn::from_yaml_noting` gives them) are undone
+/// where cfn-guard's reader keeps the tag's value as it is (`!Cidr`, `!Length`, a `!GetAtt`
+/// string), untagged plain scalars are resolved again with cfn-guard's rules and the tags
+/// cfn-guard drops are dropped. `None` as for [`from_cfn_yaml`].
+pub fn from_cfn_long_form(
+    source: &Source,
+    mut root: Node,
+    rewritten: &[yaml::Rewritten],
+) -> Option<Node> {
+    let mut by_start: Vec<&yaml::Rewritten> = rewritten.iter().collect();
+    by_start.sort_unstable_by_key(|r| r.start);
+    let undo = Undo {
+        source,
+        rewritten: &by_start,
+    };
+    undo.node(&mut root, true)?;
+    Some(root)
+}
+
+/// A walk of [`from_cfn_long_form`].
+struct Undo<'a> {
+    source: &'a Source,
+    rewritten: &'a [&'a yaml::Rewritten],
+}
+
+impl Undo<'_> {
+    /// `node` as cfn-guard reads it; `long` as for [`reread`].
+    fn node(&self, node: &mut Node, long: bool) -> Option<()> {
+        if long && let Some(r) = self.rewritten_at(node) {
+            return self.short_form(node, r);
+        }
+        self.children(node, long)?;
+        if let Value::Map(_) | Value::Seq(_) = node.value {
+        } else if node.plain && node.tag.is_none() {
+            self.scalar(node)?;
+        }
+        let standard = |t: &str| t.starts_with("!!") || t.starts_with("tag:yaml.org,2002:");
+        if long && node.tag.as_deref().is_some_and(|t| !standard(t)) {
+            // cfn-guard knows none of the tags CloudFormation's reading left (those it knows
+            // were rewritten): the value stays, the tag goes.
+            node.tag = None;
+        }
+        Some(())
+    }
+
+    fn children(&self, node: &mut Node, long: bool) -> Option<()> {
+        match &mut node.value {
+            Value::Seq(items) => items.iter_mut().try_for_each(|n| self.node(n, long)),
+            Value::Map(entries) => entries.iter_mut().try_for_each(|(k, v)| {
+                self.node(k, false)?;
+                self.node(v, long)
+            }),
+            _ => Some(()),
+        }
+    }
+
+    /// An untagged plain scalar, resolved again from its text.
+    fn scalar(&self, node: &mut Node) -> Option<()> {
+        let value = match &node.value {
+            // CloudFormation's reading kept the text as it was: it is the scalar's text.
+            Value::String(text) => yaml::scalar::guard_non_string(text),
+            v => {
+                let text = self.source.text().get(node.span.clone())?;
+                if !same_scalar(&yaml::scalar::resolve_plain(text), v) {
+                    return None;
+                }
+                Some(yaml::scalar::resolve_guard(text))
+            }
+        };
+        if let Some(value) = value {
+            node.value = value;
+        }
+        Some(())
+    }
+
+    /// The rewriting of the short form at `node`'s start, when `node` is its mapping.
+    fn rewritten_at(&self, node: &Node) -> Option<&yaml::Rewritten> {
+        if node.tag.is_some() {
+            return None;
+        }
+        let at = self
+            .rewritten
+            .binary_search_by_key(&node.span.start, |r| r.start)
+            .ok()?;
+        let r = self.rewritten[at];
+        matches!(&node.value, Value::Map(entries) if entries.len() == 1).then_some(r)
+    }
+
+    /// A short form as cfn-guard reads it: its value's children as any others, the value
+    /// itself as written; in long form when cfn-guard knows the tag, else the value alone.
+    fn short_form(&self, node: &mut Node, r: &yaml::Rewritten) -> Option<()> {
+        let Value::Map(entries) = &mut node.value else {
+            return None;
+        };
+        let (key, mut inner) = entries.pop()?;
+        if r.split
+            && let Value::Seq(parts) = &inner.value
+            && let [Some(res), Some(attr)] = [parts[0].as_str(), parts[1].as_str()]
+        {
+            inner.value = Value::String(format!("{res}.{attr}"));
+        }
+        inner.plain = r.plain;
+        self.children(&mut inner, true)?;
+        match GUARD_SHORT_FORMS.iter().any(|(short, _)| *short == r.tag) {
+            // CloudFormation's long-form key is cfn-guard's.
+            true => entries.push((key, inner)),
+            false => {
+                node.plain = r.plain;
+                node.value = inner.value;
+            }
+        }
+        Some(())
+    }
+}
+
 /// `node` as cfn-guard's reader makes it, in one walk: untagged plain scalars resolved again
 /// from their text and, when `long` (everywhere but inside a mapping key, which the reader
 /// leaves as written), short forms in long form.

@@ -33,6 +33,18 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
+/// A tagged node a reader of the tree rewrote as a one-key mapping (CloudFormation's `!Sub x`
+/// as `Fn::Sub: x`), noted so that another reader of the same tree can undo it: where the node
+/// starts (the mapping and its value start there too), its tag, whether it was a plain scalar,
+/// and whether it was a string split at its first dot into a list of two (`!GetAtt A.B`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewritten {
+    pub start: usize,
+    pub tag: String,
+    pub plain: bool,
+    pub split: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// Byte range in the source the node came from.

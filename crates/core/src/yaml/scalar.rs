@@ -97,28 +97,30 @@ fn is_float(s: &str) -> bool {
 /// lowercase YAML 1.1 booleans (`yes`, `off`, `y`, `n`), `True` and `TRUE` as strings, decimal
 /// integers only (hex, octal, `1_000` and `.inf` stay strings), and an empty value as `''`.
 pub fn resolve_guard(s: &str) -> Value {
+    guard_non_string(s).unwrap_or_else(|| Value::String(s.to_string()))
+}
+
+/// [`resolve_guard`] when it is not a string (`None` then, without copying the text).
+pub fn guard_non_string(s: &str) -> Option<Value> {
     match s {
-        "" => return Value::String(String::new()),
-        "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "yes" | "on" | "y" => return Value::Bool(true),
-        "false" | "no" | "off" | "n" => return Value::Bool(false),
+        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "yes" | "on" | "y" => return Some(Value::Bool(true)),
+        "false" | "no" | "off" | "n" => return Some(Value::Bool(false)),
         _ => {}
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return match s.parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            Err(_) => s
-                .parse::<f64>()
-                .map_or_else(|_| Value::String(s.to_string()), Value::Float),
+            Ok(i) => Some(Value::Int(i)),
+            Err(_) => s.parse::<f64>().ok().map(Value::Float),
         };
     }
     if is_float(s)
         && let Ok(f) = s.parse::<f64>()
     {
-        return Value::Float(f);
+        return Some(Value::Float(f));
     }
-    Value::String(s.to_string())
+    None
 }
 
 /// Resolves a quoted, block or tagged scalar. Core-schema tags (`!!int`) convert; local tags

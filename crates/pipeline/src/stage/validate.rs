@@ -92,13 +92,18 @@ fn validate(
         );
         return (diags, None);
     }
-    let (root, data) = parse_template(&rendered, !enforce.policies.is_empty(), &mut diags);
-    let outputs = root.as_ref().map(super::render::stated_outputs);
-    if let Some(root) = root
+    let parsed = parse_template(&rendered, &mut diags);
+    let outputs = parsed
+        .as_ref()
+        .map(|p| super::render::stated_outputs(&p.root));
+    if let Some(p) = &parsed
         && enforce.cfn_checks
     {
-        crate::cfn::checks::check(&rendered, &root, &mut diags);
+        crate::cfn::checks::check(&rendered, &p.root, &mut diags);
     }
+    let data = parsed
+        .filter(|_| !enforce.policies.is_empty())
+        .and_then(|p| p.policy_data(&rendered));
     if let Some(data) = data {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
         // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
@@ -140,22 +145,30 @@ fn validate(
 }
 
 /// A template read once for both readers: CloudFormation's long form (its YAML errors and
-/// malformed short forms reported) and, when `data` is asked for, the policy data cfn-guard's
-/// reader would make of the same text.
+/// malformed short forms reported), from which the policy data cfn-guard's reader would make
+/// of the same text is made afterwards, in place ([`Parsed::policy_data`]).
 pub(crate) fn parse_template(
     source: &crate::source::Source,
-    data: bool,
     diags: &mut Vec<Diagnostic>,
-) -> (Option<crate::yaml::Node>, Option<crate::yaml::Node>) {
-    let Some(tree) = crate::cfn::parse_yaml(source, diags) else {
-        return (None, None);
-    };
-    let policy_data = data.then(|| {
-        crate::policy::data::from_cfn_yaml(source, &tree)
+) -> Option<Parsed> {
+    let tree = crate::cfn::parse_yaml(source, diags)?;
+    let (root, rewritten) = crate::cfn::from_yaml_noting(source, tree, diags);
+    Some(Parsed { root, rewritten })
+}
+
+/// A template in CloudFormation's long form, with the short forms that were rewritten.
+pub(crate) struct Parsed {
+    pub(crate) root: crate::yaml::Node,
+    rewritten: Vec<crate::yaml::Rewritten>,
+}
+
+impl Parsed {
+    /// The data policies read, as cfn-guard's reader makes it of the same text (the tree is
+    /// turned into it rather than copied).
+    pub(crate) fn policy_data(self, source: &crate::source::Source) -> Option<crate::yaml::Node> {
+        crate::policy::data::from_cfn_long_form(source, self.root, &self.rewritten)
             .or_else(|| crate::policy::data::parse(source, &mut Vec::new()))
-    });
-    let root = crate::cfn::from_yaml(source, tree, diags);
-    (Some(root), policy_data.flatten())
+    }
 }
 
 /// Adds the `proctor` root key that policies read beside the CloudFormation: the deployment's
@@ -297,4 +310,121 @@ fn relocate(
         }
     }
     moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+    use std::path::{Path, PathBuf};
+
+    /// The policy data as it was made before [`Parsed::policy_data`]: a reread copy of the
+    /// tree before the long form. Compared by their debug text (NaN equals itself there).
+    fn by_copy(source: &crate::source::Source) -> String {
+        let tree = crate::cfn::parse_yaml(source, &mut Vec::new());
+        let data = tree.and_then(|t| {
+            crate::policy::data::from_cfn_yaml(source, &t)
+                .or_else(|| crate::policy::data::parse(source, &mut Vec::new()))
+        });
+        format!("{data:#?}")
+    }
+
+    fn in_place(source: &crate::source::Source) -> String {
+        let data = parse_template(source, &mut Vec::new()).and_then(|p| p.policy_data(source));
+        format!("{data:#?}")
+    }
+
+    fn same(name: &str, text: String) {
+        let source = SourceFile::new(name, name, text);
+        let (a, b) = (by_copy(&source), in_place(&source));
+        assert!(
+            a == b,
+            "{name}: the data differ\n--- copied\n{a}\n--- in place\n{b}"
+        );
+    }
+
+    #[test]
+    fn policy_data_made_in_place_is_the_reread_copy() {
+        let text = r#"AWSTemplateFormatVersion: '2010-09-09'
+Conditions:
+  Prod: !Equals [!Ref Env, prod]
+  Both: !And [!Condition Prod, !Not [!Equals [!Ref Env, dev]]]
+Rules:
+  Ok:
+    Assertions:
+      - Assert: !Contains [[a, b], !Ref Env]
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '${AWS::StackName}-q'
+      Plain: !Sub plain-${Env}
+      Arn: !GetAtt Topic.Arn
+      Deep: !GetAtt Stack.Outputs.Url
+      Listed: !GetAtt [Topic, Arn]
+      NoDot: !GetAtt Topic
+      Cidrs: !Cidr [!GetAtt Vpc.CidrBlock, 6, 5]
+      Count: !Length [1, 2]
+      Json: !ToJsonString {a: yes, b: [on, 0123]}
+      Macro: !Transform {Name: AWS::Include, Parameters: {Location: s3://x}}
+      Zones: !Select [0, !GetAZs '']
+      Joined: !Join ['', [!Ref A, ':', !ImportValue shared-vpc]]
+      Found: !FindInMap [M, !Ref AWS::Region, ami]
+      Either: !If [Prod, !Ref AWS::NoValue, !Base64 {Fn::Sub: x}]
+      Number: !Ref 123
+      Embedded: {"Rain::Embed": handler.py}
+      Rained: !Rain::S3 ./dir
+      Unknown: !Foo bar
+      UnknownMap: !Bar {yes: no}
+      Text: !!str 12
+      Flags: [yes, no, on, Off, y, n, True, TRUE, ~, null, '', 0123, 1_000, .inf, -5, +7, 1e3, 0x1F]
+      ? !Ref Key
+      : value
+      ? [!Sub k, yes]
+      : v
+      Anchored: &a yes
+      Again: *a
+      Empty:
+      Block: |
+        yes
+"#;
+        same("crafted.yaml", text.to_string());
+    }
+
+    /// Every template of the public CloudFormation corpus, and every YAML or JSON file of
+    /// the fixtures: the two ways of making the policy data agree on all of them.
+    #[test]
+    fn policy_data_made_in_place_agrees_on_real_templates() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let corpus = std::env::var_os("PROCTOR_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| here.join("../../../shared/corpus"));
+        let templates = corpus.join("cloudformation-templates");
+        if !templates.is_dir() && std::env::var_os("CI").is_some() {
+            panic!("the public corpus is not at {}", corpus.display());
+        }
+        let mut files = Vec::new();
+        for dir in [templates, here.join("../../fixtures")] {
+            let mut stack = vec![dir];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let p = e.path();
+                    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if matches!(ext, "yaml" | "yml" | "json" | "template") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        let mut compared = 0;
+        for p in &files {
+            if let Ok(text) = std::fs::read_to_string(p) {
+                same(&p.display().to_string(), text);
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "only {compared} files compared");
+    }
 }
