@@ -350,12 +350,11 @@ impl<'a> Converter<'a> {
             );
             return;
         };
-        match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-            Ok(_) => {
+        match pattern_problem(p) {
+            None => {
                 out.insert("pattern".into(), Json::String(p.to_string()));
             }
-            Err(e) => {
-                let reason = e.to_string();
+            Some(reason) => {
                 let help = if reason.contains("look-around") || reason.contains("backreferences") {
                     "look-around and back-references are not supported (they can take exponential time); rewrite the pattern without them"
                 } else {
@@ -469,6 +468,32 @@ fn default_problem(schema: &Json, value: &Json) -> Option<String> {
         seen.clear();
     }
     seen.insert(key, found.clone());
+    found
+}
+
+/// Why `pattern` does not compile, if it does not. Remembered for the run, like
+/// [`default_problem`]: the bundles of a workspace repeat patterns (an owner, a cost centre),
+/// and building each one's automaton again was a tenth of loading a bundle.
+fn pattern_problem(pattern: &str) -> Option<String> {
+    static SEEN: LazyLock<Mutex<HashMap<String, Option<String>>>> = LazyLock::new(Default::default);
+    const SEEN_MAX: usize = 4096;
+    let seen = || {
+        SEEN.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(found) = seen().get(pattern) {
+        return found.clone();
+    }
+    let found = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .err()
+        .map(|e| e.to_string());
+    let mut seen = seen();
+    if seen.len() >= SEEN_MAX {
+        seen.clear();
+    }
+    seen.insert(pattern.to_string(), found.clone());
     found
 }
 

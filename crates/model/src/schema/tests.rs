@@ -136,3 +136,39 @@ schema:
         assert!(diags.iter().all(|d| d.code.id == "S002"));
     }
 }
+
+#[test]
+fn patterns_are_judged_by_their_own_text_each_time() {
+    // The same patterns in two types (as two bundles would have them), read twice: each
+    // broken one is reported wherever it is, the sound ones nowhere, the same way each time.
+    let text = r#"
+schema:
+  format: {openapi: "3.0.0"}
+  service_input_type: A
+  types:
+    A:
+      type: object
+      properties:
+        owner: {type: string, pattern: "^team-[a-z]+$"}
+        code: {type: string, pattern: "^CC-([0-9]{4}$"}
+    B:
+      type: object
+      properties:
+        owner: {type: string, pattern: "^team-[a-z]+$"}
+        code: {type: string, pattern: "^CC-([0-9]{4}$"}
+        near: {type: string, pattern: "^CC-[0-9]{4}$"}
+"#;
+    for _ in 0..2 {
+        let (_, diags) = read_schema(text);
+        let found: Vec<(usize, &str)> = diags
+            .iter()
+            .map(|d| {
+                let at = d.primary.as_ref().unwrap();
+                (at.at.source.line_col(at.at.span.start).0, d.code.id)
+            })
+            .collect();
+        assert_eq!(found, [(10, "S003"), (15, "S003")], "{diags:?}");
+        assert!(diags[0].message.contains("unclosed group"), "{diags:?}");
+        assert_eq!(diags[0].message, diags[1].message);
+    }
+}

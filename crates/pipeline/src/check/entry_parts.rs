@@ -89,8 +89,15 @@ impl<'a> VerdictGroup<'a> {
                 false => n.into(),
             }
         };
-        let data: Arc<str> = self.data.into();
-        let deployment: Arc<str> = self.deployment.into();
+        // A unit's groups (one a policy file) share its document and deployment names.
+        let same = |a: &Arc<str>, b: &str| (&**a == b).then(|| a.clone());
+        let previous = into.last();
+        let data = previous
+            .and_then(|v| same(&v.data, self.data))
+            .unwrap_or_else(|| self.data.into());
+        let deployment = previous
+            .and_then(|v| same(&v.deployment, self.deployment))
+            .unwrap_or_else(|| self.deployment.into());
         let policy = name(self.policy);
         for (rule, letter) in self.rules {
             let status = [Status::Pass, Status::Fail, Status::Skip]
@@ -146,8 +153,9 @@ pub(super) fn kind_of(s: &str) -> Option<UnitKind> {
 
 /// A unit without its inputs: a cached unit is neither rendered nor validated again.
 #[derive(Serialize, Deserialize)]
-pub(super) struct UnitRec {
-    kind: String,
+pub(super) struct UnitRec<'a> {
+    #[serde(borrow)]
+    kind: &'a str,
     name: String,
     service: Option<String>,
     bundle: String,
@@ -156,10 +164,10 @@ pub(super) struct UnitRec {
     stack: Option<String>,
 }
 
-impl UnitRec {
-    pub(super) fn of(u: &Unit) -> UnitRec {
+impl<'a> UnitRec<'a> {
+    pub(super) fn of(u: &Unit) -> UnitRec<'static> {
         UnitRec {
-            kind: u.kind.as_str().into(),
+            kind: u.kind.as_str(),
             name: u.name.clone(),
             service: u.service.clone(),
             bundle: u.bundle.clone(),
@@ -171,7 +179,7 @@ impl UnitRec {
 
     pub(super) fn decode(self) -> Option<Unit> {
         Some(Unit {
-            kind: kind_of(&self.kind)?,
+            kind: kind_of(self.kind)?,
             name: self.name,
             service: self.service,
             bundle: self.bundle,
@@ -185,18 +193,19 @@ impl UnitRec {
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) struct FailedRec {
-    kind: String,
+pub(super) struct FailedRec<'a> {
+    #[serde(borrow)]
+    kind: &'a str,
     name: String,
     service: Option<String>,
     environment: Option<String>,
     spec: String,
 }
 
-impl FailedRec {
-    pub(super) fn of(f: &Failed) -> FailedRec {
+impl<'a> FailedRec<'a> {
+    pub(super) fn of(f: &Failed) -> FailedRec<'static> {
         FailedRec {
-            kind: f.kind.as_str().into(),
+            kind: f.kind.as_str(),
             name: f.name.clone(),
             service: f.service.clone(),
             environment: f.environment.clone(),
@@ -206,7 +215,7 @@ impl FailedRec {
 
     pub(super) fn decode(self) -> Option<Failed> {
         Some(Failed {
-            kind: kind_of(&self.kind)?,
+            kind: kind_of(self.kind)?,
             name: self.name,
             service: self.service,
             environment: self.environment,
@@ -216,8 +225,9 @@ impl FailedRec {
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) struct RenderedRec {
-    kind: String,
+pub(super) struct RenderedRec<'a> {
+    #[serde(borrow)]
+    kind: &'a str,
     name: String,
     service: Option<String>,
     template: String,
@@ -227,10 +237,10 @@ pub(super) struct RenderedRec {
     template_version: String,
 }
 
-impl RenderedRec {
-    pub(super) fn of(r: &Rendered) -> RenderedRec {
+impl<'a> RenderedRec<'a> {
+    pub(super) fn of(r: &Rendered) -> RenderedRec<'static> {
         RenderedRec {
-            kind: r.kind.as_str().into(),
+            kind: r.kind.as_str(),
             name: r.name.clone(),
             service: r.service.clone(),
             template: r.template.clone(),
@@ -243,7 +253,7 @@ impl RenderedRec {
 
     pub(super) fn decode(self) -> Option<Rendered> {
         Some(Rendered {
-            kind: kind_of(&self.kind)?,
+            kind: kind_of(self.kind)?,
             name: self.name,
             service: self.service,
             template: self.template,

@@ -743,18 +743,21 @@ struct SourceRec {
 #[derive(Serialize, Deserialize)]
 struct SpecRec<'a> {
     diagnostics: Vec<DiagRec>,
-    units: Vec<UnitRec>,
+    #[serde(borrow)]
+    units: Vec<UnitRec<'a>>,
     files: usize,
     specs: usize,
     /// Relative to the workspace root when under it.
     #[serde(borrow)]
     checked_by: Vec<(&'a Path, &'a Path)>,
-    failed: Vec<FailedRec>,
+    #[serde(borrow)]
+    failed: Vec<FailedRec<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct RecordRec<'a> {
-    rendered: Option<RenderedRec>,
+    #[serde(borrow)]
+    rendered: Option<RenderedRec<'a>>,
     render: Vec<DiagRec>,
     validation: Vec<DiagRec>,
     #[serde(borrow)]

@@ -510,12 +510,14 @@ impl Rendering {
                         self.diagnostics.extend(record.render.iter().cloned());
                         self.validation.extend(record.validation.iter().cloned());
                         let wanted = record.rendered.as_ref().is_some_and(|r| first(&r.template));
+                        // One rendering per template is wanted; the others stay in their
+                        // records, freed with the run's outcome (not one at a time here).
                         let rendered = match Arc::get_mut(record) {
-                            Some(only) => only.rendered.take(),
+                            Some(only) if wanted => only.rendered.take(),
                             None if wanted => record.rendered.clone(),
-                            None => None,
+                            _ => None,
                         };
-                        self.rendered.extend(rendered.filter(|_| wanted));
+                        self.rendered.extend(rendered);
                     }
                     None => {
                         self.diagnostics.append(&mut render[i]);
