@@ -77,17 +77,18 @@ impl<'a> VerdictGroup<'a> {
         into: &mut Vec<crate::policy::RuleVerdict>,
     ) -> Option<()> {
         use crate::policy::eval::Status;
+        // The thread's copy first: one lookup for the names seen before.
         let name = |n: &str| -> Arc<str> {
-            match names.contains(n) {
-                true => LOCAL.with(|local| {
-                    let mut local = local.borrow_mut();
-                    match local.get(n) {
-                        Some(shared) => shared.clone(),
-                        None => local.entry(n.into()).or_insert_with(|| n.into()).clone(),
+            LOCAL.with(|local| {
+                let mut local = local.borrow_mut();
+                match local.get(n) {
+                    Some(shared) => shared.clone(),
+                    None if names.contains(n) => {
+                        local.entry(n.into()).or_insert_with(|| n.into()).clone()
                     }
-                }),
-                false => n.into(),
-            }
+                    None => n.into(),
+                }
+            })
         };
         // A unit's groups (one a policy file) share its document and deployment names.
         let same = |a: &Arc<str>, b: &str| (&**a == b).then(|| a.clone());
