@@ -615,7 +615,9 @@ impl Stage<'_> {
             }
         }
         if self.inputs.slim {
-            for r in batch.iter_mut() {
+            // Freed in parallel: a batch's texts and contexts are hundreds of thousands of
+            // blocks, which took a cold run's one thread a fifth of its serial time.
+            batch.par_iter_mut().for_each(|r| {
                 r.rendered.text = String::new();
                 r.rendered.context = Json::Null;
                 r.unit.inputs = Json::Null;
@@ -624,7 +626,7 @@ impl Stage<'_> {
                     environment: EnvironmentFacts::default(),
                     inputs: Json::Null,
                 };
-            }
+            });
         }
     }
 
@@ -779,8 +781,10 @@ impl Stage<'_> {
         for r in &out.units[rendered] {
             by_name.entry(&r.unit.name).or_insert(&r.rendered.text);
         }
+        // Each environment's rendering is parsed again for its outputs: in parallel (a
+        // cold run of 10,000 deployments has 1,000 environments).
         let found: Vec<(usize, StackOutputs)> = environments
-            .iter()
+            .par_iter()
             .filter_map(|&i| {
                 let u = &units[i];
                 if let Some(record) = record_of(cached_records, i) {
