@@ -92,28 +92,39 @@ schema:
     assert_eq!(b006.help.as_deref(), Some("did you mean `SvcInput`?"));
 }
 
-#[test]
-fn defaults_are_judged_by_their_constraints_and_values_only() {
-    // The same constraints, described otherwise, in two types (as two bundles would have
-    // them): each default is judged by its own value; what a default was found to break is
-    // said the same way wherever it is remembered from.
-    let text = r#"
+/// A schema of two types, `A` and `B`, with these property lines (each indented by eight);
+/// `A`'s first property is on line 9.
+fn two_types(a: &str, b: &str) -> String {
+    format!(
+        r#"
 schema:
-  format: {openapi: "3.0.0"}
+  format: {{openapi: "3.0.0"}}
   service_input_type: A
   types:
     A:
       type: object
       properties:
-        port: {type: integer, maximum: 65535, default: 80000, description: "the port"}
-        size: {type: string, enum: [small, large], default: small, title: "Size"}
+{a}
     B:
       type: object
       properties:
-        port: {type: integer, maximum: 65535, default: 8080, description: "another port"}
+{b}
+"#
+    )
+}
+
+#[test]
+fn defaults_are_judged_by_their_constraints_and_values_only() {
+    // The same constraints, described otherwise, in two types (as two bundles would have
+    // them): each default is judged by its own value; what a default was found to break is
+    // said the same way wherever it is remembered from.
+    let text = &two_types(
+        r#"        port: {type: integer, maximum: 65535, default: 80000, description: "the port"}
+        size: {type: string, enum: [small, large], default: small, title: "Size"}"#,
+        r#"        port: {type: integer, maximum: 65535, default: 8080, description: "another port"}
         other_port: {type: integer, maximum: 65535, default: 80000}
-        size: {type: string, enum: [small, large], default: huge, title: "Other size"}
-"#;
+        size: {type: string, enum: [small, large], default: huge, title: "Other size"}"#,
+    );
     for _ in 0..2 {
         let (_, diags) = read_schema(text);
         let found: Vec<(usize, String)> = diags
@@ -141,23 +152,13 @@ schema:
 fn patterns_are_judged_by_their_own_text_each_time() {
     // The same patterns in two types (as two bundles would have them), read twice: each
     // broken one is reported wherever it is, the sound ones nowhere, the same way each time.
-    let text = r#"
-schema:
-  format: {openapi: "3.0.0"}
-  service_input_type: A
-  types:
-    A:
-      type: object
-      properties:
-        owner: {type: string, pattern: "^team-[a-z]+$"}
+    let text = &two_types(
+        r#"        owner: {type: string, pattern: "^team-[a-z]+$"}
+        code: {type: string, pattern: "^CC-([0-9]{4}$"}"#,
+        r#"        owner: {type: string, pattern: "^team-[a-z]+$"}
         code: {type: string, pattern: "^CC-([0-9]{4}$"}
-    B:
-      type: object
-      properties:
-        owner: {type: string, pattern: "^team-[a-z]+$"}
-        code: {type: string, pattern: "^CC-([0-9]{4}$"}
-        near: {type: string, pattern: "^CC-[0-9]{4}$"}
-"#;
+        near: {type: string, pattern: "^CC-[0-9]{4}$"}"#,
+    );
     for _ in 0..2 {
         let (_, diags) = read_schema(text);
         let found: Vec<(usize, &str)> = diags
