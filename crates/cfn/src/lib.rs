@@ -157,7 +157,7 @@ fn long_form(
         }
         return;
     };
-    if tag.starts_with("!!") || tag.starts_with("tag:yaml.org,2002:") {
+    if yaml::is_standard_tag(tag) {
         return;
     }
     let Some((_, key)) = SHORT_FORMS

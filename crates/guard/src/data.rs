@@ -88,8 +88,12 @@ impl Undo<'_> {
         } else if node.plain && node.tag.is_none() {
             self.scalar(node)?;
         }
-        let standard = |t: &str| t.starts_with("!!") || t.starts_with("tag:yaml.org,2002:");
-        if long && node.tag.as_deref().is_some_and(|t| !standard(t)) {
+        if long
+            && node
+                .tag
+                .as_deref()
+                .is_some_and(|t| !yaml::is_standard_tag(t))
+        {
             // cfn-guard knows none of the tags CloudFormation's reading left (those it knows
             // were rewritten): the value stays, the tag goes.
             node.tag = None;
@@ -149,7 +153,8 @@ impl Undo<'_> {
         let (key, mut inner) = entries.pop()?;
         if r.split
             && let Value::Seq(parts) = &inner.value
-            && let [Some(res), Some(attr)] = [parts[0].as_str(), parts[1].as_str()]
+            && let [res, attr] = parts.as_slice()
+            && let (Some(res), Some(attr)) = (res.as_str(), attr.as_str())
         {
             inner.value = Value::String(format!("{res}.{attr}"));
         }
@@ -242,7 +247,6 @@ fn long_form(node: Node) -> Node {
 /// A node whose children are in long form: its own short-form tag, if cfn-guard knows it,
 /// becomes a long-form mapping; a standard tag stays; any other tag is dropped.
 fn tagged(span: std::ops::Range<usize>, tag: Option<String>, plain: bool, value: Value) -> Node {
-    let standard = |t: &str| t.starts_with("!!") || t.starts_with("tag:yaml.org,2002:");
     let key = tag
         .as_deref()
         .and_then(|t| GUARD_SHORT_FORMS.iter().find(|(short, _)| *short == t))
@@ -268,7 +272,7 @@ fn tagged(span: std::ops::Range<usize>, tag: Option<String>, plain: bool, value:
                 value: Value::Map(vec![(key, inner)]),
             }
         }
-        (None, Some(t)) if standard(&t) => Node {
+        (None, Some(t)) if yaml::is_standard_tag(&t) => Node {
             span,
             tag: Some(t),
             plain,

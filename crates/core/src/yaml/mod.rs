@@ -33,6 +33,11 @@ pub enum Value {
     Map(Vec<(Node, Node)>),
 }
 
+/// Whether `tag` is one of YAML's own (`!!str`, `tag:yaml.org,2002:int`), not a local one.
+pub fn is_standard_tag(tag: &str) -> bool {
+    tag.starts_with("!!") || tag.starts_with("tag:yaml.org,2002:")
+}
+
 /// A tagged node a reader of the tree rewrote as a one-key mapping (CloudFormation's `!Sub x`
 /// as `Fn::Sub: x`), noted so that another reader of the same tree can undo it: where the node
 /// starts (the mapping and its value start there too), its tag, whether it was a plain scalar,

@@ -439,10 +439,7 @@ impl<'a> Converter<'a> {
 /// the value: the bundles of a workspace repeat properties (an owner tag, a port, a count),
 /// and compiling a validator for each default was the largest part of loading a bundle.
 fn default_problem(schema: &Json, value: &Json) -> Option<String> {
-    static SEEN: LazyLock<Mutex<HashMap<String, Option<String>>>> = LazyLock::new(Default::default);
-    /// Enough for the properties of hundreds of bundles; a language server's memory stays
-    /// bounded.
-    const SEEN_MAX: usize = 4096;
+    static SEEN: Seen = LazyLock::new(Default::default);
     let constraints = match schema {
         Json::Object(m) => Json::Object(
             m.iter()
@@ -452,48 +449,48 @@ fn default_problem(schema: &Json, value: &Json) -> Option<String> {
         ),
         other => other.clone(),
     };
-    let key = format!("{constraints}\n{value}");
-    let seen = || {
-        SEEN.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if let Some(found) = seen().get(&key) {
-        return found.clone();
-    }
-    let found = super::compile(schema)
-        .ok()
-        .and_then(|validator| validator.iter_errors(value).next().map(|e| e.to_string()));
-    let mut seen = seen();
-    if seen.len() >= SEEN_MAX {
-        seen.clear();
-    }
-    seen.insert(key, found.clone());
-    found
+    remembered(&SEEN, format!("{constraints}\n{value}"), || {
+        super::compile(schema)
+            .ok()
+            .and_then(|validator| validator.iter_errors(value).next().map(|e| e.to_string()))
+    })
 }
 
 /// Why `pattern` does not compile, if it does not. Remembered for the run, like
 /// [`default_problem`]: the bundles of a workspace repeat patterns (an owner, a cost centre),
 /// and building each one's automaton again was a tenth of loading a bundle.
 fn pattern_problem(pattern: &str) -> Option<String> {
-    static SEEN: LazyLock<Mutex<HashMap<String, Option<String>>>> = LazyLock::new(Default::default);
+    static SEEN: Seen = LazyLock::new(Default::default);
+    remembered(&SEEN, pattern.to_string(), || {
+        regex::RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .build()
+            .err()
+            .map(|e| e.to_string())
+    })
+}
+
+/// What a judgement found, by its key, for the run.
+type Seen = LazyLock<Mutex<HashMap<String, Option<String>>>>;
+
+/// What `judge` finds for `key`, judged once: at most [`SEEN_MAX`] are kept, so that a
+/// language server's memory stays bounded.
+fn remembered(seen: &Seen, key: String, judge: impl FnOnce() -> Option<String>) -> Option<String> {
+    /// Enough for the properties of hundreds of bundles.
     const SEEN_MAX: usize = 4096;
-    let seen = || {
-        SEEN.lock()
+    let lock = || {
+        seen.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    if let Some(found) = seen().get(pattern) {
+    if let Some(found) = lock().get(&key) {
         return found.clone();
     }
-    let found = regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .err()
-        .map(|e| e.to_string());
-    let mut seen = seen();
+    let found = judge();
+    let mut seen = lock();
     if seen.len() >= SEEN_MAX {
         seen.clear();
     }
-    seen.insert(pattern.to_string(), found.clone());
+    seen.insert(key, found.clone());
     found
 }
 

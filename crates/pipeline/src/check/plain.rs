@@ -23,15 +23,12 @@ pub(super) fn check_plain_templates(
             let mut diags = Vec::new();
             match crate::files::read_in(buffers, path, shown, limits.max_file_bytes) {
                 Ok(source) => {
-                    let parsed = crate::stage::validate::parse_template(&source, &mut diags);
-                    if let Some(p) = &parsed
-                        && cfn_checks
-                    {
-                        crate::cfn::checks::check(&source, &p.root, &mut diags);
-                    }
-                    let data = parsed
-                        .filter(|_| !policies.is_empty())
-                        .and_then(|p| p.policy_data(&source));
+                    let data = crate::stage::validate::check_template(
+                        &source,
+                        (cfn_checks, !policies.is_empty()),
+                        &mut diags,
+                        |_| {},
+                    );
                     if let Some(data) = data {
                         diags.extend(crate::policy::check_document(
                             policies,

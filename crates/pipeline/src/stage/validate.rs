@@ -92,18 +92,13 @@ fn validate(
         );
         return (diags, None);
     }
-    let parsed = parse_template(&rendered, &mut diags);
-    let outputs = parsed
-        .as_ref()
-        .map(|p| super::render::stated_outputs(&p.root));
-    if let Some(p) = &parsed
-        && enforce.cfn_checks
-    {
-        crate::cfn::checks::check(&rendered, &p.root, &mut diags);
-    }
-    let data = parsed
-        .filter(|_| !enforce.policies.is_empty())
-        .and_then(|p| p.policy_data(&rendered));
+    let mut outputs = None;
+    let data = check_template(
+        &rendered,
+        (enforce.cfn_checks, !enforce.policies.is_empty()),
+        &mut diags,
+        |root| outputs = Some(super::render::stated_outputs(root)),
+    );
     if let Some(data) = data {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
         // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
@@ -154,6 +149,22 @@ pub(crate) fn parse_template(
     let tree = crate::cfn::parse_yaml(source, diags)?;
     let (root, rewritten) = crate::cfn::from_yaml_noting(source, tree, diags);
     Some(Parsed { root, rewritten })
+}
+
+/// A template parsed once ([`parse_template`]), its long form shown to `with_root`, checked
+/// as CloudFormation when `cfn_checks`, then made the policy data when `data` is wanted.
+pub(crate) fn check_template(
+    source: &crate::source::Source,
+    (cfn_checks, data): (bool, bool),
+    diags: &mut Vec<Diagnostic>,
+    with_root: impl FnOnce(&crate::yaml::Node),
+) -> Option<crate::yaml::Node> {
+    let parsed = parse_template(source, diags)?;
+    with_root(&parsed.root);
+    if cfn_checks {
+        crate::cfn::checks::check(source, &parsed.root, diags);
+    }
+    data.then(|| parsed.policy_data(source)).flatten()
 }
 
 /// A template in CloudFormation's long form, with the short forms that were rewritten.
