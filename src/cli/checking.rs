@@ -74,12 +74,16 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
     if let Some(cache) = &outcome.cache {
         if let Some(problem) = &cache.problem {
             eprintln!("proctor: warning: {problem}");
-        } else if cache.reused > 0 && !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        } else if (cache.reused > 0 || cache.analyses.0 > 0)
+            && !QUIET.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let (recalled, analysed) = cache.analyses;
             eprintln!(
-                "proctor: {} of {} deployments unchanged, their results reused from the cache ({})",
+                "proctor: {} of {} deployments unchanged, their results reused from the cache ({}), as were {recalled} of {} template analyses",
                 cache.reused,
                 cache.reused + cache.checked,
-                cache.dir.display()
+                cache.dir.display(),
+                recalled + analysed,
             );
         }
     }

@@ -24,10 +24,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::entry_diags::{DiagRec, SourceRec, Table, below, decode_all, sources_of};
 use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
 use super::keys::{bundle_hash, common_key};
 use super::settled::{Settled, Stat};
@@ -35,8 +37,8 @@ use super::specs::SpecResult;
 use crate::bundle::Bundle;
 use crate::cache::{Cache, Key};
 use crate::config::Config;
-use crate::diag::{Diagnostic, Label, Severity};
-use crate::source::{Located, Source, SourceFile};
+use crate::diag::Diagnostic;
+use crate::source::Source;
 use crate::stage::render::UnitRecord;
 use crate::unit::{Failed, Unit, UnitKind};
 
@@ -67,6 +69,8 @@ pub struct CacheReport {
     pub reused: usize,
     /// Deployments checked (and stored).
     pub checked: usize,
+    /// Template analyses given back from the cache, and made afresh (and stored).
+    pub analyses: (usize, usize),
     /// Why the cache was turned off during the run, to say once.
     pub problem: Option<String>,
 }
@@ -83,10 +87,10 @@ type JobMap<V> = foldhash::HashMap<Job, V>;
 
 /// The cache as one run uses it.
 pub(super) struct Session {
-    cache: Cache,
+    pub(super) cache: Cache,
     /// The workspace root: paths in entries are relative to it, so that a cache made in one
     /// checkout serves another (a CI runner's).
-    root: PathBuf,
+    pub(super) root: PathBuf,
     /// Each deployment's key, when it can be cached.
     keys: JobMap<Key>,
     /// Each cacheable deployment's spec as read for its key: its name, path and SHA-256.
@@ -98,7 +102,7 @@ pub(super) struct Session {
     /// suppressions either), by name.
     pub(super) unread: foldhash::HashSet<String>,
     /// The files entries point into by name instead of holding their text.
-    known: HashMap<String, Source>,
+    pub(super) known: HashMap<String, Source>,
     /// Deployment, instance and service names that waivers name.
     waived: Vec<String>,
     /// Each environment's key (the keys of all, for a name given twice), by name.
@@ -116,6 +120,14 @@ pub(super) struct Session {
     pub(super) cached: Vec<Option<Arc<UnitRecord>>>,
     /// The policy verdicts of the cached units, a deployment's at a time.
     pub(super) verdicts: Vec<Vec<crate::policy::RuleVerdict>>,
+    /// The run's common key, which every key of the pack starts from.
+    pub(super) common: Key,
+    /// Each loaded bundle's hash (`None`: not to be cached), by folder.
+    pub(super) bundle_hashes: HashMap<PathBuf, Option<String>>,
+    /// The specs read for their keys, by deployment, until the deployments are looked up.
+    read: JobMap<Source>,
+    /// Template analyses given back, and made afresh and kept.
+    pub(super) analyses: (AtomicUsize, AtomicUsize),
 }
 
 /// A deployment the cache had: its spec stage's result, its units' records, and its units'
@@ -176,14 +188,14 @@ pub(super) struct Inputs<'a> {
     /// The bundle (catalog index) of each deployment this run checks.
     pub(super) env_jobs: &'a [Option<usize>],
     pub(super) svc_jobs: &'a [Option<usize>],
-    pub(super) templates: &'a [crate::stage::analyse::Analysed],
     pub(super) loaded: &'a [crate::policy::Policy],
     /// The SHA-256 of proctor.toml's text.
     pub(super) config_sha256: &'a str,
 }
 
 impl Session {
-    /// Opens the cache for a run and looks up every deployment, in parallel.
+    /// Opens the cache for a run and makes every deployment's key, in parallel; the
+    /// deployments are looked up once the templates are analysed (`look_up`).
     pub(super) fn open(dir: PathBuf, inputs: &Inputs) -> Session {
         let cfg = inputs.config;
         let mut known: HashMap<String, Source> = HashMap::new();
@@ -201,7 +213,6 @@ impl Session {
                 .iter()
                 .for_each(|e| know(&e.source));
         }
-        inputs.templates.iter().for_each(|t| know(&t.source));
 
         let hashes: HashMap<usize, Option<String>> = inputs
             .bundles
@@ -209,6 +220,9 @@ impl Session {
             .map(|(ix, (b, _))| (*ix, bundle_hash(&b.dir, inputs.limits)))
             .collect();
         let common = common_key(inputs);
+        let bundle_hashes = (inputs.bundles.iter())
+            .map(|(ix, (b, _))| (b.dir.clone(), hashes.get(ix).cloned().flatten()))
+            .collect();
         let now = std::time::SystemTime::now();
         // Every key of the run starts with `common`: its entries share one pack, read while
         // the specs' identities and times are.
@@ -268,6 +282,10 @@ impl Session {
             reused: 0,
             cached: Vec::new(),
             verdicts: Vec::new(),
+            common,
+            bundle_hashes,
+            read: JobMap::default(),
+            analyses: Default::default(),
         };
         let mut read: JobMap<Source> = JobMap::default();
         for (job, spec, key) in envs.into_iter().chain(services) {
@@ -287,19 +305,28 @@ impl Session {
                 }
             }
         }
-        let found = match session.cache.has_entries() {
-            true => session.lookup(&read),
+        session.read = read;
+        // A slot per deployment, filled by `look_up`.
+        let none = |n: usize| std::iter::repeat_with(|| None).take(n).collect();
+        session.hits = (none(cfg.environments.len()), none(cfg.services.len()));
+        session
+    }
+
+    /// Looks up every deployment whose key the session made, in parallel, now that the
+    /// `templates` findings may point into are read.
+    pub(super) fn look_up(&mut self, templates: &[crate::stage::analyse::Analysed]) {
+        for t in templates {
+            self.known
+                .insert(t.source.name().to_string(), t.source.clone());
+        }
+        let mut read = std::mem::take(&mut self.read);
+        let found = match self.cache.has_entries() {
+            true => self.lookup(&read),
             false => Vec::new(),
         };
+        let session = self;
         // Only the specs of deployments given back are kept whole.
-        let mut hits: (Vec<Option<Hit>>, Vec<Option<Hit>>) = (
-            std::iter::repeat_with(|| None)
-                .take(cfg.environments.len())
-                .collect(),
-            std::iter::repeat_with(|| None)
-                .take(cfg.services.len())
-                .collect(),
-        );
+        let mut hits = std::mem::take(&mut session.hits);
         session.unread.reserve(found.len());
         for (job, hit, lazily) in found {
             match read.remove(&job).or(lazily) {
@@ -320,7 +347,6 @@ impl Session {
             }
         }
         session.hits = hits;
-        session
     }
 
     /// The key of the environment `name` (`unkeyed` when it cannot be cached, which no
@@ -453,6 +479,10 @@ impl Session {
             dir: self.cache.dir().to_path_buf(),
             reused: self.reused,
             checked,
+            analyses: (
+                self.analyses.0.load(std::sync::atomic::Ordering::Relaxed),
+                self.analyses.1.load(std::sync::atomic::Ordering::Relaxed),
+            ),
             problem: self.cache.problem(),
         }
     }
@@ -464,18 +494,9 @@ impl Session {
         units_of: &'r [Unit],
         records: &[&'r UnitRecord],
     ) -> Entry<'r> {
-        let mut table = Table {
-            root: &self.root,
-            known: &self.known,
-            spec,
-            sources: Vec::new(),
-            index: HashMap::new(),
-        };
-        let diags = |ds: &[Diagnostic], t: &mut Table| -> Vec<DiagRec> {
-            ds.iter().map(|d| t.diag(d)).collect()
-        };
+        let mut table = Table::new(&self.root, &self.known, spec, None);
         let spec_part = SpecRec {
-            diagnostics: diags(&stored.diagnostics, &mut table),
+            diagnostics: table.diags(&stored.diagnostics),
             units: units_of.iter().map(UnitRec::of).collect(),
             files: stored.files,
             specs: stored.specs,
@@ -490,8 +511,8 @@ impl Session {
             .iter()
             .map(|r| RecordRec {
                 rendered: r.rendered.as_ref().map(RenderedRec::of),
-                render: diags(&r.render, &mut table),
-                validation: diags(&r.validation, &mut table),
+                render: table.diags(&r.render),
+                validation: table.diags(&r.validation),
                 verdicts: VerdictGroup::of(&r.verdicts),
                 known: r.known.clone(),
                 outputs: r.outputs.as_ref().map(OutputsRec::of),
@@ -506,7 +527,7 @@ impl Session {
         environments.sort();
         environments.dedup();
         Entry {
-            sources: table.sources,
+            sources: table.into_sources(),
             environments,
             spec: spec_part,
             units,
@@ -515,20 +536,11 @@ impl Session {
 
     /// An entry as the run's values, when every part of it makes sense here.
     fn decode(&self, spec: Option<&Source>, entry: Entry<'_>) -> Option<Hit> {
-        let sources: Vec<Source> = entry
-            .sources
-            .into_iter()
-            .map(|s| match s.text {
-                Some(text) => Some(SourceFile::new(s.name, self.root.join(s.path), text)),
-                None => match spec {
-                    Some(sp) if sp.name() == s.name => Some(sp.clone()),
-                    _ => self.known.get(&s.name).cloned(),
-                },
-            })
-            .collect::<Option<_>>()?;
-        let diags = |ds: Vec<DiagRec>| -> Option<Vec<Diagnostic>> {
-            ds.into_iter().map(|d| d.decode(&sources)).collect()
-        };
+        let sources = sources_of(entry.sources, &self.root, |name| match spec {
+            Some(sp) if sp.name() == name => Some(sp.clone()),
+            _ => self.known.get(name).cloned(),
+        })?;
+        let diags = |ds: Vec<DiagRec>| decode_all(ds, &sources);
         let s = entry.spec;
         let units: Vec<Unit> = s
             .units
@@ -731,15 +743,6 @@ struct Entry<'a> {
     units: Vec<RecordRec<'a>>,
 }
 
-/// A file a finding points into: by name when the run has it (the spec, proctor.toml, a
-/// bundle's files, a policy), else with its text (a rendered template).
-#[derive(Serialize, Deserialize)]
-struct SourceRec {
-    name: String,
-    path: PathBuf,
-    text: Option<String>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct SpecRec<'a> {
     diagnostics: Vec<DiagRec>,
@@ -764,142 +767,4 @@ struct RecordRec<'a> {
     verdicts: Vec<VerdictGroup<'a>>,
     known: Vec<(String, String)>,
     outputs: Option<OutputsRec>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DiagRec {
-    code: String,
-    severity: String,
-    message: String,
-    primary: Option<LabelRec>,
-    labels: Vec<LabelRec>,
-    help: Option<String>,
-    related: Vec<DiagRec>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct LabelRec {
-    source: usize,
-    start: usize,
-    end: usize,
-    message: Option<String>,
-}
-
-/// `path` relative to `root` when it is under it (joining gives it back either way).
-fn relative(root: &Path, path: &Path) -> PathBuf {
-    below(root, path).to_path_buf()
-}
-
-/// `path` relative to `root` when it is under it, borrowed.
-fn below<'p>(root: &Path, path: &'p Path) -> &'p Path {
-    path.strip_prefix(root).unwrap_or(path)
-}
-
-/// Gives each source an entry's table a place, once.
-struct Table<'a> {
-    root: &'a Path,
-    known: &'a HashMap<String, Source>,
-    /// The deployment's spec: name, path, SHA-256.
-    spec: Option<&'a (String, PathBuf, String)>,
-    sources: Vec<SourceRec>,
-    /// By the source's address: one row per file.
-    index: HashMap<usize, usize>,
-}
-
-impl Table<'_> {
-    fn source(&mut self, s: &Source) -> usize {
-        let address = Arc::as_ptr(s) as usize;
-        if let Some(&i) = self.index.get(&address) {
-            return i;
-        }
-        let same = |k: &Source| {
-            k.name() == s.name()
-                && k.path() == s.path()
-                && (Arc::ptr_eq(k, s) || k.text() == s.text())
-        };
-        let spec = self.spec.is_some_and(|(name, path, sha)| {
-            name == s.name()
-                && path == s.path()
-                && *sha == crate::source::sha256(s.text().as_bytes())
-        });
-        let by_name = spec || self.known.get(s.name()).is_some_and(same);
-        self.sources.push(SourceRec {
-            name: s.name().to_string(),
-            path: relative(self.root, s.path()),
-            text: (!by_name).then(|| s.text().to_string()),
-        });
-        let i = self.sources.len() - 1;
-        self.index.insert(address, i);
-        i
-    }
-
-    fn label(&mut self, l: &Label) -> LabelRec {
-        LabelRec {
-            source: self.source(&l.at.source),
-            start: l.at.span.start,
-            end: l.at.span.end,
-            message: l.message.clone(),
-        }
-    }
-
-    fn diag(&mut self, d: &Diagnostic) -> DiagRec {
-        DiagRec {
-            code: d.code.id.to_string(),
-            severity: d.severity.as_str().to_string(),
-            message: d.message.clone(),
-            primary: d.primary.as_ref().map(|l| self.label(l)),
-            labels: d.labels.iter().map(|l| self.label(l)).collect(),
-            help: d.help.clone(),
-            related: d.related.iter().map(|r| self.diag(r)).collect(),
-        }
-    }
-}
-
-impl LabelRec {
-    fn decode(self, sources: &[Source]) -> Option<Label> {
-        let source = sources.get(self.source)?;
-        let text = source.text();
-        let fits = self.start <= self.end
-            && self.end <= text.len()
-            && text.is_char_boundary(self.start)
-            && text.is_char_boundary(self.end);
-        fits.then(|| Label {
-            at: Located {
-                source: source.clone(),
-                span: self.start..self.end,
-            },
-            message: self.message,
-        })
-    }
-}
-
-impl DiagRec {
-    fn decode(self, sources: &[Source]) -> Option<Diagnostic> {
-        let severity = match self.severity.as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            _ => return None,
-        };
-        Some(Diagnostic {
-            code: crate::diag::codes::find(&self.code)?,
-            severity,
-            message: self.message,
-            primary: match self.primary {
-                Some(l) => Some(l.decode(sources)?),
-                None => None,
-            },
-            labels: self
-                .labels
-                .into_iter()
-                .map(|l| l.decode(sources))
-                .collect::<Option<_>>()?,
-            help: self.help,
-            related: self
-                .related
-                .into_iter()
-                .map(|r| r.decode(sources))
-                .collect::<Option<_>>()?,
-        })
-    }
 }

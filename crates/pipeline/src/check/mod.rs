@@ -18,7 +18,9 @@ use crate::stage;
 use crate::unit::{Rendered, Unit};
 
 mod affected;
+mod analysis_memo;
 mod discover;
+mod entry_diags;
 mod entry_parts;
 mod incremental;
 mod keys;
@@ -182,8 +184,12 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     }
     let mut loaded = run.load(bundles, deployments, &mut out);
     loaded.add_related(&run.limits, &opts.buffers);
-    let analysis = run.analyse(&loaded);
-    let mut session = run.session(&loaded, &analysis, &policies, &out);
+    let mut session = run.session(&loaded, &policies, &out);
+    let memo = session.as_ref().map(|s| s as &dyn stage::analyse::Memo);
+    let analysis = run.analyse(&loaded, memo);
+    if let Some(s) = session.as_mut() {
+        s.look_up(&analysis.templates);
+    }
     out.environments_of = loaded.environments_of();
     let (mut rule_verdicts, records) =
         run.templates(&loaded, analysis, &enforce, &mut out, session.as_mut());
@@ -507,13 +513,7 @@ impl<'a> Run<'a> {
 
     /// The cache, when this run uses it: a full, slim run of a workspace with proctor.toml,
     /// reading no editor buffers. Every deployment is looked up.
-    fn session(
-        &self,
-        loaded: &Loaded,
-        analysis: &stage::analyse::Analysis,
-        policies: &Policies,
-        out: &Outcome,
-    ) -> Option<Session> {
+    fn session(&self, loaded: &Loaded, policies: &Policies, out: &Outcome) -> Option<Session> {
         let cfg = self.config?;
         let usable = !self.explicit && self.opts.slim && self.opts.buffers.is_empty();
         let dir = match &self.opts.cache {
@@ -530,7 +530,6 @@ impl<'a> Run<'a> {
             bundles: &loaded.bundles,
             env_jobs: &loaded.deployments.env_jobs,
             svc_jobs: &loaded.deployments.svc_jobs,
-            templates: &analysis.templates,
             loaded: &policies.loaded,
             config_sha256: out.config.as_ref().map_or("", |(_, sha)| sha.as_str()),
         };
@@ -704,9 +703,14 @@ impl<'a> Run<'a> {
 
     /// The analysis stage, over the bundles this run checks (the others are read for the
     /// outputs they declare).
-    fn analyse(&self, bundles: &Loaded) -> stage::analyse::Analysis {
+    fn analyse(
+        &self,
+        bundles: &Loaded,
+        memo: Option<&dyn stage::analyse::Memo>,
+    ) -> stage::analyse::Analysis {
         let (checked, related) = bundles.checked_and_related();
-        stage::analyse::run(&checked, &related, &self.limits, &self.opts.buffers)
+        let reading = (&self.limits, &self.opts.buffers);
+        stage::analyse::run(&checked, &related, reading, memo)
     }
 
     /// The deployments' specs are checked and their units rendered (and validated), a batch

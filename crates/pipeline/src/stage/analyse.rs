@@ -36,14 +36,38 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Analyses remembered between runs (the cache's, `check::incremental`): a template read
+/// as before, in a bundle whose files are as before, against the same namespaces, found
+/// what it found before.
+pub trait Memo: Sync {
+    /// What analysing `source` (a template of `b`, in `role`, against `ns`) found before:
+    /// its usage and its findings.
+    fn recall(
+        &self,
+        b: &Bundle,
+        role: Role,
+        source: &Source,
+        ns: &Namespaces,
+    ) -> Option<(Option<Usage>, Vec<Diagnostic>)>;
+
+    /// Remembers what analysing `source` found.
+    fn keep(
+        &self,
+        b: &Bundle,
+        template: (Role, &Source, &Namespaces),
+        found: (Option<&Usage>, &[Diagnostic]),
+    );
+}
+
 /// Analyses every Jinja CloudFormation template of `bundles` (the ones this run checks), in
 /// parallel. `related` are other loaded bundles (environment templates that services declare
-/// compatible), read for the outputs they declare.
+/// compatible), read for the outputs they declare. A template `memo` recalls is not analysed
+/// again.
 pub fn run(
     bundles: &[&Bundle],
     related: &[&Bundle],
-    limits: &Limits,
-    buffers: &crate::files::Buffers,
+    (limits, buffers): (&Limits, &crate::files::Buffers),
+    memo: Option<&dyn Memo>,
 ) -> Analysis {
     let jobs: Vec<(usize, Role, &crate::bundle::TemplateFile)> = bundles
         .iter()
@@ -68,6 +92,7 @@ pub fn run(
                 limits,
                 buffers,
                 declared: &declared,
+                memo,
             };
             let a = job.template(i, role, t, &mut diags);
             (a, diags)
@@ -95,6 +120,7 @@ struct Job<'a> {
     limits: &'a Limits,
     buffers: &'a crate::files::Buffers,
     declared: &'a Declared,
+    memo: Option<&'a dyn Memo>,
 }
 
 impl Job<'_> {
@@ -136,6 +162,16 @@ impl Job<'_> {
                     self.declared.of(p, &from, (limits, self.buffers))
                 }),
         };
+        let recalled = self.memo.and_then(|m| m.recall(b, role, &source, &ns));
+        if let Some((usage, found)) = recalled {
+            diags.extend(found);
+            return Some(Analysed {
+                bundle: index,
+                role,
+                source,
+                usage,
+            });
+        }
         let raw = raw_regions(source.text());
         let consumed = dynamic_references(&source, &raw, diags);
         comments(&source, &raw, diags);
@@ -165,6 +201,9 @@ impl Job<'_> {
         diags.extend(parse_diags);
         if let Some(u) = &usage {
             unquoted_inputs(&source, u, b, role, diags);
+        }
+        if let Some(m) = self.memo {
+            m.keep(b, (role, &source, &ns), (usage.as_ref(), diags));
         }
         Some(Analysed {
             bundle: index,
