@@ -4,10 +4,12 @@
 //!
 //! - **The key** starts from the run's common key (this build, proctor.toml, the policies,
 //!   the selection) and covers the template's name, path and text, its role, its bundle's
-//!   folder, name and hash (every file: the schema its inputs are checked against), and the
-//!   namespaces it is checked against, written out whole (the inputs each input type
-//!   declares, the outputs the compatible environments and the instance template declare).
-//!   A bundle that cannot be hashed is not remembered.
+//!   folder, name and hash (every file: the schema whose inputs it reads, the instance
+//!   template whose outputs a pipeline reads), and the same of each environment bundle the
+//!   bundle declares compatible (whose outputs it reads), or that one is not loaded. The
+//!   namespaces a template is checked against are made of those files alone, so they are
+//!   made only when its analysis is not recalled. A template of a bundle that cannot be
+//!   hashed is not remembered.
 //! - **The entry** holds the usage (inputs read, outputs referenced, with their byte
 //!   ranges) and the findings, whose files are held by name when the run has them (the
 //!   template itself, proctor.toml, the bundles' schemas and manifests), else with their
@@ -25,7 +27,7 @@ use crate::bundle::{Bundle, Role};
 use crate::cache::Key;
 use crate::diag::Diagnostic;
 use crate::source::Source;
-use crate::template::analyse::{Namespaces, Usage};
+use crate::template::analyse::Usage;
 
 /// The input types a template's usage names.
 const INPUT_KINDS: [&str; 3] = ["environment", "service", "pipeline"];
@@ -85,22 +87,32 @@ impl UsageRec {
 }
 
 impl Session {
-    /// The key of `source`'s analysis; `None` when its bundle is not to be cached.
+    /// The key of `source`'s analysis; `None` when its bundle, or one it reads, is not to
+    /// be cached.
     fn analysis_key(
         &self,
         b: &Bundle,
-        role: Role,
-        source: &Source,
-        ns: &Namespaces,
+        (role, source): (Role, &Source),
+        reads: &[Option<&Bundle>],
     ) -> Option<Key> {
-        let hash = self.bundle_hashes.get(&b.dir)?.as_deref()?;
-        let about = format!(
-            "template analysis\nrole {role:?}\nbundle {} {} {hash}\ntemplate {} {}\nnamespaces {ns:?}",
-            b.display,
-            b.dir.display(),
+        let bundle = |b: &Bundle| -> Option<String> {
+            let hash = self.bundle_hashes.get(&b.dir)?.as_deref()?;
+            Some(format!("{} {} {hash}", b.display, b.dir.display()))
+        };
+        let mut about = format!(
+            "template analysis\nrole {role:?}\nbundle {}\ntemplate {} {}",
+            bundle(b)?,
             source.name(),
             source.path().display(),
         );
+        for read in reads {
+            let read = match read {
+                Some(r) => bundle(r)?,
+                None => "(not loaded)".into(),
+            };
+            about.push_str("\nreads ");
+            about.push_str(&read);
+        }
         let parts = [
             self.common.hex().as_bytes(),
             about.as_bytes(),
@@ -114,11 +126,11 @@ impl crate::stage::analyse::Memo for Session {
     fn recall(
         &self,
         b: &Bundle,
-        role: Role,
-        source: &Source,
-        ns: &Namespaces,
+        template: (Role, &Source),
+        reads: &[Option<&Bundle>],
     ) -> Option<(Option<Usage>, Vec<Diagnostic>)> {
-        let key = self.analysis_key(b, role, source, ns)?;
+        let key = self.analysis_key(b, template, reads)?;
+        let source = template.1;
         let rec: AnalysisRec = postcard::from_bytes(self.cache.get(&key)?).ok()?;
         let sources = sources_of(rec.sources, &self.root, |name| {
             match name == source.name() {
@@ -138,13 +150,14 @@ impl crate::stage::analyse::Memo for Session {
     fn keep(
         &self,
         b: &Bundle,
-        (role, source, ns): (Role, &Source, &Namespaces),
+        template: (Role, &Source),
+        reads: &[Option<&Bundle>],
         (usage, diagnostics): (Option<&Usage>, &[Diagnostic]),
     ) {
-        let Some(key) = self.analysis_key(b, role, source, ns) else {
+        let Some(key) = self.analysis_key(b, template, reads) else {
             return;
         };
-        let mut table = Table::new(&self.root, &self.known, None, Some(source));
+        let mut table = Table::new(&self.root, &self.known, None, Some(template.1));
         let diagnostics = table.diags(diagnostics);
         let rec = AnalysisRec {
             sources: table.into_sources(),

@@ -37,24 +37,25 @@ pub struct Analysis {
 }
 
 /// Analyses remembered between runs (the cache's, `check::incremental`): a template read
-/// as before, in a bundle whose files are as before, against the same namespaces, found
-/// what it found before.
+/// as before, in a bundle whose files are as before, reading environment bundles whose
+/// files are as before, found what it found before.
 pub trait Memo: Sync {
-    /// What analysing `source` (a template of `b`, in `role`, against `ns`) found before:
-    /// its usage and its findings.
+    /// What analysing `source` (a template of `b`, in `role`) found before: its usage and
+    /// its findings. `reads` are the other bundles its analysis reads (the environments `b`
+    /// declares compatible, `None` for one not loaded).
     fn recall(
         &self,
         b: &Bundle,
-        role: Role,
-        source: &Source,
-        ns: &Namespaces,
+        template: (Role, &Source),
+        reads: &[Option<&Bundle>],
     ) -> Option<(Option<Usage>, Vec<Diagnostic>)>;
 
     /// Remembers what analysing `source` found.
     fn keep(
         &self,
         b: &Bundle,
-        template: (Role, &Source, &Namespaces),
+        template: (Role, &Source),
+        reads: &[Option<&Bundle>],
         found: (Option<&Usage>, &[Diagnostic]),
     );
 }
@@ -141,6 +142,20 @@ impl Job<'_> {
                 return None;
             }
         };
+        let reads = match b.kind {
+            BundleKind::Service => compatible_bundles(b, self.related, self.bundles),
+            _ => Vec::new(),
+        };
+        let recalled = self.memo.and_then(|m| m.recall(b, (role, &source), &reads));
+        if let Some((usage, found)) = recalled {
+            diags.extend(found);
+            return Some(Analysed {
+                bundle: index,
+                role,
+                source,
+                usage,
+            });
+        }
         let names = |ty: Option<&InputType>| ty.map(|t| t.properties.clone());
         let ns = Namespaces {
             environment_inputs: names(b.environment_type()),
@@ -162,16 +177,6 @@ impl Job<'_> {
                     self.declared.of(p, &from, (limits, self.buffers))
                 }),
         };
-        let recalled = self.memo.and_then(|m| m.recall(b, role, &source, &ns));
-        if let Some((usage, found)) = recalled {
-            diags.extend(found);
-            return Some(Analysed {
-                bundle: index,
-                role,
-                source,
-                usage,
-            });
-        }
         let raw = raw_regions(source.text());
         let consumed = dynamic_references(&source, &raw, diags);
         comments(&source, &raw, diags);
@@ -203,7 +208,7 @@ impl Job<'_> {
             unquoted_inputs(&source, u, b, role, diags);
         }
         if let Some(m) = self.memo {
-            m.keep(b, (role, &source, &ns), (usage.as_ref(), diags));
+            m.keep(b, (role, &source), &reads, (usage.as_ref(), diags));
         }
         Some(Analysed {
             bundle: index,
@@ -264,6 +269,23 @@ impl Declared {
 }
 
 /// The outputs the compatible environment templates of a service bundle declare (union).
+/// The environment bundles `b` declares compatible, in its order, as loaded (`None` for one
+/// that is not).
+fn compatible_bundles<'b>(
+    b: &Bundle,
+    related: &[&'b Bundle],
+    bundles: &[&'b Bundle],
+) -> Vec<Option<&'b Bundle>> {
+    let env = |c: &crate::bundle::EnvTemplateRef| {
+        related.iter().chain(bundles).copied().find(|e| {
+            e.kind == BundleKind::Environment
+                && e.template_name == c.name
+                && e.major.unwrap_or(1) == c.major
+        })
+    };
+    b.compatible_environments.iter().map(env).collect()
+}
+
 pub(crate) fn compatible_outputs(
     b: &Bundle,
     related: &[&Bundle],
@@ -272,12 +294,8 @@ pub(crate) fn compatible_outputs(
     declared: &Declared,
 ) -> Option<OutputNames> {
     let mut out: Option<OutputNames> = None;
-    for c in &b.compatible_environments {
-        let env = related.iter().chain(bundles).find(|e| {
-            e.kind == BundleKind::Environment
-                && e.template_name == c.name
-                && e.major.unwrap_or(1) == c.major
-        })?;
+    for env in compatible_bundles(b, related, bundles) {
+        let env = env?;
         let t = env
             .infrastructure
             .iter()
