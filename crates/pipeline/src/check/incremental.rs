@@ -85,6 +85,10 @@ pub(super) enum Job {
 /// Maps by deployment (hashed fast: 10,000 of each are made in a warm run).
 type JobMap<V> = foldhash::HashMap<Job, V>;
 
+/// Each environment's key by name (`unkeyed` for a name one of whose deployments cannot be
+/// cached); looked up for every deployment a warm run gives back.
+type EnvKeys = foldhash::HashMap<String, String>;
+
 /// The cache as one run uses it.
 pub(super) struct Session {
     pub(super) cache: Cache,
@@ -106,7 +110,7 @@ pub(super) struct Session {
     /// Deployment, instance and service names that waivers name.
     waived: Vec<String>,
     /// Each environment's key (the keys of all, for a name given twice), by name.
-    env_keys: HashMap<String, String>,
+    env_keys: EnvKeys,
     /// Entries found, decoded, by deployment (the environments', then the services', by
     /// position): taken by the spec stage.
     hits: (Vec<Option<Hit>>, Vec<Option<Hit>>),
@@ -352,11 +356,7 @@ impl Session {
     /// The key of the environment `name` (`unkeyed` when it cannot be cached, which no
     /// entry matches; `none` when proctor.toml has no such environment).
     fn env_key(&self, name: &str) -> &str {
-        match self.env_keys.get(name) {
-            Some(k) if k.split(' ').any(|k| k == "unkeyed") => UNKEYED,
-            Some(k) => k,
-            None => "none",
-        }
+        self.env_keys.get(name).map_or("none", String::as_str)
     }
 
     /// Whether a deployment whose units are `units` can be stored: no waiver names it, and
@@ -602,7 +602,7 @@ fn look_up_specs(
     common: &Key,
     hashes: &HashMap<usize, Option<String>>,
     (stats, settled): (&[Option<Stat>], &super::settled::Index),
-) -> (Vec<Looked>, HashMap<String, String>, Vec<Looked>) {
+) -> (Vec<Looked>, EnvKeys, Vec<Looked>) {
     let cfg = inputs.config;
     // A spec with the SHA-256 of its text (what its key covers): as recorded when it is
     // settled and its identity and times are as recorded, else as read. `at` is its place
@@ -715,8 +715,8 @@ fn names_of(policies: &[crate::policy::Policy]) -> Names {
 }
 
 /// Each environment's key by name (the keys of all, for a name given twice).
-fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> HashMap<String, String> {
-    let mut env_keys: HashMap<String, String> = HashMap::new();
+fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> EnvKeys {
+    let mut env_keys = EnvKeys::default();
     for (job, _, key) in envs {
         let Job::Environment(i) = job else { continue };
         let k = key.as_ref().map_or(UNKEYED, |k| k.hex());
@@ -724,6 +724,12 @@ fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> HashMap<String, String> {
             .entry(cfg.environments[*i].name.value.clone())
             .and_modify(|all| all.push_str(&format!(" {k}")))
             .or_insert_with(|| k.to_string());
+    }
+    // A name given twice one of whose deployments cannot be cached cannot be either.
+    for k in env_keys.values_mut() {
+        if k.split(' ').any(|k| k == UNKEYED) {
+            *k = UNKEYED.to_string();
+        }
     }
     env_keys
 }
