@@ -40,6 +40,8 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         // `--base` compares renderings; without it nothing reads them after validation.
         slim: args.base.is_none(),
         cache: cache_use(args.no_cache, args.cache_dir),
+        // Only the JSON report lists verdicts; the others count them.
+        count_cached_verdicts: !outputs.iter().any(|o| o.format == Format::Json),
         ..CheckOptions::default()
     };
     let outcome = match run_pipeline(&opts, |diags| {
@@ -164,7 +166,7 @@ pub(super) fn human_report(
     };
     let mut text = report::human::render(&outcome.diagnostics, human);
     text.push_str(&report::summary_line(&stats, summary));
-    if let Some(rules) = report::RuleCounts::of(&outcome.verdicts) {
+    if let Some(rules) = report::RuleCounts::of(&outcome.verdicts, outcome.counted) {
         text.push_str(&format!(
             "; policy rules: {} passed, {} failed, {} skipped",
             rules.passed, rules.failed, rules.skipped

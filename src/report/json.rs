@@ -94,7 +94,7 @@ pub fn render_check(diags: &[Diagnostic], verdicts: &[crate::policy::RuleVerdict
             errors: s.errors,
             warnings: s.warnings,
             infos: s.infos,
-            rules: RuleCounts::of(verdicts),
+            rules: RuleCounts::of(verdicts, Default::default()),
         },
         diagnostics: diags
             .iter()

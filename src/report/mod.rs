@@ -52,12 +52,21 @@ pub struct RuleCounts {
 }
 
 impl RuleCounts {
-    pub fn of(verdicts: &[crate::policy::RuleVerdict]) -> Option<RuleCounts> {
+    /// The counts of `verdicts` and of those `counted` (given back by the cache, counted
+    /// only); `None` when there are none.
+    pub fn of(
+        verdicts: &[crate::policy::RuleVerdict],
+        counted: crate::check::VerdictCounts,
+    ) -> Option<RuleCounts> {
         use crate::policy::eval::Status;
-        if verdicts.is_empty() {
+        if verdicts.is_empty() && counted.total() == 0 {
             return None;
         }
-        let mut c = RuleCounts::default();
+        let mut c = RuleCounts {
+            passed: counted.passed,
+            failed: counted.failed,
+            skipped: counted.skipped,
+        };
         for v in verdicts {
             match v.status {
                 Status::Pass => c.passed += 1,

@@ -42,6 +42,14 @@ fn status_letter(s: crate::policy::eval::Status) -> char {
     }
 }
 
+/// The status `letter` stands for.
+fn status_of(letter: char) -> Option<crate::policy::eval::Status> {
+    use crate::policy::eval::Status;
+    [Status::Pass, Status::Fail, Status::Skip]
+        .into_iter()
+        .find(|s| status_letter(*s) == letter)
+}
+
 impl<'a> VerdictGroup<'a> {
     pub(super) fn of(verdicts: &'a [crate::policy::RuleVerdict]) -> Vec<VerdictGroup<'a>> {
         let mut groups: Vec<VerdictGroup> = Vec::new();
@@ -71,12 +79,19 @@ impl<'a> VerdictGroup<'a> {
         self.rules.len()
     }
 
+    /// Counts the group's verdicts by status.
+    pub(super) fn count(&self, into: &mut super::VerdictCounts) -> Option<()> {
+        for (_, letter) in &self.rules {
+            into.add(status_of(*letter)?);
+        }
+        Some(())
+    }
+
     pub(super) fn decode(
         self,
         names: &Names,
         into: &mut Vec<crate::policy::RuleVerdict>,
     ) -> Option<()> {
-        use crate::policy::eval::Status;
         // The thread's copy first: one lookup for the names seen before.
         let name = |n: &str| -> Arc<str> {
             LOCAL.with(|local| {
@@ -101,9 +116,7 @@ impl<'a> VerdictGroup<'a> {
             .unwrap_or_else(|| self.deployment.into());
         let policy = name(self.policy);
         for (rule, letter) in self.rules {
-            let status = [Status::Pass, Status::Fail, Status::Skip]
-                .into_iter()
-                .find(|s| status_letter(*s) == letter)?;
+            let status = status_of(letter)?;
             into.push(crate::policy::RuleVerdict {
                 data: data.clone(),
                 deployment: deployment.clone(),

@@ -124,6 +124,9 @@ pub(super) struct Session {
     pub(super) cached: Vec<Option<Arc<UnitRecord>>>,
     /// The policy verdicts of the cached units, a deployment's at a time.
     pub(super) verdicts: Vec<Vec<crate::policy::RuleVerdict>>,
+    /// Whether the cached units' verdicts are only counted, and their counts so far.
+    counting: bool,
+    pub(super) counted: super::VerdictCounts,
     /// The run's common key, which every key of the pack starts from.
     pub(super) common: Key,
     /// Each loaded bundle's hash (`None`: not to be cached), by folder.
@@ -140,11 +143,17 @@ pub(super) struct Hit {
     pub(super) spec: SpecResult,
     pub(super) records: Vec<Arc<UnitRecord>>,
     pub(super) verdicts: Vec<crate::policy::RuleVerdict>,
+    /// Its units' verdicts counted instead, when the run only counts them.
+    pub(super) counts: super::VerdictCounts,
 }
 
 /// What a deployment given back brings beside its spec stage's result: its units' records
 /// and their policy verdicts.
-pub(super) type Given = (Vec<Arc<UnitRecord>>, Vec<crate::policy::RuleVerdict>);
+pub(super) type Given = (
+    Vec<Arc<UnitRecord>>,
+    Vec<crate::policy::RuleVerdict>,
+    super::VerdictCounts,
+);
 
 /// What the spec stage gave for a deployment, kept to be stored with its units' records.
 pub(super) struct Stored {
@@ -195,6 +204,8 @@ pub(super) struct Inputs<'a> {
     pub(super) loaded: &'a [crate::policy::Policy],
     /// The SHA-256 of proctor.toml's text.
     pub(super) config_sha256: &'a str,
+    /// The verdicts given back are only counted (`CheckOptions::count_cached_verdicts`).
+    pub(super) count_verdicts: bool,
 }
 
 impl Session {
@@ -286,6 +297,8 @@ impl Session {
             reused: 0,
             cached: Vec::new(),
             verdicts: Vec::new(),
+            counting: inputs.count_verdicts,
+            counted: Default::default(),
             common,
             bundle_hashes,
             read: JobMap::default(),
@@ -567,11 +580,20 @@ impl Session {
                 .collect::<Option<_>>()?,
         };
         let count = entry.units.iter().flat_map(|r| &r.verdicts);
-        let mut verdicts = Vec::with_capacity(count.map(VerdictGroup::len).sum());
+        let listed = if self.counting {
+            0
+        } else {
+            count.map(VerdictGroup::len).sum()
+        };
+        let mut verdicts = Vec::with_capacity(listed);
+        let mut counts = super::VerdictCounts::default();
         let mut records = Vec::with_capacity(entry.units.len());
         for r in entry.units {
             for g in r.verdicts {
-                g.decode(&self.names, &mut verdicts)?;
+                match self.counting {
+                    true => g.count(&mut counts)?,
+                    false => g.decode(&self.names, &mut verdicts)?,
+                }
             }
             records.push(Arc::new(UnitRecord {
                 rendered: match r.rendered {
@@ -591,6 +613,7 @@ impl Session {
             spec: result,
             records,
             verdicts,
+            counts,
         })
     }
 }
