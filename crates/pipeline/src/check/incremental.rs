@@ -442,6 +442,17 @@ impl Session {
             .is_ok()
     }
 
+    /// Makes room in the run's lists for what every deployment given back brings: one
+    /// allocation each instead of one per batch, each copying the lists so far (megabytes
+    /// of units on 10,000 deployments, on the serial path).
+    pub(super) fn make_room(&mut self, units: &mut Vec<Unit>) {
+        let hits = self.hits.0.iter().chain(&self.hits.1).flatten();
+        let (deployments, held) = hits.fold((0, 0), |(d, u), h| (d + 1, u + h.spec.units.len()));
+        units.reserve(held);
+        self.cached.reserve(held);
+        self.verdicts.reserve(deployments);
+    }
+
     /// The cached result of `job`'s spec stage, with its units' records, when the cache has
     /// it (taken: each is given once).
     pub(super) fn take(&mut self, job: Job) -> Option<Hit> {

@@ -770,6 +770,9 @@ impl<'a> Run<'a> {
     ) -> stage::render::Rendering {
         let standalone = self.standalone_specs(loaded);
         if let Some(d) = self.deployment_jobs(loaded) {
+            if let Some(s) = session.as_deref_mut() {
+                s.make_room(&mut out.units);
+            }
             let (environments, services) = d.jobs.split_at(d.environments);
             self.deployment_specs(loaded, (&d, environments), out, session.as_deref_mut());
             let streams = standalone.is_empty()

@@ -125,10 +125,17 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
             Some(raw)
         })
         .collect();
-    let mut parsed = parsed.into_iter();
-    let mut raw = parsed.next()??;
+    let pieces: Vec<RawConfig> = parsed.into_iter().collect::<Option<_>>()?;
+    let mut parsed = pieces.into_iter();
+    let mut raw = parsed.next()?;
+    // Room for every piece's tables at once (10,000 services are megabytes, moved on the
+    // serial path).
+    let rest = parsed.as_slice();
+    raw.environment
+        .reserve(rest.iter().map(|p| p.environment.len()).sum());
+    raw.service
+        .reserve(rest.iter().map(|p| p.service.len()).sum());
     for piece in parsed {
-        let piece = piece?;
         raw.environment.extend(piece.environment);
         raw.service.extend(piece.service);
         raw.waiver.extend(piece.waiver);
