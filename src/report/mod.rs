@@ -56,7 +56,7 @@ impl RuleCounts {
     /// only); `None` when there are none.
     pub fn of(
         verdicts: &[crate::policy::RuleVerdict],
-        counted: crate::check::VerdictCounts,
+        counted: crate::policy::VerdictCounts,
     ) -> Option<RuleCounts> {
         use crate::policy::eval::Status;
         if verdicts.is_empty() && counted.total() == 0 {

@@ -225,6 +225,37 @@ pub struct RuleVerdict {
     pub status: eval::Status,
 }
 
+/// Policy rules' verdicts by status, without saying which rule said what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerdictCounts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl VerdictCounts {
+    pub fn add(&mut self, status: crate::eval::Status) {
+        use crate::eval::Status;
+        match status {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Skip => self.skipped += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.skipped
+    }
+}
+
+impl std::ops::AddAssign for VerdictCounts {
+    fn add_assign(&mut self, other: VerdictCounts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+}
+
 /// By document, deployment, policy, rule, then status; a shared name is equal without
 /// comparing its text (sorting a large workspace's verdicts compares mostly names shared by
 /// one document's verdicts).

@@ -80,7 +80,7 @@ impl<'a> VerdictGroup<'a> {
     }
 
     /// Counts the group's verdicts by status.
-    pub(super) fn count(&self, into: &mut super::VerdictCounts) -> Option<()> {
+    pub(super) fn count(&self, into: &mut crate::policy::VerdictCounts) -> Option<()> {
         for (_, letter) in &self.rules {
             into.add(status_of(*letter)?);
         }

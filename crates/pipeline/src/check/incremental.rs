@@ -126,7 +126,7 @@ pub(super) struct Session {
     pub(super) verdicts: Vec<Vec<crate::policy::RuleVerdict>>,
     /// Whether the cached units' verdicts are only counted, and their counts so far.
     counting: bool,
-    pub(super) counted: super::VerdictCounts,
+    pub(super) counted: crate::policy::VerdictCounts,
     /// The run's common key, which every key of the pack starts from.
     pub(super) common: Key,
     /// Each loaded bundle's hash (`None`: not to be cached), by folder.
@@ -144,7 +144,7 @@ pub(super) struct Hit {
     pub(super) records: Vec<Arc<UnitRecord>>,
     pub(super) verdicts: Vec<crate::policy::RuleVerdict>,
     /// Its units' verdicts counted instead, when the run only counts them.
-    pub(super) counts: super::VerdictCounts,
+    pub(super) counts: crate::policy::VerdictCounts,
 }
 
 /// What a deployment given back brings beside its spec stage's result: its units' records
@@ -152,7 +152,7 @@ pub(super) struct Hit {
 pub(super) type Given = (
     Vec<Arc<UnitRecord>>,
     Vec<crate::policy::RuleVerdict>,
-    super::VerdictCounts,
+    crate::policy::VerdictCounts,
 );
 
 /// What the spec stage gave for a deployment, kept to be stored with its units' records.
@@ -597,7 +597,7 @@ impl Session {
             count.map(VerdictGroup::len).sum()
         };
         let mut verdicts = Vec::with_capacity(listed);
-        let mut counts = super::VerdictCounts::default();
+        let mut counts = crate::policy::VerdictCounts::default();
         let mut records = Vec::with_capacity(entry.units.len());
         for r in entry.units {
             for g in r.verdicts {

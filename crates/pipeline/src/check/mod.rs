@@ -79,37 +79,6 @@ pub struct CheckOptions {
     pub count_cached_verdicts: bool,
 }
 
-/// Policy rules' verdicts by status, without saying which rule said what.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VerdictCounts {
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
-}
-
-impl VerdictCounts {
-    pub fn add(&mut self, status: crate::policy::eval::Status) {
-        use crate::policy::eval::Status;
-        match status {
-            Status::Pass => self.passed += 1,
-            Status::Fail => self.failed += 1,
-            Status::Skip => self.skipped += 1,
-        }
-    }
-
-    pub fn total(&self) -> usize {
-        self.passed + self.failed + self.skipped
-    }
-}
-
-impl std::ops::AddAssign for VerdictCounts {
-    fn add_assign(&mut self, other: VerdictCounts) {
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.skipped += other.skipped;
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
@@ -137,7 +106,7 @@ pub struct Outcome {
     pub verdicts: Vec<crate::policy::RuleVerdict>,
     /// The verdicts the cache gave back, counted and not in `verdicts`
     /// (`CheckOptions::count_cached_verdicts`).
-    pub counted: VerdictCounts,
+    pub counted: crate::policy::VerdictCounts,
     /// Which bundle checked each spec (the spec's path, the bundle's folder), valid or not:
     /// what an editor completes a spec from.
     pub checked_by: Vec<(PathBuf, PathBuf)>,
