@@ -34,6 +34,11 @@ const SALT: &str = concat!("proctor-cache 3 ", env!("CARGO_PKG_VERSION"));
 /// An entry's header is a few short lines: anything longer is not one.
 const MAX_HEADER: usize = 512;
 
+/// How many bytes of new entries a run holds before it writes them, and every later one, to
+/// its new pack's temporary file as they come: a first run on 100,000 deployments made 170
+/// MB of entries, held until the end with everything else the run holds.
+const SPILL_FROM: usize = 16 << 20;
+
 /// The folder the cache uses under a workspace's root.
 pub const DEFAULT_DIR: &str = ".proctor/cache";
 
@@ -73,12 +78,24 @@ pub struct Cache {
     /// `old` is entries from end to end (nothing torn or foreign after the last one): new
     /// entries may be appended to it.
     whole: bool,
-    /// Entries made this run, encoded.
-    fresh: Mutex<Vec<Vec<u8>>>,
+    /// Entries made this run.
+    fresh: Mutex<Fresh>,
+    /// See `SPILL_FROM`.
+    spill_from: usize,
     /// Set after the first failure: the run goes on without the cache.
     off: AtomicBool,
     /// Why it was turned off, said once.
     problem: Mutex<Option<String>>,
+}
+
+/// The entries a run made: held, encoded, until they outgrow `Cache::spill_from`; then in the
+/// new pack's temporary file.
+#[derive(Default)]
+struct Fresh {
+    held: Vec<Vec<u8>>,
+    bytes: usize,
+    /// The temporary file and its writer, once the entries spilled.
+    spilled: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
 }
 
 /// Where an entry is in the pack, the checksum its header gives its payload (checked when
@@ -137,10 +154,19 @@ impl Cache {
             whole: end == old.len(),
             old,
             index,
-            fresh: Mutex::new(Vec::new()),
+            fresh: Mutex::new(Fresh::default()),
+            spill_from: SPILL_FROM,
             off: AtomicBool::new(false),
             problem: Mutex::new(None),
         }
+    }
+
+    /// The same cache, spilling its new entries past `bytes` (for tests: `SPILL_FROM` is
+    /// megabytes).
+    #[cfg(test)]
+    fn spilling_from(mut self, bytes: usize) -> Cache {
+        self.spill_from = bytes;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -182,12 +208,59 @@ impl Cache {
         Some(payload)
     }
 
-    /// Keeps `payload` under `key`, to be written with the pack (`finish`).
+    /// Keeps `payload` under `key`, to be written with the pack (`finish`): held, or
+    /// written to the new pack's temporary file once the run's new entries are many.
     pub fn put(&self, key: &Key, payload: &[u8]) {
-        let entry = encode(key, payload);
-        if let Ok(mut fresh) = self.fresh.lock() {
-            fresh.push(entry);
+        if self.off.load(Ordering::Relaxed) {
+            return;
         }
+        let entry = encode(key, payload);
+        let Ok(mut fresh) = self.fresh.lock() else {
+            return;
+        };
+        let written = match &mut fresh.spilled {
+            Some((_, w)) => w.write_all(&entry),
+            None => {
+                fresh.bytes += entry.len();
+                fresh.held.push(entry);
+                match fresh.bytes > self.spill_from {
+                    true => self.spill(&mut fresh),
+                    false => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = written {
+            if let Some((tmp, _)) = fresh.spilled.take() {
+                let _ = std::fs::remove_file(tmp);
+            }
+            fresh.held.clear();
+            drop(fresh);
+            self.cannot_write(e);
+        }
+    }
+
+    /// Starts the new pack's temporary file with the entries held.
+    fn spill(&self, fresh: &mut Fresh) -> std::io::Result<()> {
+        self.mark()?;
+        let tmp = self.temporary();
+        let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
+        // Named before the first write, so that a failed one removes it.
+        let (_, w) = fresh
+            .spilled
+            .insert((tmp, std::io::BufWriter::with_capacity(1 << 20, f)));
+        for entry in std::mem::take(&mut fresh.held) {
+            w.write_all(&entry)?;
+        }
+        fresh.bytes = 0;
+        Ok(())
+    }
+
+    /// Turns the cache off after a failed write, saying why once.
+    fn cannot_write(&self, e: std::io::Error) {
+        self.turn_off(format!(
+            "the cache folder `{}` cannot be written ({e}); this run goes on without it",
+            self.dir.display()
+        ));
     }
 
     /// Writes the pack: the entries read back this run and those put, in place of what it
@@ -208,7 +281,20 @@ impl Cache {
             .map(|e| e.whole.clone())
             .collect();
         used.sort_by_key(|r| r.start);
-        let fresh = std::mem::take(&mut *self.fresh.lock().unwrap_or_else(|e| e.into_inner()));
+        let taken = std::mem::take(&mut *self.fresh.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some((tmp, w)) = taken.spilled {
+            // The new entries are in the new pack already: the ones read back follow them.
+            let read_back = used.into_iter().map(|r| &self.old[r]);
+            match self.complete(&tmp, w, read_back) {
+                Ok(()) => self.prune(),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    self.cannot_write(e);
+                }
+            }
+            return;
+        }
+        let fresh = taken.held;
         let live: usize = used.iter().map(|r| r.len()).sum();
         let unread = self.old.len() - live;
         let appendable = self.whole && !self.old.is_empty() && unread * 4 <= self.old.len();
@@ -230,13 +316,33 @@ impl Cache {
             }
         };
         if let Err(e) = written {
-            self.turn_off(format!(
-                "the cache folder `{}` cannot be written ({e}); this run goes on without it",
-                self.dir.display()
-            ));
+            self.cannot_write(e);
             return;
         }
         self.prune();
+    }
+
+    /// Writes `parts` after what `w` wrote to `tmp`, then renames `tmp` into place.
+    fn complete<'a>(
+        &self,
+        tmp: &Path,
+        mut w: std::io::BufWriter<std::fs::File>,
+        parts: impl Iterator<Item = &'a [u8]>,
+    ) -> std::io::Result<()> {
+        for part in parts {
+            w.write_all(part)?;
+        }
+        w.flush()?;
+        drop(w);
+        let path = self.pack_path();
+        with_folder(&path, || std::fs::rename(tmp, &path))
+    }
+
+    /// A new temporary file's path in the cache folder, its own to this run.
+    fn temporary(&self) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        (self.dir.join("tmp")).join(format!("{}-{}-{n}", self.name, std::process::id()))
     }
 
     /// Adds entries at the end of the pack, in one write.
@@ -289,11 +395,9 @@ impl Cache {
     /// Writes the pack to a temporary file in the cache folder, then renames it into place,
     /// so a reader sees the whole pack or the one before it.
     fn write<'a>(&self, parts: impl Iterator<Item = &'a [u8]>) -> std::io::Result<()> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         self.mark()?;
         let path = self.pack_path();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = (self.dir.join("tmp")).join(format!("{}-{}-{n}", self.name, std::process::id()));
+        let tmp = self.temporary();
         let written = (|| {
             // Folders are made when a write finds them missing, not checked on every write.
             let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
@@ -359,6 +463,17 @@ impl Cache {
             }
         }
         Ok(cleaned)
+    }
+}
+
+impl Drop for Cache {
+    /// A run that never finished (cancelled) leaves no temporary pack behind.
+    fn drop(&mut self) {
+        let fresh = self.fresh.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some((tmp, w)) = fresh.spilled.take() {
+            drop(w);
+            let _ = std::fs::remove_file(tmp);
+        }
     }
 }
 

@@ -345,3 +345,61 @@ fn clean_empties_the_folder() {
     assert!(!Cache::open(tmp.path(), 1 << 20, &pack()).has_entries());
     assert_eq!(Cache::clean(tmp.path()).unwrap(), Cleaned::default());
 }
+
+/// The files in the cache folder's `tmp/`.
+fn temporaries(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("tmp")).map_or(0, |d| d.count())
+}
+
+/// A run whose new entries outgrow what it holds writes them to its new pack's temporary
+/// file as they come; the pack it leaves is the same: the entries it read back and made,
+/// nothing else, and nothing left in `tmp/`.
+#[test]
+fn many_new_entries_go_to_the_new_pack_as_they_come() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, names) = ten(tmp.path());
+    // Past two new entries' bytes: the third spills the three.
+    let one = encode(&key("made 0"), b"made 0").len();
+    let cache = Cache::open(tmp.path(), 1 << 20, &pack()).spilling_from(2 * one + 1);
+    for n in &names[..6] {
+        assert!(cache.get(&key(n)).is_some());
+    }
+    let made: Vec<String> = (0..8).map(|i| format!("made {i}")).collect();
+    for (i, n) in made.iter().enumerate() {
+        cache.put(&key(n), n.as_bytes());
+        let spilled = cache.fresh.lock().unwrap().spilled.is_some();
+        assert_eq!(spilled, i >= 2, "after {} puts", i + 1);
+        assert_eq!(temporaries(tmp.path()), usize::from(spilled));
+    }
+    assert!(cache.fresh.lock().unwrap().held.is_empty());
+    cache.finish();
+    assert!(cache.problem().is_none());
+    assert_eq!(temporaries(tmp.path()), 0, "renamed into place");
+    let next = Cache::open(tmp.path(), 1 << 20, &pack());
+    assert_eq!(next.index.len(), 6 + 8);
+    for n in names[..6].iter().chain(&made) {
+        assert!(next.get(&key(n)).is_some(), "{n}");
+    }
+    for (n, m) in made.iter().zip(&made) {
+        assert_eq!(next.get(&key(n)), Some(m.as_bytes()));
+    }
+    assert!(
+        next.get(&key(&names[7])).is_none(),
+        "not read back: dropped"
+    );
+}
+
+/// A run that spilled and never finished (cancelled) leaves the pack as it was and no
+/// temporary file.
+#[test]
+fn an_unfinished_run_leaves_no_temporary_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (first, _) = ten(tmp.path());
+    let before = std::fs::read(first.pack_path()).unwrap();
+    let cache = Cache::open(tmp.path(), 1 << 20, &pack()).spilling_from(100);
+    cache.put(&key("a"), &[b'x'; 200]);
+    assert_eq!(temporaries(tmp.path()), 1);
+    drop(cache);
+    assert_eq!(temporaries(tmp.path()), 0);
+    assert_eq!(std::fs::read(first.pack_path()).unwrap(), before);
+}
