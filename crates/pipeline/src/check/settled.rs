@@ -5,10 +5,14 @@
 //! recorded SHA-256 stands in for reading it (what `git status` does with its index).
 //!
 //! - **Settled files only.** A file is recorded only when its last modification and last
-//!   change are at least [`SETTLE`] older than the moment it was read: a write in the same
-//!   tick of the file system's clock as the recorded times, which could leave them as they
-//!   were, cannot come later. Any write afterwards sets the change time to the time of that
-//!   write, which no program can set back.
+//!   change are older than the moment it was read by more than a tick of the clock its file
+//!   system sets them from: a write in the same tick as the recorded times, which could
+//!   leave them as they were, cannot come later. Any write afterwards sets the change time
+//!   to the time of that write, which no program can set back. The margin is [`SETTLE`]
+//!   (two seconds: FAT keeps times to two seconds, others to one) unless both times have a
+//!   fraction of a second, which only a file system that keeps them finer gives; then it is
+//!   [`SETTLE_FINE`]. A workspace written just before a first run is then recorded by that
+//!   run, not by the one after it.
 //! - **No inline suppressions.** Only specs without `proctor:` comments are recorded: a run
 //!   reads the specs of its deployments for them, and a spec known to have none need not be
 //!   read for that either.
@@ -20,8 +24,14 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-/// How much older than the moment it is read a file's times must be for it to be recorded.
+/// How much older than the moment it is read a file's times must be for it to be recorded,
+/// on a file system that keeps whole seconds (or two).
 pub(super) const SETTLE: Duration = Duration::from_secs(2);
+
+/// The same, for a file whose two times both have a fraction of a second: its file system
+/// keeps them finer, set from a clock that moves on at least every 16 ms (Linux's every tick
+/// of at most 10 ms; Windows' every 15.6 ms; macOS's finer still).
+pub(super) const SETTLE_FINE: Duration = Duration::from_millis(100);
 
 /// A file's identity and times, as the system reports them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +73,12 @@ pub(super) fn settles(stat: &Stat, text: &str, now: SystemTime) -> bool {
     let Ok(now) = now.duration_since(SystemTime::UNIX_EPOCH) else {
         return false;
     };
-    let limit = now.as_nanos() as i128 - SETTLE.as_nanos() as i128;
+    let whole = |t: i128| t % 1_000_000_000 == 0;
+    let margin = match whole(stat.modified) || whole(stat.changed) {
+        true => SETTLE,
+        false => SETTLE_FINE,
+    };
+    let limit = now.as_nanos() as i128 - margin.as_nanos() as i128;
     stat.modified <= limit
         && stat.changed <= limit
         && stat.len == text.len() as u64
@@ -128,6 +143,33 @@ mod tests {
         let mut long = s.clone();
         long.len = suppressed.len() as u64;
         assert!(!settles(&long, suppressed, later));
+    }
+
+    #[test]
+    fn whole_second_times_settle_after_two_seconds_finer_ones_sooner() {
+        let text = "a: 1\n";
+        let at = |secs: i128, nanos: i128| Stat {
+            len: text.len() as u64,
+            inode: 1,
+            device: 1,
+            modified: secs * 1_000_000_000 + nanos,
+            changed: secs * 1_000_000_000 + nanos,
+        };
+        let now = |secs: u64, millis: u64| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)
+        };
+        let fine = at(1_000, 250_000_000);
+        assert!(!settles(&fine, text, now(1_000, 300)), "50 ms old");
+        assert!(settles(&fine, text, now(1_000, 400)), "150 ms old");
+        let whole = at(1_000, 0);
+        assert!(!settles(&whole, text, now(1_001, 500)), "1.5 s old");
+        assert!(settles(&whole, text, now(1_002, 100)), "2.1 s old");
+        // One time of whole seconds is enough to take the longer margin.
+        let mixed = Stat {
+            changed: 1_000 * 1_000_000_000,
+            ..fine.clone()
+        };
+        assert!(!settles(&mixed, text, now(1_001, 0)));
     }
 
     #[test]
