@@ -127,6 +127,10 @@ fn after_one_edit_only_that_deployment_is_checked_again() {
     let ws = tmp.path();
     let (_, cold, stderr) = check(ws, cache.path(), &["--format", "json"]);
     assert_eq!(reused(&stderr), None, "nothing to reuse yet: {stderr}");
+    // The run that writes the cache (storing deployments as their batches finish) reports
+    // what a run without it reports.
+    let (_, without, _) = check(ws, cache.path(), &["--format", "json", "--no-cache"]);
+    assert_eq!(cold, without);
     assert_eq!(
         same_as_without_cache(ws, cache.path(), &[]),
         Some((300, 300))

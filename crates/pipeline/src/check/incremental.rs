@@ -135,6 +135,8 @@ pub(super) struct Session {
     read: JobMap<Source>,
     /// Template analyses given back, and made afresh and kept.
     pub(super) analyses: (AtomicUsize, AtomicUsize),
+    /// Deployments checked afresh and stored before the end (`store_ready`).
+    stored_early: usize,
 }
 
 /// A deployment the cache had: its spec stage's result, its units' records, and its units'
@@ -303,6 +305,7 @@ impl Session {
             bundle_hashes,
             read: JobMap::default(),
             analyses: Default::default(),
+            stored_early: 0,
         };
         let mut read: JobMap<Source> = JobMap::default();
         for (job, spec, key) in envs.into_iter().chain(services) {
@@ -473,12 +476,64 @@ impl Session {
         }
     }
 
-    /// Stores every deployment checked afresh, with its units' records (`records`, by
-    /// position in `Outcome::units`), in parallel; then says what the cache did.
+    /// Stores the deployments checked afresh whose units' records (`records`, by position
+    /// in `Outcome::units`) are all made, in parallel, and frees those records but their
+    /// verdicts (kept for the run in `verdicts`): a first run on 100,000 deployments held
+    /// every record until its end. A deployment with components is left to `store` (they
+    /// render last).
+    pub(super) fn store_ready(&mut self, units: &[Unit], records: &mut [Option<Box<UnitRecord>>]) {
+        let ready = |range: &std::ops::Range<usize>| {
+            let (Some(us), Some(rs)) = (units.get(range.clone()), records.get(range.clone()))
+            else {
+                return false;
+            };
+            us.iter().all(|u| u.kind != UnitKind::Component) && rs.iter().all(Option::is_some)
+        };
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.fresh)
+            .into_iter()
+            .partition(|(_, range, _)| ready(range));
+        self.fresh = later;
+        if now.is_empty() {
+            return;
+        }
+        self.encode_all(&now, units, records);
+        for (_, range, _) in &now {
+            let verdicts = records[range.clone()]
+                .iter_mut()
+                .filter_map(Option::take)
+                .flat_map(|r| r.verdicts);
+            self.verdicts.push(verdicts.collect());
+        }
+        self.stored_early += now.len();
+    }
+
+    /// Stores every deployment checked afresh and not stored yet, with its units' records
+    /// (`records`, by position in `Outcome::units`), in parallel; then says what the cache
+    /// did.
     pub(super) fn store(&self, units: &[Unit], records: &[Option<Box<UnitRecord>>]) -> CacheReport {
-        let checked = self.fresh.len();
-        // Encoded in parallel; the pack is written once, at the end.
-        self.fresh.par_iter().for_each(|(job, range, stored)| {
+        let checked = self.fresh.len() + self.stored_early;
+        self.encode_all(&self.fresh, units, records);
+        self.cache.finish();
+        CacheReport {
+            dir: self.cache.dir().to_path_buf(),
+            reused: self.reused,
+            checked,
+            analyses: (
+                self.analyses.0.load(std::sync::atomic::Ordering::Relaxed),
+                self.analyses.1.load(std::sync::atomic::Ordering::Relaxed),
+            ),
+            problem: self.cache.problem(),
+        }
+    }
+
+    /// Encodes `fresh`'s deployments with their units' records, in parallel, into the pack.
+    fn encode_all(
+        &self,
+        fresh: &[(Job, std::ops::Range<usize>, Stored)],
+        units: &[Unit],
+        records: &[Option<Box<UnitRecord>>],
+    ) {
+        fresh.par_iter().for_each(|(job, range, stored)| {
             let Some(units) = units.get(range.clone()) else {
                 return;
             };
@@ -498,17 +553,6 @@ impl Session {
                 self.cache.put(key, &bytes);
             }
         });
-        self.cache.finish();
-        CacheReport {
-            dir: self.cache.dir().to_path_buf(),
-            reused: self.reused,
-            checked,
-            analyses: (
-                self.analyses.0.load(std::sync::atomic::Ordering::Relaxed),
-                self.analyses.1.load(std::sync::atomic::Ordering::Relaxed),
-            ),
-            problem: self.cache.problem(),
-        }
     }
 
     fn encode<'r>(

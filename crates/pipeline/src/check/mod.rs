@@ -759,6 +759,9 @@ impl<'a> Run<'a> {
                     self.deployment_specs(loaded, (&d, batch), out, session.as_deref_mut());
                     let fed = from..out.units.len();
                     stream.feed(&mut out.units, fed, cached_of(&session));
+                    if let Some(s) = session.as_deref_mut() {
+                        s.store_ready(&out.units, stream.records_mut());
+                    }
                 }
                 let cached = session.map_or(&mut [][..], |s| &mut s.cached[..]);
                 return stream.finish(&mut out.units, cached);

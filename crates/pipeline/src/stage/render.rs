@@ -173,6 +173,12 @@ pub struct Stream<'a> {
 }
 
 impl<'a> Stream<'a> {
+    /// What each fed unit that was not cached rendered and validated to, by position, so
+    /// far (`Rendering::records`): a caller may take those of units that are done.
+    pub fn records_mut(&mut self) -> &mut [Option<Box<UnitRecord>>] {
+        &mut self.out.records
+    }
+
     pub fn new(inputs: &'a Inputs<'a>, templates: &'a [Analysed]) -> Self {
         let mut renderer = render::Renderer::new(inputs.limits.render());
         renderer.prepare(templates.iter().map(|t| &t.source));
