@@ -97,10 +97,16 @@ pub fn copy_dir_skipping(from: &Path, to: &Path, skip: &[&str]) {
     }
 }
 
-/// A copy of a fixture folder (e.g. `fixtures/deploy`) in a temporary folder.
+/// A copy of a fixture folder (e.g. `fixtures/deploy`) in a temporary folder, without the
+/// cache a run may have left in it (the README's first command checks fixtures/workspace,
+/// which keeps its cache in `.proctor/cache`).
 pub fn workspace(fixture: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&root().join(fixture), tmp.path());
+    let cache = tmp.path().join(".proctor/cache");
+    if cache.exists() {
+        std::fs::remove_dir_all(cache).unwrap();
+    }
     tmp
 }
 
