@@ -3,9 +3,9 @@
 //! gives it back instead of checking, rendering and validating the deployment again.
 //!
 //! - **When.** Full `proctor check` runs of a workspace with proctor.toml (no paths, no
-//!   `--base`, no editor buffers). Bundles are always loaded and analysed afresh (a hundred
-//!   bundles cost little); specs beside bundles and units synthesized for unused bundles are
-//!   always checked afresh.
+//!   `--base`, no editor buffers). Bundles are always loaded afresh; their templates'
+//!   analyses are kept too (`super::analysis_memo`). Specs beside bundles and units
+//!   synthesized for unused bundles are always checked afresh.
 //! - **What.** One entry per `[[environment]]` and `[[service]]`: the spec stage's result
 //!   (findings, units, units that failed, counts) and, for each unit, what rendering and
 //!   validating it found ([`UnitRecord`]). The render stage puts a cached unit's findings
@@ -122,7 +122,8 @@ pub(super) struct Session {
     reused: usize,
     /// What the cache holds for each unit of `Outcome::units` so far, by position.
     pub(super) cached: Vec<Option<Arc<UnitRecord>>>,
-    /// The policy verdicts of the cached units, a deployment's at a time.
+    /// The policy verdicts of the cached units, and of the fresh ones whose records were
+    /// stored and freed (`store_ready`), a deployment's at a time.
     pub(super) verdicts: Vec<Vec<crate::policy::RuleVerdict>>,
     /// Whether the cached units' verdicts are only counted, and their counts so far.
     counting: bool,
