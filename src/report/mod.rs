@@ -58,22 +58,12 @@ impl RuleCounts {
         verdicts: &[crate::policy::RuleVerdict],
         counted: crate::policy::VerdictCounts,
     ) -> Option<RuleCounts> {
-        use crate::policy::eval::Status;
-        if verdicts.is_empty() && counted.total() == 0 {
-            return None;
-        }
-        let mut c = RuleCounts {
-            passed: counted.passed,
-            failed: counted.failed,
-            skipped: counted.skipped,
-        };
-        for v in verdicts {
-            match v.status {
-                Status::Pass => c.passed += 1,
-                Status::Fail => c.failed += 1,
-                Status::Skip => c.skipped += 1,
-            }
-        }
-        Some(c)
+        let mut c = counted;
+        verdicts.iter().for_each(|v| c.add(v.status));
+        (c.total() > 0).then_some(RuleCounts {
+            passed: c.passed,
+            failed: c.failed,
+            skipped: c.skipped,
+        })
     }
 }

@@ -241,13 +241,8 @@ impl Cache {
 
     /// Starts the new pack's temporary file with the entries held.
     fn spill(&self, fresh: &mut Fresh) -> std::io::Result<()> {
-        self.mark()?;
-        let tmp = self.temporary();
-        let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
-        // Named before the first write, so that a failed one removes it.
-        let (_, w) = fresh
-            .spilled
-            .insert((tmp, std::io::BufWriter::with_capacity(1 << 20, f)));
+        // Kept before the first write, so that a failed one removes it.
+        let (_, w) = fresh.spilled.insert(self.start()?);
         for entry in std::mem::take(&mut fresh.held) {
             w.write_all(&entry)?;
         }
@@ -338,13 +333,6 @@ impl Cache {
         with_folder(&path, || std::fs::rename(tmp, &path))
     }
 
-    /// A new temporary file's path in the cache folder, its own to this run.
-    fn temporary(&self) -> PathBuf {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        (self.dir.join("tmp")).join(format!("{}-{}-{n}", self.name, std::process::id()))
-    }
-
     /// Adds entries at the end of the pack, in one write.
     fn append(&self, entries: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::options()
@@ -395,25 +383,25 @@ impl Cache {
     /// Writes the pack to a temporary file in the cache folder, then renames it into place,
     /// so a reader sees the whole pack or the one before it.
     fn write<'a>(&self, parts: impl Iterator<Item = &'a [u8]>) -> std::io::Result<()> {
-        self.mark()?;
-        let path = self.pack_path();
-        let tmp = self.temporary();
-        let written = (|| {
-            // Folders are made when a write finds them missing, not checked on every write.
-            let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
-            // No fsync: a cache is not a record of anything. A pack that a crash left short
-            // or garbled fails its entries' lengths and checksums, which are misses.
-            let mut f = std::io::BufWriter::with_capacity(1 << 20, f);
-            for part in parts {
-                f.write_all(part)?;
-            }
-            f.flush()?;
-            with_folder(&path, || std::fs::rename(&tmp, &path))
-        })();
+        let (tmp, w) = self.start()?;
+        let written = self.complete(&tmp, w, parts);
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
         written
+    }
+
+    /// A new pack's temporary file, its own to this run, created, with its writer.
+    fn start(&self) -> std::io::Result<(PathBuf, std::io::BufWriter<std::fs::File>)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        self.mark()?;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = (self.dir.join("tmp")).join(format!("{}-{}-{n}", self.name, std::process::id()));
+        // Folders are made when a write finds them missing, not checked on every write.
+        let f = with_folder(&tmp, || std::fs::File::create(&tmp))?;
+        // No fsync: a cache is not a record of anything. A pack that a crash left short or
+        // garbled fails its entries' lengths and checksums, which are misses.
+        Ok((tmp, std::io::BufWriter::with_capacity(1 << 20, f)))
     }
 
     /// Removes packs other than this run's, least recently used first, until the folder

@@ -268,7 +268,6 @@ impl Declared {
     }
 }
 
-/// The outputs the compatible environment templates of a service bundle declare (union).
 /// The environment bundles `b` declares compatible, in its order, as loaded (`None` for one
 /// that is not).
 fn compatible_bundles<'b>(
@@ -286,6 +285,7 @@ fn compatible_bundles<'b>(
     b.compatible_environments.iter().map(env).collect()
 }
 
+/// The outputs the compatible environment templates of a service bundle declare (union).
 pub(crate) fn compatible_outputs(
     b: &Bundle,
     related: &[&Bundle],
