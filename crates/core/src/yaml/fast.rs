@@ -2,27 +2,28 @@
 //! mappings and sequences, one-line plain and quoted scalars, block scalars, flow collections
 //! and local tags (`!Ref`), in ASCII text.
 //!
-//! It produces exactly the events, with the same spans, that saphyr-parser produces for the
-//! same text, several times faster (rendered templates are most of what a check reads). On
-//! anything else (anchors, aliases, multi-line plain or quoted scalars, explicit keys,
-//! directives, tabs, non-ASCII text, and every error) it gives up and [`super::parse`] reads
-//! the text with saphyr-parser, which also reports any error. So it never decides what a
-//! document means on its own: the tests compare the two on every YAML file of the fixtures
-//! and corpora, and on mutations of them.
+//! It builds the tree itself, exactly the tree (spans, tags, findings) that
+//! [`super::Builder`] builds of saphyr-parser's events for the same text, several times
+//! faster (rendered templates are most of what a check reads). On anything else (anchors,
+//! aliases, multi-line plain or quoted scalars, explicit keys, directives, tabs, non-ASCII
+//! text, nesting past [`super::ParseOptions::max_depth`], and every error) it gives up and
+//! [`super::parse`] reads the text with saphyr-parser, which also reports any error. So it
+//! never decides what a document means on its own: the tests compare the two on every YAML
+//! file of the fixtures and corpora, and on mutations of them.
 //!
-//! Only the spans that [`super::parse`] reads are produced as saphyr produces them: every
-//! scalar's, where each collection starts, and a flow collection's closing bracket. A block
-//! collection's end is an empty span (saphyr puts it at the next token; nothing reads it).
+//! Spans are saphyr's: a scalar's and a collection's start where saphyr's events put them, a
+//! flow collection's end at its closing bracket (and the spaces and comment after it), a
+//! block collection's at the end of its last entry, as [`super::Builder`] makes them.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
-use saphyr_parser::{Event, ScalarStyle, Tag};
+use super::{Cx, Node, Value};
 
-/// The events of `text`, or `None` when the text is outside what this reader knows.
-pub(super) fn events(text: &str) -> Option<Vec<(Event<'_>, Range<usize>)>> {
+/// The tree of `text`, or `None` when the text is outside what this reader knows (what it
+/// reported before giving up is the caller's to drop).
+pub(super) fn read(text: &str, cx: &mut Cx<'_>) -> Option<Node> {
     let bytes = text.as_bytes();
-    if bytes.iter().any(|&b| b >= 0x7f || (b < 0x20 && b != b'\n')) {
+    if !printable_ascii(bytes) {
         return None;
     }
     let mut r = Reader {
@@ -30,22 +31,34 @@ pub(super) fn events(text: &str) -> Option<Vec<(Event<'_>, Range<usize>)>> {
         b: bytes,
         pos: 0,
         depth: 0,
-        out: Vec::with_capacity(text.len() / 8),
+        max_depth: cx.opts.max_depth.min(MAX_DEPTH),
+        cx,
     };
-    r.document()?;
-    Some(r.out)
+    r.document()
 }
 
-/// A tag read before a node: the tag and where it starts.
-type Tagged<'a> = Option<(Cow<'a, Tag>, usize)>;
+/// Whether `bytes` are all printable ASCII or line feeds. Chunks are tested whole, without
+/// stopping at the first byte (which lets the compiler test many bytes at once).
+fn printable_ascii(bytes: &[u8]) -> bool {
+    bytes.chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & (((0x20..0x7f).contains(&b)) | (b == b'\n'))
+        })
+    })
+}
 
-struct Reader<'a> {
+/// A tag read before a node: the tag as written (`!Ref`) and where it starts.
+type Tagged = Option<(String, usize)>;
+
+struct Reader<'a, 'c, 'x> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
-    /// Collections open: the reader recurses into each, so it gives up past [`MAX_DEPTH`].
+    /// Collections open: the reader recurses into each, so it gives up past `max_depth`.
     depth: usize,
-    out: Vec<(Event<'a>, Range<usize>)>,
+    /// [`MAX_DEPTH`], or the options' limit when lower: saphyr's reading reports that one.
+    max_depth: usize,
+    cx: &'c mut Cx<'x>,
 }
 
 /// The deepest nesting this reader follows; saphyr-parser reads deeper documents (and
@@ -77,7 +90,7 @@ fn deeper(indent: usize, than: Option<usize>) -> bool {
     than.is_none_or(|n| indent > n)
 }
 
-impl<'a> Reader<'a> {
+impl Reader<'_, '_, '_> {
     fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(0)
     }
@@ -86,22 +99,28 @@ impl<'a> Reader<'a> {
         self.at(self.pos)
     }
 
-    fn emit(&mut self, event: Event<'a>, span: Range<usize>) {
-        self.out.push((event, span));
-    }
-
-    /// Ends a block collection: its end event (an empty span) and one level less deep.
-    fn close_block(&mut self, end: Event<'a>) -> Option<()> {
-        let at = self.pos;
-        self.emit(end, at..at);
-        self.depth -= 1;
-        Some(())
-    }
-
-    /// Enters a collection; `None` past [`MAX_DEPTH`].
+    /// Enters a collection; `None` past the depth this reader follows.
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
-        (self.depth <= MAX_DEPTH).then_some(())
+        (self.depth <= self.max_depth).then_some(())
+    }
+
+    /// A collection's node, from `start` to `end`, one level less deep.
+    fn close(&mut self, start: usize, end: usize, tag: Option<String>, value: Value) -> Node {
+        self.depth -= 1;
+        Node {
+            span: start..end.max(start),
+            tag,
+            plain: false,
+            value,
+        }
+    }
+
+    /// A plain scalar from `start` to `end`, tagged or not.
+    fn plain(&mut self, start: usize, end: usize, tag: Tagged) -> Node {
+        let (tag, span_start) = split(tag, start);
+        self.cx
+            .scalar(&self.s[start..end], true, tag, span_start..end)
     }
 
     fn line_end(&self, from: usize) -> usize {
@@ -179,29 +198,22 @@ impl<'a> Reader<'a> {
             && self.blank_or_end(i + 3)
     }
 
-    fn document(&mut self) -> Option<()> {
-        self.emit(Event::StreamStart, 0..0);
+    fn document(&mut self) -> Option<Node> {
         // Blank and comment lines, then an optional `---`.
         let (start, _) = self.content_line(0)?;
         self.pos = start;
         if self.b[start..].starts_with(b"---") && self.blank_or_end(start + 3) {
-            self.emit(Event::DocumentStart(true), start..start + 3);
             self.pos = start + 3;
             self.end_line()?;
         } else if matches!(self.at(start), b'%') {
             return None;
-        } else {
-            self.emit(Event::DocumentStart(false), start..start);
         }
         let (line, indent) = self.next_line().ok()??;
-        self.block_node_on_line(line, indent, Parent::Root, None)?;
+        let root = self.block_node_on_line(line, indent, Parent::Root, None)?;
         if self.next_line().ok()?.is_some() {
             return None;
         }
-        let end = self.b.len();
-        self.emit(Event::DocumentEnd, end..end);
-        self.emit(Event::StreamEnd, end..end);
-        Some(())
+        Some(root)
     }
 
     /// A node that starts on a line of its own (at `line + indent`): a block collection,
@@ -211,16 +223,17 @@ impl<'a> Reader<'a> {
         line: usize,
         indent: usize,
         parent: Parent,
-        tag: Tagged<'a>,
-    ) -> Option<()> {
+        tag: Tagged,
+    ) -> Option<Node> {
         let at = line + indent;
         self.pos = at;
         if self.dash_at(at) {
             return self.block_sequence(indent, at, tag, false);
         }
         if tag.is_none() && matches!(self.peek(), b'[' | b'{') && parent == Parent::Root {
-            self.flow(None, None)?;
-            return self.end_line();
+            let node = self.flow(None, None)?;
+            self.end_line()?;
+            return Some(node);
         }
         if self.key_ahead(at) {
             return self.block_mapping(indent, at, tag);
@@ -240,32 +253,34 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn block_mapping(&mut self, indent: usize, first: usize, tag: Tagged<'a>) -> Option<()> {
+    fn block_mapping(&mut self, indent: usize, first: usize, tag: Tagged) -> Option<Node> {
         self.enter()?;
         let (tag, start) = split(tag, first);
-        self.emit(Event::MappingStart(0, tag), start..start);
+        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let mut seen = None;
         self.pos = first;
         loop {
             // A key at `self.pos`, at column `indent`.
-            let colon = match self.peek() {
+            let (key, colon) = match self.peek() {
                 b'"' | b'\'' => {
-                    let end = self.quoted(None)?;
-                    (self.at(end) == b':' && self.blank_or_end(end + 1)).then_some(end)?
+                    let (key, end) = self.quoted(None)?;
+                    (self.at(end) == b':' && self.blank_or_end(end + 1)).then_some((key, end))?
                 }
                 c if plain_start(c, self.at(self.pos + 1)) => {
-                    let (end, key) = self.plain_block_end(self.pos);
-                    if !key {
+                    let (end, is_key) = self.plain_block_end(self.pos);
+                    if !is_key {
                         return None;
                     }
-                    let start = self.pos;
-                    self.emit_plain(start, end, None);
+                    let key = self.plain(self.pos, end, None);
                     self.pos = end;
-                    end
+                    (key, end)
                 }
                 _ => return None,
             };
+            self.cx.key(&entries, &mut seen, &key);
             self.pos = colon + 1;
-            self.node_after_indicator(Parent::Map(indent), colon)?;
+            let value = self.node_after_indicator(Parent::Map(indent), colon)?;
+            entries.push((key, value));
             match self.next_line().ok()? {
                 Some((line, i)) if i == indent => {
                     self.pos = line + i;
@@ -277,7 +292,8 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        self.close_block(Event::MappingEnd)
+        let end = entries.last().map_or(start, |(_, v)| v.span.end);
+        Some(self.close(start, end, tag, Value::Map(entries)))
     }
 
     /// A block sequence whose dashes are at column `indent`, the first at `first`. An
@@ -286,9 +302,9 @@ impl<'a> Reader<'a> {
         &mut self,
         indent: usize,
         first: usize,
-        tag: Tagged<'a>,
+        tag: Tagged,
         indentless: bool,
-    ) -> Option<()> {
+    ) -> Option<Node> {
         self.enter()?;
         // saphyr starts an indentless sequence at its first entry's token.
         let start = if indentless {
@@ -301,13 +317,13 @@ impl<'a> Reader<'a> {
             first
         };
         let (tag, start) = split(tag, start);
-        self.emit(Event::SequenceStart(0, tag), start..start);
+        let mut items = Vec::new();
         self.pos = first;
         loop {
             // A dash at `self.pos`, at column `indent`.
             let dash = self.pos;
             self.pos += 1;
-            self.node_after_indicator(Parent::Seq(indent), dash)?;
+            items.push(self.node_after_indicator(Parent::Seq(indent), dash)?);
             match self.next_line().ok()? {
                 Some((line, i)) if i == indent => {
                     let at = line + i;
@@ -323,15 +339,16 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        self.close_block(Event::SequenceEnd)
+        let end = items.last().map_or(start, |n| n.span.end);
+        Some(self.close(start, end, tag, Value::Seq(items)))
     }
 
     /// The node after a key's `:` or an entry's `-` at `indicator`; `self.pos` is just after
     /// the indicator. Ends at the start of a line (or the end of the text).
-    fn node_after_indicator(&mut self, parent: Parent, indicator: usize) -> Option<()> {
+    fn node_after_indicator(&mut self, parent: Parent, indicator: usize) -> Option<Node> {
         let spaced = self.peek() == b' ';
         self.pos = self.skip_spaces(self.pos);
-        let mut tag: Tagged<'a> = None;
+        let mut tag: Tagged = None;
         if self.peek() == b'!' {
             if !spaced {
                 return None;
@@ -351,8 +368,9 @@ impl<'a> Reader<'a> {
                 self.node_on_next_lines(parent, indicator, tag)
             }
             b'[' | b'{' => {
-                self.flow(tag, parent.indent())?;
-                self.end_line()
+                let node = self.flow(tag, parent.indent())?;
+                self.end_line()?;
+                Some(node)
             }
             b'"' | b'\'' => {
                 let start = self.pos;
@@ -364,8 +382,9 @@ impl<'a> Reader<'a> {
                         _ => None,
                     };
                 }
-                self.quoted(tag)?;
-                self.end_line()
+                let (node, _) = self.quoted(tag)?;
+                self.end_line()?;
+                Some(node)
             }
             b'|' | b'>' => self.block_scalar(parent.indent(), tag),
             b'-' if self.dash_at(self.pos) => match parent {
@@ -384,9 +403,10 @@ impl<'a> Reader<'a> {
                         _ => None,
                     };
                 }
-                self.emit_plain(start, end, tag);
+                let node = self.plain(start, end, tag);
                 self.pos = end;
-                self.end_line()
+                self.end_line()?;
+                Some(node)
             }
             _ => None,
         }
@@ -400,7 +420,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A mapping whose first key is on a sequence entry's line, at `first`.
-    fn compact_mapping(&mut self, first: usize) -> Option<()> {
+    fn compact_mapping(&mut self, first: usize) -> Option<Node> {
         let col = first - self.line_start(first);
         self.block_mapping(col, first, None)
     }
@@ -411,8 +431,8 @@ impl<'a> Reader<'a> {
         &mut self,
         parent: Parent,
         indicator: usize,
-        tag: Tagged<'a>,
-    ) -> Option<()> {
+        tag: Tagged,
+    ) -> Option<Node> {
         let next = self.next_line().ok()?;
         match (next, parent) {
             (Some((line, indent)), _) if deeper(indent, parent.indent()) => {
@@ -432,7 +452,7 @@ impl<'a> Reader<'a> {
 
     /// An empty value: saphyr puts it at a key's colon, or after an entry's dash and the
     /// spaces after it.
-    fn empty(&mut self, parent: Parent, indicator: usize, tag: Tagged<'a>) -> Option<()> {
+    fn empty(&mut self, parent: Parent, indicator: usize, tag: Tagged) -> Option<Node> {
         if tag.is_some() {
             return None;
         }
@@ -447,15 +467,11 @@ impl<'a> Reader<'a> {
             }
             Parent::Root => return None,
         };
-        self.emit(
-            Event::Scalar(Cow::Borrowed(""), ScalarStyle::Plain, 0, None),
-            at..at,
-        );
-        Some(())
+        Some(self.cx.scalar("", true, None, at..at))
     }
 
     /// A local tag (`!Ref`) at `self.pos`.
-    fn tag(&mut self) -> Option<(Cow<'a, Tag>, usize)> {
+    fn tag(&mut self) -> Option<(String, usize)> {
         let start = self.pos;
         let mut i = start + 1;
         while self.at(i).is_ascii_alphanumeric() || matches!(self.at(i), b'-' | b'_' | b'.' | b':')
@@ -466,11 +482,8 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.pos = i;
-        let tag = Tag {
-            handle: "!".to_string(),
-            suffix: self.s[start + 1..i].to_string(),
-        };
-        Some((Cow::Owned(tag), start))
+        // saphyr's tag: the handle `!` and the suffix, which `Builder` writes back as they are.
+        Some((self.s[start..i].to_string(), start))
     }
 
     /// Where a plain scalar in a block that starts at `start` ends (trailing spaces left
@@ -488,15 +501,6 @@ impl<'a> Reader<'a> {
             }
             i += 1;
         }
-    }
-
-    fn emit_plain(&mut self, start: usize, end: usize, tag: Tagged<'a>) {
-        let value = Cow::Borrowed(&self.s[start..end]);
-        let (tag, span_start) = split(tag, start);
-        self.emit(
-            Event::Scalar(value, ScalarStyle::Plain, 0, tag),
-            span_start..end,
-        );
     }
 
     /// Where a one-line quoted scalar starting at `start` ends (just after its closing
@@ -530,36 +534,32 @@ impl<'a> Reader<'a> {
         i
     }
 
-    /// Reads the one-line quoted scalar at `self.pos` and emits it; returns its end.
-    fn quoted(&mut self, tag: Tagged<'a>) -> Option<usize> {
+    /// Reads the one-line quoted scalar at `self.pos`: its node, and where it ends.
+    fn quoted(&mut self, tag: Tagged) -> Option<(Node, usize)> {
         let start = self.pos;
         let end = self.quoted_end(start)?;
         let inner = &self.s[start + 1..end - 1];
-        let (value, style) = if self.at(start) == b'\'' {
-            let value = if inner.contains("''") {
+        let value = if self.at(start) == b'\'' {
+            if inner.contains("''") {
                 Cow::Owned(inner.replace("''", "'"))
             } else {
                 Cow::Borrowed(inner)
-            };
-            (value, ScalarStyle::SingleQuoted)
+            }
+        } else if inner.contains('\\') {
+            Cow::Owned(unescape(inner)?)
         } else {
-            let value = if inner.contains('\\') {
-                Cow::Owned(unescape(inner)?)
-            } else {
-                Cow::Borrowed(inner)
-            };
-            (value, ScalarStyle::DoubleQuoted)
+            Cow::Borrowed(inner)
         };
         let span_end = self.trailing(end);
         let (tag, span_start) = split(tag, start);
-        self.emit(Event::Scalar(value, style, 0, tag), span_start..span_end);
+        let node = self.cx.scalar(&value, false, tag, span_start..span_end);
         self.pos = end;
-        Some(end)
+        Some((node, end))
     }
 
     /// A block scalar (`|` or `>`) whose header is at `self.pos`, in a node whose lines must
     /// be indented more than `parent`.
-    fn block_scalar(&mut self, parent: Option<usize>, tag: Tagged<'a>) -> Option<()> {
+    fn block_scalar(&mut self, parent: Option<usize>, tag: Tagged) -> Option<Node> {
         let folded = self.peek() == b'>';
         self.pos += 1;
         let chomp = match self.peek() {
@@ -630,20 +630,15 @@ impl<'a> Reader<'a> {
         if chomp == Chomp::Keep {
             value.extend(std::iter::repeat_n('\n', trailing));
         }
-        let style = if folded {
-            ScalarStyle::Folded
-        } else {
-            ScalarStyle::Literal
-        };
         let (tag, start) = split(tag, content_start);
-        self.emit(Event::Scalar(Cow::Owned(value), style, 0, tag), start..end);
+        let node = self.cx.scalar(&value, false, tag, start..end);
         // Continue from the line the scalar ended at.
         self.pos = if end >= self.b.len() {
             self.b.len()
         } else {
             self.line_start(end)
         };
-        Some(())
+        Some(node)
     }
 
     /// A block scalar's indentation, from `self.pos` (its first line): that of its first line
@@ -665,26 +660,27 @@ impl<'a> Reader<'a> {
 
     /// A flow collection at `self.pos`; its lines after the first must be indented more than
     /// `parent`.
-    fn flow(&mut self, tag: Tagged<'a>, parent: Option<usize>) -> Option<()> {
+    fn flow(&mut self, tag: Tagged, parent: Option<usize>) -> Option<Node> {
         self.enter()?;
         let open = self.peek();
         let start = self.pos;
         let (tag, span_start) = split(tag, start);
         let close = if open == b'[' { b']' } else { b'}' };
-        let event = if open == b'[' {
-            Event::SequenceStart(0, tag)
-        } else {
-            Event::MappingStart(0, tag)
-        };
-        self.emit(event, span_start..start + 1);
+        let mut items = Vec::new();
+        let mut entries: Vec<(Node, Node)> = Vec::new();
+        let mut seen = None;
         self.pos += 1;
         self.flow_space(parent)?;
         if self.peek() != close {
             loop {
                 if open == b'{' {
-                    self.flow_key(parent)?;
+                    let key = self.flow_key(parent)?;
+                    self.cx.key(&entries, &mut seen, &key);
+                    let value = self.flow_item(parent)?;
+                    entries.push((key, value));
+                } else {
+                    items.push(self.flow_item(parent)?);
                 }
-                self.flow_item(parent)?;
                 self.flow_space(parent)?;
                 match self.peek() {
                     b',' => {
@@ -701,26 +697,25 @@ impl<'a> Reader<'a> {
         }
         let end = self.pos;
         self.pos += 1;
-        let event = if open == b'[' {
-            Event::SequenceEnd
+        let value = if open == b'[' {
+            Value::Seq(items)
         } else {
-            Event::MappingEnd
+            Value::Map(entries)
         };
         let span_end = self.trailing(end + 1);
-        self.emit(event, end..span_end);
-        self.depth -= 1;
-        Some(())
+        Some(self.close(span_start, span_end, tag, value))
     }
 
     /// A flow mapping's key and its `:`.
-    fn flow_key(&mut self, parent: Option<usize>) -> Option<()> {
-        match self.peek() {
+    fn flow_key(&mut self, parent: Option<usize>) -> Option<Node> {
+        let key = match self.peek() {
             b'"' | b'\'' => {
-                self.quoted(None)?;
+                let (key, _) = self.quoted(None)?;
                 self.pos = self.skip_spaces(self.pos);
                 if self.peek() != b':' {
                     return None;
                 }
+                key
             }
             c if plain_start(c, self.at(self.pos + 1)) => {
                 let start = self.pos;
@@ -728,21 +723,22 @@ impl<'a> Reader<'a> {
                 if self.at(end) != b':' || !self.blank_or_end(end + 1) {
                     return None;
                 }
-                self.emit_plain(start, end, None);
+                let key = self.plain(start, end, None);
                 self.pos = end;
+                key
             }
             _ => return None,
-        }
+        };
         self.pos += 1;
         self.flow_space(parent)?;
         if matches!(self.peek(), b',' | b'}' | b']' | b':') {
             return None;
         }
-        Some(())
+        Some(key)
     }
 
     /// An entry of a flow collection (a mapping's value after its key).
-    fn flow_item(&mut self, parent: Option<usize>) -> Option<()> {
+    fn flow_item(&mut self, parent: Option<usize>) -> Option<Node> {
         let mut tag = None;
         if self.peek() == b'!' {
             tag = Some(self.tag()?);
@@ -754,11 +750,11 @@ impl<'a> Reader<'a> {
         match self.peek() {
             b'[' | b'{' => self.flow(tag, parent),
             b'"' | b'\'' => {
-                self.quoted(tag)?;
+                let (node, _) = self.quoted(tag)?;
                 if !matches!(self.peek(), b' ' | b'\n' | b',' | b']' | b'}') {
                     return None;
                 }
-                Some(())
+                Some(node)
             }
             c if plain_start(c, self.at(self.pos + 1)) => {
                 let start = self.pos;
@@ -766,7 +762,7 @@ impl<'a> Reader<'a> {
                 if end == start {
                     return None;
                 }
-                self.emit_plain(start, end, tag);
+                let node = self.plain(start, end, tag);
                 self.pos = end;
                 // Whatever follows must end the entry; a plain scalar does not go on to the
                 // next line here, and `:` would make it a key.
@@ -774,11 +770,8 @@ impl<'a> Reader<'a> {
                 while matches!(self.at(i), b' ' | b'\n') {
                     i += 1;
                 }
-                if matches!(self.at(i), b',' | b']' | b'}') || (self.at(i) == b'#' && i > end) {
-                    Some(())
-                } else {
-                    None
-                }
+                (matches!(self.at(i), b',' | b']' | b'}') || (self.at(i) == b'#' && i > end))
+                    .then_some(node)
             }
             _ => None,
         }
@@ -843,7 +836,7 @@ enum Chomp {
 }
 
 /// The tag of a node and where the node's span starts (at its tag, if it has one).
-fn split(tag: Tagged<'_>, start: usize) -> (Option<Cow<'_, Tag>>, usize) {
+fn split(tag: Tagged, start: usize) -> (Option<String>, usize) {
     match tag {
         Some((tag, at)) => (Some(tag), at),
         None => (None, start),

@@ -125,6 +125,15 @@ impl Node {
         })
     }
 
+    /// [`Node::scalar_text`], empty for collections, without copying a string's text: what
+    /// keys are compared as.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.value {
+            Value::String(s) => std::borrow::Cow::Borrowed(s),
+            _ => std::borrow::Cow::Owned(self.scalar_text().unwrap_or_default()),
+        }
+    }
+
     /// Follows a JSON pointer's segments (object keys, list indexes) down the tree.
     pub fn pointer<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
         let mut node = self;
@@ -222,7 +231,7 @@ enum Frame {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
         /// First occurrence of each scalar key, for duplicate detection.
-        seen: HashMap<String, Range<usize>>,
+        seen: KeyIndex,
     },
 }
 
@@ -276,30 +285,35 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
         }
         None => (full, 0),
     };
-    let mut builder = Builder {
+    let mut cx = Cx {
         source,
         opts,
+        diags,
+    };
+    // Most files are in the subset the fast reader knows; it gives up on the rest (and on
+    // every error), which saphyr-parser then reads and reports on. What the fast reader
+    // found before giving up is dropped with its tree.
+    if base == 0 {
+        let mark = cx.diags.len();
+        if let Some(root) = fast::read(text, &mut cx) {
+            return Some(root);
+        }
+        cx.diags.truncate(mark);
+    }
+    read_with_saphyr(cx, text, base)
+}
+
+/// Reads `text` (the source's text from byte `base`) with saphyr-parser's events.
+fn read_with_saphyr(cx: Cx<'_>, text: &str, base: usize) -> Option<Node> {
+    let source = cx.source;
+    let mut builder = Builder {
+        cx,
         frames: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
         root: None,
         documents: 0,
-        diags,
     };
-    // Most files are in the subset the fast reader knows; it gives up on the rest (and on
-    // every error), which saphyr-parser then reads and reports on.
-    if base == 0
-        && let Some(events) = fast::events(text)
-    {
-        for (event, range) in events {
-            match builder.event(event, range) {
-                Flow::Continue => {}
-                Flow::Stop => return None,
-                Flow::Done => break,
-            }
-        }
-        return builder.finish();
-    }
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -318,7 +332,7 @@ pub fn parse(source: &Source, opts: &ParseOptions, diags: &mut Vec<Diagnostic>) 
                 {
                     d = d.label(source, start..start + 1, "this bracket is never closed").help("close the bracket opened here, or quote the value if the bracket is part of it");
                 }
-                builder.diags.push(d);
+                builder.cx.diags.push(d);
                 return None;
             }
         }
@@ -358,15 +372,74 @@ enum Flow {
     Done,
 }
 
-struct Builder<'a> {
+/// What both readers share: the options, the source, and where findings go.
+struct Cx<'a> {
     source: &'a Source,
     opts: &'a ParseOptions,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    /// A scalar's node: `text` is its value as written (quotes and escapes undone), `span`
+    /// starts at its tag when it has one.
+    fn scalar(&mut self, text: &str, plain: bool, tag: Option<String>, span: Range<usize>) -> Node {
+        let value = if plain && tag.is_none() {
+            if self.opts.warn_yaml11 {
+                self.check_yaml11(text, &span);
+            }
+            if self.opts.guard_scalars {
+                scalar::resolve_guard(text)
+            } else {
+                resolve_plain(text)
+            }
+        } else {
+            scalar::resolve_tagged(text, tag.as_deref(), plain)
+        };
+        Node {
+            span,
+            tag,
+            plain,
+            value,
+        }
+    }
+
+    /// Reports `key` if the mapping's `entries` (indexed in `seen` once large) already have
+    /// it.
+    fn key(&mut self, entries: &[(Node, Node)], seen: &mut KeyIndex, key: &Node) {
+        if let Some(first) = earlier_key(entries, seen, key) {
+            let shown = key.scalar_text().unwrap_or_default();
+            self.diags.push(
+                Diagnostic::new(codes::Y002, format!("duplicate key `{shown}`"))
+                    .at(self.source, key.span.clone())
+                    .primary_message("defined again here")
+                    .label(self.source, first, "first defined here")
+                    .help("delete one of the two entries"),
+            );
+        }
+    }
+
+    fn check_yaml11(&mut self, raw: &str, range: &Range<usize>) {
+        if let Some((yaml11, yaml12)) = scalar::yaml11_difference(raw) {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::Y006,
+                    format!("`{raw}` is {yaml12} in YAML 1.2 but {yaml11} in YAML 1.1"),
+                )
+                .at(self.source, range.clone())
+                .primary_message(format!("proctor reads this as {yaml12}"))
+                .help(scalar::yaml11_help(raw)),
+            );
+        }
+    }
+}
+
+struct Builder<'a> {
+    cx: Cx<'a>,
     frames: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     root: Option<Node>,
     documents: usize,
-    diags: &'a mut Vec<Diagnostic>,
 }
 
 impl Builder<'_> {
@@ -376,16 +449,20 @@ impl Builder<'_> {
         let start = match self.frames.last()? {
             Frame::Seq { start, .. } | Frame::Map { start, .. } => *start,
         };
-        matches!(self.source.text().as_bytes().get(start), Some(b'[' | b'{')).then_some(start)
+        matches!(
+            self.cx.source.text().as_bytes().get(start),
+            Some(b'[' | b'{')
+        )
+        .then_some(start)
     }
 
     /// The document's root, or F004 when it has none.
     fn finish(mut self) -> Option<Node> {
         let root = self.root.take();
         if root.is_none() {
-            self.diags.push(
+            self.cx.diags.push(
                 Diagnostic::new(codes::F004, "the file has no content")
-                    .at_file(self.source)
+                    .at_file(self.cx.source)
                     .help("write the document's content, or delete the file"),
             );
         }
@@ -400,9 +477,9 @@ impl Builder<'_> {
             Event::DocumentStart(_) => {
                 self.documents += 1;
                 if self.documents > 1 {
-                    self.diags.push(
+                    self.cx.diags.push(
                         Diagnostic::new(codes::Y005, "the file has more than one YAML document")
-                            .at(self.source, range)
+                            .at(self.cx.source, range)
                             .primary_message("a second document starts here")
                             .help("keep one document per file"),
                     );
@@ -412,25 +489,9 @@ impl Builder<'_> {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.map(|t| t.to_string());
-                let plain = style == ScalarStyle::Plain;
-                let value = if plain && tag.is_none() {
-                    if self.opts.warn_yaml11 {
-                        self.check_yaml11(&value, &range);
-                    }
-                    if self.opts.guard_scalars {
-                        scalar::resolve_guard(&value)
-                    } else {
-                        resolve_plain(&value)
-                    }
-                } else {
-                    scalar::resolve_tagged(&value, tag.as_deref(), plain)
-                };
-                let node = Node {
-                    span: range,
-                    tag,
-                    plain,
-                    value,
-                };
+                let node = self
+                    .cx
+                    .scalar(&value, style == ScalarStyle::Plain, tag, range);
                 self.complete(node, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
@@ -455,7 +516,7 @@ impl Builder<'_> {
                     anchor,
                     entries: Vec::new(),
                     key: None,
-                    seen: HashMap::new(),
+                    seen: None,
                 });
                 Flow::Continue
             }
@@ -498,24 +559,24 @@ impl Builder<'_> {
             },
             Event::Alias(id) => {
                 let Some((node, size)) = self.anchors.get(&id) else {
-                    self.diags.push(
+                    self.cx.diags.push(
                         Diagnostic::new(codes::Y001, "invalid YAML: alias to an unknown anchor")
-                            .at(self.source, range)
+                            .at(self.cx.source, range)
                             .help("define the anchor (`&name`) before using it"),
                     );
                     return Flow::Stop;
                 };
                 self.alias_nodes += size;
-                if self.alias_nodes > self.opts.max_alias_nodes {
-                    self.diags.push(
+                if self.alias_nodes > self.cx.opts.max_alias_nodes {
+                    self.cx.diags.push(
                         Diagnostic::new(
                             codes::Y004,
                             format!(
                                 "alias expansion would create more than {} nodes",
-                                self.opts.max_alias_nodes
+                                self.cx.opts.max_alias_nodes
                             ),
                         )
-                        .at(self.source, range)
+                        .at(self.cx.source, range)
                         .primary_message("the limit is reached at this alias")
                         .help("write the values out instead of nesting aliases, or raise `limits.max_alias_nodes` in proctor.toml"),
                     );
@@ -529,13 +590,13 @@ impl Builder<'_> {
     }
 
     fn check_depth(&mut self, range: &Range<usize>) -> bool {
-        if self.frames.len() >= self.opts.max_depth {
-            self.diags.push(
+        if self.frames.len() >= self.cx.opts.max_depth {
+            self.cx.diags.push(
                 Diagnostic::new(
                     codes::Y003,
-                    format!("nesting deeper than {} levels", self.opts.max_depth),
+                    format!("nesting deeper than {} levels", self.cx.opts.max_depth),
                 )
-                .at(self.source, range.clone())
+                .at(self.cx.source, range.clone())
                 .primary_message("the limit is reached here")
                 .help("flatten the document, or raise `limits.max_yaml_depth` in proctor.toml"),
             );
@@ -556,36 +617,13 @@ impl Builder<'_> {
                 entries, key, seen, ..
             }) => match key.take() {
                 None => {
-                    if let Some(first) = earlier_key(entries, seen, &node) {
-                        let shown = node.scalar_text().unwrap_or_default();
-                        self.diags.push(
-                            Diagnostic::new(codes::Y002, format!("duplicate key `{shown}`"))
-                                .at(self.source, node.span.clone())
-                                .primary_message("defined again here")
-                                .label(self.source, first, "first defined here")
-                                .help("delete one of the two entries"),
-                        );
-                    }
+                    self.cx.key(entries, seen, &node);
                     *key = Some(node);
                 }
                 Some(k) => entries.push((k, node)),
             },
         }
         Flow::Continue
-    }
-
-    fn check_yaml11(&mut self, raw: &str, range: &Range<usize>) {
-        if let Some((yaml11, yaml12)) = scalar::yaml11_difference(raw) {
-            self.diags.push(
-                Diagnostic::new(
-                    codes::Y006,
-                    format!("`{raw}` is {yaml12} in YAML 1.2 but {yaml11} in YAML 1.1"),
-                )
-                .at(self.source, range.clone())
-                .primary_message(format!("proctor reads this as {yaml12}"))
-                .help(scalar::yaml11_help(raw)),
-            );
-        }
     }
 }
 
@@ -603,26 +641,29 @@ fn collection_end(end_event: &Range<usize>, last_child_end: Option<usize>) -> us
 /// an index (a template's `Resources` can hold hundreds).
 const SCAN_KEYS: usize = 24;
 
+/// A large mapping's keys by identity, each at its first occurrence: made when the mapping
+/// grows past [`SCAN_KEYS`] (most never do, and an empty map would still cost its hasher's
+/// set-up).
+type KeyIndex = Option<HashMap<String, Range<usize>>>;
+
 /// Where an earlier key of this mapping equal to `key` is. Keys compare by resolved scalar
 /// value: `1` and `"1"` are different keys, `1` and `0x1` the same.
-fn earlier_key(
-    entries: &[(Node, Node)],
-    index: &mut HashMap<String, Range<usize>>,
-    key: &Node,
-) -> Option<Range<usize>> {
+fn earlier_key(entries: &[(Node, Node)], index: &mut KeyIndex, key: &Node) -> Option<Range<usize>> {
     if entries.len() < SCAN_KEYS {
         return entries
             .iter()
             .find(|(k, _)| same_key(k, key))
             .map(|(k, _)| k.span.clone());
     }
-    if index.is_empty() {
+    let index = index.get_or_insert_with(|| {
+        let mut index = HashMap::new();
         for (k, _) in entries {
             if let Some(id) = key_identity(k) {
                 index.entry(id).or_insert_with(|| k.span.clone());
             }
         }
-    }
+        index
+    });
     let id = key_identity(key)?;
     match index.entry(id) {
         std::collections::hash_map::Entry::Occupied(first) => Some(first.get().clone()),

@@ -1,78 +1,131 @@
 //! The fast reader against saphyr-parser: wherever the fast reader reads a text, it must
-//! produce saphyr's events with saphyr's spans (those `parse` reads), and it must give up on
-//! every text saphyr rejects.
+//! build the tree, with its spans and tags, and the findings that [`super::super::Builder`]
+//! makes of saphyr's events, under each set of options; and it must give up on every text
+//! saphyr rejects.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use saphyr_parser::{Event, Parser};
+use super::super::{Cx, Node, ParseOptions, read_with_saphyr};
+use super::read;
+use crate::diag::Diagnostic;
+use crate::source::SourceFile;
 
-use super::events;
+/// The options templates, specs and policy data are read with, and a low depth limit.
+fn option_sets() -> [ParseOptions; 3] {
+    [
+        ParseOptions::default(),
+        ParseOptions {
+            warn_yaml11: true,
+            guard_scalars: true,
+            ..ParseOptions::default()
+        },
+        ParseOptions {
+            max_depth: 3,
+            warn_yaml11: true,
+            ..ParseOptions::default()
+        },
+    ]
+}
 
-/// An event as `parse` sees it: the spans it reads, and the rest left out.
-fn describe(event: &Event<'_>, span: Range<usize>) -> String {
-    let tag = |t: &Option<std::borrow::Cow<'_, saphyr_parser::Tag>>| {
-        t.as_ref().map(|t| t.to_string()).unwrap_or_default()
+/// A reading: the tree (`None` when the text is rejected or, for the fast reader, left to
+/// saphyr) and the findings, both as their debug text (a `.nan` equals itself there).
+type Reading = (Option<String>, Vec<String>);
+
+fn reading(node: Option<Node>, diags: &[Diagnostic]) -> Reading {
+    (
+        node.map(|n| format!("{n:#?}")),
+        diags.iter().map(|d| format!("{d:?}")).collect(),
+    )
+}
+
+/// The fast reader's reading of `text`.
+fn fast(text: &str, opts: &ParseOptions) -> Reading {
+    let source = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+    let mut diags = Vec::new();
+    let mut cx = Cx {
+        source: &source,
+        opts,
+        diags: &mut diags,
     };
-    match event {
-        Event::Scalar(value, style, anchor, t) => {
-            format!("scalar {value:?} {style:?} &{anchor} {} {span:?}", tag(t))
-        }
-        Event::SequenceStart(anchor, t) => format!("seq &{anchor} {} at {}", tag(t), span.start),
-        Event::MappingStart(anchor, t) => format!("map &{anchor} {} at {}", tag(t), span.start),
-        Event::SequenceEnd | Event::MappingEnd if span.is_empty() => "end".to_string(),
-        Event::SequenceEnd | Event::MappingEnd => format!("end {span:?}"),
-        Event::DocumentStart(explicit) => format!("document {explicit}"),
-        other => format!("{other:?}"),
-    }
+    let node = read(text, &mut cx);
+    reading(node, &diags)
 }
 
-/// saphyr's events, or its error.
-fn reference(text: &str) -> Result<Vec<String>, String> {
-    let mut parser = Parser::new_from_str(text);
-    let mut out = Vec::new();
-    while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| e.to_string())?;
-        // Only ASCII texts are read fast, where characters are bytes.
-        out.push(describe(&event, span.start.index()..span.end.index()));
-    }
-    Ok(out)
+/// saphyr's reading of `text`.
+fn reference(text: &str, opts: &ParseOptions) -> Reading {
+    let source = SourceFile::new("t.yaml", "t.yaml", text.to_string());
+    let mut diags = Vec::new();
+    let cx = Cx {
+        source: &source,
+        opts,
+        diags: &mut diags,
+    };
+    let node = read_with_saphyr(cx, text, 0);
+    reading(node, &diags)
 }
 
-/// Whether the fast reader read `text` (`Ok(true)`), gave up (`Ok(false)`), or disagreed
-/// with saphyr (`Err`, saying where).
+/// Whether the fast reader read `text` with the default options (`Ok(true)`) or gave up
+/// (`Ok(false)`), or disagreed with saphyr under some set of options (`Err`, saying where).
 fn agree(text: &str) -> Result<bool, String> {
-    let Some(fast) = events(text) else {
-        return Ok(false);
-    };
-    let fast: Vec<String> = fast.iter().map(|(e, s)| describe(e, s.clone())).collect();
-    let reference = reference(text)
-        .map_err(|e| format!("the fast reader read a text saphyr rejects ({e}):\n{text}"))?;
-    if fast == reference {
-        return Ok(true);
+    let mut read_default = false;
+    for (i, opts) in option_sets().iter().enumerate() {
+        let (Some(tree), findings) = fast(text, opts) else {
+            continue;
+        };
+        read_default |= i == 0;
+        let (reference_tree, reference_findings) = reference(text, opts);
+        let Some(reference_tree) = reference_tree else {
+            return Err(format!(
+                "the fast reader read a text saphyr rejects ({reference_findings:?}):\n{text}"
+            ));
+        };
+        if tree != reference_tree {
+            return Err(first_difference("tree", &tree, &reference_tree, text));
+        }
+        if findings != reference_findings {
+            return Err(format!(
+                "the findings differ:\n fast:   {findings:?}\n saphyr: {reference_findings:?}\ntext:\n{text}"
+            ));
+        }
     }
-    let at = fast
-        .iter()
-        .zip(&reference)
-        .position(|(a, b)| a != b)
-        .unwrap_or(fast.len().min(reference.len()));
-    Err(format!(
-        "event {at} differs:\n fast:   {:?}\n saphyr: {:?}\ntext:\n{}",
-        fast.get(at),
-        reference.get(at),
-        near(text, fast.get(at).or(reference.get(at)))
-    ))
+    Ok(read_default)
 }
 
-/// The lines of `text` around the first span in `event`, for messages.
-fn near(text: &str, event: Option<&String>) -> String {
-    let at = event
-        .and_then(|e| e.rsplit(' ').next())
+/// The first line where two debug texts differ, with the text around it.
+fn first_difference(what: &str, fast: &str, reference: &str, text: &str) -> String {
+    let at = fast
+        .lines()
+        .zip(reference.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(0);
+    let context = |s: &str| {
+        s.lines()
+            .skip(at.saturating_sub(6))
+            .take(8)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "the {what} differs:\n fast:\n{}\n saphyr:\n{}\n{}",
+        context(fast),
+        context(reference),
+        near(text, fast, at)
+    )
+}
+
+/// The lines of `text` around the node whose debug text holds line `at` of `tree`, for
+/// messages.
+fn near(text: &str, tree: &str, at: usize) -> String {
+    let offset = tree
+        .lines()
+        .take(at + 1)
+        .filter_map(|l| l.trim().strip_prefix("span: "))
+        .last()
         .and_then(|s| s.split("..").next())
-        .and_then(|s| s.trim_start_matches("at ").parse::<usize>().ok())
+        .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(0)
         .min(text.len());
-    let line = text[..at].matches('\n').count();
+    let line = text[..offset].matches('\n').count();
     let lines: Vec<&str> = text.lines().collect();
     let from = line.saturating_sub(4);
     let to = (line + 4).min(lines.len());
@@ -157,14 +210,15 @@ fn leaves_the_rest_to_saphyr_or_agrees() {
 
 #[test]
 fn deep_nesting_is_left_to_saphyr() {
+    let opts = ParseOptions::default();
     let deep = format!("a: {}1{}\n", "[".repeat(500), "]".repeat(500));
-    assert!(events(&deep).is_none());
+    assert!(fast(&deep, &opts).0.is_none());
     let mut block = String::new();
     for i in 0..200 {
         block.push_str(&" ".repeat(i));
         block.push_str("a:\n");
     }
-    assert!(events(&block).is_none());
+    assert!(fast(&block, &opts).0.is_none());
 }
 
 /// The YAML and JSON files of the fixtures and of the public corpus (`../shared/corpus`, or
@@ -235,7 +289,7 @@ fn agrees_with_saphyr_on_mutated_files() {
     let files: Vec<String> = yaml_files()
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter(|t| t.len() < 6_000 && events(t).is_some())
+        .filter(|t| t.len() < 6_000 && fast(t, &ParseOptions::default()).0.is_some())
         .collect();
     assert!(!files.is_empty());
     // More rounds and another seed from the environment, for a longer search by hand.
