@@ -125,14 +125,24 @@ pub fn iam_policy_arns(value: &Value) -> Result<Value, Error> {
 
 /// Replaces the markers: each continuation line is indented by the column (in characters)
 /// at which its filter output started.
-pub fn indent_markers(rendered: &str) -> String {
-    indent_markers_mapped(rendered).0
+pub fn indent_markers(rendered: String) -> String {
+    if has_markers(&rendered) {
+        indent_markers_mapped(&rendered).0
+    } else {
+        rendered
+    }
+}
+
+/// Whether a render has markers. Each character is looked for on its own: a search for
+/// either of two characters at once would decode every character of the render.
+fn has_markers(rendered: &str) -> bool {
+    rendered.contains(START) || rendered.contains(CONT)
 }
 
 /// Like [`indent_markers`], also returning `(new offset, old offset)` checkpoints after every
 /// marker, so that offsets in the result can be mapped back to the raw render.
 pub fn indent_markers_mapped(rendered: &str) -> (String, Vec<(usize, usize)>) {
-    if !rendered.contains([START, CONT]) {
+    if !has_markers(rendered) {
         return (rendered.to_string(), Vec::new());
     }
     let mut out = String::with_capacity(rendered.len());
@@ -172,7 +182,7 @@ mod tests {
         let text =
             format!("  Environment:\n    {START}- Name: A\n{CONT}  Value: 1\n{CONT}- Name: B\n");
         assert_eq!(
-            indent_markers(&text),
+            indent_markers(text),
             "  Environment:\n    - Name: A\n      Value: 1\n    - Name: B\n"
         );
     }

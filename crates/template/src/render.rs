@@ -474,8 +474,13 @@ impl Renderer {
     /// formatter whether it was a missing value (an error) or an `if` without `else`.
     fn render_value(&self, template: &Source, ctx: Value) -> Result<String, minijinja::Error> {
         let tmpl = self.compiled(template)?;
+        // A render is about as long as its template: room for that, and a quarter more,
+        // spares most of the buffer's growth.
         let mut out = Capped {
-            buf: Vec::new(),
+            buf: Vec::with_capacity(
+                (template.text().len() + template.text().len() / 4)
+                    .min(self.limits.max_output_bytes),
+            ),
             limit: self.limits.max_output_bytes,
         };
         let captured = tmpl.render_captured_to(ctx.clone(), &mut out)?;
@@ -491,7 +496,7 @@ impl Renderer {
         }
         let text = String::from_utf8(out.buf)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Ok(indent_markers(&text))
+        Ok(indent_markers(text))
     }
 
     /// Where a render that overflowed `max_output_bytes` was producing output. minijinja drops

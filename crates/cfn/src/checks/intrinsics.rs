@@ -17,7 +17,7 @@ impl Checker<'_> {
             Value::Map(entries) => {
                 if entries.len() == 1 {
                     let (k, v) = &entries[0];
-                    let key = k.scalar_text().unwrap_or_default();
+                    let key = k.text();
                     if key == "Ref"
                         || key.starts_with("Fn::")
                         || (key == "Condition" && ctx == Ctx::Conditions)

@@ -154,8 +154,8 @@ fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
         );
     }
     for (k, v) in top {
-        let name = k.scalar_text().unwrap_or_default();
-        if !SECTIONS.contains(&name.as_str()) {
+        let name = k.text();
+        if !SECTIONS.contains(&&*name) {
             let help = match did_you_mean(&name, SECTIONS.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the sections are {}", list(SECTIONS)),
@@ -168,7 +168,7 @@ fn check_template(source: &Source, root: &Node, diags: &mut Vec<Diagnostic>) {
             );
             continue;
         }
-        match name.as_str() {
+        match &*name {
             "AWSTemplateFormatVersion" if v.scalar_text().as_deref() != Some("2010-09-09") => {
                 c.report(codes::C001, "`AWSTemplateFormatVersion` must be `2010-09-09`".into(), v.span.clone(), "write `AWSTemplateFormatVersion: '2010-09-09'` (quoted, so YAML keeps it a string)");
             }

@@ -57,11 +57,11 @@ impl Checker<'_> {
             );
         }
         for (k, r) in entries {
-            let id = k.scalar_text().unwrap_or_default();
+            let id = k.text();
             if self.is_for_each(&id) {
                 continue;
             }
-            self.uses.edges.entry(id.clone()).or_default();
+            self.uses.edges.entry(id.to_string()).or_default();
             let Some(attrs) = r.as_map() else {
                 self.report(
                     codes::C003,
@@ -72,8 +72,8 @@ impl Checker<'_> {
                 continue;
             };
             for (ak, _) in attrs {
-                let a = ak.scalar_text().unwrap_or_default();
-                if !RESOURCE_KEYS.contains(&a.as_str()) {
+                let a = ak.text();
+                if !RESOURCE_KEYS.contains(&&*a) {
                     let help = match did_you_mean(&a, RESOURCE_KEYS.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("a resource has {}", list(RESOURCE_KEYS)),

@@ -1,7 +1,7 @@
 //! The keywords of a list: its items' schema, how many items it has, and whether they are
 //! unique.
 
-use super::convert::canonical;
+use super::convert::same_item;
 use super::{Finding, Seg, Site, Walk, is_intrinsic, is_no_value, plural};
 use crate::diag::codes;
 use crate::schema::SchemaNode;
@@ -61,8 +61,12 @@ impl<'a, 'n> Walk<'a, 'n> {
             }
         }
         if node.unique_items {
-            let keys: Vec<String> = items.iter().map(canonical).collect();
-            if let Some(dup) = (1..keys.len()).find(|&i| keys[..i].contains(&keys[i])) {
+            let repeated = |i: usize| {
+                items[..i]
+                    .iter()
+                    .any(|earlier| same_item(earlier, &items[i]))
+            };
+            if let Some(dup) = (1..items.len()).find(|&i| repeated(i)) {
                 self.push(
                     out,
                     codes::C023,

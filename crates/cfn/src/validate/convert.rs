@@ -1,6 +1,8 @@
 //! Values as CloudFormation converts them and cfn-lint compares them: a scalar's type, the
 //! text of numbers and booleans, and the equality of a template value and a schema value.
 
+use std::borrow::Cow;
+
 use serde_json::Value as J;
 
 use crate::schema::ty;
@@ -98,17 +100,21 @@ fn py_number_text(n: &serde_json::Number) -> String {
 /// cfn-lint's equality of a template value and a schema value: booleans and their strings
 /// compare as booleans, a string and a number as text, numbers as numbers.
 pub(super) fn py_equal(v: &Node, e: &J, case_insensitive: bool) -> bool {
-    let fold = |s: &str| {
+    let same_text = |s: &str, t: &str| {
         if case_insensitive {
-            s.to_lowercase()
+            s.to_lowercase() == t.to_lowercase()
         } else {
-            s.to_string()
+            s == t
         }
     };
-    let bool_text = |s: &str| match s.to_ascii_lowercase().as_str() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
+    let bool_text = |s: &str| {
+        if s.eq_ignore_ascii_case("true") {
+            Some(true)
+        } else if s.eq_ignore_ascii_case("false") {
+            Some(false)
+        } else {
+            None
+        }
     };
     match (&v.value, e) {
         (Value::Bool(a), J::Bool(b)) => a == b,
@@ -116,7 +122,7 @@ pub(super) fn py_equal(v: &Node, e: &J, case_insensitive: bool) -> bool {
         (Value::String(s), J::Bool(b)) => bool_text(s) == Some(*b),
         (Value::String(s), J::String(t)) => match (bool_text(s), bool_text(t)) {
             (Some(a), Some(b)) => a == b,
-            _ => fold(s) == fold(t),
+            _ => same_text(s, t),
         },
         (Value::String(s), J::Number(n)) => *s == py_number_text(n),
         (Value::Int(i), J::String(t)) => i.to_string() == *t,
@@ -132,25 +138,110 @@ pub(super) fn py_equal(v: &Node, e: &J, case_insensitive: bool) -> bool {
 
 /// The text `pattern` is matched against: strings as they are, other scalars as JSON writes
 /// them.
-pub(super) fn pattern_text(v: &Node) -> String {
-    match &v.value {
-        Value::String(s) => s.clone(),
+pub(super) fn pattern_text(v: &Node) -> Cow<'_, str> {
+    Cow::Owned(match &v.value {
+        Value::String(s) => return Cow::Borrowed(s),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => {
             serde_json::Number::from_f64(*f).map_or_else(|| f.to_string(), |n| n.to_string())
         }
         _ => String::new(),
-    }
+    })
 }
 
 /// An item's identity for `uniqueItems`: numbers and booleans as text, like cfn-lint.
-pub(super) fn canonical(v: &Node) -> String {
+fn canonical(v: &Node) -> String {
     match &v.value {
         Value::String(s) => s.clone(),
         Value::Seq(_) | Value::Map(_) => v.to_json().to_string(),
         _ => v.scalar_text().unwrap_or_default(),
     }
+}
+
+/// Whether two items of a `uniqueItems` list are the same: whether their [`canonical`]
+/// texts are equal, decided without writing them for the common kinds (strings, and
+/// mappings and lists, compared as their JSON).
+pub(super) fn same_item(a: &Node, b: &Node) -> bool {
+    let collection = |v: &Node| matches!(v.value, Value::Seq(_) | Value::Map(_));
+    match (&a.value, &b.value) {
+        (Value::String(x), Value::String(y)) => x == y,
+        _ if collection(a) && collection(b) => {
+            same_json(a, b).unwrap_or_else(|| canonical(a) == canonical(b))
+        }
+        _ => canonical(a) == canonical(b),
+    }
+}
+
+/// Whether two nodes' JSON texts ([`Node::to_json`]) are equal; `None` when a mapping has
+/// two keys of the same text (JSON keeps one of them), which the caller decides on the texts.
+fn same_json(a: &Node, b: &Node) -> Option<bool> {
+    Some(match (&a.value, &b.value) {
+        (Value::Seq(x), Value::Seq(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for (i, j) in x.iter().zip(y) {
+                if !same_json(i, j)? {
+                    return Some(false);
+                }
+            }
+            true
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if repeats_a_key(x) || repeats_a_key(y) {
+                return None;
+            }
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for ((k, v), (l, w)) in x.iter().zip(y) {
+                if !same_key_text(k, l) || !same_json(v, w)? {
+                    return Some(false);
+                }
+            }
+            true
+        }
+        (Value::Seq(_) | Value::Map(_), _) | (_, Value::Seq(_) | Value::Map(_)) => false,
+        _ => json_atom(a) == json_atom(b),
+    })
+}
+
+/// A scalar as its JSON text distinguishes it: finite numbers by their bits (each double
+/// has its own shortest text, and an integer's text has no `.`), the others as `null`.
+#[derive(PartialEq)]
+enum Atom<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(&'a str),
+}
+
+fn json_atom(v: &Node) -> Atom<'_> {
+    match &v.value {
+        Value::Bool(b) => Atom::Bool(*b),
+        Value::Int(i) => Atom::Int(*i),
+        Value::Float(f) if f.is_finite() => Atom::Float(f.to_bits()),
+        Value::String(s) => Atom::Str(s),
+        _ => Atom::Null,
+    }
+}
+
+/// Whether two mapping keys have the same text (JSON's key).
+fn same_key_text(k: &Node, l: &Node) -> bool {
+    match (&k.value, &l.value) {
+        (Value::String(x), Value::String(y)) => x == y,
+        _ => k.scalar_text().unwrap_or_default() == l.scalar_text().unwrap_or_default(),
+    }
+}
+
+fn repeats_a_key(entries: &[(Node, Node)]) -> bool {
+    (1..entries.len()).any(|i| {
+        entries[..i]
+            .iter()
+            .any(|(k, _)| same_key_text(k, &entries[i].0))
+    })
 }
 
 #[cfg(test)]
@@ -171,5 +262,53 @@ mod tests {
         assert_eq!(py_float(" .5 "), Some(0.5));
         assert_eq!(py_float("1_0.5"), Some(10.5));
         assert_eq!(py_float("abc"), None);
+    }
+
+    /// `same_item` decides as comparing the canonical texts would, on every pair of a set
+    /// of items that differ in kind, order, number form and repeated keys.
+    #[test]
+    fn same_item_agrees_with_the_canonical_texts() {
+        let text = r#"
+- {Key: a, Value: b}
+- {Value: b, Key: a}
+- {Key: a, Value: b}
+- {Key: a, Value: 1}
+- {Key: a, Value: "1"}
+- {Key: a, Value: 1.0}
+- {Key: a, Value: 1.5}
+- {Key: a, Value: .nan}
+- {Key: a, Value: null}
+- {Key: a, Value: [1, 2]}
+- {Key: a, Value: [1, 2.0]}
+- {1: a}
+- {"1": a}
+- {Key: a, Key: b}
+- {Key: b}
+- [a, b]
+- [a, b]
+- [b, a]
+- '{"Key":"a","Value":"b"}'
+- 1
+- "1"
+- true
+- "true"
+- null
+- "null"
+- -0.0
+- 0.0
+"#;
+        let source = crate::source::SourceFile::new("t.yaml", "t.yaml", text.to_string());
+        let root = crate::yaml::parse(&source, &Default::default(), &mut Vec::new()).unwrap();
+        let items = root.as_seq().unwrap();
+        let mut equal = 0;
+        for a in items {
+            for b in items {
+                let expected = canonical(a) == canonical(b);
+                assert_eq!(same_item(a, b), expected, "{:?} and {:?}", a.value, b.value);
+                equal += usize::from(expected);
+            }
+        }
+        // The pairs of an item with itself, and the few equal pairs of different items.
+        assert!(equal > items.len(), "{equal}");
     }
 }

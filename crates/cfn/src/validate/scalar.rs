@@ -14,23 +14,24 @@ use crate::yaml::{Node, Value};
 impl<'a, 'n> Walk<'a, 'n> {
     pub(super) fn scalar(&mut self, node: &SchemaNode, site: Site<'n>, out: &mut Vec<Finding>) {
         let v = site.value;
-        let text = v.scalar_text().unwrap_or_default();
+        // The value as messages show it: only a finding needs it.
+        let text = || v.scalar_text().unwrap_or_default();
         if let Some(values) = &node.enumeration
             && !values.iter().any(|e| py_equal(v, e, false))
         {
-            self.not_allowed(values, v, &text, site, out);
+            self.not_allowed(values, v, &text(), site, out);
             return;
         }
         if let Some(values) = &node.enum_case_insensitive
             && !values.iter().any(|e| py_equal(v, e, true))
         {
-            self.not_allowed(values, v, &text, site, out);
+            self.not_allowed(values, v, &text(), site, out);
             return;
         }
         if let Some(c) = &node.constant
             && !py_equal(v, c, false)
         {
-            self.not_allowed(std::slice::from_ref(c), v, &text, site, out);
+            self.not_allowed(std::slice::from_ref(c), v, &text(), site, out);
             return;
         }
         if let Some(p) = &node.pattern
@@ -43,7 +44,7 @@ impl<'a, 'n> Walk<'a, 'n> {
                 self.value_span(site),
                 format!(
                     "`{}` does not match the pattern of {}",
-                    shorten(&text),
+                    shorten(&text()),
                     self.subject()
                 ),
                 format!("write a value that matches `{}`", shorten(&p.source)),
@@ -122,7 +123,7 @@ impl<'a, 'n> Walk<'a, 'n> {
                     format!(
                         "{} is {}; it must be {rule}",
                         self.subject(),
-                        shorten(&text)
+                        shorten(&text())
                     ),
                     format!("write a number that is {rule}"),
                 );
