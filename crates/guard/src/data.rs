@@ -133,15 +133,14 @@ impl Undo<'_> {
 
     /// The rewriting of the short form at `node`'s start, when `node` is its mapping.
     fn rewritten_at(&self, node: &Node) -> Option<&yaml::Rewritten> {
-        if node.tag.is_some() {
+        if node.tag.is_some() || !matches!(&node.value, Value::Map(entries) if entries.len() == 1) {
             return None;
         }
         let at = self
             .rewritten
             .binary_search_by_key(&node.span.start, |r| r.start)
             .ok()?;
-        let r = self.rewritten[at];
-        matches!(&node.value, Value::Map(entries) if entries.len() == 1).then_some(r)
+        Some(self.rewritten[at])
     }
 
     /// A short form as cfn-guard reads it: its value's children as any others, the value

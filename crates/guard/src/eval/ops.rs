@@ -4,7 +4,7 @@
 
 use super::compare::{compare_eq, compare_values, loose_eq};
 use super::regex::Search;
-use super::value::{Kind, Val};
+use super::value::{Kind, Val, View};
 use super::{QR, Unres};
 use crate::ast::CmpOp;
 use std::cmp::Ordering;
@@ -298,14 +298,14 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<
 /// `l IN r` for one pair: a list on the left must be contained in a list on the right; a
 /// value must be an element of a list; otherwise equality.
 fn contained_in<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Outcome<'d> {
-    let contains =
-        |list: &[Val<'d>], v: &Val<'d>| list.iter().any(|x| loose_eq(x.view(), v.view(), re));
+    // The right-hand list is read in place: its items are compared, never copied.
+    let contains = |list: &[View<'_>], v: &Val<'d>| list.iter().any(|x| loose_eq(*x, v.view(), re));
     if l.is_list() {
         if !r.is_list() {
             return Outcome::NotComparable(l.clone());
         }
-        let right = r.items();
-        if right.first().is_some_and(Val::is_list) {
+        let right = r.view().items();
+        if right.first().is_some_and(|x| x.is_list()) {
             return if contains(&right, l) {
                 Outcome::Pass(Cmp::ListIn {
                     diff: Vec::new(),
@@ -336,7 +336,7 @@ fn contained_in<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Outcome<'d> {
         };
     }
     if r.is_list() {
-        return if contains(&r.items(), l) {
+        return if contains(&r.view().items(), l) {
             Outcome::Pass(Cmp::Value(l.clone()))
         } else {
             Outcome::Fail(Cmp::Value(l.clone()))
