@@ -317,12 +317,23 @@ impl SchemaNode {
     }
 }
 
-/// A property name's 64-bit FNV-1a hash. Names that share one are told apart by comparing
-/// them.
+/// A property name's 64-bit hash, eight bytes at a time (FNV-1a's multiplier on words, the
+/// length mixed in). Names that share one are told apart by comparing them.
 fn fingerprint(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    const K: u64 = 0x0100_0000_01b3;
+    let mix = |h: u64, word: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..word.len()].copy_from_slice(word);
+        (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29)
+    };
+    let bytes = name.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    let mut h = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    for word in &mut chunks {
+        h = mix(h, word);
+    }
+    h = mix(h, chunks.remainder());
+    h ^ (h >> 32)
 }
 
 /// A resource type's compiled schema.
