@@ -153,7 +153,7 @@ fn long_form(
         {
             // The JSON form of a Rain directive (`{"Rain::Embed": "handler.py"}`).
             diags.push(rain_directive(source, name, node.span.clone()));
-            node.tag = Some(format!("!{}", name.trim_start_matches("Fn::")));
+            node.tag = Some(format!("!{}", name.trim_start_matches("Fn::")).into());
         }
         return;
     };
@@ -209,7 +209,7 @@ fn long_form(
     };
     rewritten.push(Rewritten {
         start: span.start,
-        tag: node.tag.take().unwrap_or_default(),
+        tag: node.tag.take().map(String::from).unwrap_or_default(),
         plain: node.plain,
         split,
     });

@@ -245,7 +245,7 @@ fn long_form(node: Node) -> Node {
 
 /// A node whose children are in long form: its own short-form tag, if cfn-guard knows it,
 /// becomes a long-form mapping; a standard tag stays; any other tag is dropped.
-fn tagged(span: std::ops::Range<usize>, tag: Option<String>, plain: bool, value: Value) -> Node {
+fn tagged(span: std::ops::Range<usize>, tag: Option<Box<str>>, plain: bool, value: Value) -> Node {
     let key = tag
         .as_deref()
         .and_then(|t| GUARD_SHORT_FORMS.iter().find(|(short, _)| *short == t))

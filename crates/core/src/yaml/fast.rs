@@ -48,7 +48,7 @@ fn printable_ascii(bytes: &[u8]) -> bool {
 }
 
 /// A tag read before a node: the tag as written (`!Ref`) and where it starts.
-type Tagged = Option<(String, usize)>;
+type Tagged = Option<(Box<str>, usize)>;
 
 struct Reader<'a, 'c, 'x> {
     s: &'a str,
@@ -106,7 +106,7 @@ impl Reader<'_, '_, '_> {
     }
 
     /// A collection's node, from `start` to `end`, one level less deep.
-    fn close(&mut self, start: usize, end: usize, tag: Option<String>, value: Value) -> Node {
+    fn close(&mut self, start: usize, end: usize, tag: Option<Box<str>>, value: Value) -> Node {
         self.depth -= 1;
         Node {
             span: start..end.max(start),
@@ -471,7 +471,7 @@ impl Reader<'_, '_, '_> {
     }
 
     /// A local tag (`!Ref`) at `self.pos`.
-    fn tag(&mut self) -> Option<(String, usize)> {
+    fn tag(&mut self) -> Option<(Box<str>, usize)> {
         let start = self.pos;
         let mut i = start + 1;
         while self.at(i).is_ascii_alphanumeric() || matches!(self.at(i), b'-' | b'_' | b'.' | b':')
@@ -483,7 +483,7 @@ impl Reader<'_, '_, '_> {
         }
         self.pos = i;
         // saphyr's tag: the handle `!` and the suffix, which `Builder` writes back as they are.
-        Some((self.s[start..i].to_string(), start))
+        Some((self.s[start..i].into(), start))
     }
 
     /// Where a plain scalar in a block that starts at `start` ends (trailing spaces left
@@ -836,7 +836,7 @@ enum Chomp {
 }
 
 /// The tag of a node and where the node's span starts (at its tag, if it has one).
-fn split(tag: Tagged, start: usize) -> (Option<String>, usize) {
+fn split(tag: Tagged, start: usize) -> (Option<Box<str>>, usize) {
     match tag {
         Some((tag, at)) => (Some(tag), at),
         None => (None, start),

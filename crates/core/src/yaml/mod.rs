@@ -54,8 +54,9 @@ pub struct Rewritten {
 pub struct Node {
     /// Byte range in the source the node came from.
     pub span: Range<usize>,
-    /// A local or core tag as written, e.g. `!Ref` or `!!str`.
-    pub tag: Option<String>,
+    /// A local or core tag as written, e.g. `!Ref` or `!!str` (boxed: most nodes have none,
+    /// and a node is a word smaller than with a `String`).
+    pub tag: Option<Box<str>>,
     /// True for a plain (unquoted, non-block) scalar.
     pub plain: bool,
     pub value: Value,
@@ -220,13 +221,13 @@ impl Default for ParseOptions {
 enum Frame {
     Seq {
         start: usize,
-        tag: Option<String>,
+        tag: Option<Box<str>>,
         anchor: usize,
         items: Vec<Node>,
     },
     Map {
         start: usize,
-        tag: Option<String>,
+        tag: Option<Box<str>>,
         anchor: usize,
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
@@ -382,7 +383,13 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// A scalar's node: `text` is its value as written (quotes and escapes undone), `span`
     /// starts at its tag when it has one.
-    fn scalar(&mut self, text: &str, plain: bool, tag: Option<String>, span: Range<usize>) -> Node {
+    fn scalar(
+        &mut self,
+        text: &str,
+        plain: bool,
+        tag: Option<Box<str>>,
+        span: Range<usize>,
+    ) -> Node {
         let value = if plain && tag.is_none() {
             if self.opts.warn_yaml11 {
                 self.check_yaml11(text, &span);
@@ -488,7 +495,7 @@ impl Builder<'_> {
                 Flow::Continue
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let tag = tag.map(|t| t.to_string());
+                let tag = tag.map(|t| t.to_string().into_boxed_str());
                 let node = self
                     .cx
                     .scalar(&value, style == ScalarStyle::Plain, tag, range);
@@ -500,7 +507,7 @@ impl Builder<'_> {
                 }
                 self.frames.push(Frame::Seq {
                     start: range.start,
-                    tag: tag.map(|t| t.to_string()),
+                    tag: tag.map(|t| t.to_string().into_boxed_str()),
                     anchor,
                     items: Vec::new(),
                 });
@@ -512,7 +519,7 @@ impl Builder<'_> {
                 }
                 self.frames.push(Frame::Map {
                     start: range.start,
-                    tag: tag.map(|t| t.to_string()),
+                    tag: tag.map(|t| t.to_string().into_boxed_str()),
                     anchor,
                     entries: Vec::new(),
                     key: None,
