@@ -242,7 +242,7 @@ pub(super) fn plain(piece: &str, at: usize) -> Option<(Vec<RawEnvironment>, Vec<
         let close = value[1..].find(quote)? + 1;
         let text = &value[1..close];
         let escaped = quote == '"' && text.contains('\\');
-        if key.is_empty() || escaped || text.contains(|c: char| c.is_control() && c != '\t') {
+        if key.is_empty() || escaped || has_control_but_tab(text) {
             return None;
         }
         comment(value[close + 1..].trim_start_matches([' ', '\t']))?;
@@ -257,9 +257,21 @@ pub(super) fn plain(piece: &str, at: usize) -> Option<(Vec<RawEnvironment>, Vec<
 /// `Some` for nothing or a comment without control characters but tabs (the TOML parser
 /// reports those).
 fn comment(rest: &str) -> Option<()> {
-    let fine = rest.is_empty()
-        || rest.starts_with('#') && !rest.contains(|c: char| c.is_control() && c != '\t');
+    let fine = rest.is_empty() || rest.starts_with('#') && !has_control_but_tab(rest);
     fine.then_some(())
+}
+
+/// Whether `s` has a control character other than a tab (`char::is_control`: U+0000 to
+/// U+001F and U+007F to U+009F), read as bytes: a search with a closure decodes every
+/// character, and proctor.toml has a line per key.
+fn has_control_but_tab(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && c != b'\t')
+            || c == 0x7f
+            // U+0080 to U+009F are C2 80 to C2 9F in UTF-8.
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })
 }
 
 /// The keys of the table being read.
@@ -335,5 +347,25 @@ impl Table {
             }),
         }
         Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control_but_tab;
+
+    /// The byte test agrees with `char::is_control` on every character up to U+0800 and on
+    /// a few beyond, alone and between other text.
+    #[test]
+    fn control_characters_are_found_as_chars_would_find_them() {
+        let chars = (0u32..0x800)
+            .chain([0x2028, 0x200b, 0xfeff, 0x1f600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            for s in [c.to_string(), format!("ab{c}cd"), format!("é{c}")] {
+                let by_chars = s.contains(|c: char| c.is_control() && c != '\t');
+                assert_eq!(has_control_but_tab(&s), by_chars, "{:?}", c as u32);
+            }
+        }
     }
 }
