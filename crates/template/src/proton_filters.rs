@@ -127,7 +127,7 @@ pub fn iam_policy_arns(value: &Value) -> Result<Value, Error> {
 /// at which its filter output started.
 pub fn indent_markers(rendered: String) -> String {
     if has_markers(&rendered) {
-        indent_markers_mapped(&rendered).0
+        replace_markers(&rendered).0
     } else {
         rendered
     }
@@ -145,6 +145,11 @@ pub fn indent_markers_mapped(rendered: &str) -> (String, Vec<(usize, usize)>) {
     if !has_markers(rendered) {
         return (rendered.to_string(), Vec::new());
     }
+    replace_markers(rendered)
+}
+
+/// [`indent_markers_mapped`] of a render known to have markers.
+fn replace_markers(rendered: &str) -> (String, Vec<(usize, usize)>) {
     let mut out = String::with_capacity(rendered.len());
     let mut shifts = Vec::new();
     let mut indent = 0usize;

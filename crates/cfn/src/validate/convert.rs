@@ -173,8 +173,9 @@ pub(super) fn same_item(a: &Node, b: &Node) -> bool {
     }
 }
 
-/// Whether two nodes' JSON texts ([`Node::to_json`]) are equal; `None` when a mapping has
-/// two keys of the same text (JSON keeps one of them), which the caller decides on the texts.
+/// Whether two nodes' JSON texts ([`Node::to_json`]) are equal (a key as its text,
+/// [`Node::text`]); `None` when a mapping has two keys of the same text (JSON keeps one of
+/// them), which the caller decides on the texts.
 fn same_json(a: &Node, b: &Node) -> Option<bool> {
     Some(match (&a.value, &b.value) {
         (Value::Seq(x), Value::Seq(y)) => {
@@ -196,7 +197,7 @@ fn same_json(a: &Node, b: &Node) -> Option<bool> {
                 return Some(false);
             }
             for ((k, v), (l, w)) in x.iter().zip(y) {
-                if !same_key_text(k, l) || !same_json(v, w)? {
+                if k.text() != l.text() || !same_json(v, w)? {
                     return Some(false);
                 }
             }
@@ -228,19 +229,11 @@ fn json_atom(v: &Node) -> Atom<'_> {
     }
 }
 
-/// Whether two mapping keys have the same text (JSON's key).
-fn same_key_text(k: &Node, l: &Node) -> bool {
-    match (&k.value, &l.value) {
-        (Value::String(x), Value::String(y)) => x == y,
-        _ => k.scalar_text().unwrap_or_default() == l.scalar_text().unwrap_or_default(),
-    }
-}
-
 fn repeats_a_key(entries: &[(Node, Node)]) -> bool {
     (1..entries.len()).any(|i| {
         entries[..i]
             .iter()
-            .any(|(k, _)| same_key_text(k, &entries[i].0))
+            .any(|(k, _)| k.text() == entries[i].0.text())
     })
 }
 

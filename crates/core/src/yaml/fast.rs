@@ -108,12 +108,7 @@ impl Reader<'_, '_, '_> {
     /// A collection's node, from `start` to `end`, one level less deep.
     fn close(&mut self, start: usize, end: usize, tag: Option<Box<str>>, value: Value) -> Node {
         self.depth -= 1;
-        Node {
-            span: start..end.max(start),
-            tag,
-            plain: false,
-            value,
-        }
+        super::collection(start, end, tag, value)
     }
 
     /// A plain scalar from `start` to `end`, tagged or not.

@@ -535,13 +535,7 @@ impl Builder<'_> {
                     items,
                 }) => {
                     let end = collection_end(&range, items.last().map(|n| n.span.end));
-                    let node = Node {
-                        span: start..end.max(start),
-                        tag,
-                        plain: false,
-                        value: Value::Seq(items),
-                    };
-                    self.complete(node, anchor)
+                    self.complete(collection(start, end, tag, Value::Seq(items)), anchor)
                 }
                 _ => Flow::Stop,
             },
@@ -554,13 +548,7 @@ impl Builder<'_> {
                     ..
                 }) => {
                     let end = collection_end(&range, entries.last().map(|(_, v)| v.span.end));
-                    let node = Node {
-                        span: start..end.max(start),
-                        tag,
-                        plain: false,
-                        value: Value::Map(entries),
-                    };
-                    self.complete(node, anchor)
+                    self.complete(collection(start, end, tag, Value::Map(entries)), anchor)
                 }
                 _ => Flow::Stop,
             },
@@ -631,6 +619,16 @@ impl Builder<'_> {
             },
         }
         Flow::Continue
+    }
+}
+
+/// A collection's node, from `start` to `end` (never before `start`).
+fn collection(start: usize, end: usize, tag: Option<Box<str>>, value: Value) -> Node {
+    Node {
+        span: start..end.max(start),
+        tag,
+        plain: false,
+        value,
     }
 }
 

@@ -201,16 +201,7 @@ impl<'a> View<'a> {
     pub(super) fn entries(self) -> Vec<(Cow<'a, str>, View<'a>)> {
         match self {
             View::N(n) => match &n.value {
-                Y::Map(m) => m
-                    .iter()
-                    .map(|(k, v)| {
-                        let key = match &k.value {
-                            Y::String(s) => Cow::Borrowed(s.as_str()),
-                            _ => Cow::Owned(k.scalar_text().unwrap_or_default()),
-                        };
-                        (key, View::N(v))
-                    })
-                    .collect(),
+                Y::Map(m) => m.iter().map(|(k, v)| (k.text(), View::N(v))).collect(),
                 _ => Vec::new(),
             },
             View::L(Literal::Map(m)) => m
