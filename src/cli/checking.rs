@@ -13,6 +13,7 @@ use super::*;
 
 pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
     let started = Instant::now();
+    proctor_core::phase::mark("start");
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -125,6 +126,7 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         eprintln!("proctor: {e}");
         return ExitCode::from(EXIT_CANNOT_RUN);
     }
+    proctor_core::phase::mark("report");
     // A unit that hit a bug in proctor: the others were reported, and the exit code says so.
     if outcome.diagnostics.iter().any(|d| d.code.id == "E001") {
         return ExitCode::from(EXIT_INTERNAL);

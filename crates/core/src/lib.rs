@@ -13,6 +13,7 @@ pub mod diag;
 pub mod files;
 pub mod limits;
 pub mod paths;
+pub mod phase;
 pub mod source;
 pub mod text;
 pub mod yaml;

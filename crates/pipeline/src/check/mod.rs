@@ -168,6 +168,7 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         return Ok(out);
     };
     let run = Run::new(&opts, config.as_ref())?;
+    proctor_core::phase::mark("config");
     out.root = run.root.clone();
     out.config = config
         .as_ref()
@@ -185,25 +186,31 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         &enforce,
     ));
     let mut bundles = run.discover(&mut out);
+    proctor_core::phase::mark("policies, discover");
     let deployments = run.deployments(&mut bundles, &mut out);
     if cancelled(&mut out) {
         return Ok(out);
     }
     let mut loaded = run.load(bundles, deployments, &mut out);
+    proctor_core::phase::mark("deployments, load");
     loaded.add_related(&run.limits, &opts.buffers);
     let mut session = run.session(&loaded, &policies, &out);
+    proctor_core::phase::mark("session open");
     let memo = session.as_ref().map(|s| s as &dyn stage::analyse::Memo);
     let analysis = run.analyse(&loaded, memo);
+    proctor_core::phase::mark("analyse");
     if let Some(s) = session.as_mut() {
         s.look_up(&analysis.templates);
     }
     out.environments_of = loaded.environments_of();
+    proctor_core::phase::mark("look up");
     let (mut rule_verdicts, records) =
         run.templates(&loaded, analysis, &enforce, &mut out, session.as_mut());
     if cancelled(&mut out) {
         return Ok(out);
     }
     let mut read = HashMap::new();
+    proctor_core::phase::mark("templates");
     let mut unread = foldhash::HashSet::default();
     let plain = policies.verdicts.into_inner().unwrap_or_default();
     let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
@@ -224,10 +231,12 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     out.verdicts.reserve(verdicts.iter().map(Vec::len).sum());
     verdicts.into_iter().for_each(|v| out.verdicts.extend(v));
     let full_run = opts.paths.is_empty() && opts.specs.is_empty();
+    proctor_core::phase::mark("verdicts, store");
     out.diagnostics
         .extend(policies.waivers.report(full_run, &policies.loaded));
     run.finish(&mut out, (&read, &unread));
     out.retired.keep((read, config, loaded, policies.loaded));
+    proctor_core::phase::mark("finish");
     Ok(out)
 }
 
