@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::bundle::{self, Bundle};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::diag::{Diagnostic, codes};
 use crate::limits::Limits;
-use crate::source::{Source, SourceFile};
+use crate::source::SourceFile;
 use crate::stage;
 use crate::unit::{Rendered, Unit};
 
@@ -27,6 +27,7 @@ mod keys;
 mod plain;
 mod settled;
 mod specs;
+mod suppressions;
 
 use affected::affected_with;
 pub use affected::{Affected, affected};
@@ -42,6 +43,7 @@ use specs::{
     ServiceContext, SpecOwner, SpecResult, check_deployment_spec, check_standalone_spec, errors,
     isolated_spec,
 };
+use suppressions::{Known, suppression_files};
 
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
@@ -948,58 +950,4 @@ impl Loaded {
             }
         }
     }
-}
-
-/// The files a run read, by name as shown; and the specs it knows have no inline
-/// suppressions without reading them.
-type Known<'a> = (&'a HashMap<String, Source>, &'a foldhash::HashSet<String>);
-
-/// The specs and templates a run read (or reported on), each once: where inline
-/// suppressions may be.
-fn suppression_files(
-    out: &Outcome,
-    limits: &Limits,
-    buffers: &crate::files::Buffers,
-    (read, unread): Known,
-) -> Vec<Source> {
-    let mut files: Vec<Source> = Vec::new();
-    // 10,000 deployments name their specs and a few templates 20,000 times.
-    let mut names: foldhash::HashSet<&str> = foldhash::HashSet::default();
-    let wanted = |name: &str| {
-        !name.is_empty()
-            && !name.contains(" [rendered for ")
-            && !name.ends_with(".guard")
-            && !name.ends_with(config::FILE_NAME)
-            && !name.starts_with(crate::state::DIR)
-    };
-    for d in &out.diagnostics {
-        if let Some(p) = &d.primary
-            && names.insert(p.at.source.name())
-            && wanted(p.at.source.name())
-        {
-            files.push(p.at.source.clone());
-        }
-    }
-    let more = out
-        .units
-        .iter()
-        .map(|u| u.spec.as_str())
-        .chain(out.rendered.iter().map(|r| r.template.as_str()));
-    let more: Vec<&str> = more
-        .filter(|name| names.insert(name) && wanted(name) && !unread.contains(*name))
-        .collect();
-    // A cold run reads every spec again here (10,000 of them): in parallel, in order.
-    let root = &out.root;
-    let found: Vec<Option<Source>> = more
-        .par_iter()
-        .map(|name| match read.get(*name) {
-            Some(s) => Some(s.clone()),
-            None => {
-                let path = root.join(name);
-                crate::files::read_in(buffers, &path, name, limits.max_file_bytes).ok()
-            }
-        })
-        .collect();
-    files.extend(found.into_iter().flatten());
-    files
 }
