@@ -111,9 +111,6 @@ pub(super) struct Session {
     waived: Vec<String>,
     /// Each environment's key (the keys of all, for a name given twice), by name.
     env_keys: EnvKeys,
-    /// Entries found, decoded, by deployment (the environments', then the services', by
-    /// position): taken by the spec stage.
-    hits: (Vec<Option<Hit>>, Vec<Option<Hit>>),
     /// The policies' and their rules' names, which verdicts given back share.
     names: Names,
     /// The deployments this run checks afresh, with what to store for them: where their
@@ -132,7 +129,7 @@ pub(super) struct Session {
     pub(super) common: Key,
     /// Each loaded bundle's hash (`None`: not to be cached), by folder.
     pub(super) bundle_hashes: HashMap<PathBuf, Option<String>>,
-    /// The specs read for their keys, by deployment, until the deployments are looked up.
+    /// The specs read for their keys, by deployment (one given back keeps its spec from here).
     read: JobMap<Source>,
     /// Template analyses given back, and made afresh and kept.
     pub(super) analyses: (AtomicUsize, AtomicUsize),
@@ -157,6 +154,10 @@ pub(super) type Given = (
     Vec<crate::policy::RuleVerdict>,
     crate::policy::VerdictCounts,
 );
+
+/// A deployment given back, as the spec stage holds it: what it brings, and its spec when
+/// the run read it (`Session::find`).
+pub(super) type GivenBack = (Given, Option<Source>);
 
 /// What the spec stage gave for a deployment, kept to be stored with its units' records.
 pub(super) struct Stored {
@@ -294,7 +295,6 @@ impl Session {
             known,
             waived,
             env_keys,
-            hits: Default::default(),
             names: names_of(inputs.loaded),
             fresh: Vec::new(),
             reused: 0,
@@ -327,47 +327,17 @@ impl Session {
             }
         }
         session.read = read;
-        // A slot per deployment, filled by `look_up`.
-        let none = |n: usize| std::iter::repeat_with(|| None).take(n).collect();
-        session.hits = (none(cfg.environments.len()), none(cfg.services.len()));
         session
     }
 
-    /// Looks up every deployment whose key the session made, in parallel, now that the
-    /// `templates` findings may point into are read.
+    /// Learns the files that entries' findings may point into besides the ones it knew when
+    /// it opened: the templates, once they are read. Deployments are looked up as the spec
+    /// stage reaches them, a batch at a time (`find`).
     pub(super) fn look_up(&mut self, templates: &[crate::stage::analyse::Analysed]) {
         for t in templates {
             self.known
                 .insert(t.source.name().to_string(), t.source.clone());
         }
-        let mut read = std::mem::take(&mut self.read);
-        let found = match self.cache.has_entries() {
-            true => self.lookup(&read),
-            false => Vec::new(),
-        };
-        let session = self;
-        // Only the specs of deployments given back are kept whole.
-        let mut hits = std::mem::take(&mut session.hits);
-        session.unread.reserve(found.len());
-        for (job, hit, lazily) in found {
-            match read.remove(&job).or(lazily) {
-                Some(spec) => {
-                    session.spec_sources.insert(spec.name().to_string(), spec);
-                }
-                None => {
-                    let name = session.specs.get(&job).map(|s| s.0.clone());
-                    session.unread.extend(name);
-                }
-            }
-            let slot = match job {
-                Job::Environment(i) => hits.0.get_mut(i),
-                Job::Service(i) => hits.1.get_mut(i),
-            };
-            if let Some(slot) = slot {
-                *slot = Some(hit);
-            }
-        }
-        session.hits = hits;
     }
 
     /// The key of the environment `name` (`unkeyed` when it cannot be cached, which no
@@ -390,37 +360,55 @@ impl Session {
         !waived && !unkeyed
     }
 
-    /// Every deployment the cache has, decoded, and whose environments are as they were;
-    /// with its spec when it had to be read for it (a settled spec that findings point
-    /// into).
-    fn lookup(&self, read: &JobMap<Source>) -> Vec<(Job, Hit, Option<Source>)> {
-        self.keys
-            .par_iter()
-            .filter_map(|(job, key)| {
-                let bytes = self.cache.get(key)?;
-                let entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
-                // The environments the deployment read must be as they were.
-                let same = entry
-                    .environments
-                    .iter()
-                    .all(|(name, key)| self.env_key(name) == *key);
-                if !same {
-                    return None;
-                }
-                let lazily = match read.get(job) {
-                    Some(_) => None,
-                    None => self.spec_for(*job, &entry)?,
-                };
-                let hit = self.decode(read.get(job).or(lazily.as_ref()), entry)?;
-                let names = hit
-                    .spec
-                    .units
-                    .iter()
-                    .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
-                let waived = names.into_iter().any(|n| self.is_waived(n));
-                (!waived).then_some((*job, hit, lazily))
-            })
-            .collect()
+    /// `job`'s entry, decoded, when the cache has one whose environments are as they were
+    /// and that no waiver names; with its spec when the run read it (for its key, or now:
+    /// a settled spec that findings point into). Called from every thread of the spec stage,
+    /// a batch of deployments at a time: a warm run holds a batch's entries decoded, not all
+    /// of them, and works on each while it is in the processor's caches.
+    pub(super) fn find(&self, job: Job) -> Option<(Hit, Option<Source>)> {
+        if !self.cache.has_entries() {
+            return None;
+        }
+        let key = self.keys.get(&job)?;
+        let bytes = self.cache.get(key)?;
+        let entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
+        // The environments the deployment read must be as they were.
+        let same = entry
+            .environments
+            .iter()
+            .all(|(name, key)| self.env_key(name) == *key);
+        if !same {
+            return None;
+        }
+        let read = self.read.get(&job);
+        let lazily = match read {
+            Some(_) => None,
+            None => self.spec_for(job, &entry)?,
+        };
+        let spec = read.cloned().or(lazily);
+        let hit = self.decode(spec.as_ref(), entry)?;
+        let names = hit
+            .spec
+            .units
+            .iter()
+            .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
+        let waived = names.into_iter().any(|n| self.is_waived(n));
+        (!waived).then_some((hit, spec))
+    }
+
+    /// Notes a deployment given back (`find`): the run reads its spec again for inline
+    /// suppressions only when the run holds it (`spec`); else it knows the spec has none.
+    pub(super) fn given_back(&mut self, job: Job, spec: Option<Source>) {
+        self.reused += 1;
+        match spec {
+            Some(spec) => {
+                self.spec_sources.insert(spec.name().to_string(), spec);
+            }
+            None => {
+                let name = self.specs.get(&job).map(|s| s.0.clone());
+                self.unread.extend(name);
+            }
+        }
     }
 
     /// A settled spec that `entry`'s findings point into, read now (`Some(None)` when they
@@ -446,27 +434,18 @@ impl Session {
             .is_ok()
     }
 
-    /// Makes room in the run's lists for what every deployment given back brings: one
-    /// allocation each instead of one per batch, each copying the lists so far (megabytes
-    /// of units on 10,000 deployments, on the serial path).
+    /// Makes room in the run's lists for a unit of every deployment the cache may give back
+    /// (each has one at least): grown a batch at a time from nothing, they were copied over
+    /// and over (megabytes of units on 10,000 deployments, on the serial path).
     pub(super) fn make_room(&mut self, units: &mut Vec<Unit>) {
-        let hits = self.hits.0.iter().chain(&self.hits.1).flatten();
-        let (deployments, held) = hits.fold((0, 0), |(d, u), h| (d + 1, u + h.spec.units.len()));
-        units.reserve(held);
-        self.cached.reserve(held);
-        self.verdicts.reserve(deployments);
-    }
-
-    /// The cached result of `job`'s spec stage, with its units' records, when the cache has
-    /// it (taken: each is given once).
-    pub(super) fn take(&mut self, job: Job) -> Option<Hit> {
-        let slot = match job {
-            Job::Environment(i) => self.hits.0.get_mut(i)?,
-            Job::Service(i) => self.hits.1.get_mut(i)?,
+        let deployments = if self.cache.has_entries() {
+            self.keys.len()
+        } else {
+            0
         };
-        let hit = slot.take()?;
-        self.reused += 1;
-        Some(hit)
+        units.reserve(deployments);
+        self.cached.reserve(deployments);
+        self.verdicts.reserve(deployments);
     }
 
     /// Notes a deployment checked afresh: its units are `units` of `Outcome::units`, and

@@ -601,18 +601,14 @@ impl<'a> Run<'a> {
         let env_bundles = &all.env_bundles;
         let reading = (&self.limits, &self.opts.buffers);
         let bundle = |b: usize| &loaded.bundles[&b].0;
-        let mut todo: Vec<(Job, usize, Option<incremental::Hit>)> =
-            jobs.iter().map(|&(job, b)| (job, b, None)).collect();
-        if let Some(s) = session.as_deref_mut() {
-            for (job, _, hit) in &mut todo {
-                *hit = s.take(*job);
-            }
-        }
-        let results: Vec<(Job, SpecResult, Option<incremental::Given>)> = todo
-            .into_par_iter()
-            .map(|(job, b, hit)| {
-                if let Some(hit) = hit {
-                    return (job, hit.spec, Some((hit.records, hit.verdicts, hit.counts)));
+        // Each deployment the cache has is given back, decoded here, a batch at a time.
+        let cached = session.as_deref();
+        let results: Vec<(Job, SpecResult, Option<incremental::GivenBack>)> = jobs
+            .par_iter()
+            .map(|&(job, b)| {
+                if let Some((hit, spec)) = cached.and_then(|s| s.find(job)) {
+                    let given = (hit.records, hit.verdicts, hit.counts);
+                    return (job, hit.spec, Some((given, spec)));
                 }
                 let r = match job {
                     Job::Environment(i) => {
@@ -663,7 +659,8 @@ impl<'a> Run<'a> {
             if let Some(s) = session.as_deref_mut() {
                 let units = out.units.len()..out.units.len() + r.units.len();
                 match records {
-                    Some((records, verdicts, counts)) => {
+                    Some(((records, verdicts, counts), spec)) => {
+                        s.given_back(job, spec);
                         s.cached.extend(records.into_iter().map(Some));
                         s.verdicts.push(verdicts);
                         s.counted += counts;
