@@ -214,7 +214,8 @@ pub(super) struct Inputs<'a> {
 
 impl Session {
     /// Opens the cache for a run and makes every deployment's key, in parallel; the
-    /// deployments are looked up once the templates are analysed (`look_up`).
+    /// deployments are looked up as the spec stage reaches them (`find`), once the
+    /// templates are analysed (`look_up`).
     pub(super) fn open(dir: PathBuf, inputs: &Inputs) -> Session {
         let cfg = inputs.config;
         let mut known: HashMap<String, Source> = HashMap::new();
