@@ -129,7 +129,8 @@ pub(super) struct Session {
     pub(super) common: Key,
     /// Each loaded bundle's hash (`None`: not to be cached), by folder.
     pub(super) bundle_hashes: HashMap<PathBuf, Option<String>>,
-    /// The specs read for their keys, by deployment (one given back keeps its spec from here).
+    /// The specs read for their keys, by deployment, until the spec stage reaches it (one
+    /// given back keeps its spec from here).
     read: JobMap<Source>,
     /// Template analyses given back, and made afresh and kept.
     pub(super) analyses: (AtomicUsize, AtomicUsize),
@@ -339,6 +340,12 @@ impl Session {
             self.known
                 .insert(t.source.name().to_string(), t.source.clone());
         }
+        // A first run gives nothing back: the specs it read for their keys are not kept
+        // (100,000 of them are 100 MB). A later run lets go of each as its deployment is
+        // given back or checked (`given_back`, `checked`).
+        if !self.cache.has_entries() {
+            self.read = JobMap::default();
+        }
     }
 
     /// The key of the environment `name` (`unkeyed` when it cannot be cached, which no
@@ -401,6 +408,7 @@ impl Session {
     /// suppressions only when the run holds it (`spec`); else it knows the spec has none.
     pub(super) fn given_back(&mut self, job: Job, spec: Option<Source>) {
         self.reused += 1;
+        self.read.remove(&job);
         match spec {
             Some(spec) => {
                 self.spec_sources.insert(spec.name().to_string(), spec);
@@ -452,6 +460,7 @@ impl Session {
     /// Notes a deployment checked afresh: its units are `units` of `Outcome::units`, and
     /// `stored` what its spec stage found.
     pub(super) fn checked(&mut self, job: Job, units: std::ops::Range<usize>, stored: Stored) {
+        self.read.remove(&job);
         if self.keys.contains_key(&job) {
             self.fresh.push((job, units, stored));
         }
