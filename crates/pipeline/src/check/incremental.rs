@@ -404,8 +404,9 @@ impl Session {
         (!waived).then_some((hit, spec))
     }
 
-    /// Notes a deployment given back (`find`): the run reads its spec again for inline
-    /// suppressions only when the run holds it (`spec`); else it knows the spec has none.
+    /// Notes a deployment given back (`find`). Its spec, when the run read it (`spec`), is
+    /// handed to the search for inline suppressions instead of being read again; a spec the
+    /// run did not read is settled, so known to have none.
     pub(super) fn given_back(&mut self, job: Job, spec: Option<Source>) {
         self.reused += 1;
         self.read.remove(&job);
@@ -444,8 +445,8 @@ impl Session {
     }
 
     /// Makes room in the run's lists for a unit of every deployment the cache may give back
-    /// (each has one at least): grown a batch at a time from nothing, they were copied over
-    /// and over (megabytes of units on 10,000 deployments, on the serial path).
+    /// (each has one at least): grown batch by batch from nothing, they were copied several
+    /// times (megabytes of units on 10,000 deployments, on the serial path).
     pub(super) fn make_room(&mut self, units: &mut Vec<Unit>) {
         let deployments = if self.cache.has_entries() {
             self.keys.len()

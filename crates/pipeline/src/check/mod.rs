@@ -211,8 +211,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     if cancelled(&mut out) {
         return Ok(out);
     }
-    let mut read = HashMap::new();
     proctor_core::phase::mark("templates");
+    let mut read = HashMap::new();
     let mut unread = foldhash::HashSet::default();
     let plain = policies.verdicts.into_inner().unwrap_or_default();
     let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
