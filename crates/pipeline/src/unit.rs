@@ -79,3 +79,61 @@ pub struct Rendered {
     pub template_name: String,
     pub template_version: String,
 }
+
+/// The template a unit given back by the cache rendered from: with the unit, what makes its
+/// [`Rendered`] ([`Rendition::rendered`]). One is shared by the units of a template, rather
+/// than every unit holding its own copy of these names (a warm run gives back 30,000).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GivenTemplate {
+    /// The template file, as shown.
+    pub template: String,
+    pub synthesized: bool,
+    pub template_name: String,
+    pub template_version: String,
+}
+
+/// What a recorded unit rendered to.
+#[derive(Clone, Debug)]
+pub enum Rendition {
+    /// Rendered this run (its text and context dropped). Boxed: most records a run holds
+    /// are given back, and a record is held per unit.
+    Made(Box<Rendered>),
+    /// Given back by the cache.
+    Given(std::sync::Arc<GivenTemplate>),
+}
+
+impl Rendition {
+    /// The template file, as shown.
+    pub fn template(&self) -> &str {
+        match self {
+            Rendition::Made(r) => &r.template,
+            Rendition::Given(g) => &g.template,
+        }
+    }
+
+    /// What `unit`, the unit recorded, rendered to (without its text and context).
+    pub fn rendered(self, unit: &Unit) -> Rendered {
+        let given = match self {
+            Rendition::Made(r) => return *r,
+            Rendition::Given(g) => g,
+        };
+        let GivenTemplate {
+            template,
+            synthesized,
+            template_name,
+            template_version,
+        } = std::sync::Arc::unwrap_or_clone(given);
+        Rendered {
+            kind: unit.kind,
+            name: unit.name.clone(),
+            service: unit.service.clone(),
+            template,
+            text: String::new(),
+            synthesized,
+            spec: unit.spec.clone(),
+            context: Json::Null,
+            template_name,
+            template_version,
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::template::render::StackOutputs;
-use crate::unit::{Failed, Rendered, Unit, UnitKind};
+use crate::unit::{Failed, GivenTemplate, Rendered, Rendition, Unit, UnitKind};
 
 /// A unit's verdicts of one policy on one document: (rule, status) pairs. Its names are
 /// borrowed: from the verdicts when an entry is written, from the entry's bytes when it is
@@ -238,45 +238,63 @@ impl<'a> FailedRec<'a> {
     }
 }
 
+/// A unit's rendering. Read, its names are borrowed from the entry's bytes: all but the
+/// template's are the unit's own, and the template's are shared by its units (`Templates`).
 #[derive(Serialize, Deserialize)]
 pub(super) struct RenderedRec<'a> {
     #[serde(borrow)]
     kind: &'a str,
-    name: String,
-    service: Option<String>,
-    template: String,
+    name: &'a str,
+    service: Option<&'a str>,
+    template: &'a str,
     synthesized: bool,
-    spec: String,
-    template_name: String,
-    template_version: String,
+    spec: &'a str,
+    template_name: &'a str,
+    template_version: &'a str,
 }
 
+/// The templates the units given back rendered from, by file: each made once per batch of
+/// deployments, and shared by their units.
+pub(super) type Templates = foldhash::HashMap<String, Arc<GivenTemplate>>;
+
 impl<'a> RenderedRec<'a> {
-    pub(super) fn of(r: &Rendered) -> RenderedRec<'static> {
+    pub(super) fn of(r: &'a Rendered) -> RenderedRec<'a> {
         RenderedRec {
             kind: r.kind.as_str(),
-            name: r.name.clone(),
-            service: r.service.clone(),
-            template: r.template.clone(),
+            name: &r.name,
+            service: r.service.as_deref(),
+            template: &r.template,
             synthesized: r.synthesized,
-            spec: r.spec.clone(),
-            template_name: r.template_name.clone(),
-            template_version: r.template_version.clone(),
+            spec: &r.spec,
+            template_name: &r.template_name,
+            template_version: &r.template_version,
         }
     }
 
-    pub(super) fn decode(self) -> Option<Rendered> {
-        Some(Rendered {
-            kind: kind_of(self.kind)?,
-            name: self.name,
-            service: self.service,
-            template: self.template,
-            text: String::new(),
+    /// The rendering of `unit`, the unit it was recorded for; `None` when it names another
+    /// unit.
+    pub(super) fn decode(self, unit: &Unit, templates: &mut Templates) -> Option<Rendition> {
+        let same = kind_of(self.kind)? == unit.kind
+            && self.name == unit.name
+            && self.service == unit.service.as_deref()
+            && self.spec == unit.spec;
+        if !same {
+            return None;
+        }
+        if let Some(t) = templates.get(self.template)
+            && t.synthesized == self.synthesized
+            && t.template_name == self.template_name
+            && t.template_version == self.template_version
+        {
+            return Some(Rendition::Given(t.clone()));
+        }
+        let shared = Arc::new(GivenTemplate {
+            template: self.template.to_string(),
             synthesized: self.synthesized,
-            spec: self.spec,
-            context: serde_json::Value::Null,
-            template_name: self.template_name,
-            template_version: self.template_version,
-        })
+            template_name: self.template_name.to_string(),
+            template_version: self.template_version.to_string(),
+        });
+        templates.insert(self.template.to_string(), shared.clone());
+        Some(Rendition::Given(shared))
     }
 }

@@ -30,7 +30,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::entry_diags::{DiagRec, SourceRec, Table, below, decode_all, sources_of};
-use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
+use super::entry_parts::{
+    FailedRec, Names, OutputsRec, RenderedRec, Templates, UnitRec, VerdictGroup,
+};
 use super::keys::{bundle_hash, common_key};
 use super::settled::{Settled, Stat};
 use super::specs::SpecResult;
@@ -40,7 +42,7 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::source::Source;
 use crate::stage::render::UnitRecord;
-use crate::unit::{Failed, Unit, UnitKind};
+use crate::unit::{Failed, Rendition, Unit, UnitKind};
 
 /// What an environment that cannot be cached is keyed as: a deployment that reads it is not
 /// stored.
@@ -258,9 +260,9 @@ impl Session {
             },
         );
         let settled_key = Key::of([common.hex().as_bytes(), b"settled specs"]);
-        let settled = Settled::decode(cache.get(&settled_key));
+        let settled = super::settled::index(cache.get(&settled_key));
         let (envs, env_keys, services) =
-            look_up_specs(inputs, &common, &hashes, (&stats, &settled.index()));
+            look_up_specs(inputs, &common, &hashes, (&stats, &settled));
         // The record is made again when a spec read this run settles (the first run's, or
         // one written more than two seconds ago): of the specs not read and those read that
         // settle. Otherwise it stays as it is (a record of a spec written since never
@@ -373,7 +375,12 @@ impl Session {
     /// a settled spec that findings point into). Called from every thread of the spec stage,
     /// a batch of deployments at a time: a warm run holds a batch's entries decoded, not all
     /// of them, and works on each while it is in the processor's caches.
-    pub(super) fn find(&self, job: Job) -> Option<(Hit, Option<Source>)> {
+    /// `templates`: what the units given back rendered from, shared by those of the batch.
+    pub(super) fn find(
+        &self,
+        job: Job,
+        templates: &mut Templates,
+    ) -> Option<(Hit, Option<Source>)> {
         if !self.cache.has_entries() {
             return None;
         }
@@ -394,7 +401,7 @@ impl Session {
             None => self.spec_for(job, &entry)?,
         };
         let spec = read.cloned().or(lazily);
-        let hit = self.decode(spec.as_ref(), entry)?;
+        let hit = self.decode(spec.as_ref(), entry, templates)?;
         let names = hit
             .spec
             .units
@@ -540,7 +547,7 @@ impl Session {
                 return;
             }
             let entry = self.encode(self.specs.get(job), stored, units, &records);
-            if let Ok(bytes) = postcard::to_stdvec(&entry) {
+            if let Some(Ok(bytes)) = entry.map(|e| postcard::to_stdvec(&e)) {
                 self.cache.put(key, &bytes);
             }
         });
@@ -552,7 +559,7 @@ impl Session {
         stored: &'r Stored,
         units_of: &'r [Unit],
         records: &[&'r UnitRecord],
-    ) -> Entry<'r> {
+    ) -> Option<Entry<'r>> {
         let mut table = Table::new(&self.root, &self.known, spec, None);
         let spec_part = SpecRec {
             diagnostics: table.diags(&stored.diagnostics),
@@ -568,15 +575,23 @@ impl Session {
         };
         let units = records
             .iter()
-            .map(|r| RecordRec {
-                rendered: r.rendered.as_ref().map(RenderedRec::of),
-                render: table.diags(&r.render),
-                validation: table.diags(&r.validation),
-                verdicts: VerdictGroup::of(&r.verdicts),
-                known: r.known.clone(),
-                outputs: r.outputs.as_ref().map(OutputsRec::of),
+            .map(|r| {
+                // Only what rendered this run is stored (a record given back is not).
+                let rendered = match &r.rendered {
+                    Some(Rendition::Made(made)) => Some(RenderedRec::of(made)),
+                    Some(Rendition::Given(_)) => return None,
+                    None => None,
+                };
+                Some(RecordRec {
+                    rendered,
+                    render: table.diags(&r.render),
+                    validation: table.diags(&r.validation),
+                    verdicts: VerdictGroup::of(&r.verdicts),
+                    known: r.known.clone(),
+                    outputs: r.outputs.as_deref().map(OutputsRec::of),
+                })
             })
-            .collect();
+            .collect::<Option<_>>()?;
         let mut environments: Vec<(&str, &str)> = units_of
             .iter()
             .filter(|u| u.kind != UnitKind::Environment)
@@ -585,16 +600,21 @@ impl Session {
             .collect();
         environments.sort();
         environments.dedup();
-        Entry {
+        Some(Entry {
             sources: table.into_sources(),
             environments,
             spec: spec_part,
             units,
-        }
+        })
     }
 
     /// An entry as the run's values, when every part of it makes sense here.
-    fn decode(&self, spec: Option<&Source>, entry: Entry<'_>) -> Option<Hit> {
+    fn decode(
+        &self,
+        spec: Option<&Source>,
+        entry: Entry<'_>,
+        templates: &mut Templates,
+    ) -> Option<Hit> {
         let sources = sources_of(entry.sources, &self.root, |name| match spec {
             Some(sp) if sp.name() == name => Some(sp.clone()),
             _ => self.known.get(name).cloned(),
@@ -634,7 +654,7 @@ impl Session {
         let mut verdicts = Vec::with_capacity(listed);
         let mut counts = crate::policy::VerdictCounts::default();
         let mut records = Vec::with_capacity(entry.units.len());
-        for r in entry.units {
+        for (r, unit) in entry.units.into_iter().zip(&result.units) {
             for g in r.verdicts {
                 match self.counting {
                     true => g.count(&mut counts)?,
@@ -643,7 +663,7 @@ impl Session {
             }
             records.push(Arc::new(UnitRecord {
                 rendered: match r.rendered {
-                    Some(x) => Some(x.decode()?),
+                    Some(x) => Some(x.decode(unit, templates)?),
                     None => None,
                 },
                 render: diags(r.render)?,
@@ -652,7 +672,7 @@ impl Session {
                 // matter: the run sorts them), not through the render stage.
                 verdicts: Vec::new(),
                 known: r.known,
-                outputs: r.outputs.map(OutputsRec::decode),
+                outputs: r.outputs.map(|o| Box::new(o.decode())),
             }));
         }
         Some(Hit {
@@ -680,9 +700,9 @@ fn look_up_specs(
         let path = cfg.root.join(&spec.value);
         let name = crate::paths::tidy(&spec.value.to_string_lossy());
         let stat = stats.get(at).cloned().flatten();
-        let recorded = settled.get(spec.value.as_path());
+        let recorded = spec.value.to_str().and_then(|p| settled.get(p));
         let (digest, source) = match (&stat, recorded) {
-            (Some(now), Some((then, digest))) if now == *then => (digest.to_string(), None),
+            (Some(now), Some((then, digest))) if now == then => (digest.to_string(), None),
             _ => {
                 let none = crate::files::Buffers::default();
                 let max = inputs.limits.max_file_bytes;

@@ -36,6 +36,7 @@ use discover::{
     load_config, load_state, owners_of_beside_specs, policy_paths, project_specs, resolve,
     workspace_roots,
 };
+use entry_parts::Templates;
 pub use incremental::{CacheReport, CacheUse};
 use incremental::{Job, Session, Stored};
 use plain::check_plain_templates;
@@ -605,8 +606,8 @@ impl<'a> Run<'a> {
         let cached = session.as_deref();
         let results: Vec<(Job, SpecResult, Option<incremental::GivenBack>)> = jobs
             .par_iter()
-            .map(|&(job, b)| {
-                if let Some((hit, spec)) = cached.and_then(|s| s.find(job)) {
+            .map_init(Templates::default, |templates, &(job, b)| {
+                if let Some((hit, spec)) = cached.and_then(|s| s.find(job, templates)) {
                     let given = (hit.records, hit.verdicts, hit.counts);
                     return (job, hit.spec, Some((given, spec)));
                 }

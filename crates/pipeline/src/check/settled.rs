@@ -18,7 +18,6 @@
 //!   read for that either.
 //! - **Unix only.** Elsewhere every spec is read, as before.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -85,33 +84,33 @@ pub(super) fn settles(stat: &Stat, text: &str, now: SystemTime) -> bool {
         && !text.contains(crate::diag::suppress::MARKER)
 }
 
-/// The records by path: each spec's identity and times, and the SHA-256 of its text.
-pub(super) type Index<'a> = HashMap<&'a Path, (&'a Stat, &'a str)>;
+/// The records by path as proctor.toml gives it: each spec's identity and times, and the
+/// SHA-256 of its text. Hashed fast, by the path's text: a warm run looks up every spec.
+pub(super) type Index<'a> = foldhash::HashMap<&'a str, (Stat, &'a str)>;
 
 /// The specs recorded, by path as proctor.toml gives it.
-#[derive(Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Default, PartialEq, Eq, Serialize)]
 pub(super) struct Settled {
     specs: Vec<(PathBuf, Stat, String)>,
 }
 
-impl Settled {
-    /// What an entry holds; nothing when it does not decode.
-    pub(super) fn decode(bytes: Option<&[u8]>) -> Settled {
-        bytes
-            .and_then(|b| postcard::from_bytes(b).ok())
-            .unwrap_or_default()
+/// The records of an entry (`Settled::encode`), read without copying its paths and digests;
+/// none when it does not decode.
+pub(super) fn index(bytes: Option<&[u8]>) -> Index<'_> {
+    /// `Settled` as read: a path is written as its text.
+    #[derive(Deserialize)]
+    struct Read<'a> {
+        #[serde(borrow)]
+        specs: Vec<(&'a str, Stat, &'a str)>,
     }
+    let read: Option<Read> = bytes.and_then(|b| postcard::from_bytes(b).ok());
+    let specs = read.map(|r| r.specs).unwrap_or_default();
+    specs.into_iter().map(|(p, s, d)| (p, (s, d))).collect()
+}
 
+impl Settled {
     pub(super) fn encode(&self) -> Option<Vec<u8>> {
         postcard::to_stdvec(self).ok()
-    }
-
-    /// The records by path.
-    pub(super) fn index(&self) -> Index<'_> {
-        self.specs
-            .iter()
-            .map(|(p, s, d)| (p.as_path(), (s, d.as_str())))
-            .collect()
     }
 
     /// Records made of `(path, stat, SHA-256)`, each path once, in path order.
@@ -189,11 +188,12 @@ mod tests {
             ("a.yaml".into(), before.clone(), "1".into()),
             ("a.yaml".into(), before.clone(), "1".into()),
         ]);
-        let back = Settled::decode(settled.encode().as_deref());
-        assert!(back == settled);
-        let index = back.index();
+        let bytes = settled.encode();
+        let index = index(bytes.as_deref());
         assert_eq!(index.len(), 2);
-        assert_eq!(index[Path::new("a.yaml")], (&before, "1"));
-        assert!(Settled::decode(Some(b"\xff\xff")).specs.is_empty());
+        assert_eq!(index["a.yaml"], (before, "1"));
+        assert_eq!(index["b.yaml"], (after, "2"));
+        assert!(super::index(Some(b"\xff\xff")).is_empty());
+        assert!(super::index(None).is_empty());
     }
 }

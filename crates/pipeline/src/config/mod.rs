@@ -174,11 +174,12 @@ pub struct Config {
     names: std::sync::OnceLock<Names>,
 }
 
-/// Positions in `Config::environments` and `Config::services`, by name.
+/// Positions in `Config::environments` and `Config::services`, by name (hashed fast: looked
+/// up for every unit).
 #[derive(Debug, Default)]
 struct Names {
-    environments: std::collections::HashMap<String, usize>,
-    services: std::collections::HashMap<String, usize>,
+    environments: foldhash::HashMap<String, usize>,
+    services: foldhash::HashMap<String, usize>,
 }
 
 /// proctor.toml in `start` or the nearest folder above it.

@@ -38,9 +38,9 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
     let pieces = (text.len() / PIECE_BYTES).max(rayon::current_num_threads());
     if text.len() < PIECES_FROM
         || pieces < 2
-        || text.contains("\"\"\"")
-        || text.contains("'''")
-        || text.contains('\r')
+        || memchr::memmem::find(text.as_bytes(), b"\"\"\"").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"'''").is_some()
+        || memchr::memchr(b'\r', text.as_bytes()).is_some()
     {
         return None;
     }
@@ -53,6 +53,7 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
     let mut cuts = vec![0];
     let mut first = None;
     let mut offset = 0;
+    let next_table = memchr::memmem::Finder::new(b"\n[");
     // The lines that matter: each up to the first table (a top-level key there may name a
     // table array), then only those that start one.
     while offset < text.len() {
@@ -89,8 +90,8 @@ pub(super) fn read_in_pieces(text: &str) -> Option<RawConfig> {
             true => end,
             false => {
                 let from = end - 1;
-                text[from..]
-                    .find("\n[")
+                next_table
+                    .find(&text.as_bytes()[from..])
                     .map_or(text.len(), |i| from + i + 1)
             }
         };

@@ -23,7 +23,7 @@ use crate::state::State;
 use crate::template::render::{
     self, Context, EnvironmentFacts, InstanceFacts, ServiceFacts, StackOutputs,
 };
-use crate::unit::{Rendered, Unit, UnitKind};
+use crate::unit::{Rendered, Rendition, Unit, UnitKind};
 
 /// What the render stage reads.
 pub struct Inputs<'a> {
@@ -61,14 +61,15 @@ pub type Validate<'a> = dyn Fn(&[RenderedUnit]) -> Vec<super::validate::Validate
 #[derive(Clone, Debug, Default)]
 pub struct UnitRecord {
     /// What the unit rendered to, without its text and context, when it rendered.
-    pub rendered: Option<Rendered>,
+    pub rendered: Option<Rendition>,
     pub render: Vec<Diagnostic>,
     pub validation: Vec<Diagnostic>,
     pub verdicts: Vec<crate::policy::RuleVerdict>,
     /// A service instance's Outputs as rendered: what its pipeline sees.
     pub known: Vec<(String, String)>,
-    /// An environment's outputs as its service instances see them.
-    pub outputs: Option<StackOutputs>,
+    /// An environment's outputs as its service instances see them (boxed: few records are
+    /// environments').
+    pub outputs: Option<Box<StackOutputs>>,
 }
 
 /// Units rendered (and validated) together; memory holds at most this many renderings
@@ -516,7 +517,8 @@ impl Rendering {
                     Some(record) => {
                         self.diagnostics.extend(record.render.iter().cloned());
                         self.validation.extend(record.validation.iter().cloned());
-                        let wanted = record.rendered.as_ref().is_some_and(|r| first(&r.template));
+                        let wanted =
+                            (record.rendered.as_ref()).is_some_and(|r| first(r.template()));
                         // One rendering per template is wanted; the others stay in their
                         // records, freed with the run's outcome (not one at a time here).
                         let rendered = match Arc::get_mut(record) {
@@ -524,7 +526,8 @@ impl Rendering {
                             None if wanted => record.rendered.clone(),
                             _ => None,
                         };
-                        self.rendered.extend(rendered);
+                        self.rendered
+                            .extend(rendered.map(|r| r.rendered(&units[i])));
                     }
                     None => {
                         self.diagnostics.append(&mut render[i]);
@@ -608,11 +611,11 @@ impl Stage<'_> {
                 // A recorded unit's verdicts stay in its record (one copy; the caller
                 // collects them from there).
                 if let Some(Some(record)) = records.get_mut(r.index) {
-                    record.rendered = Some(Rendered {
+                    record.rendered = Some(Rendition::Made(Box::new(Rendered {
                         text: String::new(),
                         context: Json::Null,
                         ..r.rendered.clone()
-                    });
+                    })));
                     record.validation = diags.clone();
                     record.verdicts = std::mem::take(&mut rule_verdicts);
                     record.known = r.known.clone();
@@ -795,7 +798,7 @@ impl Stage<'_> {
             .filter_map(|&i| {
                 let u = &units[i];
                 if let Some(record) = record_of(cached_records, i) {
-                    return Some((i, record.outputs.clone()?));
+                    return Some((i, record.outputs.as_deref()?.clone()));
                 }
                 let text = by_name.get(u.name.as_str())?;
                 let declared = self
@@ -813,7 +816,7 @@ impl Stage<'_> {
         let mut by_name = BTreeMap::new();
         for (i, outputs) in found {
             if let Some(Some(record)) = out.records.get_mut(i) {
-                record.outputs = Some(outputs.clone());
+                record.outputs = Some(Box::new(outputs.clone()));
             }
             by_name.insert(units[i].name.clone(), outputs);
         }
