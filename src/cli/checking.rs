@@ -43,6 +43,8 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         cache: cache_use(args.no_cache, args.cache_dir),
         // Only the JSON report lists verdicts; the others count them.
         count_cached_verdicts: !outputs.iter().any(|o| o.format == Format::Json),
+        // Only the HTML report groups findings by deployment.
+        cached_units: outputs.iter().any(|o| o.format == Format::Html),
         ..CheckOptions::default()
     };
     let outcome = match run_pipeline(&opts, |diags| {

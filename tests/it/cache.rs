@@ -167,6 +167,16 @@ fn after_one_edit_only_that_deployment_is_checked_again() {
         findings(&after) > findings(&cold),
         "the new finding is reported"
     );
+    // The HTML report groups findings by deployment: its runs give back cached units
+    // whole, and it is the report a run without the cache writes.
+    let (_, warm_html, stderr) = check(ws, cache.path(), &["--format", "html"]);
+    assert_eq!(reused(&stderr), Some((300, 300)), "{stderr}");
+    let (_, cold_html, _) = check(ws, cache.path(), &["--format", "html", "--no-cache"]);
+    assert!(
+        warm_html.contains("many"),
+        "the edited value is in the report"
+    );
+    assert_eq!(untimed(&warm_html), untimed(&cold_html));
 }
 
 /// Each kind of input the deployments depend on, changed once: the runs that follow do not

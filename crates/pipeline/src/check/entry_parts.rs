@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::template::render::StackOutputs;
-use crate::unit::{Failed, GivenTemplate, Rendered, Rendition, Unit, UnitKind};
+use crate::unit::{Failed, GivenTemplate, Rendered, Unit, UnitKind};
 
 /// A unit's verdicts of one policy on one document: (rule, status) pairs. Its names are
 /// borrowed: from the verdicts when an entry is written, from the entry's bytes when it is
@@ -165,43 +165,50 @@ pub(super) fn kind_of(s: &str) -> Option<UnitKind> {
     .find(|k| k.as_str() == s)
 }
 
-/// A unit without its inputs: a cached unit is neither rendered nor validated again.
+/// A unit without its inputs: a cached unit is neither rendered nor validated again. Read,
+/// its names are borrowed from the entry's bytes (a deployment given back without its units
+/// listed copies none of them).
 #[derive(Serialize, Deserialize)]
 pub(super) struct UnitRec<'a> {
     #[serde(borrow)]
     kind: &'a str,
-    name: String,
-    service: Option<String>,
-    bundle: String,
-    spec: String,
-    environment: Option<String>,
-    stack: Option<String>,
+    pub(super) name: &'a str,
+    pub(super) service: Option<&'a str>,
+    pub(super) bundle: &'a str,
+    pub(super) spec: &'a str,
+    environment: Option<&'a str>,
+    stack: Option<&'a str>,
 }
 
 impl<'a> UnitRec<'a> {
-    pub(super) fn of(u: &Unit) -> UnitRec<'static> {
+    pub(super) fn of(u: &'a Unit) -> UnitRec<'a> {
         UnitRec {
             kind: u.kind.as_str(),
-            name: u.name.clone(),
-            service: u.service.clone(),
-            bundle: u.bundle.clone(),
-            spec: u.spec.clone(),
-            environment: u.environment.clone(),
-            stack: u.stack.clone(),
+            name: &u.name,
+            service: u.service.as_deref(),
+            bundle: &u.bundle,
+            spec: &u.spec,
+            environment: u.environment.as_deref(),
+            stack: u.stack.as_deref(),
         }
     }
 
-    pub(super) fn decode(self) -> Option<Unit> {
+    /// The unit's kind, when it is one.
+    pub(super) fn kind(&self) -> Option<UnitKind> {
+        kind_of(self.kind)
+    }
+
+    pub(super) fn decode(&self) -> Option<Unit> {
         Some(Unit {
-            kind: kind_of(self.kind)?,
-            name: self.name,
-            service: self.service,
-            bundle: self.bundle,
-            spec: self.spec,
+            kind: self.kind()?,
+            name: self.name.to_string(),
+            service: self.service.map(str::to_string),
+            bundle: self.bundle.to_string(),
+            spec: self.spec.to_string(),
             inputs: serde_json::Value::Null,
-            environment: self.environment,
+            environment: self.environment.map(str::to_string),
             origin: None,
-            stack: self.stack,
+            stack: self.stack.map(str::to_string),
         })
     }
 }
@@ -210,30 +217,30 @@ impl<'a> UnitRec<'a> {
 pub(super) struct FailedRec<'a> {
     #[serde(borrow)]
     kind: &'a str,
-    name: String,
-    service: Option<String>,
-    environment: Option<String>,
-    spec: String,
+    name: &'a str,
+    service: Option<&'a str>,
+    environment: Option<&'a str>,
+    spec: &'a str,
 }
 
 impl<'a> FailedRec<'a> {
-    pub(super) fn of(f: &Failed) -> FailedRec<'static> {
+    pub(super) fn of(f: &'a Failed) -> FailedRec<'a> {
         FailedRec {
             kind: f.kind.as_str(),
-            name: f.name.clone(),
-            service: f.service.clone(),
-            environment: f.environment.clone(),
-            spec: f.spec.clone(),
+            name: &f.name,
+            service: f.service.as_deref(),
+            environment: f.environment.as_deref(),
+            spec: &f.spec,
         }
     }
 
     pub(super) fn decode(self) -> Option<Failed> {
         Some(Failed {
             kind: kind_of(self.kind)?,
-            name: self.name,
-            service: self.service,
-            environment: self.environment,
-            spec: self.spec,
+            name: self.name.to_string(),
+            service: self.service.map(str::to_string),
+            environment: self.environment.map(str::to_string),
+            spec: self.spec.to_string(),
         })
     }
 }
@@ -271,12 +278,16 @@ impl<'a> RenderedRec<'a> {
         }
     }
 
-    /// The rendering of `unit`, the unit it was recorded for; `None` when it names another
-    /// unit.
-    pub(super) fn decode(self, unit: &Unit, templates: &mut Templates) -> Option<Rendition> {
-        let same = kind_of(self.kind)? == unit.kind
+    /// What `unit`, the unit it was recorded for, rendered from; `None` when it names
+    /// another unit.
+    pub(super) fn decode(
+        self,
+        unit: &UnitRec,
+        templates: &mut Templates,
+    ) -> Option<Arc<GivenTemplate>> {
+        let same = self.kind == unit.kind
             && self.name == unit.name
-            && self.service == unit.service.as_deref()
+            && self.service == unit.service
             && self.spec == unit.spec;
         if !same {
             return None;
@@ -286,7 +297,7 @@ impl<'a> RenderedRec<'a> {
             && t.template_name == self.template_name
             && t.template_version == self.template_version
         {
-            return Some(Rendition::Given(t.clone()));
+            return Some(t.clone());
         }
         let shared = Arc::new(GivenTemplate {
             template: self.template.to_string(),
@@ -295,6 +306,6 @@ impl<'a> RenderedRec<'a> {
             template_version: self.template_version.to_string(),
         });
         templates.insert(self.template.to_string(), shared.clone());
-        Some(Rendition::Given(shared))
+        Some(shared)
     }
 }

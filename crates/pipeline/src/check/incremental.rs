@@ -30,6 +30,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::entry_diags::{DiagRec, SourceRec, Table, below, decode_all, sources_of};
+
+mod given;
 use super::entry_parts::{
     FailedRec, Names, OutputsRec, RenderedRec, Templates, UnitRec, VerdictGroup,
 };
@@ -43,6 +45,7 @@ use crate::diag::Diagnostic;
 use crate::source::Source;
 use crate::stage::render::UnitRecord;
 use crate::unit::{Failed, Rendition, Unit, UnitKind};
+pub(super) use given::GivenHit;
 
 /// What an environment that cannot be cached is keyed as: a deployment that reads it is not
 /// stored.
@@ -370,17 +373,13 @@ impl Session {
         !waived && !unkeyed
     }
 
-    /// `job`'s entry, decoded, when the cache has one whose environments are as they were
-    /// and that no waiver names; with its spec when the run read it (for its key, or now:
-    /// a settled spec that findings point into). Called from every thread of the spec stage,
-    /// a batch of deployments at a time: a warm run holds a batch's entries decoded, not all
-    /// of them, and works on each while it is in the processor's caches.
-    /// `templates`: what the units given back rendered from, shared by those of the batch.
-    pub(super) fn find(
-        &self,
-        job: Job,
-        templates: &mut Templates,
-    ) -> Option<(Hit, Option<Source>)> {
+    /// `job`'s entry, read, when the cache has one whose environments are as they were,
+    /// whose units no waiver names and that has a record per unit; with its spec when the
+    /// run read it (for its key, or now: a settled spec that findings point into). Called
+    /// from every thread of the spec stage, a batch of deployments at a time: a warm run
+    /// holds a batch's entries decoded, not all of them, and works on each while it is in
+    /// the processor's caches.
+    fn entry_of(&self, job: Job) -> Option<(Entry<'_>, Option<Source>)> {
         if !self.cache.has_entries() {
             return None;
         }
@@ -392,7 +391,10 @@ impl Session {
             .environments
             .iter()
             .all(|(name, key)| self.env_key(name) == *key);
-        if !same {
+        let names =
+            (entry.spec.units.iter()).flat_map(|u| std::iter::once(u.name).chain(u.service));
+        let waived = names.into_iter().any(|n| self.is_waived(n));
+        if !same || waived || entry.spec.units.len() != entry.units.len() {
             return None;
         }
         let read = self.read.get(&job);
@@ -400,15 +402,19 @@ impl Session {
             Some(_) => None,
             None => self.spec_for(job, &entry)?,
         };
-        let spec = read.cloned().or(lazily);
+        Some((entry, read.cloned().or(lazily)))
+    }
+
+    /// `job`'s entry, decoded (`entry_of`), with its spec when the run read it.
+    /// `templates`: what the units given back rendered from, shared by those of the batch.
+    pub(super) fn find(
+        &self,
+        job: Job,
+        templates: &mut Templates,
+    ) -> Option<(Hit, Option<Source>)> {
+        let (entry, spec) = self.entry_of(job)?;
         let hit = self.decode(spec.as_ref(), entry, templates)?;
-        let names = hit
-            .spec
-            .units
-            .iter()
-            .flat_map(|u| std::iter::once(&u.name).chain(u.service.as_ref()));
-        let waived = names.into_iter().any(|n| self.is_waived(n));
-        (!waived).then_some((hit, spec))
+        Some((hit, spec))
     }
 
     /// Notes a deployment given back (`find`). Its spec, when the run read it (`spec`), is
@@ -612,22 +618,29 @@ impl Session {
     fn decode(
         &self,
         spec: Option<&Source>,
-        entry: Entry<'_>,
+        mut entry: Entry<'_>,
         templates: &mut Templates,
     ) -> Option<Hit> {
-        let sources = sources_of(entry.sources, &self.root, |name| match spec {
-            Some(sp) if sp.name() == name => Some(sp.clone()),
-            _ => self.known.get(name).cloned(),
-        })?;
+        let sources = self.sources(spec, std::mem::take(&mut entry.sources))?;
         let diags = |ds: Vec<DiagRec>| decode_all(ds, &sources);
+        let (verdicts, counts) = self.verdicts_of(&mut entry.units)?;
         let s = entry.spec;
-        let units: Vec<Unit> = s
-            .units
-            .into_iter()
-            .map(UnitRec::decode)
-            .collect::<Option<_>>()?;
-        if units.len() != entry.units.len() {
-            return None;
+        let units: Vec<Unit> = s.units.iter().map(UnitRec::decode).collect::<Option<_>>()?;
+        let mut records = Vec::with_capacity(entry.units.len());
+        for (r, unit) in entry.units.into_iter().zip(&s.units) {
+            records.push(Arc::new(UnitRecord {
+                rendered: match r.rendered {
+                    Some(x) => Some(Rendition::Given(x.decode(unit, templates)?)),
+                    None => None,
+                },
+                render: diags(r.render)?,
+                validation: diags(r.validation)?,
+                // A cached unit's verdicts go straight to the run's (their order does not
+                // matter: the run sorts them), not through the render stage.
+                verdicts: Vec::new(),
+                known: r.known,
+                outputs: r.outputs.map(|o| Box::new(o.decode())),
+            }));
         }
         let result = SpecResult {
             diagnostics: diags(s.diagnostics)?,
@@ -645,42 +658,51 @@ impl Session {
                 .map(FailedRec::decode)
                 .collect::<Option<_>>()?,
         };
-        let count = entry.units.iter().flat_map(|r| &r.verdicts);
-        let listed = if self.counting {
-            0
-        } else {
-            count.map(VerdictGroup::len).sum()
-        };
-        let mut verdicts = Vec::with_capacity(listed);
-        let mut counts = crate::policy::VerdictCounts::default();
-        let mut records = Vec::with_capacity(entry.units.len());
-        for (r, unit) in entry.units.into_iter().zip(&result.units) {
-            for g in r.verdicts {
-                match self.counting {
-                    true => g.count(&mut counts)?,
-                    false => g.decode(&self.names, &mut verdicts)?,
-                }
-            }
-            records.push(Arc::new(UnitRecord {
-                rendered: match r.rendered {
-                    Some(x) => Some(x.decode(unit, templates)?),
-                    None => None,
-                },
-                render: diags(r.render)?,
-                validation: diags(r.validation)?,
-                // A cached unit's verdicts go straight to the run's (their order does not
-                // matter: the run sorts them), not through the render stage.
-                verdicts: Vec::new(),
-                known: r.known,
-                outputs: r.outputs.map(|o| Box::new(o.decode())),
-            }));
-        }
         Some(Hit {
             spec: result,
             records,
             verdicts,
             counts,
         })
+    }
+
+    /// The files an entry's findings point into (`recs`), as this run has them.
+    fn sources(&self, spec: Option<&Source>, recs: Vec<SourceRec>) -> Option<Vec<Source>> {
+        sources_of(recs, &self.root, |name| match spec {
+            Some(sp) if sp.name() == name => Some(sp.clone()),
+            _ => self.known.get(name).cloned(),
+        })
+    }
+
+    /// The policy verdicts of an entry's units (taken from `records`): listed, or counted
+    /// when the run only counts them.
+    fn verdicts_of(
+        &self,
+        records: &mut [RecordRec],
+    ) -> Option<(
+        Vec<crate::policy::RuleVerdict>,
+        crate::policy::VerdictCounts,
+    )> {
+        let listed = match self.counting {
+            true => 0,
+            false => records
+                .iter()
+                .flat_map(|r| &r.verdicts)
+                .map(VerdictGroup::len)
+                .sum(),
+        };
+        let mut verdicts = Vec::with_capacity(listed);
+        let mut counts = crate::policy::VerdictCounts::default();
+        for g in records
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.verdicts))
+        {
+            match self.counting {
+                true => g.count(&mut counts)?,
+                false => g.decode(&self.names, &mut verdicts)?,
+            }
+        }
+        Some((verdicts, counts))
     }
 }
 

@@ -4,7 +4,7 @@
 //! (`crate::stage`: analyse, render, validate), suppressions and codes. Pure: returns
 //! diagnostics, prints nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -19,6 +19,7 @@ use crate::unit::{Rendered, Unit};
 
 mod affected;
 mod analysis_memo;
+mod deployments;
 mod discover;
 mod entry_diags;
 mod entry_parts;
@@ -36,14 +37,10 @@ use discover::{
     load_config, load_state, owners_of_beside_specs, policy_paths, project_specs, resolve,
     workspace_roots,
 };
-use entry_parts::Templates;
 pub use incremental::{CacheReport, CacheUse};
-use incremental::{Job, Session, Stored};
+use incremental::{Job, Session};
 use plain::check_plain_templates;
-use specs::{
-    ServiceContext, SpecOwner, SpecResult, check_deployment_spec, check_standalone_spec, errors,
-    isolated_spec,
-};
+use specs::{SpecOwner, SpecResult, check_standalone_spec, errors};
 use suppressions::{Known, suppression_files};
 
 #[derive(Clone, Debug, Default)]
@@ -80,6 +77,12 @@ pub struct CheckOptions {
     /// `Outcome::verdicts`: for a caller whose reports only count them (`proctor check`
     /// without a JSON report). 120,000 verdicts made one by one were a tenth of a warm run.
     pub count_cached_verdicts: bool,
+    /// The units of the deployments the cache gives back are listed in `Outcome::units`,
+    /// `failed` and `checked_by`, as a report that groups findings by deployment needs (the
+    /// HTML report). Without it, those of cached services are not (their findings, counts
+    /// and verdicts are the same): making a `Unit` of each was most of a warm run's work
+    /// per deployment.
+    pub cached_units: bool,
 }
 
 #[derive(Debug, Default)]
@@ -296,20 +299,6 @@ impl Policies {
             cfn_checks,
         }
     }
-}
-
-/// proctor.toml's deployments a run checks (see `Run::deployment_jobs`).
-struct DeploymentJobs {
-    /// Each deployment and its bundle, the environments first.
-    jobs: Vec<(Job, usize)>,
-    /// How many of `jobs` are environments.
-    environments: usize,
-    /// Each environment's bundle, by name.
-    env_bundles: BTreeMap<String, Option<usize>>,
-    /// Whether proctor.toml binds any deployment to an existing stack.
-    binds: bool,
-    /// No two `[[service]]` tables have the same name.
-    services_unique: bool,
 }
 
 /// What the cache holds for each unit so far, by position (nothing without the cache).
@@ -557,125 +546,6 @@ impl<'a> Run<'a> {
         Some(Session::open(dir, &inputs))
     }
 
-    /// proctor.toml's deployments that this run checks, environments first, with what
-    /// checking them reads. `None` without proctor.toml.
-    fn deployment_jobs(&self, loaded: &Loaded) -> Option<DeploymentJobs> {
-        let cfg = self.config?;
-        let env_bundles: BTreeMap<String, Option<usize>> = cfg
-            .environments
-            .iter()
-            .zip(&loaded.deployments.environments)
-            .map(|(e, b)| (e.name.value.clone(), *b))
-            .collect();
-        let environments = jobs(&loaded.deployments.env_jobs);
-        let services = jobs(&loaded.deployments.svc_jobs);
-        let mut all: Vec<(Job, usize)> = Vec::with_capacity(environments.len() + services.len());
-        all.extend(environments.iter().map(|&(i, b)| (Job::Environment(i), b)));
-        all.extend(services.iter().map(|&(i, b)| (Job::Service(i), b)));
-        // Most workspaces bind no stack: then there is nothing to look up per unit.
-        let binds = cfg.environments.iter().any(|e| e.stack.is_some())
-            || cfg
-                .services
-                .iter()
-                .any(|s| !s.stacks.is_empty() || s.pipeline_stack.is_some());
-        let mut names = foldhash::HashSet::default();
-        let services_unique = cfg.services.iter().all(|s| names.insert(&s.name.value));
-        Some(DeploymentJobs {
-            jobs: all,
-            environments: environments.len(),
-            env_bundles,
-            binds,
-            services_unique,
-        })
-    }
-
-    /// Some of proctor.toml's deployments (`jobs`, of `all`): each spec against its bundle,
-    /// or its result given back by the cache. Their units are added to `out.units`.
-    fn deployment_specs(
-        &self,
-        loaded: &Loaded,
-        (all, jobs): (&DeploymentJobs, &[(Job, usize)]),
-        out: &mut Outcome,
-        mut session: Option<&mut Session>,
-    ) {
-        let Some(cfg) = self.config else { return };
-        let env_bundles = &all.env_bundles;
-        let reading = (&self.limits, &self.opts.buffers);
-        let bundle = |b: usize| &loaded.bundles[&b].0;
-        // Each deployment the cache has is given back, decoded here, a batch at a time.
-        let cached = session.as_deref();
-        let results: Vec<(Job, SpecResult, Option<incremental::GivenBack>)> = jobs
-            .par_iter()
-            .map_init(Templates::default, |templates, &(job, b)| {
-                if let Some((hit, spec)) = cached.and_then(|s| s.find(job, templates)) {
-                    let given = (hit.records, hit.verdicts, hit.counts);
-                    return (job, hit.spec, Some((given, spec)));
-                }
-                let r = match job {
-                    Job::Environment(i) => {
-                        let e = &cfg.environments[i];
-                        isolated_spec(cfg, &e.spec.value, || {
-                            let env = Some(e.name.value.as_str());
-                            check_deployment_spec(cfg, &e.spec, reading, bundle(b), env, None)
-                        })
-                    }
-                    Job::Service(i) => {
-                        let s = &cfg.services[i];
-                        let ctx = ServiceContext {
-                            cfg,
-                            env_bundles,
-                            loaded: &loaded.bundles,
-                            service: &s.name.value,
-                        };
-                        isolated_spec(cfg, &s.spec.value, || {
-                            check_deployment_spec(
-                                cfg,
-                                &s.spec,
-                                reading,
-                                bundle(b),
-                                None,
-                                Some(&ctx),
-                            )
-                        })
-                    }
-                };
-                (job, r, None)
-            })
-            .collect();
-        // Room for the batch's results at once: grown one at a time, the lists are copied
-        // over and over (10,000 deployments' units are megabytes).
-        let units: usize = results.iter().map(|(_, r, _)| r.units.len()).sum();
-        out.units.reserve(units);
-        out.checked_by
-            .reserve(results.iter().map(|(_, r, _)| r.checked_by.len()).sum());
-        if let Some(s) = session.as_deref_mut() {
-            s.cached.reserve(units);
-            s.verdicts.reserve(results.len());
-        }
-        for (job, mut r, records) in results {
-            for u in r.units.iter_mut().filter(|_| all.binds) {
-                let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
-                u.stack = stack.map(str::to_string);
-            }
-            if let Some(s) = session.as_deref_mut() {
-                let units = out.units.len()..out.units.len() + r.units.len();
-                match records {
-                    Some(((records, verdicts, counts), spec)) => {
-                        s.given_back(job, spec);
-                        s.cached.extend(records.into_iter().map(Some));
-                        s.verdicts.push(verdicts);
-                        s.counted += counts;
-                    }
-                    None => {
-                        s.cached.extend(units.clone().map(|_| None));
-                        s.checked(job, units, Stored::of(&r));
-                    }
-                }
-            }
-            out.absorb(r);
-        }
-    }
-
     /// Specs beside bundles (`<template>/spec/*.yaml`), in project `specs/` folders (without
     /// proctor.toml) and named on the command line, each checked once, and not again when a
     /// deployment already checked it.
@@ -752,7 +622,8 @@ impl<'a> Run<'a> {
                 s.make_room(&mut out.units);
             }
             let (environments, services) = d.jobs.split_at(d.environments);
-            self.deployment_specs(loaded, (&d, environments), out, session.as_deref_mut());
+            let envs = (&d, environments, false);
+            self.deployment_specs(loaded, envs, out, session.as_deref_mut());
             let streams = standalone.is_empty()
                 && d.services_unique
                 && !stage::synthesized::synthesizes_environments(inputs.bundles, &out.units);
@@ -760,22 +631,37 @@ impl<'a> Run<'a> {
                 let mut stream = stage::render::Stream::new(inputs, templates);
                 let fed = 0..out.units.len();
                 stream.feed(&mut out.units, fed, cached_of(&session));
+                // The services given back without their units, by `GivenUnits::id`.
+                let mut given: Vec<Job> = Vec::new();
                 for batch in services.chunks(spec_batch()) {
                     if self.opts.cancel.is_set() {
                         break;
                     }
                     let from = out.units.len();
-                    self.deployment_specs(loaded, (&d, batch), out, session.as_deref_mut());
+                    let jobs = (&d, batch, true);
+                    let found = self.deployment_specs(loaded, jobs, out, session.as_deref_mut());
+                    for (mut units, job, b) in found {
+                        units.id = given.len();
+                        given.push(job);
+                        stream.give(units, &loaded.bundles[&b].0.display);
+                    }
                     let fed = from..out.units.len();
                     stream.feed(&mut out.units, fed, cached_of(&session));
                     if let Some(s) = session.as_deref_mut() {
                         s.store_ready(&out.units, stream.records_mut());
                     }
                 }
-                let cached = session.map_or(&mut [][..], |s| &mut s.cached[..]);
-                return stream.finish(&mut out.units, cached);
+                let Some(s) = session else {
+                    return stream.finish(&mut out.units, &mut [], &|_, _| None);
+                };
+                let mut cached = std::mem::take(&mut s.cached);
+                let rendering = |id: usize, k: usize| s.rendering_of(*given.get(id)?, k);
+                let rendered = stream.finish(&mut out.units, &mut cached, &rendering);
+                s.cached = cached;
+                return rendered;
             }
-            self.deployment_specs(loaded, (&d, services), out, session.as_deref_mut());
+            let jobs = (&d, services, false);
+            self.deployment_specs(loaded, jobs, out, session.as_deref_mut());
         }
         let reading = (&self.limits, &self.opts.buffers);
         let results: Vec<SpecResult> = standalone

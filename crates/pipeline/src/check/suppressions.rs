@@ -40,10 +40,16 @@ pub(super) fn suppression_files(
             files.push(p.at.source.clone());
         }
     }
+    // The specs of the deployments given back that the run read: those given back without
+    // their units are not among the units (`CheckOptions::cached_units`), and one given
+    // back without units is not passed here.
+    let mut given: Vec<&str> = read.keys().map(String::as_str).collect();
+    given.sort_unstable();
     let more = out
         .units
         .iter()
         .map(|u| u.spec.as_str())
+        .chain(given)
         .chain(out.rendered.iter().map(|r| r.template.as_str()));
     // Settled specs first: a warm run knows most of its 10,000 unread, and one lookup each
     // is cheaper than an insert.

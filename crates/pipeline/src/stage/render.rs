@@ -25,6 +25,9 @@ use crate::template::render::{
 };
 use crate::unit::{Rendered, Rendition, Unit, UnitKind};
 
+mod order;
+pub use order::{GivenRendering, GivenUnit, GivenUnits};
+
 /// What the render stage reads.
 pub struct Inputs<'a> {
     /// The bundles this run checks.
@@ -146,11 +149,12 @@ pub fn run(
 ) -> Rendering {
     let mut stream = Stream::new(inputs, templates);
     let given = units.len();
-    units.extend(synthesized_units(inputs.bundles, units));
+    let used = units.iter().map(|u| u.bundle.as_str()).collect();
+    units.extend(synthesized_units(inputs.bundles, &used));
     stream.given = Some(given);
     let all = 0..units.len();
     stream.feed(units, all, cached);
-    stream.finish(units, cached)
+    stream.finish(units, cached, &|_, _| None)
 }
 
 /// The render stage fed a few deployments at a time, so that a run never holds every
@@ -171,6 +175,10 @@ pub struct Stream<'a> {
     /// How many units were given when the synthesized ones were added to them (by `run`,
     /// before its one feed); `None` until then. Only given units are recorded.
     given: Option<usize>,
+    /// The deployments the cache gave back without their units (`give`), in order, and the
+    /// bundles they use.
+    given_back: Vec<GivenUnits>,
+    given_bundles: foldhash::HashSet<String>,
 }
 
 impl<'a> Stream<'a> {
@@ -193,7 +201,20 @@ impl<'a> Stream<'a> {
             out: Rendering::default(),
             env_outputs: BTreeMap::new(),
             given: None,
+            given_back: Vec::new(),
+            given_bundles: Default::default(),
         }
+    }
+
+    /// Takes a deployment of the bundle `bundle` that the cache gave back without listing
+    /// its units: its findings go where its units would have been (`GivenUnits::at`), which
+    /// comes after those of every deployment given before. Only service deployments, whose
+    /// units no other unit reads (a pipeline lists its own service's instances).
+    pub fn give(&mut self, units: GivenUnits, bundle: &str) {
+        if !self.given_bundles.contains(bundle) {
+            self.given_bundles.insert(bundle.to_string());
+        }
+        self.given_back.push(units);
     }
 
     /// Renders (and validates) `units[range]`, the units added since the last feed: the
@@ -228,17 +249,22 @@ impl<'a> Stream<'a> {
     }
 
     /// Renders the units synthesized for the bundles no unit uses and the components, and
-    /// puts every unit's findings and rendering in order (see `run`).
+    /// puts every unit's findings and rendering in order (see `run`). `rendering` makes
+    /// the `Rendered` of a unit of a deployment given without its units (`give`).
     pub fn finish(
         mut self,
         units: &mut Vec<Unit>,
         cached: &mut [Option<Arc<UnitRecord>>],
+        rendering: &GivenRendering,
     ) -> Rendering {
         let given = match self.given {
             Some(given) => given,
             None => {
                 let given = units.len();
-                let synthesized = synthesized_units(self.stage.inputs.bundles, units);
+                let mut used: foldhash::HashSet<&str> =
+                    units.iter().map(|u| u.bundle.as_str()).collect();
+                used.extend(self.given_bundles.iter().map(String::as_str));
+                let synthesized = synthesized_units(self.stage.inputs.bundles, &used);
                 self.given = Some(given);
                 if !synthesized.is_empty() {
                     units.extend(synthesized);
@@ -260,7 +286,8 @@ impl<'a> Stream<'a> {
         }
         out.finish_feed(stage.inputs.slim);
         let mut out = self.out;
-        out.in_order(units, cached, stage.inputs.slim);
+        let given_back = (&mut self.given_back[..], rendering);
+        out.in_order(units, cached, given_back, stage.inputs.slim);
         units.truncate(given);
         out
     }
@@ -477,66 +504,6 @@ impl Rendering {
                 None => {
                     self.first.insert(r.1.template.clone(), self.done.len());
                     self.done.push(r);
-                }
-            }
-        }
-    }
-
-    /// Puts every unit's findings and rendering in the order a run without the cache gives
-    /// them (environments, instances, pipelines, components, each in the units' order),
-    /// cached units' from their records (their renderings moved out when nothing else
-    /// holds the record).
-    fn in_order(&mut self, units: &[Unit], cached: &mut [Option<Arc<UnitRecord>>], slim: bool) {
-        let n = units.len();
-        let mut render: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
-        for (i, d) in std::mem::take(&mut self.render_by_unit) {
-            render[i].extend(d);
-        }
-        let mut validation: Vec<Vec<Diagnostic>> = (0..n).map(|_| Vec::new()).collect();
-        for (i, d) in std::mem::take(&mut self.validation_by_unit) {
-            validation[i].extend(d);
-        }
-        // Where each unit's rendering is in `kept` (a slot per unit, not a rendering: a warm
-        // run renders a few of 20,000 units).
-        let mut slot: Vec<Option<u32>> = vec![None; n];
-        let mut kept: Vec<Option<Rendered>> = Vec::with_capacity(self.done.len());
-        for (index, rendered) in std::mem::take(&mut self.done) {
-            slot[index] = u32::try_from(kept.len()).ok();
-            kept.push(Some(rendered));
-        }
-        // A slim run's templates that already have their rendering.
-        // Hashed fast: a warm run looks up 30,000 units' templates here, on the serial path.
-        let mut listed: foldhash::HashSet<String> = foldhash::HashSet::default();
-        let mut first = |template: &str| {
-            !slim || (!listed.contains(template) && listed.insert(template.into()))
-        };
-        self.rendered.reserve(if slim { kept.len() } else { n });
-        for kind in PHASES {
-            for i in (0..n).filter(|&i| units[i].kind == kind) {
-                match cached.get_mut(i).and_then(Option::as_mut) {
-                    Some(record) => {
-                        self.diagnostics.extend(record.render.iter().cloned());
-                        self.validation.extend(record.validation.iter().cloned());
-                        let wanted =
-                            (record.rendered.as_ref()).is_some_and(|r| first(r.template()));
-                        // One rendering per template is wanted; the others stay in their
-                        // records, freed with the run's outcome (not one at a time here).
-                        let rendered = match Arc::get_mut(record) {
-                            Some(only) if wanted => only.rendered.take(),
-                            None if wanted => record.rendered.clone(),
-                            _ => None,
-                        };
-                        self.rendered
-                            .extend(rendered.map(|r| r.rendered(&units[i])));
-                    }
-                    None => {
-                        self.diagnostics.append(&mut render[i]);
-                        self.validation.append(&mut validation[i]);
-                        let at = slot[i].map(|k| k as usize);
-                        let rendered = at.and_then(|k| kept[k].take());
-                        self.rendered
-                            .extend(rendered.filter(|r| first(&r.template)));
-                    }
                 }
             }
         }

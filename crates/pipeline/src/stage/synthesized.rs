@@ -9,12 +9,13 @@ use crate::schema::sample::synthesize;
 use crate::template::render::InputOrigin;
 use crate::unit::{Unit, UnitKind};
 
-/// Units for bundles no spec uses: inputs synthesized from the schema, so that a template pull
-/// request is rendered (and later validated) too.
-pub(crate) fn synthesized_units(bundles: &[&Bundle], units: &[Unit]) -> Vec<Unit> {
+/// Units for bundles no spec uses (none of `used`, the bundles the run's units use, by folder
+/// as shown): inputs synthesized from the schema, so that a template pull request is
+/// rendered (and later validated) too.
+pub(crate) fn synthesized_units(bundles: &[&Bundle], used: &foldhash::HashSet<&str>) -> Vec<Unit> {
     let mut out = Vec::new();
     for b in bundles {
-        if units.iter().any(|u| u.bundle == b.display) {
+        if used.contains(b.display.as_str()) {
             continue;
         }
         let origin = Some(InputOrigin {
