@@ -177,6 +177,20 @@ fn after_one_edit_only_that_deployment_is_checked_again() {
         "the edited value is in the report"
     );
     assert_eq!(untimed(&warm_html), untimed(&cold_html));
+
+    // A spec edited and settled by the time of the run (as after a developer's edit): the
+    // run stores the deployment's new entry, and not a new record of every spec's times
+    // for one spec of 300 (it reads that spec again next time instead).
+    let before = entries_of(cache.path());
+    append(ws, spec.strip_prefix(ws).unwrap().to_str().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let (_, _, stderr) = check(ws, cache.path(), &["--format", "json"]);
+    assert_eq!(reused(&stderr), Some((299, 300)), "{stderr}");
+    assert_eq!(entries_of(cache.path()), before + 1);
+    assert_eq!(
+        same_as_without_cache(ws, cache.path(), &[]),
+        Some((300, 300))
+    );
 }
 
 /// Each kind of input the deployments depend on, changed once: the runs that follow do not

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use super::entry_parts::Templates;
 use super::incremental::{self, GivenHit, Job, Session, Stored};
 use super::specs::{ServiceContext, SpecResult, check_deployment_spec, isolated_spec};
 use super::{Loaded, Outcome, Run, jobs};
@@ -99,14 +98,14 @@ impl Run<'_> {
         let lean = given && !self.opts.cached_units;
         let results: Vec<(Job, usize, Found)> = jobs
             .par_iter()
-            .map_init(Templates::default, |templates, &(job, b)| {
+            .map(|&(job, b)| {
                 if let Some(s) = cached {
                     if lean && matches!(job, Job::Service(_)) {
-                        let hit = s.find_given(job, &bundle(b).display, templates);
+                        let hit = s.find_given(job, &bundle(b).display);
                         if let Some((hit, spec)) = hit {
                             return (job, b, Found::Given(hit, spec));
                         }
-                    } else if let Some((hit, spec)) = s.find(job, templates) {
+                    } else if let Some((hit, spec)) = s.find(job) {
                         let given = (hit.records, hit.verdicts, hit.counts);
                         return (job, b, Found::Cached(hit.spec, (given, spec)));
                     }
@@ -142,6 +141,7 @@ impl Run<'_> {
                 (job, b, Found::Checked(r))
             })
             .collect();
+        proctor_core::phase::mark("TMP decode");
         // Room for the batch's results at once: grown one at a time, the lists are copied
         // over and over (10,000 deployments' units are megabytes).
         let listed = || results.iter().filter_map(|(_, _, f)| f.listed());
@@ -194,6 +194,7 @@ impl Run<'_> {
             }
             out.absorb(r);
         }
+        proctor_core::phase::mark("TMP keep");
         given
     }
 }

@@ -260,9 +260,12 @@ pub(super) struct RenderedRec<'a> {
     template_version: &'a str,
 }
 
-/// The templates the units given back rendered from, by file: each made once per batch of
-/// deployments, and shared by their units.
-pub(super) type Templates = foldhash::HashMap<String, Arc<GivenTemplate>>;
+thread_local! {
+    /// The templates the units this thread gave back rendered from, by file: each made once
+    /// and shared by their units (a warm run gives back 30,000 units of a few dozen).
+    static TEMPLATES: std::cell::RefCell<foldhash::HashMap<String, Arc<GivenTemplate>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
+}
 
 impl<'a> RenderedRec<'a> {
     pub(super) fn of(r: &'a Rendered) -> RenderedRec<'a> {
@@ -280,11 +283,7 @@ impl<'a> RenderedRec<'a> {
 
     /// What `unit`, the unit it was recorded for, rendered from; `None` when it names
     /// another unit.
-    pub(super) fn decode(
-        self,
-        unit: &UnitRec,
-        templates: &mut Templates,
-    ) -> Option<Arc<GivenTemplate>> {
+    pub(super) fn decode(self, unit: &UnitRec) -> Option<Arc<GivenTemplate>> {
         let same = self.kind == unit.kind
             && self.name == unit.name
             && self.service == unit.service
@@ -292,20 +291,23 @@ impl<'a> RenderedRec<'a> {
         if !same {
             return None;
         }
-        if let Some(t) = templates.get(self.template)
-            && t.synthesized == self.synthesized
-            && t.template_name == self.template_name
-            && t.template_version == self.template_version
-        {
-            return Some(t.clone());
-        }
-        let shared = Arc::new(GivenTemplate {
-            template: self.template.to_string(),
-            synthesized: self.synthesized,
-            template_name: self.template_name.to_string(),
-            template_version: self.template_version.to_string(),
-        });
-        templates.insert(self.template.to_string(), shared.clone());
-        Some(shared)
+        TEMPLATES.with(|templates| {
+            let mut templates = templates.borrow_mut();
+            if let Some(t) = templates.get(self.template)
+                && t.synthesized == self.synthesized
+                && t.template_name == self.template_name
+                && t.template_version == self.template_version
+            {
+                return Some(t.clone());
+            }
+            let shared = Arc::new(GivenTemplate {
+                template: self.template.to_string(),
+                synthesized: self.synthesized,
+                template_name: self.template_name.to_string(),
+                template_version: self.template_version.to_string(),
+            });
+            templates.insert(self.template.to_string(), shared.clone());
+            Some(shared)
+        })
     }
 }

@@ -174,12 +174,54 @@ pub struct Config {
     names: std::sync::OnceLock<Names>,
 }
 
-/// Positions in `Config::environments` and `Config::services`, by name (hashed fast: looked
-/// up for every unit).
-#[derive(Debug, Default)]
+/// Positions in `Config::environments` and `Config::services`, by name: the first of each
+/// name, found by its hash (looked up for every unit; the names are not copied). Seeded
+/// per run, as a hash map is: names chosen to collide cannot slow a run down.
+#[derive(Default)]
 struct Names {
-    environments: foldhash::HashMap<String, usize>,
-    services: foldhash::HashMap<String, usize>,
+    environments: hashbrown::HashTable<usize>,
+    services: hashbrown::HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (e, s) = (self.environments.len(), self.services.len());
+        write!(f, "Names({e} environments, {s} services)")
+    }
+}
+
+impl Names {
+    /// The hash a name is found by.
+    fn hash(&self, name: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(name)
+    }
+
+    /// `names` (the deployments' names, in order) indexed: the first of each.
+    fn index<'n>(&self, names: impl Iterator<Item = &'n str>) -> hashbrown::HashTable<usize> {
+        let names: Vec<&str> = names.collect();
+        let mut table = hashbrown::HashTable::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let hash = self.hash(name);
+            if table.find(hash, |&j| names[j] == *name).is_none() {
+                table.insert_unique(hash, i, |&j| self.hash(names[j]));
+            }
+        }
+        table
+    }
+
+    /// The position `table` has for `name`, whose deployments' names are `name_of`.
+    fn position<'n>(
+        &self,
+        table: &hashbrown::HashTable<usize>,
+        name: &str,
+        name_of: impl Fn(usize) -> &'n str,
+    ) -> Option<usize> {
+        table
+            .find(self.hash(name), |&i| name_of(i) == name)
+            .copied()
+    }
 }
 
 /// proctor.toml in `start` or the nearest folder above it.
@@ -228,24 +270,30 @@ impl Config {
     fn names(&self) -> &Names {
         self.names.get_or_init(|| {
             let mut names = Names::default();
-            for (i, e) in self.environments.iter().enumerate() {
-                names.environments.entry(e.name.value.clone()).or_insert(i);
-            }
-            for (i, s) in self.services.iter().enumerate() {
-                names.services.entry(s.name.value.clone()).or_insert(i);
-            }
+            let environments = self.environments.iter().map(|e| e.name.value.as_str());
+            names.environments = names.index(environments);
+            let services = self.services.iter().map(|s| s.name.value.as_str());
+            names.services = names.index(services);
             names
         })
     }
 
     /// The first `[[environment]]` named `name`.
     pub fn environment(&self, name: &str) -> Option<&EnvironmentDeployment> {
-        self.environments.get(*self.names().environments.get(name)?)
+        let (names, of) = (self.names(), |i: usize| {
+            self.environments[i].name.value.as_str()
+        });
+        self.environments
+            .get(names.position(&names.environments, name, of)?)
     }
 
     /// The first `[[service]]` named `name`.
     pub fn service(&self, name: &str) -> Option<&ServiceDeployment> {
-        self.services.get(*self.names().services.get(name)?)
+        let (names, of) = (self.names(), |i: usize| {
+            self.services[i].name.value.as_str()
+        });
+        self.services
+            .get(names.position(&names.services, name, of)?)
     }
 
     /// The existing stack a deployment unit is bound to, if proctor.toml binds it: by kind

@@ -5,7 +5,6 @@
 
 use super::{Entry, Job, Session};
 use crate::check::entry_diags::decode_all;
-use crate::check::entry_parts::Templates;
 use crate::diag::Diagnostic;
 use crate::source::Source;
 use crate::stage::render::GivenUnit;
@@ -31,7 +30,6 @@ impl Session {
         &self,
         job: Job,
         bundle: &str,
-        templates: &mut Templates,
     ) -> Option<(GivenHit, Option<Source>)> {
         let (mut entry, spec) = self.entry_of(job)?;
         let (name, ..) = self.specs.get(&job)?;
@@ -49,7 +47,7 @@ impl Session {
                 render: diags(r.render)?,
                 validation: diags(r.validation)?,
                 template: match r.rendered {
-                    Some(x) => Some(x.decode(u, templates)?),
+                    Some(x) => Some(x.decode(u)?),
                     None => None,
                 },
             })
@@ -72,7 +70,7 @@ impl Session {
         let mut entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
         let unit = entry.spec.units.get(k)?;
         let rendered = entry.units.get_mut(k)?.rendered.take()?;
-        let template = rendered.decode(unit, &mut Templates::default())?;
+        let template = rendered.decode(unit)?;
         Some(Rendition::Given(template).rendered(&unit.decode()?))
     }
 }
