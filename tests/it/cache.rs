@@ -440,7 +440,7 @@ const ENTRIES_NOW: std::ops::RangeInclusive<usize> = (3 + 4)..=(3 + 4 + 1);
 /// How many entries a pack's bytes hold.
 fn entries_in(pack: &[u8]) -> usize {
     pack.windows(16)
-        .filter(|w| w == b"proctor-cache 3\n")
+        .filter(|w| w == b"proctor-cache 4\n")
         .count()
 }
 

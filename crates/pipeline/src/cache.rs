@@ -27,10 +27,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The first line of every entry; a change of layout changes it.
-const MAGIC: &str = "proctor-cache 3";
+const MAGIC: &str = "proctor-cache 4";
 /// What a key always covers: the store's layout and proctor's version (an entry written by
 /// another version is never read by this one).
-const SALT: &str = concat!("proctor-cache 3 ", env!("CARGO_PKG_VERSION"));
+const SALT: &str = concat!("proctor-cache 4 ", env!("CARGO_PKG_VERSION"));
 /// An entry's header is a few short lines: anything longer is not one.
 const MAX_HEADER: usize = 512;
 

@@ -141,7 +141,6 @@ impl Run<'_> {
                 (job, b, Found::Checked(r))
             })
             .collect();
-        proctor_core::phase::mark("TMP decode");
         // Room for the batch's results at once: grown one at a time, the lists are copied
         // over and over (10,000 deployments' units are megabytes).
         let listed = || results.iter().filter_map(|(_, _, f)| f.listed());
@@ -194,7 +193,6 @@ impl Run<'_> {
             }
             out.absorb(r);
         }
-        proctor_core::phase::mark("TMP keep");
         given
     }
 }

@@ -265,6 +265,22 @@ thread_local! {
     /// and shared by their units (a warm run gives back 30,000 units of a few dozen).
     static TEMPLATES: std::cell::RefCell<foldhash::HashMap<String, Arc<GivenTemplate>>> =
         std::cell::RefCell::new(foldhash::HashMap::default());
+    /// The same, their files' names alone.
+    static PATHS: std::cell::RefCell<foldhash::HashMap<String, Arc<str>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
+}
+
+/// `path`, shared with the other units this thread gave back that rendered from it.
+pub(super) fn shared_path(path: &str) -> Arc<str> {
+    PATHS.with(|paths| {
+        let mut paths = paths.borrow_mut();
+        if let Some(p) = paths.get(path) {
+            return p.clone();
+        }
+        let p: Arc<str> = path.into();
+        paths.insert(path.to_string(), p.clone());
+        p
+    })
 }
 
 impl<'a> RenderedRec<'a> {

@@ -391,10 +391,7 @@ impl Session {
         let bytes = self.cache.get(key)?;
         let entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
         // The environments the deployment read must be as they were.
-        let same = entry
-            .environments
-            .iter()
-            .all(|(name, key)| self.env_key(name) == *key);
+        let same = self.same_environments(&entry.head);
         let names =
             (entry.spec.units.iter()).flat_map(|u| std::iter::once(u.name).chain(u.service));
         let waived = names.into_iter().any(|n| self.is_waived(n));
@@ -605,12 +602,40 @@ impl Session {
             .collect();
         environments.sort();
         environments.dedup();
-        Some(Entry {
-            sources: table.into_sources(),
+        let mut counts = crate::policy::VerdictCounts::default();
+        records
+            .iter()
+            .flat_map(|r| &r.verdicts)
+            .for_each(|v| counts.add(v.status));
+        let clean = stored.diagnostics.is_empty()
+            && stored.failed.is_empty()
+            && (records.iter()).all(|r| r.render.is_empty() && r.validation.is_empty());
+        let head = Head {
             environments,
+            clean,
+            files: stored.files,
+            specs: stored.specs,
+            counts: [counts.passed, counts.failed, counts.skipped],
+            units: (units_of.iter().zip(records))
+                .map(|(u, r)| HeadUnit {
+                    kind: u.kind.as_str(),
+                    bundle: &u.bundle,
+                    spec: &u.spec,
+                    template: r.rendered.as_ref().map(Rendition::template),
+                })
+                .collect(),
+        };
+        Some(Entry {
+            head,
+            sources: table.into_sources(),
             spec: spec_part,
             units,
         })
+    }
+
+    /// Whether the environments a deployment's entry read (`head`) are as they were.
+    fn same_environments(&self, head: &Head) -> bool {
+        (head.environments.iter()).all(|(name, key)| self.env_key(name) == *key)
     }
 
     /// An entry as the run's values, when every part of it makes sense here.
@@ -843,15 +868,43 @@ fn env_keys_by_name(cfg: &Config, envs: &[Looked]) -> EnvKeys {
 
 #[derive(Serialize, Deserialize)]
 struct Entry<'a> {
-    sources: Vec<SourceRec>,
-    /// The environments the deployment's units are in, with their keys when it was stored.
     #[serde(borrow)]
-    environments: Vec<(&'a str, &'a str)>,
+    head: Head<'a>,
+    sources: Vec<SourceRec>,
     #[serde(borrow)]
     spec: SpecRec<'a>,
     /// One per unit of `spec.units`, in order.
     #[serde(borrow)]
     units: Vec<RecordRec<'a>>,
+}
+
+/// What an entry says first: all that a deployment given back without its units needs when
+/// nothing was found in it, read without the rest (`Session::find_given`).
+#[derive(Serialize, Deserialize)]
+struct Head<'a> {
+    /// The environments the deployment's units are in, with their keys when it was stored.
+    #[serde(borrow)]
+    environments: Vec<(&'a str, &'a str)>,
+    /// No stage found anything, and no unit failed.
+    clean: bool,
+    /// The spec stage's counts of files and specs.
+    files: usize,
+    specs: usize,
+    /// Its units' policy verdicts by status: passed, failed, skipped.
+    counts: [usize; 3],
+    /// Each unit, as in `SpecRec::units`.
+    #[serde(borrow)]
+    units: Vec<HeadUnit<'a>>,
+}
+
+/// A unit as an entry's head has it: its kind, bundle and spec, and the template it rendered
+/// from, when it rendered.
+#[derive(Serialize, Deserialize)]
+struct HeadUnit<'a> {
+    kind: &'a str,
+    bundle: &'a str,
+    spec: &'a str,
+    template: Option<&'a str>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -646,9 +646,7 @@ impl<'a> Run<'a> {
                         stream.give(units, &loaded.bundles[&b].0.display);
                     }
                     let fed = from..out.units.len();
-                    proctor_core::phase::mark("TMP give");
                     stream.feed(&mut out.units, fed, cached_of(&session));
-                    proctor_core::phase::mark("TMP feed");
                     if let Some(s) = session.as_deref_mut() {
                         s.store_ready(&out.units, stream.records_mut());
                     }
@@ -658,9 +656,7 @@ impl<'a> Run<'a> {
                 };
                 let mut cached = std::mem::take(&mut s.cached);
                 let rendering = |id: usize, k: usize| s.rendering_of(*given.get(id)?, k);
-                proctor_core::phase::mark("TMP before finish");
                 let rendered = stream.finish(&mut out.units, &mut cached, &rendering);
-                proctor_core::phase::mark("TMP stream finish");
                 s.cached = cached;
                 return rendered;
             }

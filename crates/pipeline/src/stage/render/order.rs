@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{PHASES, Rendering, UnitRecord};
 use crate::diag::Diagnostic;
-use crate::unit::{GivenTemplate, Rendered, Unit, UnitKind};
+use crate::unit::{Rendered, Unit, UnitKind};
 
 /// A deployment the cache gave back without listing its units in the stage's units (a
 /// warm `proctor check` gives back thousands, and makes a `Unit` of none of them): what
@@ -25,8 +25,8 @@ pub struct GivenUnit {
     pub kind: UnitKind,
     pub render: Vec<Diagnostic>,
     pub validation: Vec<Diagnostic>,
-    /// The template it rendered from, when it rendered.
-    pub template: Option<Arc<GivenTemplate>>,
+    /// The template it rendered from (its file, as shown), when it rendered.
+    pub template: Option<Arc<str>>,
 }
 
 /// What a given deployment's unit (by its place in the deployment) rendered to: the caller
@@ -125,7 +125,7 @@ impl Rendering {
             }
             self.diagnostics.append(&mut u.render);
             self.validation.append(&mut u.validation);
-            if u.template.as_ref().is_some_and(|t| first(&t.template)) {
+            if u.template.as_ref().is_some_and(|t| first(t)) {
                 self.rendered.extend(rendering(g.id, k));
             }
         }
