@@ -208,7 +208,13 @@ pub(super) fn shift_all<T: Shift>(tables: Vec<T>, by: usize) -> Vec<T> {
 /// or not. `None` for anything else (other tables, inline tables, arrays, escapes, a key
 /// written twice, a missing key), which the TOML parser reads or reports.
 pub(super) fn plain(piece: &str, at: usize) -> Option<(Vec<RawEnvironment>, Vec<RawService>)> {
-    let (mut environments, mut services) = (Vec::new(), Vec::new());
+    // Room for the tables at once (grown one at a time, a piece's list was copied over and
+    // over and took twice its room).
+    let count = |header: &[u8]| memchr::memmem::find_iter(piece.as_bytes(), header).count();
+    let (mut environments, mut services) = (
+        Vec::with_capacity(count(b"[[environment]]")),
+        Vec::with_capacity(count(b"[[service]]")),
+    );
     let mut table: Option<Table> = None;
     let mut offset = at;
     for line in piece.split_inclusive('\n') {
