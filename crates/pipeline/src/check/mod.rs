@@ -310,8 +310,10 @@ fn cached_of<'s>(
 
 /// How many of proctor.toml's services a run checks and renders together, when it streams
 /// them (`Run::specs_and_render`): enough to keep both cores busy, few enough that their
-/// inputs are a few megabytes.
-const SPEC_BATCH: usize = 1024;
+/// inputs are about ten megabytes. Each batch ends with the cores waiting on each other:
+/// 4,096 rather than 1,024 made a cold check of 10,000 deployments 2 to 8% faster (three
+/// runs of 6 to 12 paired rounds) for about 10 MB more at its peak.
+const SPEC_BATCH: usize = 4096;
 
 /// `SPEC_BATCH`; in debug builds, `PROCTOR_SPEC_BATCH` when set, so that the tests stream a
 /// small workspace a few services at a time.

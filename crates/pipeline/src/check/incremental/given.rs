@@ -86,8 +86,9 @@ impl Session {
         }
         let (name, ..) = self.specs.get(&job)?;
         let units = head.units.iter().map(|u| {
-            let theirs = u.bundle == bundle && u.spec == name;
-            theirs.then_some(())?;
+            if u.bundle != bundle || u.spec != name {
+                return None;
+            }
             Some(GivenUnit {
                 kind: kind_of(u.kind)?,
                 render: Vec::new(),
