@@ -455,7 +455,8 @@ impl Session {
 
     /// Makes room in the run's lists for a unit of every deployment the cache may give back
     /// (each has one at least): grown batch by batch from nothing, they were copied several
-    /// times (megabytes of units on 10,000 deployments, on the serial path).
+    /// times (megabytes of units on 10,000 deployments, on the serial path). When services
+    /// are given back without their units, most of the room is reserved and never touched.
     pub(super) fn make_room(&mut self, units: &mut Vec<Unit>) {
         let deployments = if self.cache.has_entries() {
             self.keys.len()
