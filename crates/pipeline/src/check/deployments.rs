@@ -161,9 +161,8 @@ impl Run<'_> {
                     if let Some(s) = session.as_deref_mut() {
                         // A spec read for a deployment without units is not searched for
                         // inline suppressions (a run without the cache would not).
-                        s.given_back(job, spec.filter(|_| !hit.units.is_empty()));
-                        s.verdicts.push(hit.verdicts);
-                        s.counted += hit.counts;
+                        let spec = spec.filter(|_| !hit.units.is_empty());
+                        s.given_back(job, spec, (hit.verdicts, hit.counts));
                     }
                     out.diagnostics.extend(hit.diagnostics);
                     (out.files, out.specs) = (out.files + hit.files, out.specs + hit.specs);
@@ -180,10 +179,8 @@ impl Run<'_> {
                 let units = out.units.len()..out.units.len() + r.units.len();
                 match records {
                     Some(((records, verdicts, counts), spec)) => {
-                        s.given_back(job, spec);
+                        s.given_back(job, spec, (verdicts, counts));
                         s.cached.extend(records.into_iter().map(Some));
-                        s.verdicts.push(verdicts);
-                        s.counted += counts;
                     }
                     None => {
                         s.cached.extend(units.clone().map(|_| None));

@@ -246,7 +246,7 @@ impl<'a> FailedRec<'a> {
 }
 
 /// A unit's rendering. Read, its names are borrowed from the entry's bytes: all but the
-/// template's are the unit's own, and the template's are shared by its units (`Templates`).
+/// template's are the unit's own, and the template's are shared by its units (`TEMPLATES`).
 #[derive(Serialize, Deserialize)]
 pub(super) struct RenderedRec<'a> {
     #[serde(borrow)]
@@ -284,6 +284,16 @@ pub(super) fn shared_path(path: &str) -> Arc<str> {
 }
 
 impl<'a> RenderedRec<'a> {
+    /// The template file `unit`, the unit it was recorded for, rendered from; `None` when it
+    /// names another unit.
+    pub(super) fn template_of(&self, unit: &UnitRec) -> Option<&'a str> {
+        let same = self.kind == unit.kind
+            && self.name == unit.name
+            && self.service == unit.service
+            && self.spec == unit.spec;
+        same.then_some(self.template)
+    }
+
     pub(super) fn of(r: &'a Rendered) -> RenderedRec<'a> {
         RenderedRec {
             kind: r.kind.as_str(),
@@ -300,13 +310,7 @@ impl<'a> RenderedRec<'a> {
     /// What `unit`, the unit it was recorded for, rendered from; `None` when it names
     /// another unit.
     pub(super) fn decode(self, unit: &UnitRec) -> Option<Arc<GivenTemplate>> {
-        let same = self.kind == unit.kind
-            && self.name == unit.name
-            && self.service == unit.service
-            && self.spec == unit.spec;
-        if !same {
-            return None;
-        }
+        self.template_of(unit)?;
         TEMPLATES.with(|templates| {
             let mut templates = templates.borrow_mut();
             if let Some(t) = templates.get(self.template)

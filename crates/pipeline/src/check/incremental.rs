@@ -30,8 +30,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::entry_diags::{DiagRec, SourceRec, Table, below, decode_all, sources_of};
-
-mod given;
 use super::entry_parts::{FailedRec, Names, OutputsRec, RenderedRec, UnitRec, VerdictGroup};
 use super::keys::{bundle_hash, common_key};
 use super::settled::{Settled, Stat};
@@ -44,6 +42,8 @@ use crate::source::Source;
 use crate::stage::render::UnitRecord;
 use crate::unit::{Failed, Rendition, Unit, UnitKind};
 pub(super) use given::GivenHit;
+
+mod given;
 
 /// What an environment that cannot be cached is keyed as: a deployment that reads it is not
 /// stored.
@@ -384,11 +384,19 @@ impl Session {
     /// holds a batch's entries decoded, not all of them, and works on each while it is in
     /// the processor's caches.
     fn entry_of(&self, job: Job) -> Option<(Entry<'_>, Option<Source>)> {
+        self.entry_in(job, self.bytes_of(job)?)
+    }
+
+    /// `job`'s entry's bytes, when the pack has them whole and intact.
+    fn bytes_of(&self, job: Job) -> Option<&[u8]> {
         if !self.cache.has_entries() {
             return None;
         }
-        let key = self.keys.get(&job)?;
-        let bytes = self.cache.get(key)?;
+        self.cache.get(self.keys.get(&job)?)
+    }
+
+    /// `job`'s entry read from `bytes`, as `entry_of` gives it.
+    fn entry_in<'b>(&self, job: Job, bytes: &'b [u8]) -> Option<(Entry<'b>, Option<Source>)> {
         let entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
         // The environments the deployment read must be as they were.
         let same = self.same_environments(&entry.head);
@@ -413,11 +421,23 @@ impl Session {
         Some((hit, spec))
     }
 
-    /// Notes a deployment given back (`find`). Its spec, when the run read it (`spec`), is
+    /// Notes a deployment given back (`find`, `find_given`). Its spec, when the run read it (`spec`), is
     /// handed to the search for inline suppressions instead of being read again; a spec the
     /// run did not read is settled, so known to have none.
-    pub(super) fn given_back(&mut self, job: Job, spec: Option<Source>) {
+    /// Its units' policy verdicts (listed, or counted when the run only counts them) join
+    /// the run's.
+    pub(super) fn given_back(
+        &mut self,
+        job: Job,
+        spec: Option<Source>,
+        (verdicts, counts): (
+            Vec<crate::policy::RuleVerdict>,
+            crate::policy::VerdictCounts,
+        ),
+    ) {
         self.reused += 1;
+        self.verdicts.push(verdicts);
+        self.counted += counts;
         self.read.remove(&job);
         match spec {
             Some(spec) => {

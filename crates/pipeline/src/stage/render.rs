@@ -149,8 +149,8 @@ pub fn run(
 ) -> Rendering {
     let mut stream = Stream::new(inputs, templates);
     let given = units.len();
-    let used = units.iter().map(|u| u.bundle.as_str()).collect();
-    units.extend(synthesized_units(inputs.bundles, &used));
+    let synthesized = stream.synthesized(units);
+    units.extend(synthesized);
     stream.given = Some(given);
     let all = 0..units.len();
     stream.feed(units, all, cached);
@@ -204,6 +204,13 @@ impl<'a> Stream<'a> {
             given_back: Vec::new(),
             given_bundles: Default::default(),
         }
+    }
+
+    /// Units for the bundles that neither `units` nor the deployments given (`give`) use.
+    fn synthesized(&self, units: &[Unit]) -> Vec<Unit> {
+        let mut used: foldhash::HashSet<&str> = units.iter().map(|u| u.bundle.as_str()).collect();
+        used.extend(self.given_bundles.iter().map(String::as_str));
+        synthesized_units(self.stage.inputs.bundles, &used)
     }
 
     /// Takes a deployment of the bundle `bundle` that the cache gave back without listing
@@ -261,10 +268,7 @@ impl<'a> Stream<'a> {
             Some(given) => given,
             None => {
                 let given = units.len();
-                let mut used: foldhash::HashSet<&str> =
-                    units.iter().map(|u| u.bundle.as_str()).collect();
-                used.extend(self.given_bundles.iter().map(String::as_str));
-                let synthesized = synthesized_units(self.stage.inputs.bundles, &used);
+                let synthesized = self.synthesized(units);
                 self.given = Some(given);
                 if !synthesized.is_empty() {
                     units.extend(synthesized);

@@ -32,10 +32,11 @@ impl Session {
         job: Job,
         bundle: &str,
     ) -> Option<(GivenHit, Option<Source>)> {
-        if let Some(found) = self.clean(job, bundle)? {
+        let bytes = self.bytes_of(job)?;
+        if let Some(found) = self.clean(job, bundle, bytes)? {
             return Some(found);
         }
-        let (mut entry, spec) = self.entry_of(job)?;
+        let (mut entry, spec) = self.entry_in(job, bytes)?;
         let (name, ..) = self.specs.get(&job)?;
         let units = &entry.spec.units;
         if !units.iter().all(|u| u.bundle == bundle && u.spec == name) {
@@ -51,7 +52,7 @@ impl Session {
                 render: diags(r.render)?,
                 validation: diags(r.validation)?,
                 template: match r.rendered {
-                    Some(x) => Some(shared_path(&x.decode(u)?.template)),
+                    Some(x) => Some(shared_path(x.template_of(u)?)),
                     None => None,
                 },
             })
@@ -72,11 +73,12 @@ impl Session {
     /// deployment (`Some(None)` otherwise: the whole entry is read). `None`: a miss. Most
     /// deployments of a workspace are such, and their entries are mostly what only a
     /// finding needs.
-    fn clean(&self, job: Job, bundle: &str) -> Option<Option<(GivenHit, Option<Source>)>> {
-        if !self.cache.has_entries() {
-            return None;
-        }
-        let bytes = self.cache.get(self.keys.get(&job)?)?;
+    fn clean(
+        &self,
+        job: Job,
+        bundle: &str,
+        bytes: &[u8],
+    ) -> Option<Option<(GivenHit, Option<Source>)>> {
         let (head, _) = postcard::take_from_bytes::<Head>(bytes).ok()?;
         if !self.same_environments(&head) {
             return None;
@@ -117,8 +119,7 @@ impl Session {
     /// What unit `k` of `job`'s entry, given back without its units, rendered to (the
     /// first of its template, which a slim run keeps): read from the pack again.
     pub(in crate::check) fn rendering_of(&self, job: Job, k: usize) -> Option<Rendered> {
-        let bytes = self.cache.get(self.keys.get(&job)?)?;
-        let mut entry: Entry<'_> = postcard::from_bytes(bytes).ok()?;
+        let mut entry: Entry<'_> = postcard::from_bytes(self.bytes_of(job)?).ok()?;
         let unit = entry.spec.units.get(k)?;
         let rendered = entry.units.get_mut(k)?.rendered.take()?;
         let template = rendered.decode(unit)?;
