@@ -110,12 +110,15 @@ impl Run<'_> {
                         return (job, b, Found::Cached(hit.spec, (given, spec)));
                     }
                 }
+                // The spec as read for its key, when the cache kept it.
+                let read = cached.and_then(|s| s.spec_read(job));
                 let r = match job {
                     Job::Environment(i) => {
                         let e = &cfg.environments[i];
                         isolated_spec(cfg, &e.spec.value, || {
                             let env = Some(e.name.value.as_str());
-                            check_deployment_spec(cfg, &e.spec, reading, bundle(b), env, None)
+                            let spec = (&e.spec, read);
+                            check_deployment_spec(cfg, spec, reading, bundle(b), env, None)
                         })
                     }
                     Job::Service(i) => {
@@ -129,7 +132,7 @@ impl Run<'_> {
                         isolated_spec(cfg, &s.spec.value, || {
                             check_deployment_spec(
                                 cfg,
-                                &s.spec,
+                                (&s.spec, read),
                                 reading,
                                 bundle(b),
                                 None,

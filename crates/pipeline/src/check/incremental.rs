@@ -387,6 +387,11 @@ impl Session {
         self.entry_in(job, self.bytes_of(job)?)
     }
 
+    /// `job`'s spec as read for its key, when the session still holds it.
+    pub(super) fn spec_read(&self, job: Job) -> Option<Source> {
+        self.read.get(&job).cloned()
+    }
+
     /// `job`'s entry's bytes, when the pack has them whole and intact.
     fn bytes_of(&self, job: Job) -> Option<&[u8]> {
         if !self.cache.has_entries() {
@@ -682,7 +687,9 @@ impl Session {
                 outputs: r.outputs.map(|o| Box::new(o.decode())),
             }));
         }
+        // Its spec, when read, is handed on by `given_back`.
         let result = SpecResult {
+            read: None,
             diagnostics: diags(s.diagnostics)?,
             units,
             files: s.files,

@@ -40,6 +40,7 @@ use discover::{
 pub use incremental::{CacheReport, CacheUse};
 use incremental::{Job, Session};
 use plain::check_plain_templates;
+pub use specs::SpecsRead;
 use specs::{SpecOwner, SpecResult, check_standalone_spec, errors};
 use suppressions::{Known, suppression_files};
 
@@ -128,6 +129,9 @@ pub struct Outcome {
     pub cancelled: bool,
     /// What the cache did, when the run used it.
     pub cache: Option<CacheReport>,
+    /// The specs the spec stage read, for the search for inline suppressions; emptied when
+    /// the run finishes.
+    pub specs_read: SpecsRead,
     /// What the run made and no longer needs: freed with the outcome.
     pub retired: Retired,
 }
@@ -216,15 +220,15 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         return Ok(out);
     }
     proctor_core::phase::mark("templates");
-    let mut read = HashMap::new();
-    let mut unread = foldhash::HashSet::default();
     let plain = policies.verdicts.into_inner().unwrap_or_default();
     let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
     if let Some(mut s) = session {
         verdicts.append(&mut s.verdicts);
         out.counted = s.counted;
-        read = std::mem::take(&mut s.spec_sources);
-        unread = std::mem::take(&mut s.unread);
+        out.specs_read
+            .marked
+            .extend(std::mem::take(&mut s.spec_sources));
+        out.specs_read.clean.extend(std::mem::take(&mut s.unread));
         out.cache = Some(s.store(&out.units, &records));
         out.retired.keep(s);
     }
@@ -240,7 +244,8 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
     proctor_core::phase::mark("verdicts, store");
     out.diagnostics
         .extend(policies.waivers.report(full_run, &policies.loaded));
-    run.finish(&mut out, (&read, &unread));
+    let read = std::mem::take(&mut out.specs_read);
+    run.finish(&mut out, (&read.marked, &read.clean));
     out.retired.keep((read, config, loaded, policies.loaded));
     proctor_core::phase::mark("finish");
     Ok(out)

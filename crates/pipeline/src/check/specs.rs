@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use super::Outcome;
 use crate::bundle::{Bundle, BundleKind};
 use crate::config::Config;
+use crate::diag::suppress::MARKER;
 use crate::diag::{Diagnostic, codes, did_you_mean};
-use crate::files::read_in;
+use crate::files::{Unreadable, read_in, read_regular};
 use crate::limits::Limits;
 use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
@@ -46,6 +47,46 @@ pub(super) struct SpecResult {
     pub(super) checked_by: Vec<(PathBuf, PathBuf)>,
     /// Units whose inputs did not check.
     pub(super) failed: Vec<crate::unit::Failed>,
+    /// The spec this check read, as the search for inline suppressions needs it.
+    pub(super) read: Option<SpecRead>,
+}
+
+/// A spec the spec stage read: by its name as shown, with its text when the text may hold
+/// inline suppressions (it has their marker). A run then need not read its specs again to
+/// look for them (a cold run read each of 100,000 specs twice).
+pub(super) enum SpecRead {
+    Marked(Source),
+    Clean(String),
+}
+
+impl SpecRead {
+    fn of(source: &Source) -> SpecRead {
+        match memchr::memmem::find(source.text().as_bytes(), MARKER.as_bytes()) {
+            Some(_) => SpecRead::Marked(source.clone()),
+            None => SpecRead::Clean(source.name().to_string()),
+        }
+    }
+}
+
+/// The specs the spec stage read, by name: those that may hold inline suppressions, and
+/// those known to hold none.
+#[derive(Debug, Default)]
+pub struct SpecsRead {
+    pub(super) marked: HashMap<String, Source>,
+    pub(super) clean: foldhash::HashSet<String>,
+}
+
+impl SpecsRead {
+    fn add(&mut self, read: SpecRead) {
+        match read {
+            SpecRead::Marked(s) => {
+                self.marked.insert(s.name().to_string(), s);
+            }
+            SpecRead::Clean(name) => {
+                self.clean.insert(name);
+            }
+        }
+    }
 }
 
 impl Outcome {
@@ -56,6 +97,9 @@ impl Outcome {
         self.specs += r.specs;
         self.checked_by.extend(r.checked_by);
         self.failed.extend(r.failed);
+        if let Some(read) = r.read {
+            self.specs_read.add(read);
+        }
     }
 }
 
@@ -75,21 +119,28 @@ pub(super) fn read_spec(
     (limits, buffers): Reading,
     r: &mut SpecResult,
 ) -> Option<Spec> {
-    r.files += 1;
-    r.specs += 1;
-    let source = match read_in(buffers, path, shown, limits.max_file_bytes) {
-        Ok(s) => s,
+    match read_in(buffers, path, shown, limits.max_file_bytes) {
+        Ok(source) => spec_of(source, limits, r),
         Err(d) => {
+            (r.files, r.specs) = (r.files + 1, r.specs + 1);
             r.diagnostics.push(*d);
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// The spec in `source`, read (counted, and noted for the search for inline suppressions).
+fn spec_of(source: Source, limits: &Limits, r: &mut SpecResult) -> Option<Spec> {
+    (r.files, r.specs) = (r.files + 1, r.specs + 1);
+    r.read = Some(SpecRead::of(&source));
     spec::read(&source, limits, &mut r.diagnostics)
 }
 
+/// Checks the spec of a deployment proctor.toml declares against its bundle. `read`: the
+/// spec's text when the run already read it (for the cache's key), not to read it again.
 pub(super) fn check_deployment_spec(
     cfg: &Config,
-    spec_path: &crate::source::At<PathBuf>,
+    (spec_path, read): (&crate::source::At<PathBuf>, Option<Source>),
     reading: Reading,
     bundle: &Bundle,
     environment: Option<&str>,
@@ -98,52 +149,73 @@ pub(super) fn check_deployment_spec(
     let mut r = SpecResult::default();
     let path = cfg.root.join(&spec_path.value);
     let shown = crate::paths::tidy(&spec_path.value.to_string_lossy());
-    // A buffer stands for the file, saved or not.
-    let usable = match reading.1.has(&path) {
-        true => Ok(()),
-        false => crate::files::regular_file(&path).map(|_| ()),
-    };
-    if let Err(kind) = usable {
-        use crate::files::NotAFile;
-        let (message, help) = match &kind {
-            k if k.is_missing() => (
-                format!("spec `{shown}` does not exist"),
-                "create the spec, or correct the `spec` path (relative to proctor.toml)",
-            ),
-            NotAFile::Io(e) => (
-                format!("cannot read spec `{shown}`: {}", crate::files::io_reason(e)),
-                "check that the spec is readable",
-            ),
-            NotAFile::Folder => (
-                format!("spec `{shown}` {}", kind.phrase()),
-                "name the spec file inside it in `spec` (relative to proctor.toml)",
-            ),
-            NotAFile::Special => (
-                format!("spec `{shown}` {}", kind.phrase()),
-                "replace it with a regular file, or correct the `spec` path",
-            ),
-        };
-        r.diagnostics.push(
-            Diagnostic::new(codes::F001, message)
-                .at(&cfg.source, spec_path.span.clone())
-                .help(help),
-        );
-        if let Some(env) = environment {
-            r.failed.push(crate::unit::Failed {
-                kind: UnitKind::Environment,
-                name: env.to_string(),
-                service: None,
-                environment: None,
-                spec: shown,
-            });
+    // A buffer stands for the file, saved or not, so a text read before is used only
+    // without one.
+    let read = read.filter(|_| !reading.1.has(&path));
+    let source = match read
+        .map(Ok)
+        .unwrap_or_else(|| read_regular(reading.1, &path, &shown, reading.0.max_file_bytes))
+    {
+        Ok(source) => source,
+        Err(Unreadable::Text(d)) => {
+            (r.files, r.specs) = (r.files + 1, r.specs + 1);
+            r.diagnostics.push(*d);
+            return r;
         }
-        return r;
-    }
-    let Some(spec) = read_spec(&path, &shown, reading, &mut r) else {
+        Err(Unreadable::NotAFile(kind)) => {
+            not_a_spec(cfg, spec_path, &shown, &kind, &mut r);
+            if let Some(env) = environment {
+                r.failed.push(crate::unit::Failed {
+                    kind: UnitKind::Environment,
+                    name: env.to_string(),
+                    service: None,
+                    environment: None,
+                    spec: shown,
+                });
+            }
+            return r;
+        }
+    };
+    let Some(spec) = spec_of(source, reading.0, &mut r) else {
         return r;
     };
     check_spec_against(&spec, bundle, environment, service, &mut r);
     r
+}
+
+/// proctor.toml's `spec` names a path that is not a readable regular file: said where
+/// proctor.toml names it.
+fn not_a_spec(
+    cfg: &Config,
+    spec_path: &crate::source::At<PathBuf>,
+    shown: &str,
+    kind: &crate::files::NotAFile,
+    r: &mut SpecResult,
+) {
+    use crate::files::NotAFile;
+    let (message, help) = match kind {
+        k if k.is_missing() => (
+            format!("spec `{shown}` does not exist"),
+            "create the spec, or correct the `spec` path (relative to proctor.toml)",
+        ),
+        NotAFile::Io(e) => (
+            format!("cannot read spec `{shown}`: {}", crate::files::io_reason(e)),
+            "check that the spec is readable",
+        ),
+        NotAFile::Folder => (
+            format!("spec `{shown}` {}", kind.phrase()),
+            "name the spec file inside it in `spec` (relative to proctor.toml)",
+        ),
+        NotAFile::Special => (
+            format!("spec `{shown}` {}", kind.phrase()),
+            "replace it with a regular file, or correct the `spec` path",
+        ),
+    };
+    r.diagnostics.push(
+        Diagnostic::new(codes::F001, message)
+            .at(&cfg.source, spec_path.span.clone())
+            .help(help),
+    );
 }
 
 /// Which bundle checks a spec found on its own.
