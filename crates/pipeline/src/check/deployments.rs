@@ -32,6 +32,10 @@ enum Found {
     Given(GivenHit, Option<crate::source::Source>),
 }
 
+/// Deployments through the spec stage, not yet added to the run (`Run::deployments_found`),
+/// and whether proctor.toml binds any deployment to an existing stack.
+pub(super) struct DeploymentsFound(Vec<(Job, usize, Found)>, bool);
+
 impl Found {
     /// The spec stage's result, with the units it lists.
     fn listed(&self) -> Option<&SpecResult> {
@@ -85,16 +89,29 @@ impl Run<'_> {
         loaded: &Loaded,
         (all, jobs, given): (&DeploymentJobs, &[(Job, usize)], bool),
         out: &mut Outcome,
-        mut session: Option<&mut Session>,
+        session: Option<&mut Session>,
     ) -> Vec<(GivenUnits, Job, usize)> {
+        let found = self.deployments_found(loaded, (all, jobs, given), session.as_deref());
+        self.absorb_deployments(found, out, session)
+    }
+
+    /// The spec stage of some of proctor.toml's deployments, as `deployment_specs`, without
+    /// adding them to the run: that is `absorb_deployments`, in order. Reads the session
+    /// only, so that a batch's specs can be checked while the batch before renders.
+    pub(super) fn deployments_found(
+        &self,
+        loaded: &Loaded,
+        (all, jobs, given): (&DeploymentJobs, &[(Job, usize)], bool),
+        session: Option<&Session>,
+    ) -> DeploymentsFound {
         let Some(cfg) = self.config else {
-            return Vec::new();
+            return DeploymentsFound(Vec::new(), false);
         };
         let env_bundles = &all.env_bundles;
         let reading = (&self.limits, &self.opts.buffers);
         let bundle = |b: usize| &loaded.bundles[&b].0;
         // Each deployment the cache has is given back, decoded here, a batch at a time.
-        let cached = session.as_deref();
+        let cached = session;
         let lean = given && !self.opts.cached_units;
         let results: Vec<(Job, usize, Found)> = jobs
             .par_iter()
@@ -144,6 +161,19 @@ impl Run<'_> {
                 (job, b, Found::Checked(r))
             })
             .collect();
+        DeploymentsFound(results, all.binds)
+    }
+
+    /// Adds the deployments `deployments_found` gave to the run (`deployment_specs`).
+    pub(super) fn absorb_deployments(
+        &self,
+        DeploymentsFound(results, binds): DeploymentsFound,
+        out: &mut Outcome,
+        mut session: Option<&mut Session>,
+    ) -> Vec<(GivenUnits, Job, usize)> {
+        let Some(cfg) = self.config else {
+            return Vec::new();
+        };
         // Room for the batch's results at once: grown one at a time, the lists are copied
         // over and over (10,000 deployments' units are megabytes).
         let listed = || results.iter().filter_map(|(_, _, f)| f.listed());
@@ -174,7 +204,7 @@ impl Run<'_> {
                     continue;
                 }
             };
-            for u in r.units.iter_mut().filter(|_| all.binds) {
+            for u in r.units.iter_mut().filter(|_| binds) {
                 let stack = cfg.bound_stack(u.kind.as_str(), &u.name, u.service.as_deref());
                 u.stack = stack.map(str::to_string);
             }

@@ -640,20 +640,32 @@ impl<'a> Run<'a> {
                 stream.feed(&mut out.units, fed, cached_of(&session));
                 // The services given back without their units, by `GivenUnits::id`.
                 let mut given: Vec<Job> = Vec::new();
-                for batch in services.chunks(spec_batch()) {
+                // Each batch's specs are checked while the batch before renders: the cores
+                // do not wait for each other at the end of each stage, and a spec read from
+                // a slow disk waits while the other core works.
+                let mut batches = services.chunks(spec_batch());
+                let found = |batch: Option<&[(Job, usize)]>, session: Option<&Session>| {
+                    batch.map(|b| self.deployments_found(loaded, (&d, b, true), session))
+                };
+                let mut next = found(batches.next(), session.as_deref());
+                while let Some(batch) = next.take() {
                     if self.opts.cancel.is_set() {
                         break;
                     }
                     let from = out.units.len();
-                    let jobs = (&d, batch, true);
-                    let found = self.deployment_specs(loaded, jobs, out, session.as_deref_mut());
-                    for (mut units, job, b) in found {
+                    let found_given = self.absorb_deployments(batch, out, session.as_deref_mut());
+                    for (mut units, job, b) in found_given {
                         units.id = given.len();
                         given.push(job);
                         stream.give(units, &loaded.bundles[&b].0.display);
                     }
                     let fed = from..out.units.len();
-                    stream.feed(&mut out.units, fed, cached_of(&session));
+                    let (units, following) = (&mut out.units, batches.next());
+                    next = rayon::join(
+                        || found(following, session.as_deref()),
+                        || stream.feed(units, fed, cached_of(&session)),
+                    )
+                    .0;
                     if let Some(s) = session.as_deref_mut() {
                         s.store_ready(&out.units, stream.records_mut());
                     }
