@@ -14,6 +14,7 @@ use proctor_core::{diag, source, text, yaml};
 
 pub mod checks;
 mod foreach;
+mod interned;
 mod lint_config;
 pub mod schema;
 pub mod types;

@@ -532,30 +532,22 @@ fn find(type_name: &str) -> Option<&'static [u8]> {
     blobs.get(offset..offset.checked_add(len)?)
 }
 
-type Cache = Mutex<HashMap<String, Option<Arc<Schema>>>>;
+static SCHEMAS: std::sync::LazyLock<crate::interned::Global<Schema>> =
+    std::sync::LazyLock::new(Default::default);
 
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+thread_local! {
+    static LOCAL: crate::interned::Local<Schema> = Default::default();
 }
 
 /// The compiled schema of a resource type, `None` when the dataset does not know it.
-pub fn lookup(type_name: &str) -> Option<Arc<Schema>> {
-    if let Ok(c) = cache().lock()
-        && let Some(hit) = c.get(type_name)
-    {
-        return hit.clone();
-    }
-    let compiled = find(type_name).and_then(|packed| {
+pub fn lookup(type_name: &str) -> Option<&'static Schema> {
+    crate::interned::get((&*SCHEMAS, &LOCAL), type_name, || {
+        let packed = find(type_name)?;
         let json =
             miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(packed, 16 << 20).ok()?;
         let doc: J = serde_json::from_slice(&json).ok()?;
-        Schema::compile(&doc).map(Arc::new)
-    });
-    if let Ok(mut c) = cache().lock() {
-        c.insert(type_name.to_string(), compiled.clone());
-    }
-    compiled
+        Schema::compile(&doc)
+    })
 }
 
 /// Every type the dataset holds (for tests).

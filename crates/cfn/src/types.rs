@@ -3,8 +3,7 @@
 //! sorted by type name, so a lookup is a binary search over the text that decodes only the
 //! one line it finds; types are cached for the rest of the run.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
@@ -128,22 +127,23 @@ pub(super) fn sorted_line<'t>(text: &'t str, name: &str) -> Option<&'t str> {
     None
 }
 
-fn cache() -> &'static Mutex<HashMap<String, Option<Arc<ResourceType>>>> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<ResourceType>>>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+static TYPES: std::sync::LazyLock<crate::interned::Global<ResourceType>> =
+    std::sync::LazyLock::new(Default::default);
+
+thread_local! {
+    static LOCAL: crate::interned::Local<ResourceType> = Default::default();
 }
 
 /// Looks a type up. `None` when the dataset does not know it.
-pub fn lookup(type_name: &str) -> Option<Arc<ResourceType>> {
-    if let Ok(c) = cache().lock()
-        && let Some(hit) = c.get(type_name)
-    {
-        return hit.clone();
-    }
-    let parsed = find_line(type_name).and_then(|line| {
+pub fn lookup(type_name: &str) -> Option<&'static ResourceType> {
+    crate::interned::get((&*TYPES, &LOCAL), type_name, || parse(type_name))
+}
+
+fn parse(type_name: &str) -> Option<ResourceType> {
+    find_line(type_name).and_then(|line| {
         let json = line.split_once('\t')?.1;
         let raw: RawType = serde_json::from_str(json).ok()?;
-        Some(Arc::new(ResourceType {
+        Some(ResourceType {
             properties: raw
                 .p
                 .into_iter()
@@ -170,12 +170,8 @@ pub fn lookup(type_name: &str) -> Option<Arc<ResourceType>> {
             required: raw.r,
             attributes: raw.a,
             create_only: raw.c,
-        }))
-    });
-    if let Ok(mut c) = cache().lock() {
-        c.insert(type_name.to_string(), parsed.clone());
-    }
-    parsed
+        })
+    })
 }
 
 /// Every type name, for suggestions (only on the error path: it scans the dataset).

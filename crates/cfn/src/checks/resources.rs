@@ -240,7 +240,7 @@ impl Checker<'_> {
         let at = props
             .and_then(|_| r.entry("Properties"))
             .map_or(key, |(k, _)| k);
-        let findings = validate::properties(self.source.text(), &schema, type_name, id, at, props);
+        let findings = validate::properties(self.source.text(), schema, type_name, id, at, props);
         for f in findings {
             self.report(f.code, f.message, f.span, &f.help);
         }

@@ -16,7 +16,6 @@ mod text;
 pub mod value;
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use super::ast::*;
 use crate::yaml::{Node, Value as Y};
@@ -158,7 +157,7 @@ pub struct Evaluator<'p, 'd> {
     pub search: Search<'p>,
 }
 
-impl<'p, 'd> Evaluator<'p, 'd> {
+impl<'p: 'd, 'd> Evaluator<'p, 'd> {
     /// An evaluation of `file` on `root` that may take `steps` query steps and clauses
     /// (`[limits] policy_steps`), with the file's compiled `regexes`.
     pub fn new(file: &'p PolicyFile, root: &'d Node, steps: u64, regexes: &'p Regexes) -> Self {
@@ -514,7 +513,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         let mut values = HashMap::new();
         for (param, arg) in pr.params.iter().zip(args) {
             let v = match arg {
-                Rhs::Literal(l, _) => vec![QR::Res(Val::Data(Rc::new(l.clone())))],
+                Rhs::Literal(l, _) => vec![QR::Res(Val::Rule(l))],
                 Rhs::Query(q) => self.query(q, this)?,
                 Rhs::Call(c) => self.call(c, this)?,
             };
@@ -540,7 +539,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                 && let Some(l) = frame.lets.iter().find(|l| l.name == name)
                 && let Rhs::Literal(lit, _) = &l.value
             {
-                return Ok(vec![QR::Lit(Val::Data(Rc::new(lit.clone())))]);
+                return Ok(vec![QR::Lit(Val::Rule(lit))]);
             }
             if let Some(v) = frame.values.get(name) {
                 return Ok(v.clone());
@@ -598,7 +597,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
         let mut args = Vec::with_capacity(c.args.len());
         for a in &c.args {
             args.push(match a {
-                Rhs::Literal(l, _) => vec![QR::Lit(Val::Data(Rc::new(l.clone())))],
+                Rhs::Literal(l, _) => vec![QR::Lit(Val::Rule(l))],
                 Rhs::Query(q) => self.query(q, this)?,
                 Rhs::Call(inner) => self.call(inner, this)?,
             });
@@ -677,7 +676,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
             }
             AccessOp::Binary { op: cmp, rhs } => {
                 let right = match rhs {
-                    Rhs::Literal(l, _) => vec![QR::Lit(Val::Data(Rc::new(l.clone())))],
+                    Rhs::Literal(l, _) => vec![QR::Lit(Val::Rule(l))],
                     Rhs::Query(q) => self.query(q, this)?,
                     Rhs::Call(c) => self.call(c, this)?,
                 };
@@ -809,7 +808,7 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                     .find_map(|f| {
                         let literal = f.lets.iter().find_map(|l| match &l.value {
                             Rhs::Literal(lit, _) if l.name == var && !f.params => {
-                                Some(vec![QR::Lit(Val::Data(Rc::new(lit.clone())))])
+                                Some(vec![QR::Lit(Val::Rule(lit))])
                             }
                             _ => None,
                         });
@@ -820,9 +819,10 @@ impl<'p, 'd> Evaluator<'p, 'd> {
                             .filter_map(|r| match r {
                                 QR::Lit(v) | QR::Res(v) => Some(match v {
                                     Val::Doc(n) => node_text(n),
-                                    Val::Data(l) => match l.as_ref() {
-                                        Literal::String(s) => s.clone(),
-                                        other => literal_text(other),
+                                    Val::Data(_) | Val::Rule(_) => match v.as_literal() {
+                                        Some(Literal::String(s)) => s.clone(),
+                                        Some(other) => literal_text(other),
+                                        None => String::new(),
                                     },
                                 }),
                                 QR::Unres(_) => None,

@@ -31,7 +31,7 @@ fn prev_of(p: &Part) -> Prev {
     }
 }
 
-impl<'p, 'd> Evaluator<'p, 'd> {
+impl<'p: 'd, 'd> Evaluator<'p, 'd> {
     /// Resolves a query against `root` (the current context's value).
     pub(super) fn query(&mut self, q: &'p Query, root: &Val<'d>) -> Eval<Vec<QR<'d>>> {
         let parts = q.parts.as_slice();

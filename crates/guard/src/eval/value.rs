@@ -12,6 +12,10 @@ use crate::yaml::{Node, Value as Y};
 pub enum Val<'d> {
     Doc(&'d Node),
     Data(Rc<Literal>),
+    /// A literal written in the rules, borrowed from them: comparing every resource with
+    /// `Type == 'AWS::S3::Bucket'` copied the literal (and `IN [...]` its whole list) each
+    /// time.
+    Rule(&'d Literal),
 }
 
 /// A borrowed view of a value, so that comparisons need not copy documents.
@@ -40,19 +44,30 @@ impl<'d> Val<'d> {
         match self {
             Val::Doc(n) => View::N(n),
             Val::Data(l) => View::L(l),
+            Val::Rule(l) => View::L(l),
+        }
+    }
+
+    /// The literal this value is, when it is not a node of the data.
+    pub fn as_literal(&self) -> Option<&Literal> {
+        match self {
+            Val::Doc(_) => None,
+            Val::Data(l) => Some(l),
+            Val::Rule(l) => Some(l),
         }
     }
 
     pub fn node(&self) -> Option<&'d Node> {
         match self {
             Val::Doc(n) => Some(n),
-            Val::Data(_) => None,
+            Val::Data(_) | Val::Rule(_) => None,
         }
     }
 
     pub fn literal(&self) -> Rc<Literal> {
         match self {
             Val::Data(l) => l.clone(),
+            Val::Rule(l) => Rc::new((*l).clone()),
             Val::Doc(n) => Rc::new(node_literal(n)),
         }
     }
@@ -79,6 +94,10 @@ impl<'d> Val<'d> {
                     .collect(),
                 _ => Vec::new(),
             },
+            Val::Rule(l) => match l {
+                Literal::List(items) => items.iter().map(Val::Rule).collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -101,6 +120,13 @@ impl<'d> Val<'d> {
                     .collect(),
                 _ => Vec::new(),
             },
+            Val::Rule(l) => match l {
+                Literal::Map(m) => m
+                    .iter()
+                    .map(|(k, v)| (Val::Data(Rc::new(Literal::String(k.clone()))), Val::Rule(v)))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -117,6 +143,10 @@ impl<'d> Val<'d> {
                     .iter()
                     .find(|(k, _)| k == key)
                     .map(|(_, v)| Val::Data(Rc::new(v.clone()))),
+                _ => None,
+            },
+            Val::Rule(l) => match l {
+                Literal::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| Val::Rule(v)),
                 _ => None,
             },
         }
