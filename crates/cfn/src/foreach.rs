@@ -148,7 +148,7 @@ impl Expander {
                     self.names.push((key_text.clone(), written.clone()));
                 }
                 let key = Node {
-                    value: Value::String(key_text),
+                    value: Value::String(key_text.into()),
                     ..fk.clone()
                 };
                 made.push((key, substitute(fv, id, item, false)));
@@ -171,7 +171,7 @@ fn substitute(node: &Node, id: &str, item: &str, in_sub: bool) -> Node {
         Value::Map(m)
             if m.len() == 1 && m[0].0.as_str() == Some("Ref") && m[0].1.as_str() == Some(id) =>
         {
-            Value::String(item.to_string())
+            Value::String(item.into())
         }
         // `!Sub S3Bucket${Id}` left with no variable is its text (the transform resolves it, so
         // it can name a resource in `Fn::GetAtt`).
@@ -187,7 +187,8 @@ fn substitute(node: &Node, id: &str, item: &str, in_sub: bool) -> Node {
                 m[0].1
                     .as_str()
                     .unwrap_or_default()
-                    .replace(&format!("${{{id}}}"), item),
+                    .replace(&format!("${{{id}}}"), item)
+                    .into(),
             )
         }
         Value::Map(m) => Value::Map(
@@ -196,7 +197,7 @@ fn substitute(node: &Node, id: &str, item: &str, in_sub: bool) -> Node {
                     let sub = k.as_str() == Some("Fn::Sub");
                     let key = match k.as_str() {
                         Some(t) if t.contains('{') => Node {
-                            value: Value::String(substitute_key(t, id, item)),
+                            value: Value::String(substitute_key(t, id, item).into()),
                             ..k.clone()
                         },
                         _ => k.clone(),
@@ -213,7 +214,7 @@ fn substitute(node: &Node, id: &str, item: &str, in_sub: bool) -> Node {
                 .map(|(i, v)| substitute(v, id, item, in_sub && i == 0))
                 .collect(),
         ),
-        Value::String(s) if in_sub => Value::String(s.replace(&format!("${{{id}}}"), item)),
+        Value::String(s) if in_sub => Value::String(s.replace(&format!("${{{id}}}"), item).into()),
         v => v.clone(),
     };
     Node {

@@ -234,7 +234,7 @@ fn string_node(s: &str, span: &std::ops::Range<usize>) -> Node {
         span: span.clone(),
         tag: None,
         plain: true,
-        value: Value::String(s.to_string()),
+        value: Value::String(s.into()),
     }
 }
 

@@ -155,7 +155,7 @@ impl Undo<'_> {
             && let [res, attr] = parts.as_slice()
             && let (Some(res), Some(attr)) = (res.as_str(), attr.as_str())
         {
-            inner.value = Value::String(format!("{res}.{attr}"));
+            inner.value = Value::String(format!("{res}.{attr}").into());
         }
         inner.plain = r.plain;
         self.children(&mut inner, true)?;
@@ -262,7 +262,7 @@ fn tagged(span: std::ops::Range<usize>, tag: Option<Box<str>>, plain: bool, valu
                 span: span.clone(),
                 tag: None,
                 plain: true,
-                value: Value::String(key.to_string()),
+                value: Value::String(key.into()),
             };
             Node {
                 span,

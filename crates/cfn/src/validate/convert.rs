@@ -153,7 +153,7 @@ pub(super) fn pattern_text(v: &Node) -> Cow<'_, str> {
 /// An item's identity for `uniqueItems`: numbers and booleans as text, like cfn-lint.
 fn canonical(v: &Node) -> String {
     match &v.value {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Seq(_) | Value::Map(_) => v.to_json().to_string(),
         _ => v.scalar_text().unwrap_or_default(),
     }

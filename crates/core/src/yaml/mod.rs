@@ -27,7 +27,8 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(String),
+    /// Inline when short (most keys and values of a template): no allocation of its own.
+    String(compact_str::CompactString),
     Seq(Vec<Node>),
     /// Entries in document order. Keys are usually strings but may be any node.
     Map(Vec<(Node, Node)>),
@@ -121,7 +122,7 @@ impl Node {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float(*f),
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             Value::Seq(_) | Value::Map(_) => return None,
         })
     }
@@ -159,7 +160,7 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::String(s) => J::String(s.clone()),
+            Value::String(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries

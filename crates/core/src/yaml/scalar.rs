@@ -23,7 +23,7 @@ pub fn resolve_plain(s: &str) -> Value {
     {
         return Value::Float(f);
     }
-    Value::String(s.to_string())
+    Value::String(s.into())
 }
 
 fn parse_int(s: &str) -> Option<Value> {
@@ -97,7 +97,7 @@ fn is_float(s: &str) -> bool {
 /// lowercase YAML 1.1 booleans (`yes`, `off`, `y`, `n`), `True` and `TRUE` as strings, decimal
 /// integers only (hex, octal, `1_000` and `.inf` stay strings), and an empty value as `''`.
 pub fn resolve_guard(s: &str) -> Value {
-    guard_non_string(s).unwrap_or_else(|| Value::String(s.to_string()))
+    guard_non_string(s).unwrap_or_else(|| Value::String(s.into()))
 }
 
 /// [`resolve_guard`] when it is not a string (`None` then, without copying the text).
@@ -131,18 +131,18 @@ pub fn resolve_tagged(s: &str, tag: Option<&str>, plain: bool) -> Value {
             .or_else(|| t.strip_prefix("!!"))
     });
     match core {
-        Some("str") => Value::String(s.to_string()),
+        Some("str") => Value::String(s.into()),
         Some("null") => Value::Null,
         Some("bool" | "int" | "float") => match resolve_plain(s) {
             v @ (Value::Bool(_) | Value::Int(_) | Value::Float(_)) => v,
-            _ => Value::String(s.to_string()),
+            _ => Value::String(s.into()),
         },
         _ if plain => match resolve_plain(s) {
             // `!Ref` with no value is an empty string, not null, for CloudFormation.
-            Value::Null => Value::String(s.to_string()),
+            Value::Null => Value::String(s.into()),
             v => v,
         },
-        _ => Value::String(s.to_string()),
+        _ => Value::String(s.into()),
     }
 }
 

@@ -250,7 +250,7 @@ pub fn node_literal(n: &Node) -> Literal {
         Y::Bool(b) => Literal::Bool(*b),
         Y::Int(i) => Literal::Int(*i),
         Y::Float(f) => Literal::Float(*f),
-        Y::String(s) => Literal::String(s.clone()),
+        Y::String(s) => Literal::String(s.to_string()),
         Y::Seq(items) => Literal::List(items.iter().map(node_literal).collect()),
         Y::Map(m) => Literal::Map(
             m.iter()

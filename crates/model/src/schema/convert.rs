@@ -306,7 +306,7 @@ impl<'a> Converter<'a> {
     fn type_keyword(&mut self, v: &Node, out: &mut Map<String, Json>) {
         match &v.value {
             Value::String(t) if TYPES.contains(&t.as_str()) => {
-                out.insert("type".into(), Json::String(t.clone()));
+                out.insert("type".into(), Json::String(t.to_string()));
             }
             Value::String(t) => {
                 let help = match did_you_mean(t, TYPES.iter().copied()) {

@@ -500,7 +500,7 @@ impl Ctx<'_> {
             .and_then(Node::scalar_text);
         match (&t.value, expected) {
             (Value::String(s), e) if e.starts_with("a number") || e.starts_with("an integer") => {
-                if crate::yaml::resolve_plain(s.trim()) != Value::String(s.trim().to_string()) {
+                if crate::yaml::resolve_plain(s.trim()) != Value::String(s.trim().into()) {
                     format!("remove the quotes: `{}`", s.trim())
                 } else {
                     match example {

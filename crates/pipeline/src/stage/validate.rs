@@ -265,7 +265,7 @@ fn json_node(j: &Json, span: std::ops::Range<usize>) -> crate::yaml::Node {
         Json::Number(n) => n
             .as_i64()
             .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
-        Json::String(s) => Value::String(s.clone()),
+        Json::String(s) => Value::String(s.as_str().into()),
         Json::Array(a) => Value::Seq(a.iter().map(|v| json_node(v, span.clone())).collect()),
         Json::Object(o) => Value::Map(
             o.iter()
