@@ -320,6 +320,25 @@ fn cached_of<'s>(
 /// runs of 6 to 12 paired rounds) for about 10 MB more at its peak.
 const SPEC_BATCH: usize = 4096;
 
+/// proctor.toml's services (`services`) in the batches a streamed run takes them in: an
+/// eighth of `spec_batch()`, then a half, then whole ones. Each batch's spec stage runs beside
+/// the render of the batch before, which takes several times longer per service; the first
+/// has only the environments beside it, so it is small, and the run is soon overlapped.
+fn batches<T>(services: &[T]) -> impl Iterator<Item = &[T]> {
+    let whole = spec_batch();
+    let mut sizes = [whole / 8, whole / 2]
+        .into_iter()
+        .map(|n| n.max(1))
+        .chain(std::iter::repeat(whole));
+    let mut rest = services;
+    std::iter::from_fn(move || {
+        let n = sizes.next()?.min(rest.len());
+        let (batch, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        (!batch.is_empty()).then_some(batch)
+    })
+}
+
 /// `SPEC_BATCH`; in debug builds, `PROCTOR_SPEC_BATCH` when set, so that the tests stream a
 /// small workspace a few services at a time.
 fn spec_batch() -> usize {
@@ -636,18 +655,23 @@ impl<'a> Run<'a> {
                 && !stage::synthesized::synthesizes_environments(inputs.bundles, &out.units);
             if streams {
                 let mut stream = stage::render::Stream::new(inputs, templates);
-                let fed = 0..out.units.len();
-                stream.feed(&mut out.units, fed, cached_of(&session));
                 // The services given back without their units, by `GivenUnits::id`.
                 let mut given: Vec<Job> = Vec::new();
-                // Each batch's specs are checked while the batch before renders: the cores
-                // do not wait for each other at the end of each stage, and a spec read from
-                // a slow disk waits while the other core works.
-                let mut batches = services.chunks(spec_batch());
+                // Each batch's specs are checked while the batch before renders (the first
+                // while the environments render): the cores do not wait for each other at the
+                // end of each stage, and a spec read from a slow disk waits while the other
+                // core works.
+                let mut batches = batches(services);
                 let found = |batch: Option<&[(Job, usize)]>, session: Option<&Session>| {
                     batch.map(|b| self.deployments_found(loaded, (&d, b, true), session))
                 };
-                let mut next = found(batches.next(), session.as_deref());
+                let fed = 0..out.units.len();
+                let units = &mut out.units;
+                let mut next = rayon::join(
+                    || found(batches.next(), session.as_deref()),
+                    || stream.feed(units, fed, cached_of(&session)),
+                )
+                .0;
                 while let Some(batch) = next.take() {
                     if self.opts.cancel.is_set() {
                         break;
