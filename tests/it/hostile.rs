@@ -475,6 +475,67 @@ fn a_spec_that_is_a_folder_or_a_pipe_is_named_as_such_and_the_others_still_check
     );
 }
 
+/// Services whose specs are a folder and a named pipe, among good ones, in a check without
+/// the cache: their specs are read ahead of the spec stage, a few at a time (a debug build
+/// reads `PROCTOR_SPEC_BATCH`). The read-ahead neither waits on the pipe nor hides why the
+/// two cannot be read, and the good services report what they report on their own.
+#[cfg(unix)]
+#[test]
+fn services_whose_specs_cannot_be_read_ahead_are_reported_and_the_others_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    crate::support::copy_dir(&crate::support::root().join("fixtures/workspace"), &ws);
+    let run = |batch: &str| {
+        let env = [("PROCTOR_SPEC_BATCH".to_string(), batch.to_string())];
+        let args = ["check", "--no-cache", "--format", "json"];
+        let out = crate::support::proctor_env(&ws, &args, &env);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        diagnostics(&Checked {
+            code: out.code,
+            json,
+        })
+    };
+    let alone = run("1");
+    let toml = std::fs::read_to_string(ws.join("proctor.toml")).unwrap();
+    let lines = toml.lines().count() as u64;
+    let service = |name: &str, spec: &str| {
+        format!(
+            "\n[[service]]\nname = \"{name}\"\ntemplate = \"payments-svc:1\"\nspec = \"{spec}\"\n\
+             branch = \"main\"\nrepository_id = \"acme/{name}\"\n\
+             repository_connection_arn = \"arn:aws:codestar-connections:eu-west-1:111122223333:connection/6f0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b\"\n"
+        )
+    };
+    let more = [
+        service("ledger", "specs/ledger"),
+        service("refunds", "specs/refunds.yaml"),
+    ];
+    write(&ws.join("proctor.toml"), toml.clone() + &more.concat());
+    std::fs::create_dir_all(ws.join("specs/ledger")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(ws.join("specs/refunds.yaml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    for batch in ["1", "2", "100"] {
+        let got = run(batch);
+        let unreadable: Vec<_> = got.iter().filter(|d| d.0 == "F001").cloned().collect();
+        // Each `spec = ...` line: the blank line, the table, name, template, then spec.
+        let (ledger, refunds) = (lines + 5, lines + 5 + 8);
+        assert_eq!(
+            unreadable,
+            [
+                ("F001".to_string(), "proctor.toml".to_string(), ledger),
+                ("F001".to_string(), "proctor.toml".to_string(), refunds),
+            ],
+            "{batch} at a time: {got:?}"
+        );
+        let others: Vec<_> = got.into_iter().filter(|d| d.0 != "F001").collect();
+        assert_eq!(others, alone, "{batch} at a time");
+    }
+}
+
 /// A proctor.toml that is a named pipe is the workspace's configuration, reported as
 /// unreadable; it is not skipped in favour of the proctor.toml of a folder above.
 #[cfg(unix)]

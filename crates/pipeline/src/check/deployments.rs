@@ -91,18 +91,20 @@ impl Run<'_> {
         out: &mut Outcome,
         session: Option<&mut Session>,
     ) -> Vec<(GivenUnits, Job, usize)> {
-        let found = self.deployments_found(loaded, (all, jobs, given), session.as_deref());
+        let found = self.deployments_found(loaded, (all, jobs, given), session.as_deref(), None);
         self.absorb_deployments(found, out, session)
     }
 
     /// The spec stage of some of proctor.toml's deployments, as `deployment_specs`, without
     /// adding them to the run: that is `absorb_deployments`, in order. Reads the session
     /// only, so that a batch's specs can be checked while the batch before renders.
+    /// `texts`: the specs' texts when they were read ahead (`read_ahead`), by place in `jobs`.
     pub(super) fn deployments_found(
         &self,
         loaded: &Loaded,
         (all, jobs, given): (&DeploymentJobs, &[(Job, usize)], bool),
         session: Option<&Session>,
+        texts: Option<&[Option<crate::source::Source>]>,
     ) -> DeploymentsFound {
         let Some(cfg) = self.config else {
             return DeploymentsFound(Vec::new(), false);
@@ -115,7 +117,8 @@ impl Run<'_> {
         let lean = given && !self.opts.cached_units;
         let results: Vec<(Job, usize, Found)> = jobs
             .par_iter()
-            .map(|&(job, b)| {
+            .enumerate()
+            .map(|(at, &(job, b))| {
                 if let Some(s) = cached {
                     if lean && matches!(job, Job::Service(_)) {
                         let hit = s.find_given(job, &bundle(b).display);
@@ -127,8 +130,9 @@ impl Run<'_> {
                         return (job, b, Found::Cached(hit.spec, (given, spec)));
                     }
                 }
-                // The spec as read for its key, when the cache kept it.
+                // The spec as read for its key, when the cache kept it, or read ahead.
                 let read = cached.and_then(|s| s.spec_read(job));
+                let read = read.or_else(|| texts?.get(at)?.clone());
                 let r = match job {
                     Job::Environment(i) => {
                         let e = &cfg.environments[i];

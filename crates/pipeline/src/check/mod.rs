@@ -26,6 +26,7 @@ mod entry_parts;
 mod incremental;
 mod keys;
 mod plain;
+mod read_ahead;
 mod settled;
 mod specs;
 mod suppressions;
@@ -655,45 +656,13 @@ impl<'a> Run<'a> {
                 && !stage::synthesized::synthesizes_environments(inputs.bundles, &out.units);
             if streams {
                 let mut stream = stage::render::Stream::new(inputs, templates);
-                // The services given back without their units, by `GivenUnits::id`.
-                let mut given: Vec<Job> = Vec::new();
-                // Each batch's specs are checked while the batch before renders (the first
-                // while the environments render): the cores do not wait for each other at the
-                // end of each stage, and a spec read from a slow disk waits while the other
-                // core works.
-                let mut batches = batches(services);
-                let found = |batch: Option<&[(Job, usize)]>, session: Option<&Session>| {
-                    batch.map(|b| self.deployments_found(loaded, (&d, b, true), session))
-                };
-                let fed = 0..out.units.len();
-                let units = &mut out.units;
-                let mut next = rayon::join(
-                    || found(batches.next(), session.as_deref()),
-                    || stream.feed(units, fed, cached_of(&session)),
-                )
-                .0;
-                while let Some(batch) = next.take() {
-                    if self.opts.cancel.is_set() {
-                        break;
-                    }
-                    let from = out.units.len();
-                    let found_given = self.absorb_deployments(batch, out, session.as_deref_mut());
-                    for (mut units, job, b) in found_given {
-                        units.id = given.len();
-                        given.push(job);
-                        stream.give(units, &loaded.bundles[&b].0.display);
-                    }
-                    let fed = from..out.units.len();
-                    let (units, following) = (&mut out.units, batches.next());
-                    next = rayon::join(
-                        || found(following, session.as_deref()),
-                        || stream.feed(units, fed, cached_of(&session)),
-                    )
-                    .0;
-                    if let Some(s) = session.as_deref_mut() {
-                        s.store_ready(&out.units, stream.records_mut());
-                    }
-                }
+                let given = self.stream_services(
+                    loaded,
+                    (&d, services),
+                    &mut stream,
+                    out,
+                    session.as_deref_mut(),
+                );
                 let Some(s) = session else {
                     return stream.finish(&mut out.units, &mut [], &|_, _| None);
                 };
@@ -719,6 +688,68 @@ impl<'a> Run<'a> {
         }
         let cached = session.map_or(&mut [][..], |s| &mut s.cached[..]);
         stage::render::run(inputs, templates, &mut out.units, cached)
+    }
+
+    /// proctor.toml's services, streamed (`specs_and_render`). Each batch's specs are
+    /// checked while the batch before renders (the first while the environments render):
+    /// the cores do not wait for each other at the end of each stage. Without a cache session
+    /// (whose keys read every spec first), the specs are read a batch ahead by threads that
+    /// only read (`read_ahead`), so that a spec from a slow disk holds up no core. Returns
+    /// the services given back without their units, by `GivenUnits::id`.
+    fn stream_services(
+        &self,
+        loaded: &Loaded,
+        (d, services): (&deployments::DeploymentJobs, &[(Job, usize)]),
+        stream: &mut stage::render::Stream,
+        out: &mut Outcome,
+        mut session: Option<&mut Session>,
+    ) -> Vec<Job> {
+        let batches: Vec<&[(Job, usize)]> = batches(services).collect();
+        let mut given: Vec<Job> = Vec::new();
+        let ahead = self.config.filter(|_| session.is_none());
+        let reading = (&self.opts.buffers, self.limits.max_file_bytes);
+        std::thread::scope(|scope| {
+            let start = |k: usize| Some(read_ahead::start(scope, ahead?, batches.get(k)?, reading));
+            let mut pending = std::collections::VecDeque::from([start(0), start(1)]);
+            let found = |k: usize, texts: Option<read_ahead::Pending>, s: Option<&Session>| {
+                let batch = batches.get(k)?;
+                let texts = texts.map(|p| p.wait(batch.len()));
+                let jobs = (d, *batch, true);
+                Some(self.deployments_found(loaded, jobs, s, texts.as_deref()))
+            };
+            let (fed, first) = (0..out.units.len(), pending.pop_front().flatten());
+            let units = &mut out.units;
+            let mut next = rayon::join(
+                || found(0, first, session.as_deref()),
+                || stream.feed(units, fed, cached_of(&session)),
+            )
+            .0;
+            for k in 1.. {
+                let Some(batch) = next.take() else { break };
+                if self.opts.cancel.is_set() {
+                    break;
+                }
+                let from = out.units.len();
+                let found_given = self.absorb_deployments(batch, out, session.as_deref_mut());
+                for (mut units, job, b) in found_given {
+                    units.id = given.len();
+                    given.push(job);
+                    stream.give(units, &loaded.bundles[&b].0.display);
+                }
+                pending.push_back(start(k + 1));
+                let (fed, texts) = (from..out.units.len(), pending.pop_front().flatten());
+                let units = &mut out.units;
+                next = rayon::join(
+                    || found(k, texts, session.as_deref()),
+                    || stream.feed(units, fed, cached_of(&session)),
+                )
+                .0;
+                if let Some(s) = session.as_deref_mut() {
+                    s.store_ready(&out.units, stream.records_mut());
+                }
+            }
+        });
+        given
     }
 
     /// The template stages after analysis: render, validate. Their findings on one template
