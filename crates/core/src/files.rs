@@ -104,21 +104,36 @@ pub fn read_regular(
         return read_checked(path, name, max_bytes);
     };
     if text.len() as u64 > max_bytes {
-        let empty = SourceFile::new(name, path, String::new());
-        return Err(Unreadable::Text(Box::new(
-            Diagnostic::new(
-                codes::F003,
-                format!(
-                    "`{name}` is {} bytes, over the limit of {max_bytes} bytes",
-                    text.len()
-                ),
-            )
-            .at_file(&empty)
-            .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"),
-        )));
+        return Err(Unreadable::Text(Box::new(over_limit(
+            path,
+            name,
+            Some(text.len() as u64),
+            max_bytes,
+        ))));
     }
-    let src = SourceFile::new(name, path, text.to_string());
-    match text.find('\0') {
+    text_of(path, name, text.to_string())
+}
+
+/// F003: `name` is over the limit (by `len` bytes, when known: a file that grew while being
+/// read is only known to be over it).
+fn over_limit(path: &Path, name: &str, len: Option<u64>, max_bytes: u64) -> Diagnostic {
+    let empty = SourceFile::new(name, path, String::new());
+    let message = match len {
+        Some(len) => format!("`{name}` is {len} bytes, over the limit of {max_bytes} bytes"),
+        None => format!("`{name}` is over the limit of {max_bytes} bytes"),
+    };
+    let d = Diagnostic::new(codes::F003, message).at_file(&empty);
+    match len {
+        Some(_) => d.help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"),
+        None => d,
+    }
+}
+
+/// `text` as the source `name`, or F002 when it holds a NUL byte (a binary file).
+fn text_of(path: &Path, name: &str, text: String) -> Result<Source, Unreadable> {
+    let nul = text.find('\0');
+    let src = SourceFile::new(name, path, text);
+    match nul {
         None => Ok(src),
         Some(at) => Err(Unreadable::Text(Box::new(
             Diagnostic::new(
@@ -255,51 +270,24 @@ fn read_to_end(mut file: std::fs::File, len: u64, max: u64) -> std::io::Result<V
 }
 
 fn read_checked(path: &Path, name: &str, max_bytes: u64) -> Result<Source, Unreadable> {
-    let empty = || SourceFile::new(name, path, String::new());
     let text_error = |d: Diagnostic| Unreadable::Text(Box::new(d));
     let (file, meta) = open_regular(path).map_err(Unreadable::NotAFile)?;
     if meta.len() > max_bytes {
-        return Err(text_error(
-            Diagnostic::new(
-                codes::F003,
-                format!(
-                    "`{name}` is {} bytes, over the limit of {max_bytes} bytes",
-                    meta.len()
-                ),
-            )
-            .at_file(&empty())
-            .help("shrink the file, or raise `limits.max_file_bytes` in proctor.toml"),
-        ));
+        return Err(text_error(over_limit(
+            path,
+            name,
+            Some(meta.len()),
+            max_bytes,
+        )));
     }
     let bytes = read_to_end(file, meta.len(), max_bytes)
         .map_err(|e| Unreadable::NotAFile(NotAFile::Io(e)))?;
     // The file may have grown since the metadata was read.
     if bytes.len() as u64 > max_bytes {
-        return Err(text_error(
-            Diagnostic::new(
-                codes::F003,
-                format!("`{name}` is over the limit of {max_bytes} bytes"),
-            )
-            .at_file(&empty()),
-        ));
+        return Err(text_error(over_limit(path, name, None, max_bytes)));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => {
-            match text.find('\0') {
-                None => Ok(SourceFile::new(name, path, text)),
-                Some(at) => {
-                    let src = SourceFile::new(name, path, text);
-                    Err(text_error(
-                    Diagnostic::new(
-                        codes::F002,
-                        format!("`{name}` contains a NUL byte: it looks like a binary file"),
-                    )
-                    .at(&src, at..at + 1)
-                    .help("proctor reads text files only; remove the file or save it as UTF-8 text"),
-                ))
-                }
-            }
-        }
+        Ok(text) => text_of(path, name, text),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();

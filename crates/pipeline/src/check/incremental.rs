@@ -766,8 +766,7 @@ fn look_up_specs(
     // settled and its identity and times are as recorded, else as read. `at` is its place
     // among the environments' specs, then the services'.
     let reading = |spec: &crate::source::At<PathBuf>, at: usize| -> Option<SpecRead> {
-        let path = cfg.root.join(&spec.value);
-        let name = crate::paths::tidy(&spec.value.to_string_lossy());
+        let (path, name) = super::specs::spec_file(cfg, &spec.value);
         let stat = stats.get(at).cloned().flatten();
         let recorded = spec.value.to_str().and_then(|p| settled.get(p));
         let (digest, source) = match (&stat, recorded) {

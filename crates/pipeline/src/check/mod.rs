@@ -334,7 +334,7 @@ fn batches<T>(services: &[T]) -> impl Iterator<Item = &[T]> {
     let mut rest = services;
     std::iter::from_fn(move || {
         let n = sizes.next()?.min(rest.len());
-        let (batch, tail) = rest.split_at_checked(n)?;
+        let (batch, tail) = rest.split_at(n);
         rest = tail;
         (!batch.is_empty()).then_some(batch)
     })

@@ -60,8 +60,7 @@ pub(super) fn start<'scope, 'env>(
                             Job::Environment(i) => &cfg.environments[i].spec.value,
                             Job::Service(i) => &cfg.services[i].spec.value,
                         };
-                        let path = cfg.root.join(spec);
-                        let shown = crate::paths::tidy(&spec.to_string_lossy());
+                        let (path, shown) = super::specs::spec_file(cfg, spec);
                         (at, read_regular(buffers, &path, &shown, max_bytes).ok())
                     })
                     .collect()

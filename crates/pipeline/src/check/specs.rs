@@ -16,17 +16,26 @@ use crate::source::{Source, SourceFile};
 use crate::spec::{self, Spec, SpecKind, typecheck};
 use crate::unit::{Unit, UnitKind};
 
+/// The file of a spec proctor.toml names (`spec`, relative to it): its path, and its name as
+/// shown. The spec stage, the cache's keys and the read-ahead name it alike, so that a text
+/// one of them read serves the others.
+pub(super) fn spec_file(cfg: &Config, spec: &Path) -> (PathBuf, String) {
+    (
+        cfg.root.join(spec),
+        crate::paths::tidy(&spec.to_string_lossy()),
+    )
+}
+
 /// Type-checks one spec in isolation: a bug in proctor while doing it is that spec's E001.
 pub(super) fn isolated_spec(
     cfg: &Config,
     spec: &Path,
     f: impl FnOnce() -> SpecResult,
 ) -> SpecResult {
-    let shown = crate::paths::tidy(&spec.to_string_lossy());
+    let (path, shown) = spec_file(cfg, spec);
     match crate::diag::isolate::isolated(&format!("checking the spec `{shown}`"), f) {
         Ok(r) => r,
         Err(d) => {
-            let path = cfg.root.join(spec);
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let source = SourceFile::new(shown, path, text);
             SpecResult {
@@ -147,8 +156,7 @@ pub(super) fn check_deployment_spec(
     service: Option<&ServiceContext<'_>>,
 ) -> SpecResult {
     let mut r = SpecResult::default();
-    let path = cfg.root.join(&spec_path.value);
-    let shown = crate::paths::tidy(&spec_path.value.to_string_lossy());
+    let (path, shown) = spec_file(cfg, &spec_path.value);
     // A buffer stands for the file, saved or not, so a text read before is used only
     // without one.
     let read = read.filter(|_| !reading.1.has(&path));
