@@ -42,7 +42,7 @@ pub(super) fn run_check(args: CheckArgs, outputs: Vec<Output>) -> ExitCode {
         slim: args.base.is_none(),
         cache: cache_use(args.no_cache, args.cache_dir),
         // Only the JSON report lists verdicts; the others count them.
-        count_cached_verdicts: !outputs.iter().any(|o| o.format == Format::Json),
+        count_verdicts: !outputs.iter().any(|o| o.format == Format::Json),
         // Only the HTML report groups findings by deployment.
         cached_units: outputs.iter().any(|o| o.format == Format::Html),
         ..CheckOptions::default()

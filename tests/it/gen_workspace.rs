@@ -204,3 +204,59 @@ fn services_checked_a_few_at_a_time_report_what_all_at_once_do() {
         }
     }
 }
+
+/// The verdicts a report lists and the closing line's counts (which only counts them, as
+/// `proctor check` without a JSON report does, from the first verdict on) agree: cold, with
+/// the cache written and with it read back.
+#[test]
+fn the_closing_line_counts_the_verdicts_the_json_report_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    generate(
+        &ws,
+        &["--violations", "0.3", "--type-errors", "0.1", "--seed", "5"],
+    );
+    let listed = |args: &[&str]| {
+        let run = crate::support::proctor(&ws, &[&["check", "--format", "json"], args].concat());
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+        for result in report["policy_results"].as_array().unwrap() {
+            for status in result["rules"].as_object().unwrap().values() {
+                *by_status
+                    .entry(status.as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+        let rules = &report["summary"]["rules"];
+        let n = |s: &str| by_status.get(s).copied().unwrap_or(0);
+        assert_eq!(
+            (n("PASS"), n("FAIL"), n("SKIP")),
+            (
+                rules["passed"].as_u64().unwrap() as usize,
+                rules["failed"].as_u64().unwrap() as usize,
+                rules["skipped"].as_u64().unwrap() as usize
+            )
+        );
+        format!(
+            "policy rules: {} passed, {} failed, {} skipped",
+            n("PASS"),
+            n("FAIL"),
+            n("SKIP")
+        )
+    };
+    let counted = |args: &[&str]| {
+        let run = crate::support::proctor(&ws, &[&["check"], args].concat());
+        let last = run.stdout.lines().last().unwrap_or_default().to_string();
+        last.split("; ").last().unwrap().to_string()
+    };
+    let expected = listed(&["--no-cache"]);
+    assert!(
+        expected.contains(" failed") && !expected.contains(" 0 failed"),
+        "{expected}"
+    );
+    assert_eq!(counted(&["--no-cache"]), expected);
+    // The cache written by a counting run, then read by one run of each kind.
+    assert_eq!(counted(&[]), expected);
+    assert_eq!(counted(&[]), expected);
+    assert_eq!(listed(&[]), expected);
+}

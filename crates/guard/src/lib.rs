@@ -282,8 +282,35 @@ impl PartialOrd for RuleVerdict {
     }
 }
 
-/// The verdicts of a run, collected from every thread.
-pub type Verdicts = std::sync::Mutex<Vec<RuleVerdict>>;
+/// Where the verdicts of a run (or of one document) go, from every thread: each one listed,
+/// or only counted by status, for a caller whose reports only count them (a large workspace
+/// has a million verdicts).
+#[derive(Debug)]
+pub enum Verdicts {
+    Listed(std::sync::Mutex<Vec<RuleVerdict>>),
+    Counted(std::sync::Mutex<VerdictCounts>),
+}
+
+impl Default for Verdicts {
+    fn default() -> Self {
+        Verdicts::Listed(Default::default())
+    }
+}
+
+impl Verdicts {
+    /// Verdicts only counted.
+    pub fn counted() -> Self {
+        Verdicts::Counted(Default::default())
+    }
+
+    /// The verdicts listed, and those only counted.
+    pub fn into_parts(self) -> (Vec<RuleVerdict>, VerdictCounts) {
+        match self {
+            Verdicts::Listed(v) => (v.into_inner().unwrap_or_default(), VerdictCounts::default()),
+            Verdicts::Counted(c) => (Vec::new(), c.into_inner().unwrap_or_default()),
+        }
+    }
+}
 
 /// The policies of a run and its waivers.
 pub struct Enforcement<'a> {
@@ -337,7 +364,11 @@ pub fn check_document(
             errors,
             too_costly,
         } = evaluate_bounded(policy, root);
-        if let Some(verdicts) = target.verdicts
+        if let Some(Verdicts::Counted(counts)) = target.verdicts
+            && let Ok(mut c) = counts.lock()
+        {
+            statuses.iter().for_each(|(_, status)| c.add(*status));
+        } else if let Some(Verdicts::Listed(verdicts)) = target.verdicts
             && let Ok(mut v) = verdicts.lock()
         {
             let data: std::sync::Arc<str> = source.name().into();
@@ -372,14 +403,16 @@ pub fn check_document(
                 .help("rewrite the pattern without nested repetition or look-around, so that it runs in linear time"),
             );
         }
-        let mut rules: std::collections::HashMap<&str, &ast::Rule> =
-            std::collections::HashMap::new();
+        if failures.is_empty() {
+            continue;
+        }
+        let mut rules: foldhash::HashMap<&str, &ast::Rule> = Default::default();
         for r in &policy.file.rules {
             rules.entry(r.name.as_str()).or_insert(r);
         }
         // A rule whose failures have places is reported there; its failures without one (a
         // referenced or parameterized rule that failed as a whole) would only repeat them.
-        let located: std::collections::HashSet<&str> = failures
+        let located: foldhash::HashSet<&str> = failures
             .iter()
             .filter(|f| f.node.is_some())
             .map(|f| f.rule.as_str())
@@ -388,7 +421,7 @@ pub fn check_document(
             .iter()
             .filter(|f| f.node.is_some() || !located.contains(f.rule.as_str()))
             .collect();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         for f in failures {
             let Some(rule) = rules.get(f.rule.as_str()).copied() else {
                 continue;

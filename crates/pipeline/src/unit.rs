@@ -47,6 +47,24 @@ pub struct Unit {
     pub stack: Option<String>,
 }
 
+impl Unit {
+    /// The unit without its inputs and where they were written: what a slim run keeps of a
+    /// unit that rendered (the stage reads the inputs from the unit it was given).
+    pub fn without_inputs(&self) -> Unit {
+        Unit {
+            kind: self.kind,
+            name: self.name.clone(),
+            service: self.service.clone(),
+            bundle: self.bundle.clone(),
+            spec: self.spec.clone(),
+            inputs: Json::Null,
+            environment: self.environment.clone(),
+            origin: None,
+            stack: self.stack.clone(),
+        }
+    }
+}
+
 /// A deployment unit whose inputs did not check: not rendered, but still a deployment of the
 /// workspace (drawn, marked, by `proctor graph`).
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! The dependency graph among resources: the edges `DependsOn` and references add, and the
 //! circular dependencies among them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::{Checker, Ctx};
 use crate::diag::codes;
@@ -63,7 +63,7 @@ impl Checker<'_> {
     /// Circular dependencies among resources, each cycle reported once.
     pub(super) fn cycles(&mut self) {
         let edges = std::mem::take(&mut self.uses.edges);
-        let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on the stack, 2 = done
+        let mut state: foldhash::HashMap<&str, u8> = Default::default(); // 1 = on the stack, 2 = done
         let mut reported: BTreeSet<Vec<String>> = BTreeSet::new();
         for start in edges.keys() {
             if state.contains_key(start.as_str()) {

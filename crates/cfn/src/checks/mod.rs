@@ -15,7 +15,7 @@ mod parameters;
 mod references;
 mod resources;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use crate::diag::{Code, Diagnostic, codes, did_you_mean};
@@ -54,7 +54,7 @@ struct Names {
     parameters: BTreeMap<String, Range<usize>>,
     resources: BTreeMap<String, Range<usize>>,
     /// Resource logical id → its `Type`, when written as a string.
-    types: HashMap<String, String>,
+    types: foldhash::HashMap<String, String>,
     conditions: BTreeMap<String, Range<usize>>,
     mappings: BTreeMap<String, Range<usize>>,
 }

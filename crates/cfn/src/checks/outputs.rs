@@ -1,6 +1,5 @@
 //! Outputs: their keys, their `Value`, their `Export` and export names used twice.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{Checker, Ctx, is_intrinsic};
@@ -15,7 +14,7 @@ impl Checker<'_> {
         let Some(outputs) = root.get("Outputs").and_then(Node::as_map) else {
             return;
         };
-        let mut exports: HashMap<String, Range<usize>> = HashMap::new();
+        let mut exports: foldhash::HashMap<String, Range<usize>> = Default::default();
         for (k, o) in outputs {
             let id = k.scalar_text().unwrap_or_default();
             if self.is_for_each(&id) {

@@ -15,7 +15,7 @@ pub mod regex;
 mod text;
 pub mod value;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::ast::*;
 use crate::yaml::{Node, Value as Y};
@@ -167,10 +167,10 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
             frames: vec![Frame {
                 root: Val::Doc(root),
                 lets: &file.lets,
-                values: HashMap::new(),
+                values: HashMap::default(),
                 params: false,
             }],
-            statuses: HashMap::new(),
+            statuses: HashMap::default(),
             in_progress: Vec::new(),
             lets_in_progress: Vec::new(),
             pending: Vec::new(),
@@ -254,7 +254,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         self.frames.push(Frame {
             root: this.clone(),
             lets: &block.lets,
-            values: HashMap::new(),
+            values: HashMap::default(),
             params: false,
         });
         let s = self.conjunction(&block.clauses, this, role);
@@ -510,7 +510,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                 args.len()
             )));
         }
-        let mut values = HashMap::new();
+        let mut values = HashMap::default();
         for (param, arg) in pr.params.iter().zip(args) {
             let v = match arg {
                 Rhs::Literal(l, _) => vec![QR::Res(Val::Rule(l))],

@@ -212,7 +212,7 @@ pub(super) struct Inputs<'a> {
     pub(super) loaded: &'a [crate::policy::Policy],
     /// The SHA-256 of proctor.toml's text.
     pub(super) config_sha256: &'a str,
-    /// The verdicts given back are only counted (`CheckOptions::count_cached_verdicts`).
+    /// The verdicts given back are only counted (`CheckOptions::count_verdicts`).
     pub(super) count_verdicts: bool,
 }
 

@@ -75,10 +75,12 @@ pub struct CheckOptions {
     /// Whether the run keeps and reuses deployments' results in a cache folder. Only full,
     /// slim runs of a workspace with proctor.toml use it (`proctor check`).
     pub cache: CacheUse,
-    /// The verdicts the cache gives back are counted (`Outcome::counted`), not listed in
+    /// Policy rules' verdicts are counted (`Outcome::counted`), not listed in
     /// `Outcome::verdicts`: for a caller whose reports only count them (`proctor check`
-    /// without a JSON report). 120,000 verdicts made one by one were a tenth of a warm run.
-    pub count_cached_verdicts: bool,
+    /// without a JSON report). A cold run of 100,000 deployments has a million verdicts (85
+    /// MB, gathered on one thread); 120,000 verdicts the cache gave back, made one by one,
+    /// were a tenth of a warm run.
+    pub count_verdicts: bool,
     /// The units of the deployments the cache gives back are listed in `Outcome::units`,
     /// `failed` and `checked_by`, as a report that groups findings by deployment needs (the
     /// HTML report). Without it, those of cached services are not (their findings, counts
@@ -112,8 +114,7 @@ pub struct Outcome {
     /// Every policy rule's verdict on every document, in no particular order (a report that
     /// lists them sorts them; most only count them).
     pub verdicts: Vec<crate::policy::RuleVerdict>,
-    /// The verdicts the cache gave back, counted and not in `verdicts`
-    /// (`CheckOptions::count_cached_verdicts`).
+    /// The verdicts counted and not in `verdicts` (`CheckOptions::count_verdicts`).
     pub counted: crate::policy::VerdictCounts,
     /// Which bundle checked each spec (the spec's path, the bundle's folder), valid or not:
     /// what an editor completes a spec from.
@@ -221,11 +222,12 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         return Ok(out);
     }
     proctor_core::phase::mark("templates");
-    let plain = policies.verdicts.into_inner().unwrap_or_default();
+    let (plain, counted) = policies.verdicts.into_parts();
+    out.counted += counted;
     let mut verdicts = vec![plain, std::mem::take(&mut rule_verdicts)];
     if let Some(mut s) = session {
         verdicts.append(&mut s.verdicts);
-        out.counted = s.counted;
+        out.counted += s.counted;
         out.specs_read
             .marked
             .extend(std::mem::take(&mut s.spec_sources));
@@ -234,6 +236,11 @@ pub fn run(opts: &CheckOptions) -> Result<Outcome, Fatal> {
         out.retired.keep(s);
     }
     verdicts.extend(records.into_iter().flatten().map(|r| r.verdicts));
+    if opts.count_verdicts {
+        let listed = verdicts.iter().flatten();
+        listed.for_each(|v| out.counted.add(v.status));
+        verdicts.clear();
+    }
     // The longest list (a cold run's) takes the others: copied into a new one, a large
     // workspace's verdicts were held twice (85 MB at 100,000 deployments). The order is the
     // reports' to choose (the JSON report sorts them).
@@ -568,7 +575,7 @@ impl<'a> Run<'a> {
             svc_jobs: &loaded.deployments.svc_jobs,
             loaded: &policies.loaded,
             config_sha256: out.config.as_ref().map_or("", |(_, sha)| sha.as_str()),
-            count_verdicts: self.opts.count_cached_verdicts,
+            count_verdicts: self.opts.count_verdicts,
         };
         Some(Session::open(dir, &inputs))
     }
@@ -773,8 +780,11 @@ impl<'a> Run<'a> {
             .map(|ix| errors(&loaded[ix].1) > 0)
             .collect();
         out.files += analysis.templates.len();
-        let validate = |units: &[stage::render::RenderedUnit]| {
-            stage::validate::run(units, &self.limits, enforce, self.config)
+        // A recorded unit's verdicts are listed in its record, for the cache to give back.
+        let count = self.opts.count_verdicts && session.is_none();
+        let validate = |renderer: &crate::template::render::Renderer,
+                        unit: (&stage::render::RenderedUnit, &Unit)| {
+            stage::validate::one(renderer, unit, enforce, self.config, count)
         };
         let mut state_diagnostics = Vec::new();
         let deployed = load_state(&out.root, &mut state_diagnostics);
@@ -821,6 +831,7 @@ impl<'a> Run<'a> {
                 u.origin = None;
             }
         }
+        out.counted += rendering.counted;
         (rendering.verdicts, rendering.records)
     }
 

@@ -55,9 +55,12 @@ pub struct Inputs<'a> {
     pub record: bool,
 }
 
-/// How the render stage has a batch of rendered units validated: one result per unit, in
-/// their order.
-pub type Validate<'a> = dyn Fn(&[RenderedUnit]) -> Vec<super::validate::Validated> + Sync + 'a;
+/// How the render stage has a unit validated, right after it renders, on the same thread
+/// (the stage's renderer places findings back on the template).
+/// The unit is given as the stage was given it too: a slim run's `RenderedUnit::unit` holds
+/// no inputs.
+pub type Validate<'a> =
+    dyn Fn(&render::Renderer, (&RenderedUnit, &Unit)) -> super::validate::Validated + Sync + 'a;
 
 /// What rendering and validating one unit found: what the cache keeps of it, and gives back
 /// in place of rendering it again.
@@ -89,10 +92,13 @@ pub struct RenderedUnit {
     /// `false` when rendering hit a bug (E001): there is nothing to validate.
     pub validate: bool,
     /// A service instance's Outputs as rendered (name, value), read before its text is
-    /// dropped: what its service's pipeline sees.
+    /// dropped: what its service's pipeline sees. An environment's too: what its services
+    /// see.
     pub known: Vec<(String, String)>,
     /// The unit's position in the stage's list (`Inputs::units`, then synthesized units).
     pub index: usize,
+    /// What validating it found (`Inputs::validate`), until the stage collects it.
+    pub validated: Option<super::validate::Validated>,
 }
 
 /// What the render stage produced.
@@ -121,6 +127,8 @@ pub struct Rendering {
     /// Every policy rule's verdict on every unit, when `Inputs::validate` was given; those
     /// of recorded units are in their records instead.
     pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// The verdicts validation only counted (`Validated::counted`).
+    pub counted: crate::policy::VerdictCounts,
     /// With `Inputs::record`: what each of `Inputs::units` that was not cached rendered and
     /// validated to (by position; `None` for the cached ones).
     pub records: Vec<Option<Box<UnitRecord>>>,
@@ -463,6 +471,11 @@ fn instance_outputs(
 
 type Outcome = Option<(RenderedUnit, Vec<Diagnostic>)>;
 
+/// A unit's rendering as the stage keeps it: `None` when it was not rendered (its bundle's
+/// template did not parse); else the unit, unless it rendered nothing for a T error, and
+/// its render findings.
+type Kept = Option<(Option<RenderedUnit>, Vec<Diagnostic>)>;
+
 /// Each rendered instance's Outputs (name, value), by (service, instance name).
 type InstanceOutputs = BTreeMap<(Option<String>, String), Vec<(String, String)>>;
 
@@ -470,22 +483,19 @@ impl Rendering {
     /// Keeps the units that rendered (`proctor render` prints them even when the
     /// CloudFormation has findings) and every diagnostic, by unit; returns where the kept
     /// units are.
-    fn keep(&mut self, results: Vec<(usize, Outcome)>) -> Range<usize> {
+    fn keep(&mut self, results: Vec<(usize, Kept)>) -> Range<usize> {
         let start = self.units.len();
+        self.units.reserve(results.len());
         for (i, result) in results {
             if let Some(record) = self.records.get_mut(i) {
                 *record = Some(Box::default());
             }
             let Some((r, diags)) = result else { continue };
-            let rendered =
-                !r.rendered.text.is_empty() || diags.iter().all(|d| !d.code.id.starts_with('T'));
             if let Some(Some(record)) = self.records.get_mut(i) {
                 record.render = diags.clone();
             }
             self.render_by_unit.push((i, diags));
-            if rendered {
-                self.units.push(r);
-            }
+            self.units.extend(r);
         }
         start..self.units.len()
     }
@@ -547,67 +557,40 @@ struct Stage<'a> {
 }
 
 impl Stage<'_> {
-    /// What a batch of rendered units comes to. Each instance's Outputs are read for its
-    /// pipeline, and the batch is validated (when the caller asked). The findings and
-    /// verdicts are collected in the units' order, cached units giving theirs back, and
-    /// recorded when the caller asked. When the run is slim, the texts and contexts are
-    /// dropped.
+    /// What a batch of rendered units comes to: each one's findings and verdicts (made as
+    /// it rendered, `after_render`), collected in the units' order, and recorded when the
+    /// caller asked.
     fn settle(&self, out: &mut Rendering, range: Range<usize>) {
         let Rendering {
             units,
             validation_by_unit,
             verdicts,
+            counted,
             records,
             ..
         } = out;
-        let batch = &mut units[range];
-        let mut results = self.inputs.validate.map(|validate| validate(batch));
-        // A pipeline reads its instances' outputs: from validation's parse when it made one.
-        let mut stated: Vec<Option<Vec<(String, String)>>> = results
-            .iter_mut()
-            .flatten()
-            .map(|found| found.outputs.take())
-            .collect();
-        stated.resize(batch.len(), None);
-        batch.par_iter_mut().zip(stated).for_each(|(r, stated)| {
-            let has_pipeline = r.unit.kind == UnitKind::ServiceInstance
-                && self.find(&r.unit.bundle, Role::Pipeline).is_some();
-            if has_pipeline {
-                r.known = stated.unwrap_or_else(|| known_outputs(&r.rendered.text));
-            }
-        });
-        if let Some(results) = results {
-            for (r, found) in batch.iter().zip(results) {
-                let (diags, mut rule_verdicts) = (found.diagnostics, found.verdicts);
-                // A recorded unit's verdicts stay in its record (one copy; the caller
-                // collects them from there).
-                if let Some(Some(record)) = records.get_mut(r.index) {
-                    record.rendered = Some(Rendition::Made(Box::new(Rendered {
-                        text: String::new(),
-                        context: Json::Null,
-                        ..r.rendered.clone()
-                    })));
-                    record.validation = diags.clone();
-                    record.verdicts = std::mem::take(&mut rule_verdicts);
+        for r in &mut units[range] {
+            let Some(found) = r.validated.take() else {
+                continue;
+            };
+            let (diags, mut rule_verdicts) = (found.diagnostics, found.verdicts);
+            *counted += found.counted;
+            // A recorded unit's verdicts stay in its record (one copy; the caller collects
+            // them from there).
+            if let Some(Some(record)) = records.get_mut(r.index) {
+                record.rendered = Some(Rendition::Made(Box::new(Rendered {
+                    text: String::new(),
+                    context: Json::Null,
+                    ..r.rendered.clone()
+                })));
+                record.validation = diags.clone();
+                record.verdicts = std::mem::take(&mut rule_verdicts);
+                if r.unit.kind != UnitKind::Environment {
                     record.known = r.known.clone();
                 }
-                validation_by_unit.push((r.index, diags));
-                verdicts.extend(rule_verdicts);
             }
-        }
-        if self.inputs.slim {
-            // Freed in parallel: a batch's texts and contexts are hundreds of thousands of
-            // blocks, which took a cold run's one thread a fifth of its serial time.
-            batch.par_iter_mut().for_each(|r| {
-                r.rendered.text = String::new();
-                r.rendered.context = Json::Null;
-                r.unit.inputs = Json::Null;
-                r.unit.origin = None;
-                r.context = Context::Environment {
-                    environment: EnvironmentFacts::default(),
-                    inputs: Json::Null,
-                };
-            });
+            validation_by_unit.push((r.index, diags));
+            verdicts.extend(rule_verdicts);
         }
     }
 
@@ -634,21 +617,60 @@ impl Stage<'_> {
     }
 
     /// Renders the units `batch` (positions in `units`) in parallel, each in the context
-    /// `context` gives it.
+    /// `context` gives it, and goes on with each unit that rendered on the same thread
+    /// (`after_render`).
     fn render_batch(
         &self,
         units: &[Unit],
         batch: &[usize],
         role: Role,
         context: impl Fn(&Unit) -> Context + Sync,
-    ) -> Vec<(usize, Outcome)> {
+    ) -> Vec<(usize, Kept)> {
         batch
             .par_iter()
             .map(|&i| {
                 let u = &units[i];
-                (i, self.render_one(i, u, context(u), role))
+                let outcome = self.render_one(i, u, context(u), role);
+                let kept = outcome.map(|(mut r, diags)| {
+                    // A unit whose template rendered nothing for a T error is not kept:
+                    // its findings say why.
+                    let kept = !r.rendered.text.is_empty()
+                        || diags.iter().all(|d| !d.code.id.starts_with('T'));
+                    kept.then(|| self.after_render(&mut r, u));
+                    (kept.then_some(r), diags)
+                });
+                (i, kept)
             })
             .collect()
+    }
+
+    /// What is done with a unit as soon as it renders, while its text is still in the
+    /// processor's caches: it is validated (when the caller asked), the outputs its readers
+    /// see are read (an environment's by its services, an instance's by its pipeline), and
+    /// in a slim run what nothing reads afterwards is dropped, on the thread that made it.
+    fn after_render(&self, r: &mut RenderedUnit, unit: &Unit) {
+        let mut stated = None;
+        if let Some(validate) = self.inputs.validate {
+            let mut found = validate(&self.renderer, (r, unit));
+            stated = found.outputs.take();
+            r.validated = Some(found);
+        }
+        let read = match r.unit.kind {
+            UnitKind::Environment => true,
+            UnitKind::ServiceInstance => self.find(&r.unit.bundle, Role::Pipeline).is_some(),
+            UnitKind::Pipeline | UnitKind::Component => false,
+        };
+        if read {
+            r.known = stated.unwrap_or_else(|| known_outputs(&r.rendered.text));
+        }
+        if self.inputs.slim {
+            r.rendered.text = String::new();
+            r.rendered.context = Json::Null;
+            r.context = Context::Environment {
+                environment: EnvironmentFacts::default(),
+                inputs: Json::Null,
+            };
+        }
     }
 
     /// Renders one unit. A bug while rendering it is that unit's E001; the others go on.
@@ -682,6 +704,7 @@ impl Stage<'_> {
                     validate: false,
                     known: Vec::new(),
                     index,
+                    validated: None,
                 };
                 Some((unit, vec![d]))
             }
@@ -725,12 +748,17 @@ impl Stage<'_> {
         };
         let unit = RenderedUnit {
             rendered,
-            unit: u.clone(),
+            // A slim run drops the inputs once the unit is validated: they are not copied.
+            unit: match self.inputs.slim {
+                true => u.without_inputs(),
+                false => u.clone(),
+            },
             template: t.source.clone(),
             context: ctx,
             validate,
             known: Vec::new(),
             index,
+            validated: None,
         };
         Some((unit, diags))
     }
@@ -757,13 +785,12 @@ impl Stage<'_> {
         out: &mut Rendering,
         rendered: Range<usize>,
     ) -> BTreeMap<String, StackOutputs> {
-        // The first rendering of each name (a name given twice renders twice).
-        let mut by_name: HashMap<&str, &str> = HashMap::new();
+        // The first rendering of each name (a name given twice renders twice), whose
+        // outputs were read as it rendered (`after_render`).
+        let mut by_name: HashMap<&str, &[(String, String)]> = HashMap::new();
         for r in &out.units[rendered] {
-            by_name.entry(&r.unit.name).or_insert(&r.rendered.text);
+            by_name.entry(&r.unit.name).or_insert(&r.known);
         }
-        // Each environment's rendering is parsed again for its outputs: in parallel (a
-        // cold run of 10,000 deployments has 1,000 environments).
         let found: Vec<(usize, StackOutputs)> = environments
             .par_iter()
             .filter_map(|&i| {
@@ -771,14 +798,14 @@ impl Stage<'_> {
                 if let Some(record) = record_of(cached_records, i) {
                     return Some((i, record.outputs.as_deref()?.clone()));
                 }
-                let text = by_name.get(u.name.as_str())?;
+                let known = by_name.get(u.name.as_str())?;
                 let declared = self
                     .find(&u.bundle, Role::Environment)
                     .map(|t| self.declared_names(t));
                 let deployed = self.inputs.deployed.environment_outputs(&u.name);
                 let outputs = StackOutputs {
                     path: "environment.outputs".into(),
-                    known: with_deployed(known_outputs(text), deployed),
+                    known: with_deployed(known.to_vec(), deployed),
                     declared,
                 };
                 Some((i, outputs))

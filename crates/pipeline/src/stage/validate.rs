@@ -3,14 +3,12 @@
 //! deployment's metadata and inputs under the `proctor` root key. A finding on rendered text
 //! is moved to the template line that produced it, with the rendered line as a note.
 
-use rayon::prelude::*;
 use serde_json::Value as Json;
 
 use super::render::RenderedUnit;
 use super::{account_id, short_label, template_identity, unit_label};
 use crate::config::Config;
 use crate::diag::{Diagnostic, codes};
-use crate::limits::Limits;
 use crate::source::Source;
 use crate::template::render::{self, Context};
 use crate::unit::{Unit, UnitKind};
@@ -20,54 +18,59 @@ use crate::unit::{Unit, UnitKind};
 pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     pub verdicts: Vec<crate::policy::RuleVerdict>,
+    /// The verdicts only counted (`count`), not in `verdicts`.
+    pub counted: crate::policy::VerdictCounts,
     /// The outputs whose values the rendered template states (`None` when it did not parse
     /// or was not validated), read from the parse validation made.
     pub outputs: Option<Vec<(String, String)>>,
 }
 
-/// Validates every unit that rendered, in parallel: one [`Validated`] per unit, in their
-/// order (empty for a unit with nothing to validate). A bug while checking one unit is that
-/// unit's E001; the others go on.
-pub fn run(
-    units: &[RenderedUnit],
-    limits: &Limits,
+/// Validates a unit that rendered: its findings and each policy rule's verdict on it
+/// (nothing for a unit with nothing to validate). The render stage calls it on the thread
+/// that rendered the unit, right after rendering, while its text is still in the processor's
+/// caches. A bug while checking the unit is its E001. `unit` is the unit as given to the
+/// render stage (with its inputs, which `r.unit` may not hold). `count`: its verdicts are
+/// only counted.
+pub fn one(
+    renderer: &render::Renderer,
+    (r, unit): (&RenderedUnit, &Unit),
     enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
-) -> Vec<Validated> {
-    let renderer = render::Renderer::new(limits.render());
-    units
-        .par_iter()
-        .map(|r| {
-            if !r.validate {
-                return Validated::default();
-            }
-            // Each unit's verdicts are its own, so that a cache can keep them with it.
-            let verdicts = crate::policy::Verdicts::default();
-            let enforce = crate::policy::Enforcement {
-                verdicts: &verdicts,
-                ..*enforce
-            };
-            let what = format!("checking the CloudFormation of {}", unit_label(&r.unit));
-            let check = || {
-                validate(
-                    &renderer,
-                    &r.template,
-                    &r.context,
-                    &r.rendered.text,
-                    &r.unit,
-                    &enforce,
-                    config,
-                )
-            };
-            let (diagnostics, outputs) = crate::diag::isolate::isolated(&what, check)
-                .unwrap_or_else(|d| (vec![d.at(&r.template, 0..0)], None));
-            Validated {
-                diagnostics,
-                verdicts: verdicts.into_inner().unwrap_or_default(),
-                outputs,
-            }
-        })
-        .collect()
+    count: bool,
+) -> Validated {
+    if !r.validate {
+        return Validated::default();
+    }
+    // Each unit's verdicts are its own, so that a cache can keep them with it.
+    let verdicts = match count {
+        true => crate::policy::Verdicts::counted(),
+        false => crate::policy::Verdicts::default(),
+    };
+    let enforce = crate::policy::Enforcement {
+        verdicts: &verdicts,
+        ..*enforce
+    };
+    let what = format!("checking the CloudFormation of {}", unit_label(unit));
+    let check = || {
+        validate(
+            renderer,
+            &r.template,
+            &r.context,
+            &r.rendered.text,
+            unit,
+            &enforce,
+            config,
+        )
+    };
+    let (diagnostics, outputs) = crate::diag::isolate::isolated(&what, check)
+        .unwrap_or_else(|d| (vec![d.at(&r.template, 0..0)], None));
+    let (verdicts, counted) = verdicts.into_parts();
+    Validated {
+        diagnostics,
+        verdicts,
+        counted,
+        outputs,
+    }
 }
 
 /// Validates a unit's rendered CloudFormation. Findings are moved to the template line the
