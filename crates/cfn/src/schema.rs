@@ -321,18 +321,17 @@ impl SchemaNode {
 /// length mixed in). Names that share one are told apart by comparing them.
 fn fingerprint(name: &str) -> u64 {
     const K: u64 = 0x0100_0000_01b3;
-    let mix = |h: u64, word: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..word.len()].copy_from_slice(word);
-        (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29)
-    };
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(29);
     let bytes = name.as_bytes();
     let mut chunks = bytes.chunks_exact(8);
     let mut h = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
     for word in &mut chunks {
-        h = mix(h, word);
+        h = mix(h, u64::from_le_bytes(word.try_into().unwrap_or_default()));
     }
-    h = mix(h, chunks.remainder());
+    // The tail as the low bytes of a word, byte by byte: `copy_from_slice` into a zeroed
+    // word called `memcpy`.
+    let tail = chunks.remainder().iter().rev();
+    h = mix(h, tail.fold(0, |w, &b| (w << 8) | u64::from(b)));
     h ^ (h >> 32)
 }
 

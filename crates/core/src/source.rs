@@ -17,7 +17,9 @@ pub struct SourceFile {
     line_starts: std::sync::OnceLock<Vec<usize>>,
     /// The text with each lone CR (a line break of its own) written as LF, for reporters that
     /// only know LF; the same length, so spans stay valid. `None` when there is no lone CR.
-    display: Option<String>,
+    /// Worked out when first shown, as `line_starts` (most texts never are: a cold run reads
+    /// every rendered template once more for it).
+    display: std::sync::OnceLock<Option<String>>,
 }
 
 impl fmt::Debug for SourceFile {
@@ -33,26 +35,8 @@ pub type Source = Arc<SourceFile>;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: String) -> Source {
-        let bytes = text.as_bytes();
-        let lone_cr = text.contains('\r')
-            && bytes
-                .iter()
-                .enumerate()
-                .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-        let display = lone_cr.then(|| {
-            let mut out = String::with_capacity(text.len());
-            let mut chars = text.chars().peekable();
-            while let Some(c) = chars.next() {
-                out.push(if c == '\r' && chars.peek() != Some(&'\n') {
-                    '\n'
-                } else {
-                    c
-                });
-            }
-            out
-        });
         Arc::new(SourceFile {
-            display,
+            display: std::sync::OnceLock::new(),
             name: name.into(),
             path: path.into(),
             text,
@@ -82,7 +66,8 @@ impl SourceFile {
 
     /// The text as reporters show it: lone CRs written as LF (same length, same spans).
     pub fn display_text(&self) -> &str {
-        self.display.as_deref().unwrap_or(&self.text)
+        let display = self.display.get_or_init(|| lone_crs_as_lf(&self.text));
+        display.as_deref().unwrap_or(&self.text)
     }
 
     /// 1-based line and 1-based column (in characters) of a byte offset.
@@ -137,6 +122,28 @@ impl SourceFile {
         let end = self.clamp(span.end.max(start));
         &self.text[start..end]
     }
+}
+
+/// `text` with each lone CR written as LF; `None` when it has none.
+fn lone_crs_as_lf(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let lone_cr = text.contains('\r')
+        && bytes
+            .iter()
+            .enumerate()
+            .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    lone_cr.then(|| {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(if c == '\r' && chars.peek() != Some(&'\n') {
+                '\n'
+            } else {
+                c
+            });
+        }
+        out
+    })
 }
 
 /// The byte offset where each line of `text` starts (the first is 0). A lone CR ends a line

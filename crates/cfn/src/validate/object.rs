@@ -16,7 +16,8 @@ impl<'a, 'n> Walk<'a, 'n> {
         entries: &'n [(Node, Node)],
         out: &mut Vec<Finding>,
     ) {
-        let (present, undecided) = present_keys(entries);
+        let mut present = smallvec::SmallVec::<[&str; 12]>::new();
+        let undecided = present_keys(entries, &mut present);
         let misspelled = self.object_keys(node, entries, out);
         // Which keys are present is undecided: the keywords about it are not checked.
         if undecided {
@@ -303,9 +304,12 @@ impl<'a, 'n> Walk<'a, 'n> {
 }
 
 /// The keys present in an object, `!Ref AWS::NoValue` ones left out; and whether that set is
-/// undecided (an `Fn::If` value may be absent, `Fn::Transform` may add keys).
-fn present_keys(entries: &[(Node, Node)]) -> (Vec<&str>, bool) {
-    let mut present: Vec<&str> = Vec::with_capacity(entries.len());
+/// undecided (an `Fn::If` value may be absent, `Fn::Transform` may add keys). Held inline:
+/// most objects of a template have a few keys, and every one was an allocation.
+fn present_keys<'n>(
+    entries: &'n [(Node, Node)],
+    present: &mut smallvec::SmallVec<[&'n str; 12]>,
+) -> bool {
     let mut undecided = false;
     for (k, val) in entries {
         let Some(name) = k.as_str() else { continue };
@@ -321,5 +325,5 @@ fn present_keys(entries: &[(Node, Node)]) -> (Vec<&str>, bool) {
         }
         present.push(name);
     }
-    (present, undecided)
+    undecided
 }

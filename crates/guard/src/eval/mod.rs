@@ -514,7 +514,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         for (param, arg) in pr.params.iter().zip(args) {
             let v = match arg {
                 Rhs::Literal(l, _) => vec![QR::Res(Val::Rule(l))],
-                Rhs::Query(q) => self.query(q, this)?,
+                Rhs::Query(q) => self.query(q, this)?.into_vec(),
                 Rhs::Call(c) => self.call(c, this)?,
             };
             values.insert(param.clone(), v);
@@ -565,7 +565,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                     if q.some {
                         r.into_iter().filter(|x| matches!(x, QR::Res(_))).collect()
                     } else {
-                        r
+                        r.into_vec()
                     }
                 }),
                 Rhs::Call(c) => self.call(c, &root),
@@ -598,7 +598,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         for a in &c.args {
             args.push(match a {
                 Rhs::Literal(l, _) => vec![QR::Lit(Val::Rule(l))],
-                Rhs::Query(q) => self.query(q, this)?,
+                Rhs::Query(q) => self.query(q, this)?.into_vec(),
                 Rhs::Call(inner) => self.call(inner, this)?,
             });
         }
@@ -616,7 +616,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         role: Role,
     ) -> Eval<Status> {
         let lone_variable = matches!(query.parts.as_slice(), [Part::Variable(_)]);
-        let statuses: Vec<(bool, Option<&'d Node>)> = match op {
+        let statuses: ops::Few<(bool, Option<&'d Node>)> = match op {
             AccessOp::Unary { not: op_not, op } => {
                 let lhs = self.query(query, this)?;
                 let selection = matches!(
@@ -642,7 +642,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                         }
                         return Ok(if holds { Status::Pass } else { Status::Fail });
                     }
-                    let mut out = Vec::with_capacity(lhs.len());
+                    let mut out = ops::Few::with_capacity(lhs.len());
                     for r in &lhs {
                         let empty = if lone_variable {
                             empty_of(r)
@@ -663,7 +663,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                     if lhs.is_empty() {
                         return Ok(Status::Skip);
                     }
-                    let mut out = Vec::with_capacity(lhs.len());
+                    let mut out = ops::Few::with_capacity(lhs.len());
                     for r in &lhs {
                         match unary(r, *op) {
                             Ok(h) => out.push(((h != *op_not) != not, at_of(r))),
@@ -675,14 +675,25 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                 }
             }
             AccessOp::Binary { op: cmp, rhs } => {
-                let right = match rhs {
-                    Rhs::Literal(l, _) => vec![QR::Lit(Val::Rule(l))],
-                    Rhs::Query(q) => self.query(q, this)?,
-                    Rhs::Call(c) => self.call(c, this)?,
+                // A literal is compared in place, without a list made for it.
+                let (literal, queried);
+                let right: &[QR<'d>] = match rhs {
+                    Rhs::Literal(l, _) => {
+                        literal = [QR::Lit(Val::Rule(l))];
+                        &literal
+                    }
+                    Rhs::Query(q) => {
+                        queried = self.query(q, this)?;
+                        &queried
+                    }
+                    Rhs::Call(c) => {
+                        queried = self.call(c, this)?.into();
+                        &queried
+                    }
                 };
                 let lhs = self.query(query, this)?;
                 let (family, negated) = ops::Op::of(*cmp);
-                match ops::compare(family, negated != not, &lhs, &right, &self.search) {
+                match ops::compare(family, negated != not, &lhs, right, &self.search) {
                     ops::Compared::EmptyLhs => {
                         if lone_variable && role == Role::Assertion {
                             self.record_detail(

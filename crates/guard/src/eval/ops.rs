@@ -9,6 +9,9 @@ use super::{QR, Unres};
 use crate::ast::CmpOp;
 use std::cmp::Ordering;
 
+/// A comparison's values and outcomes: most compare one value with one literal.
+pub type Few<T> = smallvec::SmallVec<[T; 2]>;
+
 /// The comparison family of an operator; `!=` is `==` negated, `NOT IN` is `IN` negated.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -67,7 +70,7 @@ pub enum Compared<'d> {
     EmptyRhs,
     /// Each compared left value (or unresolved entry) with whether it passed; the node for
     /// the report.
-    Values(Vec<(bool, Option<&'d crate::yaml::Node>)>),
+    Values(Few<(bool, Option<&'d crate::yaml::Node>)>),
 }
 
 /// Compares the left values with the right ones; `negated` is `!=`/`NOT IN` and a clause's
@@ -90,7 +93,7 @@ pub fn compare<'d>(
         Op::In => in_operation(lhs, rhs, re),
         _ => common(op, lhs, rhs),
     };
-    let outcomes: Vec<Outcome<'d>> = if negated {
+    let outcomes: Few<Outcome<'d>> = if negated {
         outcomes
             .into_iter()
             .map(|o| invert(o, op, lhs.len(), rhs.len(), re))
@@ -98,7 +101,7 @@ pub fn compare<'d>(
     } else {
         outcomes
     };
-    let mut values = Vec::with_capacity(outcomes.len());
+    let mut values = Few::with_capacity(outcomes.len());
     for o in outcomes {
         match o {
             Outcome::LhsUnresolved(u) => values.push((false, u.at)),
@@ -195,8 +198,8 @@ fn single_literal<'a, 'd>(side: &'a [QR<'d>]) -> Option<&'a Val<'d>> {
 }
 
 /// The resolved values of a side; each unresolved entry is reported through `unresolved`.
-fn selected<'d>(side: &[QR<'d>], mut unresolved: impl FnMut(&Unres<'d>)) -> Vec<Val<'d>> {
-    let mut out = Vec::with_capacity(side.len());
+fn selected<'d>(side: &[QR<'d>], mut unresolved: impl FnMut(&Unres<'d>)) -> Few<Val<'d>> {
+    let mut out = Few::with_capacity(side.len());
     for r in side {
         match r {
             QR::Lit(v) | QR::Res(v) => out.push(v.clone()),
@@ -222,8 +225,8 @@ fn eq<'d>(l: &Val<'d>, r: &Val<'d>, re: &Search) -> Result<bool, super::compare:
     compare_eq(l.view(), r.view(), re)
 }
 
-fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<'d>> {
-    let mut out = Vec::with_capacity(lhs.len());
+fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Few<Outcome<'d>> {
+    let mut out = Few::with_capacity(lhs.len());
     match (single_literal(lhs), single_literal(rhs)) {
         (Some(l), Some(r)) => out.push(match_value(l, r, |l, r| eq(l, r, re))),
         (Some(l), None) => {
@@ -289,7 +292,7 @@ fn eq_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<
                     .cloned()
                     .collect()
             };
-            out.push(set_outcome(diff, left, right));
+            out.push(set_outcome(diff, left.into_vec(), right.into_vec()));
         }
     }
     out
@@ -359,8 +362,8 @@ fn string_in<'d>(l: &Val<'d>, r: &Val<'d>) -> Outcome<'d> {
     }
 }
 
-fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<'d>> {
-    let mut out = Vec::with_capacity(lhs.len());
+fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Few<Outcome<'d>> {
+    let mut out = Few::with_capacity(lhs.len());
     match (single_literal(lhs), single_literal(rhs)) {
         (Some(l), Some(r)) => {
             let first = string_in(l, r);
@@ -381,7 +384,7 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<
                     .into_iter()
                     .filter(|v| !right.iter().any(|x| loose_eq(x.view(), v.view(), re)))
                     .collect();
-                out.push(set_outcome(diff, vec![l.clone()], right));
+                out.push(set_outcome(diff, vec![l.clone()], right.into_vec()));
             } else {
                 for r in &right {
                     out.push(contained_in(l, r, re));
@@ -419,15 +422,15 @@ fn in_operation<'d>(lhs: &[QR<'d>], rhs: &[QR<'d>], re: &Search) -> Vec<Outcome<
                 })
                 .cloned()
                 .collect();
-            out.push(set_outcome(diff, left, right));
+            out.push(set_outcome(diff, left.into_vec(), right.into_vec()));
         }
     }
     out
 }
 
 /// `<`, `<=`, `>`, `>=`: every left value (lists flattened) against every right value.
-fn common<'d>(op: Op, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Vec<Outcome<'d>> {
-    let mut out = Vec::with_capacity(lhs.len());
+fn common<'d>(op: Op, lhs: &[QR<'d>], rhs: &[QR<'d>]) -> Few<Outcome<'d>> {
+    let mut out = Few::with_capacity(lhs.len());
     let flatten = |v: &Val<'d>, into: &mut Vec<Val<'d>>| {
         if v.is_list() {
             into.extend(v.items());

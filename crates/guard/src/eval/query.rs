@@ -7,6 +7,7 @@
 //! it iterates a map or filters a list's items directly; after `[*]` on a list the filter's
 //! clauses still see the enclosing value (a quirk kept for identical verdicts).
 
+use super::ops::Few;
 use super::value::{Kind, Val};
 use super::{Eval, Evaluator, Halt, QR, Role, Status, Unres};
 use crate::ast::{Part, Query, Rhs};
@@ -33,9 +34,9 @@ fn prev_of(p: &Part) -> Prev {
 
 impl<'p: 'd, 'd> Evaluator<'p, 'd> {
     /// Resolves a query against `root` (the current context's value).
-    pub(super) fn query(&mut self, q: &'p Query, root: &Val<'d>) -> Eval<Vec<QR<'d>>> {
+    pub(super) fn query(&mut self, q: &'p Query, root: &Val<'d>) -> Eval<Few<QR<'d>>> {
         let parts = q.parts.as_slice();
-        let mut out = Vec::new();
+        let mut out = Few::new();
         match parts.first() {
             Some(Part::Variable(name)) => {
                 let values = self.variable(name)?;
@@ -85,7 +86,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         prev: Prev,
         current: Val<'d>,
         root: &Val<'d>,
-        out: &mut Vec<QR<'d>>,
+        out: &mut Few<QR<'d>>,
     ) -> Eval<()> {
         self.tick()?;
         let Some(part) = parts.get(i) else {
@@ -209,7 +210,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                 }
                 let right = match rhs.as_ref() {
                     Rhs::Literal(l, _) => vec![QR::Lit(Val::Data(std::rc::Rc::new(l.clone())))],
-                    Rhs::Query(q) => self.query(q, &current)?,
+                    Rhs::Query(q) => self.query(q, &current)?.into_vec(),
                     Rhs::Call(c) => self.call(c, root)?,
                 };
                 for (key, value) in current.entries() {
@@ -229,7 +230,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         idx: i64,
         current: Val<'d>,
         root: &Val<'d>,
-        out: &mut Vec<QR<'d>>,
+        out: &mut Few<QR<'d>>,
     ) -> Eval<()> {
         let items = current.items();
         match index_offset(idx, items.len()) {
@@ -249,7 +250,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         name: &'p str,
         current: Val<'d>,
         root: &Val<'d>,
-        out: &mut Vec<QR<'d>>,
+        out: &mut Few<QR<'d>>,
     ) -> Eval<()> {
         if !current.is_map() {
             out.push(self.unres(&current, format!("no key `%{name}`: not a mapping")));

@@ -187,12 +187,12 @@ impl Parsed {
 
 /// Adds the `proctor` root key that policies read beside the CloudFormation: the deployment's
 /// metadata and the developer's effective inputs (policy-language.md §6).
-fn with_proctor_root(
+fn with_proctor_root<'u>(
     mut data: crate::yaml::Node,
-    u: &Unit,
+    u: &'u Unit,
     config: Option<&Config>,
     base: usize,
-) -> (crate::yaml::Node, Vec<String>) {
+) -> (crate::yaml::Node, Vec<&'u str>) {
     let kind = match u.kind {
         UnitKind::Environment => "environment",
         UnitKind::ServiceInstance => "service_instance",
@@ -221,6 +221,7 @@ fn with_proctor_root(
     deployment["template_name"] = Json::String(name);
     deployment["template_version"] = Json::String(version);
     let at = |j: &Json| json_node(j, base..base);
+    let key = |k: &str| str_node(k, base..base);
     let mut names = Vec::new();
     let inputs = match &u.inputs {
         Json::Object(o) => {
@@ -228,11 +229,8 @@ fn with_proctor_root(
                 .iter()
                 .enumerate()
                 .map(|(i, (k, v))| {
-                    names.push(k.clone());
-                    (
-                        at(&Json::String(k.clone())),
-                        json_node(v, base + i..base + i + 1),
-                    )
+                    names.push(k.as_str());
+                    (key(k), json_node(v, base + i..base + i + 1))
                 })
                 .collect();
             crate::yaml::Node {
@@ -249,14 +247,24 @@ fn with_proctor_root(
         tag: None,
         plain: false,
         value: crate::yaml::Value::Map(vec![
-            (at(&Json::String("deployment".into())), at(&deployment)),
-            (at(&Json::String("inputs".into())), inputs),
+            (key("deployment"), at(&deployment)),
+            (key("inputs"), inputs),
         ]),
     };
     if let crate::yaml::Value::Map(entries) = &mut data.value {
-        entries.push((at(&Json::String("proctor".into())), extra));
+        entries.push((key("proctor"), extra));
     }
     (data, names)
+}
+
+/// A string as a YAML node with no place in any file.
+fn str_node(s: &str, span: std::ops::Range<usize>) -> crate::yaml::Node {
+    crate::yaml::Node {
+        span,
+        tag: None,
+        plain: false,
+        value: crate::yaml::Value::String(s.into()),
+    }
 }
 
 /// A JSON value as a YAML node with no place in any file.
@@ -268,16 +276,11 @@ fn json_node(j: &Json, span: std::ops::Range<usize>) -> crate::yaml::Node {
         Json::Number(n) => n
             .as_i64()
             .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
-        Json::String(s) => Value::String(s.as_str().into()),
+        Json::String(s) => return str_node(s, span),
         Json::Array(a) => Value::Seq(a.iter().map(|v| json_node(v, span.clone())).collect()),
         Json::Object(o) => Value::Map(
             o.iter()
-                .map(|(k, v)| {
-                    (
-                        json_node(&Json::String(k.clone()), span.clone()),
-                        json_node(v, span.clone()),
-                    )
-                })
+                .map(|(k, v)| (str_node(k, span.clone()), json_node(v, span.clone())))
                 .collect(),
         ),
     };
