@@ -4,6 +4,16 @@ use super::Value;
 
 /// Resolves an untagged plain scalar (YAML 1.2 core schema).
 pub fn resolve_plain(s: &str) -> Value {
+    // Most plain scalars of a template are names (`Type`, `AWS::S3::Bucket`): a letter no
+    // null, boolean or number starts with makes one a string at once.
+    if only_a_string(s, b"nNtTfF") {
+        return Value::String(s.into());
+    }
+    resolve_plain_in_full(s)
+}
+
+/// [`resolve_plain`] without its shortcut for names.
+fn resolve_plain_in_full(s: &str) -> Value {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -24,6 +34,14 @@ pub fn resolve_plain(s: &str) -> Value {
         return Value::Float(f);
     }
     Value::String(s.into())
+}
+
+/// Whether a plain scalar starts with a letter, other than the first letters of the words
+/// that resolve to something else (`special`): numbers start with a digit, a sign or a dot.
+fn only_a_string(s: &str, special: &[u8]) -> bool {
+    s.as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() && !special.contains(b))
 }
 
 fn parse_int(s: &str) -> Option<Value> {
@@ -102,6 +120,14 @@ pub fn resolve_guard(s: &str) -> Value {
 
 /// [`resolve_guard`] when it is not a string (`None` then, without copying the text).
 pub fn guard_non_string(s: &str) -> Option<Value> {
+    if only_a_string(s, b"nNtyof") {
+        return None;
+    }
+    guard_non_string_in_full(s)
+}
+
+/// [`guard_non_string`] without its shortcut for names.
+fn guard_non_string_in_full(s: &str) -> Option<Value> {
     match s {
         "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         "true" | "yes" | "on" | "y" => return Some(Value::Bool(true)),
@@ -275,6 +301,55 @@ mod tests {
         );
         assert_eq!(resolve_plain("1.2.3"), Value::String("1.2.3".into()));
         assert_eq!(resolve_plain("."), Value::String(".".into()));
+    }
+
+    #[test]
+    fn names_read_at_once_are_read_as_in_full() {
+        let rests = [
+            "",
+            "rue",
+            "RUE",
+            "ull",
+            "ULL",
+            "alse",
+            "ALSE",
+            "es",
+            "n",
+            "ff",
+            "o",
+            "x1f",
+            "o17",
+            "1",
+            "2.5",
+            ".5",
+            "e3",
+            "nf",
+            "an",
+            "ype",
+            "WS::S3::Bucket",
+            " x",
+        ];
+        let firsts = (0u8..128).filter(|b| b.is_ascii_graphic()).map(char::from);
+        let mut shortcut = 0;
+        for first in firsts {
+            for rest in rests {
+                let s = format!("{first}{rest}");
+                let text = |v: Value| format!("{v:?}");
+                assert_eq!(
+                    text(resolve_plain(&s)),
+                    text(resolve_plain_in_full(&s)),
+                    "{s}"
+                );
+                let guard = |v: Option<Value>| v.map(text);
+                assert_eq!(
+                    guard(guard_non_string(&s)),
+                    guard(guard_non_string_in_full(&s)),
+                    "{s}"
+                );
+                shortcut += usize::from(only_a_string(&s, b"nNtTfF"));
+            }
+        }
+        assert!(shortcut > 1000, "{shortcut}");
     }
 
     #[test]
