@@ -168,6 +168,12 @@ pub fn format(out: &mut minijinja::Output, state: &mut State, value: &Value) -> 
         state.set_temp(PRINTED_UNDEFINED, Value::from(true));
         return Ok(());
     }
+    // A string (most of what a template prints) is written as it is, not copied first.
+    if value.kind() == ValueKind::String {
+        return out
+            .write_str(value.as_str().unwrap_or_default())
+            .map_err(Error::from);
+    }
     out.write_str(&py_str(value)).map_err(Error::from)
 }
 
