@@ -303,6 +303,35 @@ impl Verdicts {
         Verdicts::Counted(Default::default())
     }
 
+    /// Each rule's status on the document `data` of `deployment`, for the policy file
+    /// `policy`: listed, or counted.
+    fn add(
+        &self,
+        (data, deployment, policy): (&str, &str, &str),
+        statuses: Vec<(String, eval::Status)>,
+    ) {
+        match self {
+            Verdicts::Counted(counts) => {
+                if let Ok(mut c) = counts.lock() {
+                    statuses.iter().for_each(|(_, status)| c.add(*status));
+                }
+            }
+            Verdicts::Listed(list) => {
+                let Ok(mut v) = list.lock() else { return };
+                let data: std::sync::Arc<str> = data.into();
+                let deployment: std::sync::Arc<str> = deployment.into();
+                let policy: std::sync::Arc<str> = policy.into();
+                v.extend(statuses.into_iter().map(|(rule, status)| RuleVerdict {
+                    data: data.clone(),
+                    deployment: deployment.clone(),
+                    policy: policy.clone(),
+                    rule: rule.into(),
+                    status,
+                }));
+            }
+        }
+    }
+
     /// The verdicts listed, and those only counted.
     pub fn into_parts(self) -> (Vec<RuleVerdict>, VerdictCounts) {
         match self {
@@ -364,23 +393,9 @@ pub fn check_document(
             errors,
             too_costly,
         } = evaluate_bounded(policy, root);
-        if let Some(Verdicts::Counted(counts)) = target.verdicts
-            && let Ok(mut c) = counts.lock()
-        {
-            statuses.iter().for_each(|(_, status)| c.add(*status));
-        } else if let Some(Verdicts::Listed(verdicts)) = target.verdicts
-            && let Ok(mut v) = verdicts.lock()
-        {
-            let data: std::sync::Arc<str> = source.name().into();
-            let deployment: std::sync::Arc<str> = target.deployment.into();
-            let policy_name: std::sync::Arc<str> = policy.source.name().into();
-            v.extend(statuses.into_iter().map(|(rule, status)| RuleVerdict {
-                data: data.clone(),
-                deployment: deployment.clone(),
-                policy: policy_name.clone(),
-                rule: rule.into(),
-                status,
-            }));
+        if let Some(verdicts) = target.verdicts {
+            let on = (source.name(), target.deployment, policy.source.name());
+            verdicts.add(on, statuses);
         }
         if let Some(rule) = exhausted {
             out.push(over_budget(policy, &rule, source.name()));

@@ -48,6 +48,10 @@ pub struct Unres<'d> {
     pub why: String,
 }
 
+/// A query's results, a comparison's values and outcomes: most hold one or two (a value
+/// compared with one literal), kept inline.
+pub type Few<T> = smallvec::SmallVec<[T; 2]>;
+
 /// One entry of a query's result: a rule's literal (or a variable bound to one), a resolved
 /// value, or an unresolved entry.
 #[derive(Clone, Debug)]
@@ -616,7 +620,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
         role: Role,
     ) -> Eval<Status> {
         let lone_variable = matches!(query.parts.as_slice(), [Part::Variable(_)]);
-        let statuses: ops::Few<(bool, Option<&'d Node>)> = match op {
+        let statuses: Few<(bool, Option<&'d Node>)> = match op {
             AccessOp::Unary { not: op_not, op } => {
                 let lhs = self.query(query, this)?;
                 let selection = matches!(
@@ -642,7 +646,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                         }
                         return Ok(if holds { Status::Pass } else { Status::Fail });
                     }
-                    let mut out = ops::Few::with_capacity(lhs.len());
+                    let mut out = Few::with_capacity(lhs.len());
                     for r in &lhs {
                         let empty = if lone_variable {
                             empty_of(r)
@@ -663,7 +667,7 @@ impl<'p: 'd, 'd> Evaluator<'p, 'd> {
                     if lhs.is_empty() {
                         return Ok(Status::Skip);
                     }
-                    let mut out = ops::Few::with_capacity(lhs.len());
+                    let mut out = Few::with_capacity(lhs.len());
                     for r in &lhs {
                         match unary(r, *op) {
                             Ok(h) => out.push(((h != *op_not) != not, at_of(r))),

@@ -5,12 +5,9 @@
 use super::compare::{compare_eq, compare_values, loose_eq};
 use super::regex::Search;
 use super::value::{Kind, Val, View};
-use super::{QR, Unres};
+use super::{Few, QR, Unres};
 use crate::ast::CmpOp;
 use std::cmp::Ordering;
-
-/// A comparison's values and outcomes: most compare one value with one literal.
-pub type Few<T> = smallvec::SmallVec<[T; 2]>;
 
 /// The comparison family of an operator; `!=` is `==` negated, `NOT IN` is `IN` negated.
 #[derive(Clone, Copy, PartialEq, Eq)]

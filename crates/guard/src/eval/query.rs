@@ -7,9 +7,8 @@
 //! it iterates a map or filters a list's items directly; after `[*]` on a list the filter's
 //! clauses still see the enclosing value (a quirk kept for identical verdicts).
 
-use super::ops::Few;
 use super::value::{Kind, Val};
-use super::{Eval, Evaluator, Halt, QR, Role, Status, Unres};
+use super::{Eval, Evaluator, Few, Halt, QR, Role, Status, Unres};
 use crate::ast::{Part, Query, Rhs};
 
 /// The part before the one being resolved, as far as filters care.

@@ -56,9 +56,8 @@ pub struct Inputs<'a> {
 }
 
 /// How the render stage has a unit validated, right after it renders, on the same thread
-/// (the stage's renderer places findings back on the template).
-/// The unit is given as the stage was given it too: a slim run's `RenderedUnit::unit` holds
-/// no inputs.
+/// (the stage's renderer places findings back on the template). Beside the rendering, the
+/// unit as the stage was given it: a slim run's `RenderedUnit::unit` holds no inputs.
 pub type Validate<'a> =
     dyn Fn(&render::Renderer, (&RenderedUnit, &Unit)) -> super::validate::Validated + Sync + 'a;
 
@@ -636,7 +635,9 @@ impl Stage<'_> {
                     // its findings say why.
                     let kept = !r.rendered.text.is_empty()
                         || diags.iter().all(|d| !d.code.id.starts_with('T'));
-                    kept.then(|| self.after_render(&mut r, u));
+                    if kept {
+                        self.after_render(&mut r, u);
+                    }
                     (kept.then_some(r), diags)
                 });
                 (i, kept)
