@@ -155,7 +155,11 @@ impl Undo<'_> {
             && let [res, attr] = parts.as_slice()
             && let (Some(res), Some(attr)) = (res.as_str(), attr.as_str())
         {
-            inner.value = Value::String(format!("{res}.{attr}").into());
+            let mut joined = compact_str::CompactString::with_capacity(res.len() + 1 + attr.len());
+            joined.push_str(res);
+            joined.push('.');
+            joined.push_str(attr);
+            inner.value = Value::String(joined);
         }
         inner.plain = r.plain;
         self.children(&mut inner, true)?;

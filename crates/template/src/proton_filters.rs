@@ -133,10 +133,20 @@ pub fn indent_markers(rendered: String) -> String {
     }
 }
 
-/// Whether a render has markers. Each character is looked for on its own: a search for
-/// either of two characters at once would decode every character of the render.
+/// Whether a render has markers. Both markers are three bytes in UTF-8 with the same first
+/// byte, which a render (mostly ASCII) seldom holds: one `memchr` for it, not a search that
+/// decodes characters.
 fn has_markers(rendered: &str) -> bool {
-    rendered.contains(START) || rendered.contains(CONT)
+    const _: () = assert!(START.len_utf8() == 3 && CONT.len_utf8() == 3);
+    let (mut start, mut cont) = ([0u8; 3], [0u8; 3]);
+    START.encode_utf8(&mut start);
+    CONT.encode_utf8(&mut cont);
+    debug_assert_eq!(start[0], cont[0]);
+    let bytes = rendered.as_bytes();
+    memchr::memchr_iter(start[0], bytes).any(|i| {
+        let next = bytes.get(i..i + 3);
+        next == Some(&start[..]) || next == Some(&cont[..])
+    })
 }
 
 /// Like [`indent_markers`], also returning `(new offset, old offset)` checkpoints after every
@@ -190,5 +200,20 @@ mod tests {
             indent_markers(text),
             "  Environment:\n    - Name: A\n      Value: 1\n    - Name: B\n"
         );
+    }
+
+    #[test]
+    fn markers_are_told_from_characters_that_share_their_first_byte() {
+        for marked in [
+            format!("a{START}b"),
+            format!("a\n{CONT}"),
+            format!("\u{FEFF}x{CONT}"),
+        ] {
+            assert!(has_markers(&marked), "{marked:?}");
+        }
+        // U+F8F2 and U+FEFF start with the markers' first byte; U+F8F0's bytes cut short.
+        for plain in ["", "plain: yes\n", "\u{F8F2}\u{FEFF}\u{E8F0}", "é\u{F8EF}"] {
+            assert!(!has_markers(plain), "{plain:?}");
+        }
     }
 }

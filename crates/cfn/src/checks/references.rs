@@ -232,9 +232,13 @@ impl Checker<'_> {
             }
             return;
         };
+        let at = self.text_at(template);
         for (var, offset) in sub_variables(text) {
             // Point into the string when it is written plainly; else at the whole value.
-            let span = self.sub_span(template, offset, var.len());
+            let span = match at {
+                Some(at) => at + offset..at + offset + var.len() + 3,
+                None => template.span.clone(),
+            };
             let name = var.split_once('.').map_or(var.as_str(), |(r, _)| r);
             if local.contains(&var) || local.contains(name) {
                 continue;
@@ -282,17 +286,19 @@ impl Checker<'_> {
         }
     }
 
-    /// The span of a `${var}` inside a string node, when the node's text is the string as
-    /// written (a plain or single-line quoted scalar); else the node's span.
-    fn sub_span(&self, node: &Node, offset: usize, len: usize) -> Range<usize> {
+    /// Where a string node's text starts in the source, when the node is written as the
+    /// string (a plain or single-line quoted scalar); `None` when it is not (escapes, a
+    /// block scalar), and a `${var}` in it is shown at the whole value.
+    fn text_at(&self, node: &Node) -> Option<usize> {
         let written = self.source.slice(&node.span);
-        let text = node.as_str().unwrap_or_default();
-        // `memmem` rather than `str::find`, which set up a two-way search for every variable.
-        let start = match memchr::memmem::find(written.as_bytes(), text.as_bytes()) {
-            Some(i) if !text.is_empty() => node.span.start + i + offset,
-            _ => return node.span.clone(),
-        };
-        start..start + len + 3
+        let text = node.as_str().filter(|t| !t.is_empty())?;
+        // A plain scalar ends with its text, a quoted one with its text and the quote: found
+        // at once, without setting up a search for the whole text.
+        let body = written.strip_suffix(['\'', '"']).unwrap_or(written);
+        if body.ends_with(text) {
+            return Some(node.span.start + body.len() - text.len());
+        }
+        memchr::memmem::find(written.as_bytes(), text.as_bytes()).map(|i| node.span.start + i)
     }
 
     pub(super) fn find_in_map(&mut self, v: &Node, ctx: Ctx<'_>) {
@@ -344,4 +350,43 @@ pub fn sub_variables(text: &str) -> Vec<(String, usize)> {
         i += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::SourceFile;
+
+    /// What each C007 of `body` (a resource's `Value:` property) points at.
+    fn shown(body: &str) -> Vec<String> {
+        let text = format!(
+            "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      Value: {body}\n"
+        );
+        let source = SourceFile::new("t.yaml", "t.yaml", text.clone());
+        let mut diags = Vec::new();
+        let root = crate::parse(&source, &mut diags).unwrap_or_else(|| panic!("{body}: {diags:?}"));
+        super::super::check(&source, &root, &mut diags);
+        diags
+            .iter()
+            .filter(|d| d.code.id == "C007")
+            .filter_map(|d| Some(text[d.primary.as_ref()?.at.span.clone()].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_sub_variable_is_shown_where_it_is_written() {
+        let both = ["${Gone}", "${Lost}"];
+        for body in [
+            "!Sub a-${Gone}-${Lost}",
+            "!Sub 'a-${Gone}-${Lost}'",
+            "!Sub \"a-${Gone}-${Lost}\"",
+            "\n        Fn::Sub: a-${Gone}-${Lost}",
+            "\n        Fn::Sub:\n          - '${Gone}${Lost}'\n          - {}",
+            // Its text ends with a quote, which is not the scalar's.
+            "!Sub ${Gone}-${Lost}'",
+        ] {
+            assert_eq!(shown(body), both, "{body}");
+        }
+        // Written otherwise than as its text (an escape): the whole value.
+        assert_eq!(shown("!Sub \"\\x61${Gone}\""), ["!Sub \"\\x61${Gone}\""]);
+    }
 }

@@ -68,7 +68,9 @@ impl<'a, 'n> Walk<'a, 'n> {
             );
             return;
         }
-        if let Value::String(s) = &v.value {
+        if let Value::String(s) = &v.value
+            && (node.min_length.is_some() || node.max_length.is_some())
+        {
             let len = s.chars().count() as u64;
             if let Some(min) = node.min_length.filter(|m| len < *m) {
                 self.push(
@@ -94,6 +96,15 @@ impl<'a, 'n> Walk<'a, 'n> {
                     format!("shorten it to {max} characters"),
                 );
             }
+        }
+        let bounded = node.minimum.is_some()
+            || node.maximum.is_some()
+            || node.exclusive_minimum.is_some()
+            || node.exclusive_maximum.is_some()
+            || node.multiple_of.is_some();
+        // Most scalars have no bounds: a string is read as a number only when one has.
+        if !bounded {
+            return;
         }
         let number = match &v.value {
             Value::Int(i) => Some(*i as f64),

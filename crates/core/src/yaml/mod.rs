@@ -122,7 +122,7 @@ impl Node {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float(*f),
-            Value::String(s) => s.to_string(),
+            Value::String(s) => s.as_str().to_owned(),
             Value::Seq(_) | Value::Map(_) => return None,
         })
     }
@@ -160,7 +160,7 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::String(s) => J::String(s.to_string()),
+            Value::String(s) => J::String(s.as_str().to_owned()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
