@@ -484,28 +484,37 @@ impl Reader<'_, '_, '_> {
     /// Where a plain scalar in a block that starts at `start` ends (trailing spaces left
     /// out), and whether a `:` that makes it a key follows.
     fn plain_block_end(&self, start: usize) -> (usize, bool) {
-        let mut i = start;
-        let mut end = start;
-        loop {
-            match self.at(i) {
-                b'\n' | 0 => return (end, false),
-                b':' if self.blank_or_end(i + 1) => return (end, true),
-                b'#' if self.at(i - 1) == b' ' => return (end, false),
-                b' ' => {}
-                _ => end = i + 1,
+        // Only a line break, `: ` or ` #` ends it (the text is printable ASCII, no NUL): the
+        // bytes between are skipped a vector at a time, then the trailing spaces trimmed.
+        let mut from = start;
+        let (stop, key) = loop {
+            let Some(k) = memchr::memchr3(b'\n', b':', b'#', &self.b[from..]) else {
+                break (self.b.len(), false);
+            };
+            let i = from + k;
+            match self.b[i] {
+                b'\n' => break (i, false),
+                b':' if self.blank_or_end(i + 1) => break (i, true),
+                b'#' if self.at(i - 1) == b' ' => break (i, false),
+                _ => from = i + 1,
             }
-            i += 1;
-        }
+        };
+        let content = self.b[start..stop].iter().rposition(|&c| c != b' ');
+        (content.map_or(start, |k| start + k + 1), key)
     }
 
     /// Where a one-line quoted scalar starting at `start` ends (just after its closing
     /// quote), without reading it.
     fn quoted_end(&self, start: usize) -> Option<usize> {
         let quote = self.at(start);
+        // An escape is only a double-quoted scalar's: a single-quoted one looks for its quote
+        // twice (`\\` never matches a line break).
+        let escape = if quote == b'"' { b'\\' } else { b'\n' };
         let mut i = start + 1;
         loop {
-            match self.at(i) {
-                0 | b'\n' => return None,
+            i += memchr::memchr3(quote, escape, b'\n', self.b.get(i..)?)?;
+            match self.b[i] {
+                b'\n' => return None,
                 b'\\' if quote == b'"' => {
                     if matches!(self.at(i + 1), b'\n' | 0) {
                         return None;
@@ -513,8 +522,7 @@ impl Reader<'_, '_, '_> {
                     i += 2;
                 }
                 b'\'' if quote == b'\'' && self.at(i + 1) == b'\'' => i += 2,
-                c if c == quote => return Some(i + 1),
-                _ => i += 1,
+                _ => return Some(i + 1),
             }
         }
     }
