@@ -23,8 +23,12 @@ pub fn record(message: String) {
     MESSAGE.with(|m| *m.borrow_mut() = Some(message));
 }
 
-/// Runs `f`; a panic in it becomes E001 naming `what` (e.g. "rendering service instance `api`").
-pub fn isolated<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Box<Diagnostic>> {
+/// Runs `f`; a panic in it becomes E001 naming `what` (e.g. "rendering service instance `api`"),
+/// which is only made then.
+pub fn isolated<T>(
+    what: impl FnOnce() -> String,
+    f: impl FnOnce() -> T,
+) -> Result<T, Box<Diagnostic>> {
     DEPTH.with(|d| d.set(d.get() + 1));
     let result = catch_unwind(AssertUnwindSafe(f));
     DEPTH.with(|d| d.set(d.get() - 1));
@@ -36,7 +40,7 @@ pub fn isolated<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Box<Diagnosti
             .unwrap_or_else(|| "a panic without a message".to_string());
         Box::new(Diagnostic::new(
             codes::E001,
-            format!("internal error in proctor while {what}: {message}"),
+            format!("internal error in proctor while {}: {message}", what()),
         )
         .help(format!(
             "this is a bug in proctor {}, not in your files: please report it with this message; the other units were checked",
@@ -49,12 +53,13 @@ pub fn isolated<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Box<Diagnosti
 mod tests {
     #[test]
     fn a_panic_becomes_a_diagnostic_and_the_value_passes_through() {
-        assert_eq!(super::isolated("adding", || 1 + 1).unwrap(), 2);
+        assert_eq!(super::isolated(|| "adding".into(), || 1 + 1).unwrap(), 2);
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let d = super::isolated("rendering `dev`", || -> u8 {
-            panic!("index out of bounds")
-        })
+        let d = super::isolated(
+            || "rendering `dev`".into(),
+            || -> u8 { panic!("index out of bounds") },
+        )
         .unwrap_err();
         std::panic::set_hook(prev);
         assert_eq!(d.code.id, "E001");

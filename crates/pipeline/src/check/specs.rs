@@ -33,7 +33,7 @@ pub(super) fn isolated_spec(
     f: impl FnOnce() -> SpecResult,
 ) -> SpecResult {
     let (path, shown) = spec_file(cfg, spec);
-    match crate::diag::isolate::isolated(&format!("checking the spec `{shown}`"), f) {
+    match crate::diag::isolate::isolated(|| format!("checking the spec `{shown}`"), f) {
         Ok(r) => r,
         Err(d) => {
             let text = std::fs::read_to_string(&path).unwrap_or_default();

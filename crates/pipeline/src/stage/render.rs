@@ -676,9 +676,9 @@ impl Stage<'_> {
 
     /// Renders one unit. A bug while rendering it is that unit's E001; the others go on.
     fn render_one(&self, index: usize, u: &Unit, ctx: Context, role: Role) -> Outcome {
-        let what = format!("rendering {}", unit_label(u));
+        let what = || format!("rendering {}", unit_label(u));
         let template = self.find(&u.bundle, role)?.source.clone();
-        match crate::diag::isolate::isolated(&what, || self.render_unit(index, u, ctx, role)) {
+        match crate::diag::isolate::isolated(what, || self.render_unit(index, u, ctx, role)) {
             Ok(r) => r,
             Err(d) => {
                 let unit = Rendered {

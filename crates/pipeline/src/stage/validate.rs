@@ -50,7 +50,7 @@ pub fn one(
         verdicts: &verdicts,
         ..*enforce
     };
-    let what = format!("checking the CloudFormation of {}", unit_label(unit));
+    let what = || format!("checking the CloudFormation of {}", unit_label(unit));
     let check = || {
         validate(
             renderer,
@@ -62,7 +62,7 @@ pub fn one(
             config,
         )
     };
-    let (diagnostics, outputs) = crate::diag::isolate::isolated(&what, check)
+    let (diagnostics, outputs) = crate::diag::isolate::isolated(what, check)
         .unwrap_or_else(|d| (vec![d.at(&r.template, 0..0)], None));
     let (verdicts, counted) = verdicts.into_parts();
     Validated {
