@@ -783,8 +783,9 @@ impl<'a> Run<'a> {
         // A recorded unit's verdicts are listed in its record, for the cache to give back.
         let count = self.opts.count_verdicts && session.is_none();
         let validate = |renderer: &crate::template::render::Renderer,
-                        unit: (&stage::render::RenderedUnit, &Unit)| {
-            stage::validate::one(renderer, unit, enforce, self.config, count)
+                        unit: (&stage::render::RenderedUnit, &Unit),
+                        text: Option<String>| {
+            stage::validate::one(renderer, unit, text, enforce, self.config, count)
         };
         let mut state_diagnostics = Vec::new();
         let deployed = load_state(&out.root, &mut state_diagnostics);

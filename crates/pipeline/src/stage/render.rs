@@ -57,9 +57,12 @@ pub struct Inputs<'a> {
 
 /// How the render stage has a unit validated, right after it renders, on the same thread
 /// (the stage's renderer places findings back on the template). Beside the rendering, the
-/// unit as the stage was given it: a slim run's `RenderedUnit::unit` holds no inputs.
-pub type Validate<'a> =
-    dyn Fn(&render::Renderer, (&RenderedUnit, &Unit)) -> super::validate::Validated + Sync + 'a;
+/// unit as the stage was given it: a slim run's `RenderedUnit::unit` holds no inputs. The
+/// text is given away when nothing reads it afterwards (a slim run): else validation copies
+/// it.
+pub type Validate<'a> = dyn Fn(&render::Renderer, (&RenderedUnit, &Unit), Option<String>) -> super::validate::Validated
+    + Sync
+    + 'a;
 
 /// What rendering and validating one unit found: what the cache keeps of it, and gives back
 /// in place of rendering it again.
@@ -652,7 +655,11 @@ impl Stage<'_> {
     fn after_render(&self, r: &mut RenderedUnit, unit: &Unit) {
         let mut stated = None;
         if let Some(validate) = self.inputs.validate {
-            let mut found = validate(&self.renderer, (r, unit));
+            // A slim run drops the text below: validation may keep it. It reads the outputs
+            // of a text it could not parse as `known_outputs` does.
+            let given =
+                (self.inputs.slim && r.validate).then(|| std::mem::take(&mut r.rendered.text));
+            let mut found = validate(&self.renderer, (r, unit), given);
             stated = found.outputs.take();
             r.validated = Some(found);
         }
@@ -962,7 +969,7 @@ fn with_deployed(
 }
 
 /// Outputs whose `Value` rendered to a plain string are known before deployment.
-fn known_outputs(rendered: &str) -> Vec<(String, String)> {
+pub(super) fn known_outputs(rendered: &str) -> Vec<(String, String)> {
     let source = crate::source::SourceFile::new("rendered", "rendered", rendered.to_string());
     let Some(root) = crate::yaml::parse(
         &source,

@@ -34,6 +34,7 @@ pub struct Validated {
 pub fn one(
     renderer: &render::Renderer,
     (r, unit): (&RenderedUnit, &Unit),
+    text: Option<String>,
     enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
     count: bool,
@@ -51,12 +52,13 @@ pub fn one(
         ..*enforce
     };
     let what = || format!("checking the CloudFormation of {}", unit_label(unit));
+    let text = text.unwrap_or_else(|| r.rendered.text.clone());
     let check = || {
         validate(
             renderer,
             &r.template,
             &r.context,
-            &r.rendered.text,
+            text,
             unit,
             &enforce,
             config,
@@ -79,15 +81,15 @@ fn validate(
     renderer: &render::Renderer,
     template: &Source,
     ctx: &Context,
-    text: &str,
+    text: String,
     u: &Unit,
     enforce: &crate::policy::Enforcement,
     config: Option<&Config>,
 ) -> (Vec<Diagnostic>, Option<Vec<(String, String)>>) {
     let name = format!("{} [rendered for {}]", template.name(), short_label(u));
-    let rendered = crate::source::SourceFile::new(name, template.path(), text.to_string());
+    let rendered = crate::source::SourceFile::new(name, template.path(), text);
     let mut diags = Vec::new();
-    if text.trim().is_empty() {
+    if rendered.text().trim().is_empty() {
         diags.push(
             Diagnostic::new(codes::C002, format!("the template renders to nothing for {}", unit_label(u)))
                 .at(template, 0..0)
@@ -102,6 +104,10 @@ fn validate(
         &mut diags,
         |root| outputs = Some(super::render::stated_outputs(root)),
     );
+    if outputs.is_none() {
+        // Not parsed: its outputs as a reader of the text finds them (the text may be gone).
+        outputs = Some(super::render::known_outputs(rendered.text()));
+    }
     if let Some(data) = data {
         // The `proctor` nodes get spans past the end of the rendered text: input `i`'s value
         // (all of it) is at `base + i`, the rest at `base`; a finding there goes to the spec.
