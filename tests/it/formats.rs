@@ -76,9 +76,10 @@ fn diagnostics(dir: &Path) -> Vec<Diagnostic> {
             Err(_) => Vec::new(),
         };
         diags.extend(
-            proctor::diag::isolate::isolated("rendering environment `dev`", || -> () {
-                panic!("failpoint render:dev (a simulated bug)")
-            })
+            proctor::diag::isolate::isolated(
+                || "rendering environment `dev`".into(),
+                || -> () { panic!("failpoint render:dev (a simulated bug)") },
+            )
             .err()
             .map(|d| *d),
         );
