@@ -31,11 +31,7 @@ impl Checker<'_> {
                     "remove it from its own `DependsOn`",
                 );
             } else if self.names.resources.contains_key(target) {
-                self.uses
-                    .edges
-                    .entry(id.to_string())
-                    .or_default()
-                    .insert(target.to_string());
+                self.edge(id, target);
             } else if !self.transformed {
                 let help = self.suggest(target, self.names.resources.keys());
                 self.report(
@@ -52,11 +48,21 @@ impl Checker<'_> {
         if let Ctx::Resource(from) = ctx
             && self.names.resources.contains_key(target)
         {
-            self.uses
-                .edges
-                .entry(from.to_string())
-                .or_default()
-                .insert(target.to_string());
+            self.edge(from, target);
+        }
+    }
+
+    /// Adds the edge `from` → `to`. A resource refers to the same few others again and
+    /// again: names are copied only for an edge not there yet.
+    fn edge(&mut self, from: &str, to: &str) {
+        let edges = &mut self.uses.edges;
+        if !edges.contains_key(from) {
+            edges.insert(from.to_string(), BTreeSet::new());
+        }
+        if let Some(targets) = edges.get_mut(from)
+            && !targets.contains(to)
+        {
+            targets.insert(to.to_string());
         }
     }
 

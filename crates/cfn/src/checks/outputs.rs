@@ -16,7 +16,7 @@ impl Checker<'_> {
         };
         let mut exports: foldhash::HashMap<String, Range<usize>> = Default::default();
         for (k, o) in outputs {
-            let id = k.scalar_text().unwrap_or_default();
+            let id = k.text();
             if self.is_for_each(&id) {
                 continue;
             }
@@ -30,8 +30,8 @@ impl Checker<'_> {
                 continue;
             };
             for (ak, _) in attrs {
-                let a = ak.scalar_text().unwrap_or_default();
-                if !OUTPUT_KEYS.contains(&a.as_str()) {
+                let a = ak.text();
+                if !OUTPUT_KEYS.contains(&&*a) {
                     let help = match did_you_mean(&a, OUTPUT_KEYS.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("an output has {}", list(OUTPUT_KEYS)),

@@ -506,7 +506,14 @@ impl Reader<'_, '_, '_> {
     /// Where a one-line quoted scalar starting at `start` ends (just after its closing
     /// quote), without reading it.
     fn quoted_end(&self, start: usize) -> Option<usize> {
+        self.quoted_scan(start).map(|(end, _)| end)
+    }
+
+    /// [`Reader::quoted_end`], and whether the scalar has an escape (`\\` in a double-quoted
+    /// one, `''` in a single-quoted one): without one, its text is what is between the quotes.
+    fn quoted_scan(&self, start: usize) -> Option<(usize, bool)> {
         let quote = self.at(start);
+        let mut escaped = false;
         // An escape is only a double-quoted scalar's: a single-quoted one looks for its quote
         // twice (`\\` never matches a line break).
         let escape = if quote == b'"' { b'\\' } else { b'\n' };
@@ -519,10 +526,10 @@ impl Reader<'_, '_, '_> {
                     if matches!(self.at(i + 1), b'\n' | 0) {
                         return None;
                     }
-                    i += 2;
+                    (i, escaped) = (i + 2, true);
                 }
-                b'\'' if quote == b'\'' && self.at(i + 1) == b'\'' => i += 2,
-                _ => return Some(i + 1),
+                b'\'' if quote == b'\'' && self.at(i + 1) == b'\'' => (i, escaped) = (i + 2, true),
+                _ => return Some((i + 1, escaped)),
             }
         }
     }
@@ -540,18 +547,12 @@ impl Reader<'_, '_, '_> {
     /// Reads the one-line quoted scalar at `self.pos`: its node, and where it ends.
     fn quoted(&mut self, tag: Tagged) -> Option<(Node, usize)> {
         let start = self.pos;
-        let end = self.quoted_end(start)?;
+        let (end, escaped) = self.quoted_scan(start)?;
         let inner = &self.s[start + 1..end - 1];
-        let value = if self.at(start) == b'\'' {
-            if inner.contains("''") {
-                Cow::Owned(inner.replace("''", "'"))
-            } else {
-                Cow::Borrowed(inner)
-            }
-        } else if inner.contains('\\') {
-            Cow::Owned(unescape(inner)?)
-        } else {
-            Cow::Borrowed(inner)
+        let value = match (escaped, self.at(start)) {
+            (false, _) => Cow::Borrowed(inner),
+            (true, b'\'') => Cow::Owned(inner.replace("''", "'")),
+            (true, _) => Cow::Owned(unescape(inner)?),
         };
         let span_end = self.trailing(end);
         let (tag, span_start) = split(tag, start);
