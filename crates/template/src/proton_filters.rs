@@ -211,7 +211,8 @@ mod tests {
         ] {
             assert!(has_markers(&marked), "{marked:?}");
         }
-        // U+F8F2 and U+FEFF start with the markers' first byte; U+F8F0's bytes cut short.
+        // U+F8F2 and U+FEFF start with the markers' first byte; U+E8F0 and U+F8EF differ
+        // from a marker in one byte.
         for plain in ["", "plain: yes\n", "\u{F8F2}\u{FEFF}\u{E8F0}", "é\u{F8EF}"] {
             assert!(!has_markers(plain), "{plain:?}");
         }

@@ -514,8 +514,8 @@ impl Reader<'_, '_, '_> {
     fn quoted_scan(&self, start: usize) -> Option<(usize, bool)> {
         let quote = self.at(start);
         let mut escaped = false;
-        // An escape is only a double-quoted scalar's: a single-quoted one looks for its quote
-        // twice (`\\` never matches a line break).
+        // A double-quoted scalar's escapes start with `\\`. A single-quoted one's only escape
+        // is `''`, found as its quote: the line break stands in for the escape byte.
         let escape = if quote == b'"' { b'\\' } else { b'\n' };
         let mut i = start + 1;
         loop {
