@@ -137,15 +137,18 @@ pub fn indent_markers(rendered: String) -> String {
 /// byte, which a render (mostly ASCII) seldom holds: one `memchr` for it, not a search that
 /// decodes characters.
 fn has_markers(rendered: &str) -> bool {
-    const _: () = assert!(START.len_utf8() == 3 && CONT.len_utf8() == 3);
-    let (mut start, mut cont) = ([0u8; 3], [0u8; 3]);
-    START.encode_utf8(&mut start);
-    CONT.encode_utf8(&mut cont);
-    debug_assert_eq!(start[0], cont[0]);
+    const fn utf8(c: char) -> [u8; 3] {
+        let mut b = [0; 3];
+        c.encode_utf8(&mut b);
+        b
+    }
+    const START_UTF8: [u8; 3] = utf8(START);
+    const CONT_UTF8: [u8; 3] = utf8(CONT);
+    const _: () = assert!(START_UTF8[0] == CONT_UTF8[0]);
     let bytes = rendered.as_bytes();
-    memchr::memchr_iter(start[0], bytes).any(|i| {
+    memchr::memchr_iter(START_UTF8[0], bytes).any(|i| {
         let next = bytes.get(i..i + 3);
-        next == Some(&start[..]) || next == Some(&cont[..])
+        next == Some(&START_UTF8[..]) || next == Some(&CONT_UTF8[..])
     })
 }
 

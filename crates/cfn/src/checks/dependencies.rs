@@ -55,14 +55,15 @@ impl Checker<'_> {
     /// Adds the edge `from` → `to`. A resource refers to the same few others again and
     /// again: names are copied only for an edge not there yet.
     fn edge(&mut self, from: &str, to: &str) {
-        let edges = &mut self.uses.edges;
-        if !edges.contains_key(from) {
-            edges.insert(from.to_string(), BTreeSet::new());
-        }
-        if let Some(targets) = edges.get_mut(from)
-            && !targets.contains(to)
-        {
-            targets.insert(to.to_string());
+        match self.uses.edges.get_mut(from) {
+            Some(targets) if !targets.contains(to) => {
+                targets.insert(to.to_string());
+            }
+            Some(_) => {}
+            None => {
+                let targets = BTreeSet::from([to.to_string()]);
+                self.uses.edges.insert(from.to_string(), targets);
+            }
         }
     }
 
